@@ -1,0 +1,56 @@
+/**
+ * Counts and costs of a finished run, read off the trace and the resources.
+ */
+import type {Trace} from "../engine/trace.js";
+import type {Resource} from "../engine/Resource.js";
+
+/** The seed's counts, each the number of trace events of one kind. */
+export interface Counts {
+  /** User↔kernel transitions (the seed's "context switches"). */
+  contextSwitches: number;
+  /** DMA transfers. */
+  dmaCopies: number;
+  /** CPU memory-to-memory copies. */
+  cpuCopies: number;
+  /** System calls. */
+  syscalls: number;
+  /** Interrupts handled. */
+  interrupts: number;
+  /** Switches between processes or threads. */
+  taskSwitches: number;
+}
+
+/** Returns the counts recorded in *trace*. */
+export function countEvents(trace: Trace): Counts {
+  return {
+    contextSwitches: trace.count("mode-switch"),
+    dmaCopies: trace.count("dma-copy"),
+    cpuCopies: trace.count("cpu-copy"),
+    syscalls: trace.count("syscall"),
+    interrupts: trace.count("irq"),
+    taskSwitches: trace.count("task-switch"),
+  };
+}
+
+/**
+ * Returns the share of *cpu*'s busy time spent in each category (fractions
+ * summing to 1, categories in alphabetical order); `{}` when the CPU never
+ * ran anything.
+ */
+export function cpuShare(cpu: Resource): Record<string, number> {
+  const total = cpu.busyNs;
+  const out: Record<string, number> = {};
+  if (total <= 0) return out;
+  for (const tag of [...cpu.busyNsByTag.keys()].sort()) out[tag] = cpu.busyNsByTag.get(tag)! / total;
+  return out;
+}
+
+/** Returns busy time / (units × *elapsedNs*): the fraction of the resource's capacity used. */
+export function utilization(resource: Resource, elapsedNs: number): number {
+  return elapsedNs > 0 ? resource.busyNs / (resource.units * elapsedNs) : 0;
+}
+
+/** Returns bytes per second for *bytes* moved in *ns* (0 when no time passed). */
+export function bytesPerSec(bytes: number, ns: number): number {
+  return ns > 0 ? (bytes / ns) * 1e9 : 0;
+}

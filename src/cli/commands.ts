@@ -1,0 +1,15 @@
+/**
+ * Commands beyond `list` and `run` (the report, ...), registered here so
+ * `--help` and the dispatcher stay in one place.
+ */
+import type {Args} from "./main.js";
+
+/** A sub-command of `iosim`. */
+export interface Command {
+  name: string;
+  usage: string;
+  summary: string;
+  run(args: Args): number;
+}
+
+export const commands: Command[] = [];

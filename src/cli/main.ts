@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+/**
+ * The `iosim` command.
+ *
+ * Bad input (an unknown scenario, key, profile or format; a bad size or
+ * seed) prints one line naming the parameter, the value and what was
+ * expected, and exits with status 2; no stack trace.
+ */
+import {readFileSync} from "node:fs";
+import {InputError, keyword} from "../kernel/errors.js";
+import {defaultProfileName, loadProfile, profileNames} from "../host/profiles.js";
+import {scenarios} from "../scenarios/index.js";
+import {resolveParams, type Scenario} from "../scenarios/scenario.js";
+import {toCsv, toTable} from "./format.js";
+import {commands as extraCommands} from "./commands.js";
+
+const version = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {version: string}).version;
+
+const help = `iosim ${version} — simulate how an operating system moves data, in virtual time
+
+Usage:
+  iosim list [--format table|json]
+      Name every scenario with its parameters, defaults and units, and the host profiles.
+  iosim run <scenario> [--set key=value ...] [--seed N] [--profile NAME|FILE] [--format table|json|csv]
+      Run one scenario and print its counts and costs.
+${extraCommands.map((c) => `  ${c.usage}\n      ${c.summary}`).join("\n")}
+  iosim --help | --version
+
+Sizes accept plain bytes or a unit: 65536, 64KiB, 1.5MiB, 4GiB (also k/m/g, KB/MB/GB).
+--seed is an integer (default 0). --profile is ${profileNames().join(", ")} (default ${defaultProfileName}) or a JSON file
+(it may start with "extends": "<profile>" and override a few numbers).
+The same parameters and seed always print the same bytes.
+
+Examples:
+  iosim run transfer --set strategy=sendfile-sg --set fileBytes=1GiB --format json
+  iosim run dma --set mode=pio --profile desktop-2008
+`;
+
+/** Parsed command line. */
+interface Args {
+  positional: string[];
+  sets: Array<[string, string]>;
+  options: Map<string, string>;
+  flags: Set<string>;
+}
+
+const valueOptions = new Set(["--seed", "--profile", "--format", "--out"]);
+const flagOptions = new Set(["--help", "-h", "--version", "--png"]);
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = {positional: [], sets: [], options: new Map(), flags: new Set()};
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i];
+    let inline: string | undefined;
+    const eq = a.indexOf("=");
+    if (a.startsWith("--") && eq > 0) {
+      inline = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
+    if (a === "--set") {
+      const kv = inline ?? argv[++i];
+      if (kv === undefined) throw new InputError("--set", "(nothing)", "key=value");
+      const k = kv.indexOf("=");
+      if (k <= 0) throw new InputError("--set", kv, "key=value");
+      args.sets.push([kv.slice(0, k), kv.slice(k + 1)]);
+    } else if (valueOptions.has(a)) {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new InputError(a, "(nothing)", "a value after it");
+      args.options.set(a, v);
+    } else if (flagOptions.has(a)) {
+      args.flags.add(a);
+    } else if (a.startsWith("-")) {
+      throw new InputError("option", a, `one of --set, ${[...valueOptions, ...flagOptions].join(", ")}`);
+    } else args.positional.push(a);
+  }
+  return args;
+}
+
+function parseSeed(text: string | undefined): number {
+  if (text === undefined) return 0;
+  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text))) throw new InputError("--seed", text, "an integer");
+  return Number(text);
+}
+
+function findScenario(name: string | undefined): Scenario {
+  const s = scenarios.find((x) => x.name === name);
+  if (!s) throw new InputError("scenario", name ?? "(none)", `one of ${scenarios.map((x) => x.name).join(", ")}`);
+  return s;
+}
+
+function listText(): string {
+  const lines: string[] = [];
+  for (const s of scenarios) {
+    lines.push(`${s.name}: ${s.description}`);
+    for (const p of s.params) {
+      const dflt = `default ${p.default === "" ? '""' : p.default}`;
+      const type = p.kind === "enum" ? (p.values ?? []).join("|") : p.kind;
+      lines.push(`  ${p.name.padEnd(16)} ${type.padEnd(44)} ${dflt.padEnd(18)} ${(p.unit ?? "").padEnd(6)} ${p.description}`);
+    }
+    lines.push("");
+  }
+  lines.push(`profiles: ${profileNames().join(", ")} (default ${defaultProfileName})`);
+  for (const c of extraCommands) lines.push(`command: ${c.usage}`);
+  return lines.join("\n") + "\n";
+}
+
+function main(argv: string[]): number {
+  const args = parseArgs(argv);
+  if (args.flags.has("--version")) {
+    process.stdout.write(`${version}\n`);
+    return 0;
+  }
+  const [command, ...rest] = args.positional;
+  if (args.flags.has("--help") || args.flags.has("-h") || command === undefined || command === "help") {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (command === "list") {
+    const format = keyword("--format", args.options.get("--format") ?? "table", ["table", "json"]);
+    process.stdout.write(
+      format === "json"
+        ? JSON.stringify({scenarios: scenarios.map(({name, description, params}) => ({name, description, params})), profiles: profileNames()}, null, 2) + "\n"
+        : listText(),
+    );
+    return 0;
+  }
+  if (command === "run") {
+    const scenario = findScenario(rest[0]);
+    if (rest.length > 1) throw new InputError("argument", rest[1], "nothing after the scenario name (use --set key=value)");
+    const format = keyword("--format", args.options.get("--format") ?? "table", ["table", "json", "csv"]);
+    const seed = parseSeed(args.options.get("--seed"));
+    const profile = loadProfile(args.options.get("--profile") ?? defaultProfileName);
+    const values = resolveParams(scenario, args.sets);
+    const result = scenario.run(values, {seed, profile});
+    process.stdout.write(format === "json" ? JSON.stringify(result, null, 2) + "\n" : format === "csv" ? toCsv([result]) : toTable(result));
+    return 0;
+  }
+  const extra = extraCommands.find((c) => c.name === command);
+  if (extra) return extra.run(args);
+  throw new InputError("command", command, `one of list, run, ${extraCommands.map((c) => c.name).join(", ")}, help`);
+}
+
+export type {Args};
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof InputError) {
+    process.stderr.write(`iosim: ${err.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`iosim: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (process.env.IOSIM_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 1;
+  }
+}

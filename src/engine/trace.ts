@@ -1,0 +1,93 @@
+/**
+ * The trace: what happened, when, to whom.
+ *
+ * Like a flight recorder: every mode switch, system call, copy, interrupt,
+ * cache hit and device transfer the model performs appends one typed event
+ * at the virtual time it happened. Every count iosim reports (context
+ * switches, copies, system calls, wake-ups...) is a count of these events;
+ * nothing is read from a table typed in by hand.
+ */
+
+/** What kind of thing happened. */
+export type TraceKind =
+  /** One user↔kernel mode transition (the seed's "上下文切换"). */
+  | "mode-switch"
+  /** Entry into a system call; `detail` names it. */
+  | "syscall"
+  /** A DMA transfer between a device and memory (or device to device); `detail` says from→to. */
+  | "dma-copy"
+  /** A CPU copy between two memory buffers; `detail` says from→to. */
+  | "cpu-copy"
+  /** The CPU moving a device buffer word by word (programmed I/O, no DMA). */
+  | "pio-copy"
+  /** An interrupt handled by a CPU core; `detail` names the device. */
+  | "irq"
+  /** A switch between processes or threads (far costlier than a mode switch). */
+  | "task-switch"
+  /** A request served by a device (disk seek+transfer, NIC send). */
+  | "device-io"
+  /** Page-cache pages found (`bytes` = pages × page size). */
+  | "cache-hit"
+  /** Page-cache pages missing. */
+  | "cache-miss"
+  /** A wake-up of a blocked task. */
+  | "wakeup"
+  /** Useful application work on a CPU. */
+  | "user"
+  /** A request or transfer finished; `durationNs` is its latency. */
+  | "done";
+
+/** One thing that happened. */
+export interface TraceEvent {
+  /** Virtual time the event began, ns. */
+  timeNs: number;
+  /** What happened. */
+  kind: TraceKind;
+  /** Simulated process or thread it happened to (0 = kernel/device). */
+  pid: number;
+  /** How long it took, ns (0 for instants). */
+  durationNs: number;
+  /** Bytes moved or concerned (0 when none). */
+  bytes: number;
+  /** A short free-form qualifier: a syscall name, "disk→page-cache"... */
+  detail: string;
+}
+
+/**
+ * Returns an append-only event log with per-kind counters.
+ *
+ * With `keepEvents: false` only the counters are kept (large sweeps and
+ * benchmarks); counts are still the number of events recorded.
+ */
+export class Trace {
+  /** Events in the order they were recorded (which is time order). */
+  readonly events: TraceEvent[] = [];
+  /** Number of events recorded, per kind. */
+  private readonly counts = new Map<TraceKind, number>();
+  /** Bytes recorded, per kind. */
+  private readonly byteTotals = new Map<TraceKind, number>();
+
+  constructor(readonly keepEvents = true) {}
+
+  /** Appends one event. */
+  record(timeNs: number, kind: TraceKind, pid: number, durationNs = 0, bytes = 0, detail = ""): void {
+    this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+    if (bytes !== 0) this.byteTotals.set(kind, (this.byteTotals.get(kind) ?? 0) + bytes);
+    if (this.keepEvents) this.events.push({timeNs, kind, pid, durationNs, bytes, detail});
+  }
+
+  /** Returns how many events of *kind* were recorded. */
+  count(kind: TraceKind): number {
+    return this.counts.get(kind) ?? 0;
+  }
+
+  /** Returns the bytes recorded on events of *kind*. */
+  bytes(kind: TraceKind): number {
+    return this.byteTotals.get(kind) ?? 0;
+  }
+
+  /** Returns the recorded events of *kind* (needs `keepEvents`). */
+  filter(kind: TraceKind): TraceEvent[] {
+    return this.events.filter((e) => e.kind === kind);
+  }
+}

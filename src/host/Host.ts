@@ -1,0 +1,143 @@
+/**
+ * The host: CPU cores, DMA, a disk, a NIC and memory, priced by a
+ * {@link Profile}.
+ *
+ * Think of a small workshop: a few workers (cores) who can do anything but
+ * are expensive, and a delivery van per device (its DMA controller) that
+ * carries goods between the devices and the storeroom (memory) on its own,
+ * then rings a bell (an interrupt) that a worker must answer. Everything the
+ * host does books time on a {@link Resource} and appends to the trace.
+ *
+ * DMA completions and interrupts are RxJS streams: `host.dmaCompletions$`
+ * emits each finished DMA transfer; the host's interrupt handler, which is a
+ * subscriber of that stream, books the IRQ on a core and emits on
+ * `host.interrupts$` before waking whoever waited.
+ */
+import {Subject} from "rxjs";
+import {Job, Resource} from "../engine/Resource.js";
+import {Signal, use, type UseCommand} from "../engine/process.js";
+import type {Sim} from "../engine/sim.js";
+import type {TraceKind} from "../engine/trace.js";
+import {PageCache} from "../kernel/pageCache.js";
+import {Disk, Nic, type DiskKind} from "./devices.js";
+import type {Profile} from "./profiles.js";
+
+/** A finished DMA transfer. */
+export interface DmaCompletion {
+  /** Device that did it ("disk-ssd", "nic"). */
+  device: string;
+  /** Bytes moved. */
+  bytes: number;
+  /** From→to, e.g. "disk→page-cache". */
+  detail: string;
+  /** Virtual time it finished, ns. */
+  timeNs: number;
+  /** Fired once the interrupt for it has been handled. */
+  signal: Signal<number>;
+}
+
+/** A handled interrupt. */
+export interface Interrupt {
+  /** Raising device. */
+  device: string;
+  /** Virtual time the handler finished, ns. */
+  timeNs: number;
+}
+
+/** Options of {@link Host}. */
+export interface HostOptions {
+  /** Which of the profile's disks to use; default "ssd". */
+  disk?: DiskKind;
+  /** Override the profile's core count. */
+  cores?: number;
+  /** Override the NIC's scatter-gather capability. */
+  scatterGather?: boolean;
+  /** Page-cache capacity, bytes; default the profile's `memory.pageCacheBytes`. */
+  cacheBytes?: number;
+  /** Readahead window, bytes; default 0 (the seed's per-chunk counts assume none). */
+  readaheadBytes?: number;
+}
+
+/** Returns a simulated machine built from *profile* inside *sim*. */
+export class Host {
+  /** CPU cores; busy time booked by category. */
+  readonly cpu: Resource;
+  readonly disk: Disk;
+  readonly nic: Nic;
+  /** The kernel's page cache. */
+  readonly pageCache: PageCache;
+  /** Every DMA transfer as it completes. */
+  readonly dmaCompletions$ = new Subject<DmaCompletion>();
+  /** Every interrupt once handled. */
+  readonly interrupts$ = new Subject<Interrupt>();
+
+  constructor(
+    readonly sim: Sim,
+    readonly profile: Profile,
+    options: HostOptions = {},
+  ) {
+    this.cpu = new Resource(sim, "cpu", options.cores ?? profile.cpu.cores);
+    const diskKind = options.disk ?? "ssd";
+    this.disk = new Disk(sim, diskKind, profile.disks[diskKind]);
+    this.nic = new Nic(sim, profile.nic.bytesPerNs, options.scatterGather ?? profile.nic.scatterGather);
+    this.pageCache = new PageCache({
+      capacityPages: Math.floor((options.cacheBytes ?? profile.memory.pageCacheBytes) / profile.memory.pageBytes),
+      pageBytes: profile.memory.pageBytes,
+      readaheadBytes: options.readaheadBytes ?? 0,
+    });
+    // The interrupt handler: every DMA completion costs a core irqNs.
+    this.dmaCompletions$.subscribe((c) => this.interrupt(c.device, () => c.signal.fire(c.timeNs)));
+  }
+
+  /** Returns a command to run *ns* of CPU work booked as *category*. */
+  cpuWork(ns: number, category: string, traceKind: TraceKind | null = null, bytes = 0, detail = ""): UseCommand {
+    return use(this.cpu, ns, category, traceKind, bytes, detail);
+  }
+
+  /** Returns a command for one user↔kernel transition. */
+  modeSwitch(detail: string): UseCommand {
+    return use(this.cpu, this.profile.cpu.modeSwitchNs, "mode-switch", "mode-switch", 0, detail);
+  }
+
+  /** Returns a command for a CPU copy of *bytes* between memory buffers (`detail`: from→to). */
+  cpuCopy(bytes: number, detail: string): UseCommand {
+    return use(this.cpu, bytes / this.profile.memory.copyBytesPerNs, "cpu-copy", "cpu-copy", bytes, detail);
+  }
+
+  /** Raises an interrupt from *device*: a core handles it (ahead of queued work), then *then* runs. */
+  interrupt(device: string, then: () => void): void {
+    this.cpu.submit(
+      new Job(this.cpu, this.profile.cpu.irqNs, "irq", () => {
+        this.interrupts$.next({device, timeNs: this.sim.scheduler.now()});
+        then();
+      }, "irq", 0, 0, device),
+      true,
+    );
+  }
+
+  /**
+   * Starts a DMA transfer of *bytes* on *device* taking *deviceNs* of device
+   * time plus the DMA set-up; returns a signal fired when its interrupt has
+   * been handled. The CPU is not involved until that interrupt.
+   */
+  dma(device: Resource, deviceNs: number, bytes: number, detail: string, pid = 0): Signal<number> {
+    const signal = new Signal<number>();
+    const ns = this.profile.dma.setupNs + Math.max(deviceNs, bytes / this.profile.dma.bytesPerNs);
+    device.submit(
+      new Job(device, ns, "dma", () => {
+        this.dmaCompletions$.next({device: device.name, bytes, detail, timeNs: this.sim.scheduler.now(), signal});
+      }, "dma-copy", pid, bytes, detail),
+    );
+    return signal;
+  }
+
+  /** Starts a DMA read of *bytes* at *offsetBytes* of *fileId* from the disk into memory (*detail*: "disk→page-cache"...). */
+  diskDma(fileId: string, offsetBytes: number, bytes: number, detail: string, pid = 0): Signal<number> {
+    return this.dma(this.disk.resource, this.disk.serviceNs(fileId, offsetBytes, bytes), bytes, detail, pid);
+  }
+
+  /** Starts a DMA send of *bytes* from memory to the NIC (*detail*: "socket-buffer→nic"...). */
+  nicDma(bytes: number, detail: string, pid = 0): Signal<number> {
+    return this.dma(this.nic.resource, this.nic.txNs(bytes), bytes, detail, pid);
+  }
+}

@@ -1,0 +1,39 @@
+/* Engine */
+export {SimScheduler, SimulationLimitError} from "./engine/SimScheduler.js";
+export {createSim, type Sim, type SimOptions} from "./engine/sim.js";
+export {Random, zipf} from "./engine/random.js";
+export {Trace, type TraceEvent, type TraceKind} from "./engine/trace.js";
+export {Resource, Job} from "./engine/Resource.js";
+export {spawn, use, sleep, wait, Signal, type Command, type ProcessBody} from "./engine/process.js";
+
+/* Host */
+export {Host, type HostOptions, type DmaCompletion, type Interrupt} from "./host/Host.js";
+export {Disk, Nic, diskKinds, type DiskKind} from "./host/devices.js";
+export {loadProfile, parseProfile, profileNames, defaultProfileName, type Profile, type DiskProfile} from "./host/profiles.js";
+
+/* Kernel */
+export {InputError, keyword} from "./kernel/errors.js";
+export {syscall} from "./kernel/syscall.js";
+export {PageCache, type FileRef, type PageCacheOptions, type CacheReadPlan, type PageRun} from "./kernel/pageCache.js";
+export {bufferedRead} from "./kernel/bufferedRead.js";
+export {pioRead, dmaRead} from "./kernel/deviceRead.js";
+
+/* Transfer */
+export {readWrite} from "./transfer/readWrite.js";
+export {mmapWrite} from "./transfer/mmapWrite.js";
+export {sendfile, type SendfileOptions} from "./transfer/sendfile.js";
+export type {FileRequest, Transfer, TransferOptions} from "./transfer/internal/transferCore.js";
+
+/* Analysis */
+export {countEvents, cpuShare, utilization, bytesPerSec, type Counts} from "./analysis/metrics.js";
+
+/* Scenarios */
+export {runTransfer, strategies, type StrategyName} from "./scenarios/transfer.js";
+export {runDma} from "./scenarios/dma.js";
+export {scenarios} from "./scenarios/index.js";
+
+/* Studies */
+export type {StudyResult, StudyTable, StudyChart} from "./studies/study.js";
+
+/* Units */
+export {KiB, MiB, GiB, parseSize, formatSize, formatNs} from "./units.js";

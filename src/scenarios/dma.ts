@@ -1,0 +1,99 @@
+/**
+ * `iosim run dma`: read from the disk with programmed I/O or with DMA while
+ * another process wants the CPU, and see who gets it.
+ */
+import {spawn, type ProcessBody} from "../engine/process.js";
+import {createSim} from "../engine/sim.js";
+import {Host} from "../host/Host.js";
+import {diskKinds, type DiskKind} from "../host/devices.js";
+import type {Profile} from "../host/profiles.js";
+import {dmaRead, pioRead} from "../kernel/deviceRead.js";
+import {bytesPerSec, countEvents, cpuShare, utilization} from "../analysis/metrics.js";
+import type {Scenario} from "./scenario.js";
+
+/** Parameters of {@link runDma}. */
+export interface DmaRunOptions {
+  mode: "pio" | "dma";
+  transferBytes: number;
+  disk?: DiskKind;
+  /** Cores; default 1, so the competition for the CPU is visible. */
+  cores?: number;
+  /** Run a CPU-bound process alongside; default true. */
+  background?: boolean;
+  /** Its time slice, ns; default 10 µs. */
+  quantumNs?: number;
+  seed?: number;
+  profile: Profile;
+  keepEvents?: boolean;
+}
+
+/** Returns the measured result of one device read by *mode*. */
+export function runDma(o: DmaRunOptions) {
+  const sim = createSim({seed: o.seed ?? 0, keepEvents: o.keepEvents ?? true});
+  const host = new Host(sim, o.profile, {disk: o.disk ?? "ssd", cores: o.cores ?? 1});
+  const quantumNs = o.quantumNs ?? 10_000;
+  let ioDoneNs = -1;
+  let backgroundNs = 0;
+  const reader = o.mode === "pio" ? pioRead : dmaRead;
+  spawn(sim, 1, function* (): ProcessBody<void> {
+    yield* reader(host, o.transferBytes, 1);
+    ioDoneNs = sim.scheduler.now();
+    sim.trace.record(ioDoneNs, "done", 1, ioDoneNs, o.transferBytes, o.mode);
+  }).subscribe();
+  if (o.background ?? true)
+    spawn(sim, 2, function* (): ProcessBody<void> {
+      while (ioDoneNs < 0) {
+        yield host.cpuWork(quantumNs, "user");
+        backgroundNs += quantumNs;
+      }
+    }).subscribe();
+  const endNs = sim.run();
+  const counts = countEvents(sim.trace);
+  const share = cpuShare(host.cpu);
+  return {
+    result: {
+      mode: o.mode,
+      transferBytes: o.transferBytes,
+      cores: host.cpu.units,
+      elapsedNs: ioDoneNs,
+      throughputBytesPerSec: bytesPerSec(o.transferBytes, ioDoneNs),
+      ...counts,
+      pioCopies: sim.trace.count("pio-copy"),
+      cpuShare: share,
+      cpuUtilization: utilization(host.cpu, endNs),
+      ioCpuNs: host.cpu.busyNs - (host.cpu.busyNsByTag.get("user") ?? 0),
+      backgroundCpuNs: backgroundNs,
+      backgroundShareOfCapacity: utilization(host.cpu, endNs) > 0 ? backgroundNs / (host.cpu.units * endNs) : 0,
+    },
+    sim,
+    host,
+  };
+}
+
+/** The `dma` scenario. */
+export const dmaScenario: Scenario = {
+  name: "dma",
+  description: "Read from the disk with programmed I/O (the CPU moves every word) or DMA (the CPU only takes interrupts) while a CPU-bound process runs.",
+  params: [
+    {name: "mode", kind: "enum", values: ["pio", "dma"], default: "dma", description: "pio: CPU-driven; dma: direct memory access"},
+    {name: "transferBytes", kind: "size", default: "1MiB", unit: "bytes", description: "bytes read from the disk"},
+    {name: "disk", kind: "enum", values: diskKinds, default: "ssd", description: "which of the profile's disks"},
+    {name: "cores", kind: "integer", min: 1, default: 1, unit: "cores", description: "CPU cores (overrides the profile)"},
+    {name: "background", kind: "boolean", default: true, description: "run a CPU-bound process alongside"},
+    {name: "quantumNs", kind: "integer", min: 1, default: 10000, unit: "ns", description: "the background process's time slice"},
+  ],
+  run(v, ctx) {
+    const {result} = runDma({
+      mode: v.mode as "pio" | "dma",
+      transferBytes: v.transferBytes as number,
+      disk: v.disk as DiskKind,
+      cores: v.cores as number,
+      background: v.background as boolean,
+      quantumNs: v.quantumNs as number,
+      seed: ctx.seed,
+      profile: ctx.profile,
+      keepEvents: false,
+    });
+    return {scenario: "dma", profile: ctx.profile.name, seed: ctx.seed, ...result};
+  },
+};

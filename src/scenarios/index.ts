@@ -1,0 +1,6 @@
+/** Every scenario the CLI knows, by name. */
+import {dmaScenario} from "./dma.js";
+import type {Scenario} from "./scenario.js";
+import {transferScenario} from "./transfer.js";
+
+export const scenarios: readonly Scenario[] = [transferScenario, dmaScenario];

@@ -1,0 +1,122 @@
+/**
+ * `iosim run transfer`: send one file to a socket with one of the four
+ * strategies and report the seed's counts and the costs.
+ */
+import {from} from "rxjs";
+import {createSim} from "../engine/sim.js";
+import {Host} from "../host/Host.js";
+import {diskKinds, type DiskKind} from "../host/devices.js";
+import {bytesPerSec, countEvents, cpuShare, utilization} from "../analysis/metrics.js";
+import {mmapWrite} from "../transfer/mmapWrite.js";
+import {readWrite} from "../transfer/readWrite.js";
+import {sendfile} from "../transfer/sendfile.js";
+import type {FileRequest, Transfer} from "../transfer/internal/transferCore.js";
+import type {OperatorFunction} from "rxjs";
+import type {Profile} from "../host/profiles.js";
+import type {Scenario} from "./scenario.js";
+
+/** The four strategies by CLI name. */
+export const strategies = ["read-write", "mmap-write", "sendfile", "sendfile-sg"] as const;
+export type StrategyName = (typeof strategies)[number];
+
+/** Returns the operator of strategy *name* on *host*. */
+export function strategyOperator(name: StrategyName, host: Host, chunkBytes: number): OperatorFunction<FileRequest, Transfer> {
+  switch (name) {
+    case "read-write":
+      return readWrite(host, {chunkBytes});
+    case "mmap-write":
+      return mmapWrite(host, {chunkBytes});
+    case "sendfile":
+      return sendfile(host, {chunkBytes, scatterGather: false});
+    case "sendfile-sg":
+      return sendfile(host, {chunkBytes, scatterGather: true});
+  }
+}
+
+/** Parameters of {@link runTransfer}. */
+export interface TransferRunOptions {
+  strategy: StrategyName;
+  fileBytes: number;
+  chunkBytes: number;
+  cache: "cold" | "warm";
+  disk?: DiskKind;
+  readaheadBytes?: number;
+  /** Files sent one after another; default 1. */
+  files?: number;
+  seed?: number;
+  profile: Profile;
+  /** Keep every trace event (default true). */
+  keepEvents?: boolean;
+}
+
+/** Returns the measured result of sending *files* files of *fileBytes* by *strategy*, plus the simulation. */
+export function runTransfer(o: TransferRunOptions) {
+  const sim = createSim({seed: o.seed ?? 0, keepEvents: o.keepEvents ?? true});
+  const host = new Host(sim, o.profile, {disk: o.disk ?? "ssd", readaheadBytes: o.readaheadBytes ?? 0});
+  const files = o.files ?? 1;
+  const requests: FileRequest[] = [];
+  for (let i = 0; i < files; i++) {
+    const file = {id: `file-${i}`, sizeBytes: o.fileBytes};
+    if (o.cache === "warm") host.pageCache.warm(file);
+    requests.push({file, pid: 1});
+  }
+  const transfers: Transfer[] = [];
+  let failure: unknown = null;
+  from(requests)
+    .pipe(strategyOperator(o.strategy, host, o.chunkBytes))
+    .subscribe({next: (t) => transfers.push(t), error: (err) => (failure = err)});
+  const elapsedNs = sim.run();
+  if (failure) throw failure;
+  const bytes = transfers.reduce((sum, t) => sum + t.bytes, 0);
+  const chunks = transfers.reduce((sum, t) => sum + t.chunks, 0);
+  const result = {
+    strategy: o.strategy,
+    fileBytes: o.fileBytes,
+    chunkBytes: o.chunkBytes,
+    cache: o.cache,
+    files,
+    chunks,
+    bytesRequested: files * o.fileBytes,
+    bytesDelivered: bytes,
+    ...countEvents(sim.trace),
+    cacheHitPages: host.pageCache.hits,
+    cacheMissPages: host.pageCache.misses,
+    elapsedNs,
+    latencyNs: transfers.length ? transfers.reduce((s, t) => s + t.latencyNs, 0) / transfers.length : 0,
+    throughputBytesPerSec: bytesPerSec(bytes, elapsedNs),
+    cpuUtilization: utilization(host.cpu, elapsedNs),
+    cpuBusyNs: host.cpu.busyNs,
+    cpuShare: cpuShare(host.cpu),
+  };
+  return {result, sim, host, transfers};
+}
+
+/** The `transfer` scenario. */
+export const transferScenario: Scenario = {
+  name: "transfer",
+  description: "Send a file to a socket with read+write, mmap+write, sendfile or sendfile with an SG-DMA NIC; counts mode switches, DMA and CPU copies, system calls.",
+  params: [
+    {name: "strategy", kind: "enum", values: strategies, default: "read-write", description: "file-transfer strategy"},
+    {name: "fileBytes", kind: "size", default: "1MiB", unit: "bytes", description: "size of each file"},
+    {name: "chunkBytes", kind: "size", default: "64KiB", unit: "bytes", description: "bytes per system-call round (buffer size)"},
+    {name: "cache", kind: "enum", values: ["cold", "warm"], default: "cold", description: "page cache empty, or holding the whole file"},
+    {name: "disk", kind: "enum", values: diskKinds, default: "ssd", description: "which of the profile's disks"},
+    {name: "readaheadBytes", kind: "size", allowZero: true, default: 0, unit: "bytes", description: "readahead window (0: none, as the seed's per-chunk counts assume)"},
+    {name: "files", kind: "integer", min: 1, default: 1, unit: "files", description: "files sent one after another"},
+  ],
+  run(v, ctx) {
+    const {result} = runTransfer({
+      strategy: v.strategy as StrategyName,
+      fileBytes: v.fileBytes as number,
+      chunkBytes: v.chunkBytes as number,
+      cache: v.cache as "cold" | "warm",
+      disk: v.disk as DiskKind,
+      readaheadBytes: v.readaheadBytes as number,
+      files: v.files as number,
+      seed: ctx.seed,
+      profile: ctx.profile,
+      keepEvents: false,
+    });
+    return {scenario: "transfer", profile: ctx.profile.name, seed: ctx.seed, ...result};
+  },
+};

@@ -1,0 +1,42 @@
+/**
+ * read + write: the traditional transfer (传统的文件传输).
+ *
+ * Per chunk: read(2) enters the kernel, DMA brings missing pages from disk
+ * to the page cache, the CPU copies them to the user buffer, read returns;
+ * write(2) enters the kernel, the CPU copies the user buffer to the socket
+ * buffer, DMA sends it to the NIC, write returns. Four mode switches, two
+ * DMA copies (one on a cache hit), two CPU copies, two system calls.
+ */
+import type {OperatorFunction} from "rxjs";
+import type {ProcessBody} from "../engine/process.js";
+import type {Host} from "../host/Host.js";
+import {bufferedRead} from "../kernel/bufferedRead.js";
+import type {FileRef} from "../kernel/pageCache.js";
+import {syscall} from "../kernel/syscall.js";
+import {nicRoom, transferOperator, type ChunkState, type FileRequest, type Transfer, type TransferOptions} from "./internal/transferCore.js";
+
+/** One chunk by read + write. */
+export function* readWriteChunk(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid: number, state: ChunkState): ProcessBody<void> {
+  yield* syscall(host, "read", function* () {
+    yield* bufferedRead(host, file, offsetBytes, bytes, pid);
+    yield host.cpuCopy(bytes, "page-cache→user");
+  });
+  yield* syscall(host, "write", function* () {
+    yield* nicRoom(state);
+    yield host.cpuCopy(bytes, "user→socket-buffer");
+    state.inFlight = host.nicDma(bytes, "socket-buffer→nic", pid);
+  });
+}
+
+/**
+ * Returns an operator that serves each file request with read(2) + write(2),
+ * one chunk of **chunkBytes** (default 64 KiB) per pair of calls.
+ *
+ * ```ts
+ * requests$.pipe(readWrite(host, {chunkBytes: 32 * KiB}))
+ * ```
+ * @see mmapWrite @see sendfile
+ */
+export function readWrite(host: Host, options: TransferOptions = {}): OperatorFunction<FileRequest, Transfer> {
+  return transferOperator(host, options, readWriteChunk);
+}
