@@ -55,6 +55,8 @@ export class Resource {
   /** Waiting jobs; `head` is the index of the first. */
   private queue: Job[] = [];
   private head = 0;
+  /** Waiting urgent jobs (interrupt handlers), served before `queue`, FIFO among themselves. */
+  private urgentQueue: Job[] = [];
   /** Completed busy time per tag, ns. */
   readonly busyNsByTag = new Map<string, number>();
   /** Completed busy time, all tags, ns. */
@@ -78,7 +80,7 @@ export class Resource {
 
   /** Jobs waiting (not in service). */
   get queued(): number {
-    return this.queue.length - this.head;
+    return this.queue.length - this.head + this.urgentQueue.length;
   }
 
   /** Units in service now. */
@@ -87,8 +89,9 @@ export class Resource {
   }
 
   /**
-   * Queues *job*; *urgent* jobs (interrupt handlers) go to the front of the
-   * line, though they never preempt a job in service.
+   * Queues *job*; *urgent* jobs (interrupt handlers) go ahead of every
+   * ordinary job, in the order they arrived, though they never preempt a job
+   * in service.
    */
   submit(job: Job, urgent = false): void {
     if (this.inUse < this.units) {
@@ -96,11 +99,9 @@ export class Resource {
       return;
     }
     job.startNs = this.sim.scheduler.now(); // reused as "queued at" until it starts
-    if (urgent) {
-      if (this.head > 0) this.queue[--this.head] = job;
-      else this.queue.unshift(job);
-    } else this.queue.push(job);
-    const q = this.queue.length - this.head;
+    if (urgent) this.urgentQueue.push(job);
+    else this.queue.push(job);
+    const q = this.queued;
     if (q > this.maxQueue) this.maxQueue = q;
   }
 
@@ -131,7 +132,11 @@ export class Resource {
     this.busyNs += job.ns;
     this.completed++;
     this.busyNsByTag.set(job.tag, (this.busyNsByTag.get(job.tag) ?? 0) + job.ns);
-    if (this.head < this.queue.length) {
+    if (this.urgentQueue.length > 0) {
+      const next = this.urgentQueue.shift()!;
+      this.waitNs += this.sim.scheduler.now() - next.startNs;
+      this.start(next);
+    } else if (this.head < this.queue.length) {
       const next = this.queue[this.head];
       this.queue[this.head++] = undefined as unknown as Job;
       if (this.head > 1024 && this.head * 2 > this.queue.length) {

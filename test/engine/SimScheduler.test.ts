@@ -1,0 +1,226 @@
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {bufferTime, delay, interval, map, take, throttleTime, timer, type Observable, type SchedulerAction} from "rxjs";
+import {TestScheduler} from "rxjs/testing";
+import {SimScheduler, SimulationLimitError} from "../../src/engine/SimScheduler.js";
+
+/** Subscribes to *source$* on *scheduler*, runs it, and returns [virtual time, notification] pairs as RxJS marble frames. */
+function frames<T>(scheduler: SimScheduler, source$: Observable<T>) {
+  const out: Array<{frame: number; notification: {kind: string; value: unknown; error: unknown}}> = [];
+  source$.subscribe({
+    next: (value) => out.push({frame: scheduler.now(), notification: {kind: "N", value, error: undefined}}),
+    error: (error) => out.push({frame: scheduler.now(), notification: {kind: "E", value: undefined, error}}),
+    complete: () => out.push({frame: scheduler.now(), notification: {kind: "C", value: undefined, error: undefined}}),
+  });
+  scheduler.run();
+  return out;
+}
+
+/** Returns the frames of marble diagram *diagram*, one character = 1 ns. */
+function marbles(diagram: string, values?: Record<string, unknown>) {
+  // parseMarbles counts TestScheduler.frameTimeFactor (10) per character outside TestScheduler.run().
+  return TestScheduler.parseMarbles(diagram, values, undefined, undefined, true).map(({frame, notification}) => ({
+    frame: frame / TestScheduler.frameTimeFactor,
+    notification: {kind: notification.kind, value: (notification as {value?: unknown}).value, error: (notification as {error?: unknown}).error},
+  }));
+}
+
+test("SimScheduler.schedule() runs delays 0,100,0,500,0,100 as [1,3,5,2,6,4] (RxJS's own case)", () => {
+  const s = new SimScheduler();
+  const invoked: number[] = [];
+  const invoke = (state?: number) => void invoked.push(state!);
+  s.schedule(invoke, 0, 1);
+  s.schedule(invoke, 100, 2);
+  s.schedule(invoke, 0, 3);
+  s.schedule(invoke, 500, 4);
+  s.schedule(invoke, 0, 5);
+  s.schedule(invoke, 100, 6);
+  s.flush();
+  assert.deepEqual(invoked, [1, 3, 5, 2, 6, 4]);
+});
+
+test("SimScheduler.schedule() runs each action at now + delay", () => {
+  const s = new SimScheduler();
+  const times: number[] = [];
+  for (const d of [30, 10, 20]) s.schedule(() => void times.push(s.now()), d);
+  s.run();
+  assert.deepEqual(times, [10, 20, 30]);
+});
+
+test("SimScheduler.schedule() treats negative and NaN delays as 0, as RxJS does", () => {
+  const s = new SimScheduler();
+  const order: string[] = [];
+  s.schedule(() => void order.push("ten"), 10);
+  s.schedule(() => void order.push("negative"), -5);
+  s.schedule(() => void order.push("nan"), NaN);
+  s.run();
+  assert.deepEqual(order, ["negative", "nan", "ten"]);
+});
+
+test("SimScheduler.schedule() lets work schedule more work at the current time after what is already due", () => {
+  const s = new SimScheduler();
+  const order: string[] = [];
+  s.schedule(() => {
+    order.push("a");
+    s.schedule(() => void order.push("c"), 0);
+  }, 0);
+  s.schedule(() => void order.push("b"), 0);
+  s.run();
+  assert.deepEqual(order, ["a", "b", "c"]);
+});
+
+test("SchedulerAction.schedule() inside the work reschedules the same action (RxJS operators' pattern)", () => {
+  const s = new SimScheduler();
+  const log: Array<[number, number]> = [];
+  s.schedule(
+    function (this: SchedulerAction<number>, n?: number) {
+      log.push([s.now(), n!]);
+      if (n! < 3) this.schedule(n! + 1, 10);
+    },
+    5,
+    0,
+  );
+  s.run();
+  assert.deepEqual(log, [[5, 0], [15, 1], [25, 2], [35, 3]]);
+  assert.equal(s.pending, 0);
+});
+
+test("SchedulerAction.schedule() on a pending action moves it instead of running it twice", () => {
+  const s = new SimScheduler();
+  const messages: string[] = [];
+  const action = s.schedule((m?: string) => void messages.push(`${m} at ${s.now()}`), 10, "first message") as unknown as SchedulerAction<string>;
+  action.schedule("second message", 20);
+  assert.equal(s.pending, 1);
+  s.run();
+  assert.deepEqual(messages, ["second message at 20"]);
+});
+
+test("Subscription.unsubscribe() of a pending action keeps it from running and leaves the heap", () => {
+  const s = new SimScheduler();
+  const ran: number[] = [];
+  const subs = [10, 20, 30, 40, 50].map((d) => s.schedule(() => void ran.push(d), d));
+  subs[1].unsubscribe();
+  subs[3].unsubscribe();
+  subs[3].unsubscribe(); // twice is harmless
+  assert.equal(s.pending, 3);
+  s.run();
+  assert.deepEqual(ran, [10, 30, 50]);
+});
+
+test("Subscription.unsubscribe() inside the work stops a self-rescheduling action", () => {
+  const s = new SimScheduler();
+  let runs = 0;
+  s.schedule(function (this: SchedulerAction<void>) {
+    runs++;
+    this.schedule(undefined, 1);
+    if (runs === 3) this.unsubscribe();
+  }, 0);
+  s.run();
+  assert.equal(runs, 3);
+  assert.equal(s.pending, 0);
+});
+
+test("SimScheduler.post() interleaves with schedule() by (time, insertion order)", () => {
+  const s = new SimScheduler();
+  const order: string[] = [];
+  s.post(10, () => order.push("post 10"));
+  s.schedule(() => void order.push("schedule 10"), 10);
+  s.post(0, () => order.push("post 0"));
+  s.schedule(() => void order.push("schedule 5"), 5);
+  s.run();
+  assert.deepEqual(order, ["post 0", "schedule 5", "post 10", "schedule 10"]);
+});
+
+test("SimScheduler.run(untilNs) stops before later work and sets the clock to untilNs", () => {
+  const s = new SimScheduler();
+  const ran: number[] = [];
+  for (const d of [5, 10, 15]) s.post(d, () => ran.push(d));
+  assert.equal(s.run(12), 12);
+  assert.equal(s.now(), 12);
+  assert.deepEqual(ran, [5, 10]);
+  assert.equal(s.pending, 1);
+  assert.equal(s.run(), 15);
+  assert.deepEqual(ran, [5, 10, 15]);
+});
+
+test("SimScheduler.run(Infinity, maxEvents) throws SimulationLimitError on a runaway model", () => {
+  const s = new SimScheduler();
+  const tick = () => s.post(1, tick);
+  tick();
+  assert.throws(() => s.run(Infinity, 100), SimulationLimitError);
+});
+
+test("SimScheduler.run() keeps (time, insertion) order over thousands of random delays", () => {
+  const s = new SimScheduler();
+  const seen: Array<[number, number]> = [];
+  let x = 12345;
+  for (let i = 0; i < 5000; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    const d = x % 50;
+    s.post(d, () => seen.push([s.now(), i]));
+  }
+  s.run();
+  for (let k = 1; k < seen.length; k++) {
+    const [t0, i0] = seen[k - 1];
+    const [t1, i1] = seen[k];
+    assert.ok(t0 < t1 || (t0 === t1 && i0 < i1), `out of order at ${k}`);
+  }
+  assert.equal(seen.length, 5000);
+});
+
+test("SimScheduler.remove() of random pending actions keeps the rest in order", () => {
+  const s = new SimScheduler();
+  const ran: number[] = [];
+  const subs = [];
+  for (let i = 0; i < 1000; i++) subs.push(s.schedule(() => void ran.push(i), (i * 7919) % 1000));
+  const removed = new Set<number>();
+  for (let i = 0; i < 1000; i += 3) {
+    subs[i].unsubscribe();
+    removed.add(i);
+  }
+  s.run();
+  const expected = [...Array(1000).keys()].filter((i) => !removed.has(i)).sort((a, b) => ((a * 7919) % 1000) - ((b * 7919) % 1000) || a - b);
+  assert.deepEqual(ran, expected);
+});
+
+test("timer(dueNs, scheduler) emits at dueNs in virtual time", () => {
+  const s = new SimScheduler();
+  assert.deepEqual(frames(s, timer(5, s)), marbles("-----(a|)", {a: 0}));
+});
+
+test("timer(dueNs, periodNs, scheduler) emits periodically in virtual time", () => {
+  const s = new SimScheduler();
+  assert.deepEqual(frames(s, timer(2, 3, s).pipe(take(3))), marbles("--a--b--(c|)", {a: 0, b: 1, c: 2}));
+});
+
+test("timer(1e9, scheduler) fires at one virtual second without waiting", () => {
+  const s = new SimScheduler();
+  const t0 = performance.now();
+  let at = -1;
+  timer(1e9, s).subscribe(() => (at = s.now()));
+  s.run();
+  assert.equal(at, 1e9);
+  assert.ok(performance.now() - t0 < 500);
+});
+
+test("delay(ns, scheduler) shifts every value by ns of virtual time", () => {
+  const s = new SimScheduler();
+  const source$ = interval(2, s).pipe(take(3)); // 2, 4, 6
+  assert.deepEqual(frames(s, source$.pipe(delay(3, s))), marbles("-----a-b-(c|)", {a: 0, b: 1, c: 2}));
+});
+
+test("bufferTime(spanNs, scheduler) groups values by virtual time windows", () => {
+  const s = new SimScheduler();
+  const source$ = interval(3, s).pipe(take(5)); // 3, 6, 9, 12, 15
+  const out: Array<[number, number[]]> = [];
+  source$.pipe(bufferTime(10, s)).subscribe((b) => out.push([s.now(), b]));
+  s.run();
+  assert.deepEqual(out, [[10, [0, 1, 2]], [15, [3, 4]]]);
+});
+
+test("throttleTime(ns, scheduler) drops values inside the window in virtual time", () => {
+  const s = new SimScheduler();
+  const source$ = interval(1, s).pipe(take(7)); // 1, 2, ..., 7
+  // The window's end (filed first) runs before the tick due at the same nanosecond.
+  assert.deepEqual(frames(s, source$.pipe(throttleTime(3, s))), marbles("-a--b--(c|)", {a: 0, b: 3, c: 6}));
+});
