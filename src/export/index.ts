@@ -1,0 +1,19 @@
+/**
+ * Exports of chart data (CSV, JSON, Arrow, metadata) and atomic file writes.
+ * Notebooks call {@link exportStudy} to write `data/exports/<notebook>/`;
+ * `iosim report` calls it for `<out>/data/<study>/`.
+ */
+export {
+  exportStudy,
+  exportChart,
+  chartMetadata,
+  columnInfo,
+  profileNames,
+  metadataFormat,
+  type ChartMetadata,
+  type ColumnInfo,
+  type ExportedFile,
+  type ExportOptions,
+} from "./exportStudy.js";
+export {writeFileAtomic, removeStaleTempFiles, type FileData, type WriteFileAtomicOptions} from "./writeFileAtomic.js";
+export {buildInfo, packageRoot, type BuildInfo} from "./buildInfo.js";

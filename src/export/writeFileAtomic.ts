@@ -1,0 +1,122 @@
+/**
+ * Atomic file writes.
+ *
+ * Think of a shop window: the new display is built in the back room and
+ * swapped in whole, so a passer-by sees the old display or the new one, never
+ * a half-dressed window. Here the back room is a temporary file in the same
+ * directory (so `rename(2)` stays on one file system and is atomic); the swap
+ * is the rename. A crash or an error mid-write leaves the previous file, or
+ * no file, at the target path, never a truncated one.
+ */
+import {closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync} from "node:fs";
+import {basename, dirname, join} from "node:path";
+
+/** Options for {@link writeFileAtomic}. */
+export interface WriteFileAtomicOptions {
+  /** Flush the data (and the directory entry) to disk before and after the rename; default true. */
+  fsync?: boolean;
+  /** File mode of the new file; default 0o644 (less the umask). */
+  mode?: number;
+}
+
+/** What {@link writeFileAtomic} accepts: text (written as UTF-8), bytes, or a sequence of either. */
+export type FileData = string | Uint8Array | Iterable<string | Uint8Array>;
+
+/** Temporary files of this process, numbered so two writes never share a name. */
+let tempCounter = 0;
+
+/** A temporary file's name: `.<target>.<pid>.<n>.tmp` (hidden, and ignored by `*.tmp` in .gitignore). */
+const tempPattern = /^\.(.+)\.(\d+)\.(\d+)\.tmp$/;
+
+/**
+ * Writes *data* to *path* atomically: into a temporary file beside it, then
+ * `rename(2)` over the target. Creates the parent directories. On any error
+ * the temporary file is removed and the target is left as it was; the error
+ * is rethrown. *data* may be an iterable of chunks (a generator), so a large
+ * file never has to sit in memory whole; if the iterable throws, nothing
+ * reaches *path*.
+ *
+ * ```ts
+ * writeFileAtomic("reports/iosim/index.html", html);
+ * ```
+ * @see exportStudy
+ */
+export function writeFileAtomic(path: string, data: FileData, options: WriteFileAtomicOptions = {}): void {
+  const {fsync = true, mode = 0o644} = options;
+  const dir = dirname(path);
+  mkdirSync(dir, {recursive: true});
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${++tempCounter}.tmp`);
+  // "wx": never follow or reuse an existing file under the temporary name.
+  let fd = openSync(temp, "wx", mode);
+  try {
+    for (const chunk of chunks(data)) writeAll(fd, chunk);
+    if (fsync) fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    renameSync(temp, path);
+  } catch (err) {
+    if (fd >= 0) closeSync(fd);
+    rmSync(temp, {force: true});
+    throw err;
+  }
+  // Make the rename itself durable; some file systems refuse to fsync a directory.
+  if (fsync) syncDirectory(dir);
+}
+
+/**
+ * Removes temporary files that {@link writeFileAtomic} left in *dir* when a
+ * process died mid-write (its pid no longer runs); returns their names.
+ * Files of live processes are left alone.
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names.sort()) {
+    const m = tempPattern.exec(name);
+    if (!m) continue;
+    const pid = Number(m[2]);
+    if (pid === process.pid || isAlive(pid)) continue;
+    rmSync(join(dir, name), {force: true});
+    removed.push(name);
+  }
+  return removed;
+}
+
+function* chunks(data: FileData): Iterable<Uint8Array> {
+  if (typeof data === "string") yield Buffer.from(data, "utf8");
+  else if (data instanceof Uint8Array) yield data;
+  else for (const c of data) yield typeof c === "string" ? Buffer.from(c, "utf8") : c;
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  // writeSync may write fewer bytes than asked; loop until all are out.
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+}
+
+function syncDirectory(dir: string): void {
+  let fd = -1;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // Not supported here (e.g. some network or Windows file systems): the rename is still atomic.
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
