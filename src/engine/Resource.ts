@@ -11,7 +11,11 @@ import {Observable} from "rxjs";
 import type {SimScheduler} from "./SimScheduler.js";
 import type {Trace, TraceKind} from "./trace.js";
 
-/** One request for service; also the heap entry for its completion. */
+/**
+ * One request for service; also the heap entry for its completion. A process
+ * reuses one Job for all its steps (it has at most one in service), so its
+ * fields may be refilled once `done` has been called.
+ */
 export class Job {
   timeNs = 0;
   seq = 0;
@@ -20,21 +24,21 @@ export class Job {
   startNs = 0;
   constructor(
     /** The resource serving it. */
-    readonly resource: Resource,
+    public resource: Resource,
     /** Service time, ns. */
-    readonly ns: number,
+    public ns: number,
     /** Booking category. */
-    readonly tag: string,
+    public tag: string,
     /** Called at completion. */
-    readonly done: (job: Job) => void,
+    public done: (job: Job) => void,
     /** When set, a trace event of this kind is recorded when service starts. */
-    readonly traceKind: TraceKind | null = null,
+    public traceKind: TraceKind | null = null,
     /** Process the trace event is charged to. */
-    readonly pid = 0,
+    public pid = 0,
     /** Bytes for the trace event. */
-    readonly bytes = 0,
+    public bytes = 0,
     /** Detail for the trace event. */
-    readonly detail = "",
+    public detail = "",
   ) {}
   fire(): void {
     this.resource.finish(this);
@@ -57,8 +61,8 @@ export class Resource {
   private head = 0;
   /** Waiting urgent jobs (interrupt handlers), served before `queue`, FIFO among themselves. */
   private urgentQueue: Job[] = [];
-  /** Completed busy time per tag, ns. */
-  readonly busyNsByTag = new Map<string, number>();
+  /** Completed busy time per tag, ns, each in a box so booking is one lookup. */
+  private readonly tagTotals = new Map<string, {ns: number}>();
   /** Completed busy time, all tags, ns. */
   busyNs = 0;
   /** Jobs completed. */
@@ -76,6 +80,13 @@ export class Resource {
     readonly units: number,
   ) {
     if (!(Number.isInteger(units) && units > 0)) throw new RangeError(`invalid ${name} units: ${units}; expected a positive integer`);
+  }
+
+  /** Returns the completed busy time per tag, ns, tags in the order first booked. */
+  get busyNsByTag(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [tag, box] of this.tagTotals) out.set(tag, box.ns);
+    return out;
   }
 
   /** Jobs waiting (not in service). */
@@ -131,7 +142,9 @@ export class Resource {
     this.inUse--;
     this.busyNs += job.ns;
     this.completed++;
-    this.busyNsByTag.set(job.tag, (this.busyNsByTag.get(job.tag) ?? 0) + job.ns);
+    const box = this.tagTotals.get(job.tag);
+    if (box === undefined) this.tagTotals.set(job.tag, {ns: job.ns});
+    else box.ns += job.ns;
     if (this.urgentQueue.length > 0) {
       const next = this.urgentQueue.shift()!;
       this.waitNs += this.sim.scheduler.now() - next.startNs;

@@ -114,6 +114,8 @@ class Runner<R> {
   closed = false;
   /** Bound resume callback, created once. */
   readonly resume: (value?: unknown) => void;
+  /** The Job reused for every `use` step (one in service at a time). */
+  private job: Job | null = null;
 
   constructor(
     private readonly sim: ProcessContext,
@@ -147,12 +149,21 @@ class Runner<R> {
     }
     const cmd = r.value;
     switch (cmd.op) {
-      case "use":
-        cmd.resource.submit(
-          new Job(cmd.resource, cmd.ns, cmd.tag, this.resume, cmd.traceKind, this.pid, cmd.bytes, cmd.detail),
-          cmd.urgent,
-        );
+      case "use": {
+        let job = this.job;
+        if (job === null) job = this.job = new Job(cmd.resource, cmd.ns, cmd.tag, this.resume, cmd.traceKind, this.pid, cmd.bytes, cmd.detail);
+        else {
+          // The previous step's job has finished (its done() resumed us): refill it.
+          job.resource = cmd.resource;
+          job.ns = cmd.ns;
+          job.tag = cmd.tag;
+          job.traceKind = cmd.traceKind;
+          job.bytes = cmd.bytes;
+          job.detail = cmd.detail;
+        }
+        cmd.resource.submit(job, cmd.urgent);
         return;
+      }
       case "sleep":
         this.sim.scheduler.enqueue(this, cmd.ns);
         return;
