@@ -1,0 +1,9 @@
+/**
+ * Charts: Observable Plot rendered in Node into self-contained SVG strings.
+ */
+export {renderChart, finiteRows, normalizeIds, roundNumbers, type ChartSpec} from "./renderChart.js";
+export {sizeLineChart, throughputChart, type SizeSeriesRow, type SizeLineOptions, type ThroughputRow} from "./throughputChart.js";
+export {cpuShareChart, type CpuShareRow, type CpuShareOptions} from "./cpuShareChart.js";
+export {dmaCpuShareChart, type DmaCpuShareRow} from "./dmaCpuShareChart.js";
+export {countsChart, type CountsRow} from "./countsChart.js";
+export {strategyColors, categoryColors, modeColors, paletteFor, sizeTicks, sizeTickFormat, type Palette} from "./palette.js";

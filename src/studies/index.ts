@@ -1,0 +1,31 @@
+/**
+ * The list of studies the report runs and the notebooks show, in order.
+ *
+ * Each entry runs its study with default parameters unless given others.
+ * Other studies append themselves here (one line each).
+ */
+import {dmaStudy} from "./dma.js";
+import type {StudyResult} from "./study.js";
+import {zeroCopyStudy} from "./zeroCopy.js";
+
+/** One study as the report sees it. */
+export interface StudyEntry {
+  /** File-safe id, the same as the result's id ("zero-copy"). */
+  id: string;
+  title: string;
+  /** Runs the study; *params* override its defaults. */
+  run: (params?: Record<string, unknown>) => StudyResult;
+}
+
+/**
+ * The studies the report runs, in order: DMA, then zero-copy.
+ *
+ * ```ts
+ * for (const s of studies) console.log(s.id, s.run().notes);
+ * ```
+ * @see dmaStudy @see zeroCopyStudy
+ */
+export const studies: StudyEntry[] = [
+  {id: "dma", title: "DMA against CPU-driven (programmed) I/O", run: (params) => dmaStudy(params)},
+  {id: "zero-copy", title: "Zero-copy file transfer", run: (params) => zeroCopyStudy(params)},
+];
