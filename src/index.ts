@@ -34,6 +34,17 @@ export {scenarios} from "./scenarios/index.js";
 
 /* Studies */
 export type {StudyResult, StudyTable, StudyChart} from "./studies/study.js";
+export {studies, type StudyEntry} from "./studies/index.js";
+export {dmaStudy, dmaDefaults, type DmaParams} from "./studies/dma.js";
+export {zeroCopyStudy, zeroCopyDefaults, seedCountsPerChunk, type ZeroCopyParams} from "./studies/zeroCopy.js";
+
+/* Charts */
+export {renderChart, finiteRows, normalizeIds, roundNumbers, type ChartSpec} from "./charts/renderChart.js";
+export {sizeLineChart, throughputChart, type SizeSeriesRow, type SizeLineOptions, type ThroughputRow} from "./charts/throughputChart.js";
+export {cpuShareChart, type CpuShareRow, type CpuShareOptions} from "./charts/cpuShareChart.js";
+export {dmaCpuShareChart, type DmaCpuShareRow} from "./charts/dmaCpuShareChart.js";
+export {countsChart, type CountsRow} from "./charts/countsChart.js";
+export {strategyColors, categoryColors, modeColors, paletteFor, sizeTicks, sizeTickFormat, type Palette} from "./charts/palette.js";
 
 /* Units */
 export {KiB, MiB, GiB, parseSize, formatSize, formatNs} from "./units.js";
