@@ -48,3 +48,21 @@ export {strategyColors, categoryColors, modeColors, paletteFor, sizeTicks, sizeT
 
 /* Units */
 export {KiB, MiB, GiB, parseSize, formatSize, formatNs} from "./units.js";
+
+/* Report */
+export {writeReport, defaultReportDir, type ReportOptions, type ReportSummary, type ReportStudy} from "./report/report.js";
+export {reportHtml, type ReportPageInfo} from "./report/html.js";
+export {chartToPng, chartSvg, type PngOptions} from "./report/png.js";
+export {
+  exportStudy,
+  exportChart,
+  chartMetadata,
+  writeFileAtomic,
+  removeStaleTempFiles,
+  buildInfo,
+  type ChartMetadata,
+  type ColumnInfo,
+  type ExportedFile,
+  type ExportOptions,
+  type BuildInfo,
+} from "./export/index.js";

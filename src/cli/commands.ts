@@ -3,6 +3,7 @@
  * `--help` and the dispatcher stay in one place.
  */
 import type {Args} from "./main.js";
+import {reportCommand} from "../report/command.js";
 
 /** A sub-command of `iosim`. */
 export interface Command {
@@ -12,4 +13,5 @@ export interface Command {
   run(args: Args): number;
 }
 
-export const commands: Command[] = [];
+/** The extra sub-commands, in `--help` order. */
+export const commands: Command[] = [reportCommand];

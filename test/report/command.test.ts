@@ -1,0 +1,66 @@
+import {after, test} from "node:test";
+import assert from "node:assert/strict";
+import {execFile, spawnSync} from "node:child_process";
+import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join, relative} from "node:path";
+import {promisify} from "node:util";
+import {studies} from "../../src/studies/index.js";
+
+const cli = join(import.meta.dirname, "../../src/cli/main.js");
+const run = promisify(execFile);
+
+const made: string[] = [];
+after(() => made.forEach((d) => rmSync(d, {recursive: true, force: true})));
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "iosim-cli-report-"));
+  made.push(dir);
+  return dir;
+}
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+test("iosim report --png, run twice with defaults, writes identical bytes for every file", {timeout: 120_000}, async () => {
+  const [a, b] = [tempDir(), tempDir()];
+  const [ra, rb] = await Promise.all([a, b].map((out) => run(process.execPath, [cli, "report", "--out", out, "--png"])));
+  for (const [r, out] of [[ra, a], [rb, b]] as const) {
+    assert.equal(r.stdout, `Report written: ${out}/index.html (${studies.length} studies, ${countCharts(out)} charts; data in ${out}/data/, PNG in ${out}/png/)\nOpen file://${out}/index.html\n`);
+    // Not a terminal: one line per study on stderr.
+    assert.deepEqual(r.stderr.split("\n").filter(Boolean).map((l) => l.replace(/: [\d.]+ s, \d+ charts?$/, "")), studies.map((s, i) => `iosim report: ${i + 1}/${studies.length} ${s.id}`));
+  }
+  const files = listFiles(a);
+  assert.deepEqual(listFiles(b), files);
+  for (const s of studies) assert.ok(files.some((f) => f.startsWith(`data/${s.id}/`) && f.endsWith(".meta.json")), `data of ${s.id}`);
+  assert.ok(files.some((f) => f.startsWith("png/") && f.endsWith(".png")));
+  for (const f of files) assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${f} differs between runs`);
+});
+
+function countCharts(out: string): number {
+  const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as {files: Array<{path: string}>};
+  return manifest.files.filter((f) => f.path.endsWith(".meta.json")).length;
+}
+
+test("iosim report with a bad option, seed or argument prints one line and exits 2", () => {
+  const cases: Array<[string[], string]> = [
+    [["report", "--seed", "x"], "iosim: invalid --seed: x; expected an integer\n"],
+    [["report", "--profile", "server-2024"], "iosim: invalid option for report: --profile; expected one of --out, --seed, --png\n"],
+    [["report", "extra"], "iosim: invalid argument: extra; expected no arguments after report (options: --out DIR, --png, --seed N)\n"],
+    [["report", "--out"], "iosim: invalid --out: (nothing); expected a value after it\n"],
+  ];
+  for (const [args, stderr] of cases) {
+    const r = spawnSync(process.execPath, [cli, ...args], {encoding: "utf8"});
+    assert.deepEqual([r.status, r.stdout, r.stderr], [2, "", stderr], args.join(" "));
+  }
+});
