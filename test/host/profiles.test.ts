@@ -1,0 +1,170 @@
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {mkdtempSync, readFileSync, writeFileSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {InputError} from "../../src/kernel/errors.js";
+import {loadProfile, parseProfile, profileNames, profilesDir} from "../../src/host/profiles.js";
+
+/** Returns a shipped profile as the raw JSON object, deep-copied. */
+const raw = (name: string): Record<string, any> => JSON.parse(readFileSync(`${profilesDir}${name}.json`, "utf8")); // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Returns the dotted paths of every number or boolean in *obj*, skipping `sources`. */
+function valuePaths(obj: Record<string, unknown>, prefix = ""): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(obj)) {
+    if (prefix === "" && k === "sources") continue;
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === "object") out.push(...valuePaths(v as Record<string, unknown>, path));
+    else if (typeof v === "number" || typeof v === "boolean") out.push(path);
+  }
+  return out;
+}
+
+/** Asserts that *fn* throws an InputError whose param and value are as given. */
+function assertInputError(fn: () => unknown, param: string, value: string) {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof InputError, `expected InputError, got ${err}`);
+    assert.equal(err.param, param);
+    assert.equal(err.value, value);
+    assert.match(err.message, /^invalid .+: .+; expected .+$/);
+    return true;
+  });
+}
+
+test("profileNames() lists the shipped profiles, a current server and a 2008-era machine", () => {
+  assert.deepEqual(profileNames(), ["desktop-2008", "server-2024"]);
+});
+
+for (const name of profileNames()) {
+  test(`loadProfile("${name}") validates and keeps its name`, () => {
+    const p = loadProfile(name);
+    assert.equal(p.name, name);
+    assert.ok(p.cpu.cores >= 1);
+  });
+
+  test(`loadProfile("${name}") names a source for every number`, () => {
+    const p = raw(name);
+    const missing = valuePaths(p).filter((path) => !(typeof p.sources[path] === "string" && p.sources[path].trim().length > 0));
+    assert.deepEqual(missing, []);
+  });
+
+  test(`loadProfile("${name}") has no source for a field that does not exist`, () => {
+    const p = raw(name);
+    const paths = new Set(valuePaths(p));
+    assert.deepEqual(Object.keys(p.sources).filter((k) => !paths.has(k)), []);
+  });
+}
+
+test("parseProfile() rejects an unknown top-level key, naming it", () => {
+  assertInputError(() => parseProfile({...raw("server-2024"), colour: "red"}), "profile key", "colour");
+});
+
+test("parseProfile() rejects an unknown nested key, naming its path", () => {
+  const p = raw("server-2024");
+  p.cpu.coreCount = 8;
+  assertInputError(() => parseProfile(p), "profile key", "cpu.coreCount");
+});
+
+test("parseProfile() rejects a negative latency, naming the field and value", () => {
+  const p = raw("server-2024");
+  p.disks.hdd.latencyNs = -1;
+  assertInputError(() => parseProfile(p), "profile disks.hdd.latencyNs", "-1");
+});
+
+test("parseProfile() rejects a fractional core count", () => {
+  const p = raw("server-2024");
+  p.cpu.cores = 2.5;
+  assertInputError(() => parseProfile(p), "profile cpu.cores", "2.5");
+});
+
+test("parseProfile() rejects a number given as a string", () => {
+  const p = raw("server-2024");
+  p.memory.copyBytesPerNs = "10";
+  assertInputError(() => parseProfile(p), "profile memory.copyBytesPerNs", '"10"');
+});
+
+test("parseProfile() rejects a zero bandwidth", () => {
+  const p = raw("desktop-2008");
+  p.nic.bytesPerNs = 0;
+  assertInputError(() => parseProfile(p), "profile nic.bytesPerNs", "0");
+});
+
+test("parseProfile() rejects a non-boolean scatterGather", () => {
+  const p = raw("desktop-2008");
+  p.nic.scatterGather = "yes";
+  assertInputError(() => parseProfile(p), "profile nic.scatterGather", '"yes"');
+});
+
+test("parseProfile() rejects a missing field, naming it", () => {
+  const p = raw("server-2024");
+  delete p.memory.pageBytes;
+  assertInputError(() => parseProfile(p), "profile memory.pageBytes", "missing");
+});
+
+test("parseProfile() rejects a missing section, naming it", () => {
+  const p = raw("server-2024");
+  delete p.dma;
+  assertInputError(() => parseProfile(p), "profile dma", "missing");
+});
+
+test("parseProfile() rejects a source that is not a string", () => {
+  const p = raw("server-2024");
+  p.sources["cpu.cores"] = 16;
+  assert.throws(() => parseProfile(p), (err: unknown) => err instanceof InputError && err.param === "profile sources");
+});
+
+test("parseProfile() rejects something that is not an object", () => {
+  assertInputError(() => parseProfile([1, 2], "mine"), "mine", "[1,2]");
+});
+
+test("parseProfile({extends}) starts from the shipped profile and overrides a few numbers", () => {
+  const p = parseProfile({extends: "server-2024", cpu: {cores: 4}}, "custom");
+  assert.equal(p.cpu.cores, 4);
+  assert.equal(p.cpu.modeSwitchNs, raw("server-2024").cpu.modeSwitchNs);
+  assert.deepEqual(p.disks, raw("server-2024").disks);
+  assert.equal(p.name, "server-2024+custom");
+});
+
+test("parseProfile({extends}) rejects an unknown parent, naming it", () => {
+  assertInputError(() => parseProfile({extends: "mainframe-1970"}), "profile extends", '"mainframe-1970"');
+});
+
+test("parseProfile({extends}) rejects a parent that is not a string", () => {
+  assertInputError(() => parseProfile({extends: 3}), "profile extends", "3");
+});
+
+test("parseProfile({extends}) still rejects an unknown key in the overrides", () => {
+  assertInputError(() => parseProfile({extends: "server-2024", nic: {jumboFrames: true}}), "profile key", "nic.jumboFrames");
+});
+
+test("parseProfile({extends}) still rejects a bad value in the overrides", () => {
+  assertInputError(() => parseProfile({extends: "desktop-2008", dma: {setupNs: -5}}), "profile dma.setupNs", "-5");
+});
+
+test("loadProfile(name) rejects an unknown profile name", () => {
+  assertInputError(() => loadProfile("nope"), "profile", "nope");
+});
+
+test("loadProfile(file) reads a profile file that extends a shipped one", () => {
+  const dir = mkdtempSync(join(tmpdir(), "iosim-profile-"));
+  const file = join(dir, "small.json");
+  writeFileSync(file, JSON.stringify({extends: "desktop-2008", name: "small", cpu: {cores: 1}}));
+  const p = loadProfile(file);
+  assert.equal(p.name, "small");
+  assert.equal(p.cpu.cores, 1);
+});
+
+test("loadProfile(file) rejects a file that is not JSON, naming it", () => {
+  const dir = mkdtempSync(join(tmpdir(), "iosim-profile-"));
+  const file = join(dir, "broken.json");
+  writeFileSync(file, "{not json");
+  assertInputError(() => loadProfile(file), "profile", file);
+});
+
+test("loadProfile(file) names the file and the field of a bad value", () => {
+  const dir = mkdtempSync(join(tmpdir(), "iosim-profile-"));
+  const file = join(dir, "bad.json");
+  writeFileSync(file, JSON.stringify({extends: "server-2024", cpu: {irqNs: "fast"}}));
+  assertInputError(() => loadProfile(file), `profile ${file} cpu.irqNs`, '"fast"');
+});
