@@ -188,7 +188,6 @@ export function renderChart(spec: ChartSpec): string {
   }
   const heightPx = Math.ceil(y + gap);
 
-  out.setAttribute("xmlns", svgNs);
   out.setAttribute("width", String(widthPx));
   out.setAttribute("height", String(heightPx));
   out.setAttribute("viewBox", `0 0 ${widthPx} ${heightPx}`);

@@ -1,0 +1,78 @@
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {dmaDefaults, dmaStudy} from "../../src/studies/dma.js";
+import type {StudyResult} from "../../src/studies/study.js";
+import {loadProfile} from "../../src/host/profiles.js";
+import {InputError} from "../../src/kernel/errors.js";
+import {KiB} from "../../src/units.js";
+import {assertStudyGolden} from "./golden.js";
+
+/** The default study, run once for every test in this file. */
+let cached: StudyResult | null = null;
+const study = () => (cached ??= dmaStudy());
+const rows = (id: string) => study().tables.find((t) => t.id === id)!.table.objects() as Array<Record<string, any>>;
+const pair = (profile: string, bytes: number) => {
+  const r = rows("results");
+  return {pio: r.find((x) => x.profile === profile && x.mode === "pio" && x.transferBytes === bytes)!, dma: r.find((x) => x.profile === profile && x.mode === "dma" && x.transferBytes === bytes)!};
+};
+
+test("dmaStudy() with default parameters matches its golden output", () => {
+  assertStudyGolden("dmaStudy", study());
+});
+
+test("dmaStudy() leaves the background process more CPU with DMA than without, at every size", () => {
+  for (const profile of dmaDefaults.profiles)
+    for (const bytes of dmaDefaults.transferSizesBytes) {
+      const {pio, dma} = pair(profile, bytes);
+      assert.ok(dma.backgroundCpuShare > pio.backgroundCpuShare, `${profile} ${bytes}`);
+      assert.ok(dma.ioCpuNs < pio.ioCpuNs);
+    }
+});
+
+test("dmaStudy() takes one interrupt per controller buffer without DMA and one per read with it", () => {
+  for (const profile of dmaDefaults.profiles) {
+    const buffer = loadProfile(profile).disks.ssd.controllerBufferBytes;
+    for (const bytes of dmaDefaults.transferSizesBytes) {
+      const {pio, dma} = pair(profile, bytes);
+      assert.equal(pio.interrupts, Math.ceil(bytes / buffer));
+      assert.equal(pio.pioCopies, Math.ceil(bytes / buffer));
+      assert.equal(dma.interrupts, 1);
+      assert.equal(dma.dmaCopies, 1);
+    }
+  }
+});
+
+test("dmaStudy() reads faster with DMA than by programmed I/O", () => {
+  for (const profile of dmaDefaults.profiles)
+    for (const bytes of dmaDefaults.transferSizesBytes) {
+      const {pio, dma} = pair(profile, bytes);
+      assert.ok(dma.throughputBytesPerSec > pio.throughputBytesPerSec, `${profile} ${bytes}`);
+    }
+});
+
+test("dmaStudy() CPU shares sum to 1 per read and name pio-copy only without DMA", () => {
+  const sums = new Map<string, number>();
+  for (const r of rows("cpu-share")) {
+    sums.set(`${r.profile} ${r.mode} ${r.transferBytes}`, (sums.get(`${r.profile} ${r.mode} ${r.transferBytes}`) ?? 0) + r.share);
+    if (r.category === "pio-copy") assert.equal(r.mode, "pio");
+  }
+  for (const [key, sum] of sums) assert.ok(Math.abs(sum - 1) < 1e-9, key);
+});
+
+test("dmaStudy() charts carry no NaN and have a title and a legend", () => {
+  for (const chart of study().charts) {
+    assert.ok(!chart.html.includes("NaN"), chart.id);
+    assert.ok(chart.html.includes("<title>"), chart.id);
+    assert.ok(chart.html.includes('aria-label="color legend"'), chart.id);
+  }
+});
+
+test("dmaStudy({cores: 0}) is an InputError naming cores", () => {
+  assert.throws(() => dmaStudy({cores: 0}), (err: unknown) => err instanceof InputError && /cores/.test(err.message));
+  assert.throws(() => dmaStudy({transferSizesBytes: []}), InputError);
+});
+
+test("dmaStudy({profiles: ['desktop-2008'], transferSizesBytes: [64 KiB]}) runs two reads", () => {
+  const r = dmaStudy({profiles: ["desktop-2008"], transferSizesBytes: [64 * KiB]});
+  assert.equal(r.tables[0].table.numRows(), 2);
+});

@@ -1,0 +1,28 @@
+/**
+ * Golden output of a study, as SimPy keeps a `.out` beside each example:
+ * every table as CSV, every chart as SVG, and the rest (id, question,
+ * parameters, notes, table and chart ids) as JSON, all under `test/output/`.
+ */
+import type {StudyResult} from "../../src/studies/study.js";
+import {assertSnapshot} from "../charts/snapshot.js";
+
+/** Returns the JSON part of a study's golden output. */
+export function studySummary(result: StudyResult): string {
+  const summary = {
+    id: result.id,
+    title: result.title,
+    question: result.question,
+    params: result.params,
+    tables: result.tables.map((t) => ({id: t.id, title: t.title, rows: t.table.numRows(), columns: t.table.columnNames()})),
+    charts: result.charts.map((c) => ({id: c.id, title: c.title, rows: c.data.numRows(), columns: c.data.columnNames()})),
+    notes: result.notes,
+  };
+  return JSON.stringify(summary, null, 2) + "\n";
+}
+
+/** Asserts every part of *result* against `test/output/<name>…` (created when missing). */
+export function assertStudyGolden(name: string, result: StudyResult): void {
+  assertSnapshot(name, studySummary(result), "json");
+  for (const t of result.tables) assertSnapshot(`${name}-${t.id}`, t.table.toCSV() + "\n", "csv");
+  for (const c of result.charts) assertSnapshot(`${name}-${c.id}`, c.html, "svg");
+}

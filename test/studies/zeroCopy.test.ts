@@ -1,0 +1,112 @@
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {zeroCopyDefaults, zeroCopyStudy, seedCountsPerChunk} from "../../src/studies/zeroCopy.js";
+import type {StudyResult} from "../../src/studies/study.js";
+import {InputError} from "../../src/kernel/errors.js";
+import {GiB, KiB, MiB} from "../../src/units.js";
+import {assertStudyGolden} from "./golden.js";
+
+/** The default study, run once for every test in this file. */
+let cached: StudyResult | null = null;
+const study = () => (cached ??= zeroCopyStudy());
+/** Returns the rows of table *id* of the default study. */
+const rows = (id: string) => study().tables.find((t) => t.id === id)!.table.objects() as Array<Record<string, any>>;
+
+test("zeroCopyStudy() with default parameters matches its golden output", () => {
+  assertStudyGolden("zeroCopyStudy", study());
+});
+
+test("zeroCopyStudy() sweeps 4 KiB to 1 GiB for four strategies under two profiles", () => {
+  const results = rows("results");
+  assert.equal(results.length, zeroCopyDefaults.fileSizesBytes.length * 4 * 2);
+  assert.equal(Math.min(...results.map((r) => r.fileBytes)), 4 * KiB);
+  assert.equal(Math.max(...results.map((r) => r.fileBytes)), 1 * GiB);
+  assert.deepEqual([...new Set(results.map((r) => r.profile))], ["server-2024", "desktop-2008"]);
+});
+
+test("zeroCopyStudy() sendfile-sg makes no CPU copy at any size", () => {
+  for (const r of rows("results").filter((r) => r.strategy === "sendfile-sg")) assert.equal(r.cpuCopies, 0, `${r.profile} ${r.fileBytes}`);
+});
+
+test("zeroCopyStudy() counts scale with chunks as the seed's per-chunk table says", () => {
+  for (const r of rows("results")) {
+    const seed = seedCountsPerChunk[r.strategy as keyof typeof seedCountsPerChunk];
+    assert.equal(r.chunks, Math.ceil(r.fileBytes / zeroCopyDefaults.chunkBytes));
+    assert.deepEqual(
+      {contextSwitches: r.contextSwitches, dmaCopies: r.dmaCopies, cpuCopies: r.cpuCopies},
+      {contextSwitches: seed.contextSwitches * r.chunks, dmaCopies: seed.dmaCopies * r.chunks, cpuCopies: seed.cpuCopies * r.chunks},
+      `${r.profile} ${r.strategy} ${r.fileBytes}`,
+    );
+  }
+  assert.ok(rows("counts").every((r) => r.matchesSeed === true));
+});
+
+test("zeroCopyStudy() sendfile-sg is faster than read-write from 1 MiB up under each profile", () => {
+  const results = rows("results");
+  for (const r of results.filter((r) => r.strategy === "sendfile-sg" && r.fileBytes >= MiB)) {
+    const base = results.find((b) => b.strategy === "read-write" && b.profile === r.profile && b.fileBytes === r.fileBytes)!;
+    assert.ok(r.elapsedNs < base.elapsedNs, `${r.profile} ${r.fileBytes}: ${r.elapsedNs} vs ${base.elapsedNs}`);
+    assert.ok(r.cpuBusyNs < base.cpuBusyNs);
+  }
+});
+
+test("zeroCopyStudy() time saved is 1 − time / read-write time", () => {
+  const results = rows("results");
+  for (const r of rows("time-saved")) {
+    const own = results.find((x) => x.strategy === r.strategy && x.profile === r.profile && x.fileBytes === r.fileBytes)!;
+    const base = results.find((x) => x.strategy === "read-write" && x.profile === r.profile && x.fileBytes === r.fileBytes)!;
+    assert.equal(r.timeSavedPct, (1 - own.elapsedNs / base.elapsedNs) * 100);
+  }
+});
+
+test("zeroCopyStudy() CPU shares sum to 1 per run", () => {
+  const sums = new Map<string, number>();
+  for (const r of rows("cpu-share")) {
+    const key = `${r.profile} ${r.strategy} ${r.fileBytes}`;
+    sums.set(key, (sums.get(key) ?? 0) + r.share);
+  }
+  for (const [key, sum] of sums) assert.ok(Math.abs(sum - 1) < 1e-9, key);
+});
+
+test("zeroCopyStudy() notes state the computed saving per profile beside the seed's claim", () => {
+  const results = rows("results");
+  const notes = study().notes.join("\n");
+  for (const profile of ["server-2024", "desktop-2008"]) {
+    const at = (s: string) => results.find((r) => r.profile === profile && r.strategy === s && r.fileBytes === GiB)!;
+    const saved = (1 - at("sendfile-sg").elapsedNs / at("read-write").elapsedNs) * 100;
+    assert.ok(notes.includes(`Under ${profile}, sending a 1 GiB file with sendfile-sg`), profile);
+    assert.ok(notes.includes(`${saved.toFixed(1)}% less time`), `${profile}: ${saved.toFixed(1)}%`);
+  }
+  assert.match(notes, /The seed says zero-copy saves about 65% of the time/);
+});
+
+test("zeroCopyStudy() charts carry no NaN and have a title and a legend", () => {
+  for (const chart of study().charts) {
+    assert.ok(!chart.html.includes("NaN"), chart.id);
+    assert.ok(chart.html.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'), chart.id);
+    assert.ok(chart.html.includes('aria-label="color legend"'), chart.id);
+    assert.ok(chart.data.numRows() > 0, chart.id);
+  }
+});
+
+test("zeroCopyStudy({profiles, fileSizesBytes}) runs only what it is asked", () => {
+  const r = zeroCopyStudy({profiles: ["desktop-2008"], fileSizesBytes: [64 * KiB, 4 * MiB], shareSizesBytes: [64 * KiB], countsFileBytes: 64 * KiB, warmCheck: false});
+  const results = r.tables.find((t) => t.id === "results")!.table.objects() as Array<Record<string, unknown>>;
+  assert.equal(results.length, 8);
+  assert.ok(results.every((x) => x.profile === "desktop-2008"));
+});
+
+test("zeroCopyStudy({strategies: ['sendfile']}) is an InputError naming the baseline", () => {
+  assert.throws(() => zeroCopyStudy({strategies: ["sendfile"]}), (err: unknown) => err instanceof InputError && /read-write/.test(err.message));
+  assert.throws(() => zeroCopyStudy({fileSizesBytes: [0]}), InputError);
+  assert.throws(() => zeroCopyStudy({profiles: ["nope"]}), InputError);
+});
+
+test("zeroCopyStudy() gives the same bytes twice", () => {
+  const small = () => zeroCopyStudy({fileSizesBytes: [4 * KiB, 256 * KiB], shareSizesBytes: [4 * KiB], countsFileBytes: 256 * KiB});
+  const a = small();
+  const b = small();
+  assert.deepEqual(a.charts.map((c) => c.html), b.charts.map((c) => c.html));
+  assert.deepEqual(a.tables.map((t) => t.table.toCSV()), b.tables.map((t) => t.table.toCSV()));
+  assert.deepEqual(a.notes, b.notes);
+});
