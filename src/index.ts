@@ -66,3 +66,16 @@ export {
   type ExportOptions,
   type BuildInfo,
 } from "./export/index.js";
+
+/* Page cache and large files */
+export {initialWindowPages, nextWindowPages, readaheadWindows, cacheListPolicies, type ReadaheadWindow, type CacheLists, type FileCacheStats} from "./kernel/pageCache.js";
+export {readCall} from "./kernel/bufferedRead.js";
+export {directRead, directSubmit, directBytes, directAlignBytes} from "./kernel/directIo.js";
+export {directAio, directAioBody, aioContext, AioContext, type AioEvent, type DirectAioOptions} from "./transfer/directAio.js";
+export {nginxPolicy, nginxServe, parseDirectio, choosePath, type NginxPolicyOptions, type PolicyPath, type PolicyTransfer} from "./transfer/policy.js";
+export {sequentialOffsets, randomOffsets, readerOffsets, readPatterns, type ReadPattern} from "./workload/readers.js";
+export {fileServerWorkload, startClients, type FileServerWorkload, type FileServerWorkloadOptions, type RequestKind, type ServedRequest} from "./workload/fileServer.js";
+export {runPageCache, pageCacheScenario, checkCacheBytes} from "./scenarios/pagecache.js";
+export {runFileServer, largeFileScenario, largeFileModes, quantile, type LargeFileMode} from "./scenarios/largefile.js";
+export {pageCacheStudy, pageCacheDefaults, type PageCacheParams} from "./studies/pageCache.js";
+export {hitRatioChart, groupedBarChart, thresholdChart, pageCacheColors, type HitRatioRow, type BarRow, type ThresholdRow} from "./charts/pageCache.js";

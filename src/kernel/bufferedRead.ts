@@ -1,17 +1,44 @@
 /**
- * The buffered read path: what happens in the kernel between "read(fd, ...)"
- * and data sitting in the page cache.
+ * The buffered read path (缓存 I/O): what happens in the kernel between
+ * "read(fd, ...)" and data sitting in the page cache.
+ *
+ * Like a library's reading room: you ask at the desk; if the book is on the
+ * shelf behind the desk (the page cache) you get it at once; if not, a
+ * runner fetches it from the stacks (a disk DMA), and a helpful runner
+ * brings the next volumes too (readahead). If someone else already sent a
+ * runner for your book, you wait for that runner rather than sending another.
  */
-import {wait, type ProcessBody} from "../engine/process.js";
+import {wait, type ProcessBody, type Signal} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
-import type {CacheReadPlan, FileRef} from "./pageCache.js";
+import type {CacheReadPlan, FileRef, PageRun} from "./pageCache.js";
+import {syscall} from "./syscall.js";
+
+/** Starts the disk→page-cache DMA of *run* of *file* and tells the cache it is in flight; returns its signal. */
+function fetchRun(host: Host, file: FileRef, run: PageRun, pid: number): Signal<number> {
+  const cache = host.pageCache;
+  const start = run.firstPage * cache.pageBytes;
+  const runBytes = Math.min(run.pages * cache.pageBytes, file.sizeBytes - start);
+  const signal = host.diskDma(file.id, start, runBytes, "disk→page-cache", pid);
+  cache.inFlight(file.id, run, signal);
+  // Registered before any reader waits, so the pages are marked present before a reader resumes.
+  signal.then(() => cache.landed(file.id, run));
+  return signal;
+}
 
 /**
  * Returns a process body that makes [*offsetBytes*, +*bytes*) of *file*
  * resident in the host's page cache: it looks the pages up, records the hits
  * and misses in the trace, starts one disk→page-cache DMA per missing run
- * (readahead included) and waits for their interrupts. Its result is the
- * cache's plan. Copies out of the cache are the caller's business.
+ * (synchronous readahead included, merged into the same request when
+ * adjacent), starts any asynchronous readahead without waiting for it, and
+ * waits for its own runs and for in-flight reads of pages it found. Its
+ * result is the cache's plan. Copies out of the cache are the caller's
+ * business.
+ *
+ * ```ts
+ * yield* syscall(host, "read", () => bufferedRead(host, file, 0, 32 * KiB, pid));
+ * ```
+ * @see readCall @see directRead
  */
 export function* bufferedRead(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid = 0): ProcessBody<CacheReadPlan> {
   const cache = host.pageCache;
@@ -20,11 +47,30 @@ export function* bufferedRead(host: Host, file: FileRef, offsetBytes: number, by
   const pageBytes = cache.pageBytes;
   if (plan.hitPages > 0) trace.record(scheduler.now(), "cache-hit", pid, 0, plan.hitPages * pageBytes, file.id);
   if (plan.missPages > 0) trace.record(scheduler.now(), "cache-miss", pid, 0, plan.missPages * pageBytes, file.id);
-  const signals = plan.diskRuns.map((run) => {
-    const start = run.firstPage * pageBytes;
-    const runBytes = Math.min(run.pages * pageBytes, file.sizeBytes - start);
-    return host.diskDma(file.id, start, runBytes, "disk→page-cache", pid);
-  });
+  const signals = plan.diskRuns.map((run) => fetchRun(host, file, run, pid));
+  for (const run of plan.asyncRuns) fetchRun(host, file, run, pid);
   for (const s of signals) yield wait(s);
+  for (const s of plan.waitFor) yield wait(s);
   return plan;
+}
+
+/**
+ * Returns a process body for one read(2) of *bytes* at *offsetBytes* of
+ * *file* into a user buffer: two mode switches, the page-cache lookup (and
+ * disk DMA on a miss), one CPU copy page-cache→user. Its result is the
+ * cache's plan.
+ *
+ * ```ts
+ * for (let off = 0; off < file.sizeBytes; off += 32 * KiB) yield* readCall(host, file, off, 32 * KiB, 1);
+ * ```
+ * @see bufferedRead
+ */
+export function* readCall(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid = 0): ProcessBody<CacheReadPlan> {
+  const n = Math.max(0, Math.min(bytes, file.sizeBytes - offsetBytes));
+  const plan = yield* syscall(host, "read", function* () {
+    const p = yield* bufferedRead(host, file, offsetBytes, n, pid);
+    if (n > 0) yield host.cpuCopy(n, "page-cache→user");
+    return p;
+  });
+  return plan!;
 }

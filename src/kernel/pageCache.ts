@@ -1,18 +1,33 @@
 /**
- * The page cache: recently used file pages kept in memory.
+ * The page cache (PageCache, 磁盘高速缓存): recently used file pages kept in memory.
  *
  * Like a desk beside the archive: pages fetched from the archive (disk) stay
  * on the desk, the least recently used sliding off when the desk is full
  * (LRU). A read that finds its pages on the desk is a hit and needs no disk
  * DMA; a read that misses asks the archive for the missing pages and, with
- * readahead, for the next few too, betting that the reader goes on
+ * readahead (预读), for the next few too, betting that the reader goes on
  * sequentially (the seed: a 32 KB read also fetches the next 32 KB).
+ *
+ * Two refinements from Linux are available as options:
+ *
+ * - **window** `"adaptive"`: the readahead window starts small on the
+ *   first sequential read and doubles while the reader stays sequential, up
+ *   to **readaheadBytes** (Linux's `ondemand_readahead`); a random read gets
+ *   no readahead at all. Once a window is in, the next one is fetched
+ *   *asynchronously* when the reader reaches a marked page, so the disk
+ *   works ahead of the reader.
+ * - **lists** `"two-list"`: an inactive and an active list, as Linux keeps.
+ *   A page enters the inactive list; only a second access promotes it to
+ *   the active list, which may hold at most half the cache. A file streamed
+ *   once only churns the inactive list, so twice-read hot pages survive.
  *
  * Pages are keyed per file and page number; a JS Map keeps insertion order,
  * so deleting and re-inserting a key on access makes its iteration order
- * the LRU order (oldest first).
+ * the LRU order (oldest first). Every operation is O(1) per page, so warming
+ * a 1 GiB file (262 144 pages) takes milliseconds.
  */
-import {InputError} from "./errors.js";
+import type {Signal} from "../engine/process.js";
+import {InputError, keyword} from "./errors.js";
 
 /** A file, as the page cache and disk see it. */
 export interface FileRef {
@@ -22,14 +37,32 @@ export interface FileRef {
   sizeBytes: number;
 }
 
+/** How the readahead window is sized: fixed (the seed's model) or adaptive (Linux's). */
+export type ReadaheadWindow = "fixed" | "adaptive";
+/** The readahead windows, for parameter checks. */
+export const readaheadWindows: readonly ReadaheadWindow[] = ["fixed", "adaptive"];
+
+/** How pages are ordered for eviction: one LRU list, or Linux's active/inactive pair. */
+export type CacheLists = "lru" | "two-list";
+/** The list policies, for parameter checks. */
+export const cacheListPolicies: readonly CacheLists[] = ["lru", "two-list"];
+
 /** Options of {@link PageCache}. */
 export interface PageCacheOptions {
   /** Capacity in pages (≥ 1). */
   capacityPages: number;
   /** Page size, bytes; default 4096. */
   pageBytes?: number;
-  /** Readahead window, bytes: on a miss, also fetch this much after the read; default 0. */
+  /**
+   * Readahead window, bytes; default 0 (none). With the fixed window, this
+   * much is fetched after every read that misses; with the adaptive window,
+   * it is the largest the window grows to.
+   */
   readaheadBytes?: number;
+  /** Fixed (default; the seed's description) or adaptive (Linux) readahead window. */
+  window?: ReadaheadWindow;
+  /** One LRU list (default) or Linux's active/inactive lists. */
+  lists?: CacheLists;
 }
 
 /** A contiguous run of pages to fetch from disk. */
@@ -46,10 +79,14 @@ export interface CacheReadPlan {
   hitPages: number;
   /** Requested pages not in the cache. */
   missPages: number;
-  /** Disk requests to issue (requested misses plus readahead), in file order. */
+  /** Disk requests the reader issues and waits for (requested misses plus synchronous readahead), in file order. */
   diskRuns: PageRun[];
-  /** Pages added beyond the request by readahead. */
+  /** Pages added beyond the request by readahead (synchronous and asynchronous). */
   readaheadPages: number;
+  /** Asynchronous readahead runs (adaptive window only): issued now, not waited for. */
+  asyncRuns: PageRun[];
+  /** Disk reads still in flight that hold requested pages found in the cache: the reader waits for them. */
+  waitFor: Signal<number>[];
 }
 
 /** Hit and miss counts of one file. */
@@ -60,10 +97,53 @@ export interface FileCacheStats {
 
 /** Page flag: brought in by readahead and not read since. */
 const PREFETCHED = 1;
+/** Page flag: accessed once (two-list: a second access promotes to active). */
+const REFERENCED = 2;
+/** Page flag: its disk read has not completed yet. */
+const IN_FLIGHT = 4;
+/** Page flag: reaching it starts the next asynchronous readahead (Linux's PG_readahead). */
+const MARK = 8;
+
+/** Readahead state of one file (Linux's `file_ra_state`). */
+interface RaState {
+  /** Last page of the previous read, or -1. */
+  prevLast: number;
+  /** First page of the current window. */
+  start: number;
+  /** Pages in the current window (0: no window). */
+  size: number;
+}
+
+/** A disk read in flight, so later readers of its pages can wait for it. */
+interface PendingRun {
+  firstPage: number;
+  lastPage: number;
+  signal: Signal<number>;
+}
 
 /**
- * Returns an LRU page cache of *capacityPages* pages with an optional
- * readahead window.
+ * Returns the first window of an adaptive readahead for a read of
+ * *requestPages*, capped at *maxPages* (Linux's `get_init_ra_size`): the
+ * request rounded up to a power of two, times 4 when it is small against the
+ * maximum, times 2 when medium, else the maximum.
+ */
+export function initialWindowPages(requestPages: number, maxPages: number): number {
+  let size = 1;
+  while (size < requestPages) size *= 2;
+  if (size <= maxPages / 32) size *= 4;
+  else if (size <= maxPages / 4) size *= 2;
+  else size = maxPages;
+  return Math.min(size, maxPages);
+}
+
+/** Returns the window after one of *currentPages* (Linux's `get_next_ra_size`): ×4 while tiny, else ×2, capped at *maxPages*. */
+export function nextWindowPages(currentPages: number, maxPages: number): number {
+  return Math.min(currentPages < maxPages / 16 ? currentPages * 4 : currentPages * 2, maxPages);
+}
+
+/**
+ * Returns a page cache of *capacityPages* pages with an optional readahead
+ * window, evicting in LRU order (or by Linux's two lists).
  *
  * ```ts
  * const cache = new PageCache({capacityPages: 1024, readaheadBytes: 32 * 1024});
@@ -73,11 +153,22 @@ const PREFETCHED = 1;
 export class PageCache {
   readonly capacityPages: number;
   readonly pageBytes: number;
-  readonly readaheadBytes: number;
-  /** Resident pages in LRU order (first = least recent) → flags. */
-  private readonly pages = new Map<number, number>();
+  /** Readahead window (fixed) or its maximum (adaptive), bytes. */
+  readaheadBytes: number;
+  /** Readahead window policy. */
+  window: ReadaheadWindow;
+  /** Eviction lists. */
+  lists: CacheLists;
+  /** The LRU list (lru), or the inactive list (two-list): key → flags, least recent first. */
+  private readonly inactive = new Map<number, number>();
+  /** The active list (two-list only): key → flags, least recent first. */
+  private readonly active = new Map<number, number>();
   /** Numeric id per file name, so page keys are numbers. */
   private readonly fileNos = new Map<string, number>();
+  /** Readahead state per file number (adaptive window). */
+  private readonly raStates = new Map<number, RaState>();
+  /** Disk reads in flight, per file number. */
+  private readonly pending = new Map<number, PendingRun[]>();
   /** Per-file hits and misses. */
   readonly perFile = new Map<string, FileCacheStats>();
   /** Requested pages found. */
@@ -88,30 +179,55 @@ export class PageCache {
   evictions = 0;
   /** Pages fetched by readahead. */
   prefetchedPages = 0;
+  /** Pages promoted to the active list (two-list). */
+  activations = 0;
   /** Prefetched pages evicted without ever being read. */
   private evictedUnused = 0;
+  /** Prefetched pages resident and not read yet. */
+  private residentPrefetched = 0;
 
   constructor(options: PageCacheOptions) {
-    const {capacityPages, pageBytes = 4096, readaheadBytes = 0} = options;
-    if (!(Number.isSafeInteger(capacityPages) && capacityPages >= 1))
-      throw new InputError("cacheBytes", `${capacityPages} pages`, "at least one page");
+    const {capacityPages, pageBytes = 4096, readaheadBytes = 0, window = "fixed", lists = "lru"} = options;
     if (!(Number.isSafeInteger(pageBytes) && pageBytes > 0)) throw new InputError("pageBytes", String(pageBytes), "a positive integer");
-    if (!(Number.isFinite(readaheadBytes) && readaheadBytes >= 0)) throw new InputError("readaheadBytes", String(readaheadBytes), "a size ≥ 0");
+    if (!(Number.isSafeInteger(capacityPages) && capacityPages >= 1))
+      throw new InputError("cacheBytes", `${capacityPages} pages`, `at least one page (${pageBytes} bytes)`);
     this.capacityPages = capacityPages;
     this.pageBytes = pageBytes;
+    this.readaheadBytes = 0;
+    this.window = "fixed";
+    this.lists = "lru";
+    this.configure({readaheadBytes, window, lists});
+  }
+
+  /**
+   * Changes the readahead and list policy of an empty cache (the host builds
+   * its cache before a scenario chooses a policy); throws once pages are in.
+   */
+  configure(options: Pick<PageCacheOptions, "readaheadBytes" | "window" | "lists">): this {
+    const {readaheadBytes = this.readaheadBytes, window = this.window, lists = this.lists} = options;
+    if (!(Number.isFinite(readaheadBytes) && readaheadBytes >= 0)) throw new InputError("readaheadBytes", String(readaheadBytes), "a size ≥ 0");
+    keyword("window", window, readaheadWindows);
+    keyword("lists", lists, cacheListPolicies);
+    if (lists !== this.lists && this.size > 0) throw new Error("PageCache.configure: cannot change the lists of a cache that holds pages");
     this.readaheadBytes = readaheadBytes;
+    this.window = window;
+    this.lists = lists;
+    return this;
   }
 
   /** Pages resident now. */
   get size(): number {
-    return this.pages.size;
+    return this.inactive.size + this.active.size;
+  }
+
+  /** Pages on the active list (0 with plain LRU). */
+  get activePages(): number {
+    return this.active.size;
   }
 
   /** Prefetched pages never read: evicted unread plus still resident unread. */
   get prefetchedPagesUnused(): number {
-    let resident = 0;
-    for (const flags of this.pages.values()) if (flags & PREFETCHED) resident++;
-    return this.evictedUnused + resident;
+    return this.evictedUnused + this.residentPrefetched;
   }
 
   /** Hits / (hits + misses), or 0 before any access. */
@@ -120,24 +236,46 @@ export class PageCache {
     return total === 0 ? 0 : this.hits / total;
   }
 
-  private key(fileId: string, page: number): number {
+  private fileNo(fileId: string): number {
     let no = this.fileNos.get(fileId);
     if (no === undefined) this.fileNos.set(fileId, (no = this.fileNos.size));
-    return no * 2 ** 32 + page;
+    return no;
+  }
+
+  private key(fileId: string, page: number): number {
+    return this.fileNo(fileId) * 2 ** 32 + page;
+  }
+
+  private flagsOf(k: number): number | undefined {
+    return this.inactive.get(k) ?? this.active.get(k);
   }
 
   /** Whether page *page* of *fileId* is resident (does not touch LRU order). */
   has(fileId: string, page: number): boolean {
-    return this.pages.has(this.key(fileId, page));
+    const k = this.key(fileId, page);
+    return this.inactive.has(k) || this.active.has(k);
   }
 
-  /** Returns the resident pages of *fileId*, least recently used first. */
+  /** Returns the resident pages of *fileId* in eviction order: inactive (or the LRU list) least recent first, then active. */
   residentPages(fileId: string): number[] {
     const no = this.fileNos.get(fileId);
     if (no === undefined) return [];
     const out: number[] = [];
-    for (const k of this.pages.keys()) if (Math.floor(k / 2 ** 32) === no) out.push(k % 2 ** 32);
+    for (const list of [this.inactive, this.active]) for (const k of list.keys()) if (Math.floor(k / 2 ** 32) === no) out.push(k % 2 ** 32);
     return out;
+  }
+
+  /** Returns every resident page as `fileId:page` in eviction order (tests, teaching). */
+  order(): string[] {
+    const names = new Map([...this.fileNos].map(([id, no]) => [no, id]));
+    const out: string[] = [];
+    for (const list of [this.inactive, this.active]) for (const k of list.keys()) out.push(`${names.get(Math.floor(k / 2 ** 32))}:${k % 2 ** 32}`);
+    return out;
+  }
+
+  /** Returns the number of resident pages of *fileId*. */
+  residentCount(fileId: string): number {
+    return this.residentPages(fileId).length;
   }
 
   /** Returns the page range [first, last] covering *bytes* at *offsetBytes*, clipped to the file. */
@@ -150,27 +288,37 @@ export class PageCache {
 
   /**
    * Looks up a read of *bytes* at *offsetBytes* of *file*: counts hits and
-   * misses, refreshes the LRU position of the hits, inserts the missing
-   * pages and the readahead pages (evicting as needed) and returns the disk
-   * runs to fetch. The caller issues the DMA for each run.
+   * misses, refreshes the position of the hits, inserts the missing pages and
+   * the readahead pages (evicting as needed) and returns the disk runs to
+   * fetch. The caller issues the DMA for each run and reports it with
+   * {@link inFlight}.
    */
   read(file: FileRef, offsetBytes: number, bytes: number): CacheReadPlan {
     const [first, last] = this.pageRange(file, offsetBytes, bytes);
-    const stats = this.perFile.get(file.id) ?? {hits: 0, misses: 0};
-    this.perFile.set(file.id, stats);
+    const no = this.fileNo(file.id);
+    const base = no * 2 ** 32;
+    let stats = this.perFile.get(file.id);
+    if (!stats) this.perFile.set(file.id, (stats = {hits: 0, misses: 0}));
     const runs: PageRun[] = [];
+    const waitFor: Signal<number>[] = [];
     let hitPages = 0;
     let missPages = 0;
+    let markHit = false;
     for (let p = first; p <= last; p++) {
-      const k = this.key(file.id, p);
-      const flags = this.pages.get(k);
+      const k = base + p;
+      const flags = this.flagsOf(k);
       if (flags !== undefined) {
         hitPages++;
-        this.pages.delete(k);
-        this.pages.set(k, flags & ~PREFETCHED);
+        if (flags & PREFETCHED) this.residentPrefetched--;
+        if (flags & MARK) markHit = true;
+        if (flags & IN_FLIGHT) {
+          const s = this.pendingSignal(no, p);
+          if (s && !waitFor.includes(s)) waitFor.push(s);
+        }
+        this.touch(k, flags & ~(PREFETCHED | MARK));
       } else {
         missPages++;
-        this.insert(k, 0);
+        this.insert(k, REFERENCED | IN_FLIGHT);
         addToRuns(runs, p);
       }
     }
@@ -178,40 +326,140 @@ export class PageCache {
     this.misses += missPages;
     stats.hits += hitPages;
     stats.misses += missPages;
+    const asyncRuns: PageRun[] = [];
     let readaheadPages = 0;
-    if (missPages > 0 && this.readaheadBytes > 0) {
-      const lastFilePage = Math.ceil(file.sizeBytes / this.pageBytes) - 1;
-      const raEnd = Math.min(last + Math.ceil(this.readaheadBytes / this.pageBytes), lastFilePage);
-      for (let p = last + 1; p <= raEnd; p++) {
-        const k = this.key(file.id, p);
-        if (this.pages.has(k)) continue;
-        this.insert(k, PREFETCHED);
-        addToRuns(runs, p);
-        readaheadPages++;
+    const lastFilePage = Math.ceil(file.sizeBytes / this.pageBytes) - 1;
+    const maxPages = Math.ceil(this.readaheadBytes / this.pageBytes);
+    if (maxPages > 0 && this.window === "fixed") {
+      // The seed's readahead: every read that misses also fetches the next window.
+      if (missPages > 0) readaheadPages = this.prefetch(base, last + 1, Math.min(last + maxPages, lastFilePage), runs, -1);
+    } else if (maxPages > 0) {
+      let st = this.raStates.get(no);
+      if (!st) this.raStates.set(no, (st = {prevLast: -1, start: 0, size: 0}));
+      const sequential = st.prevLast < 0 ? first === 0 : first === st.prevLast + 1 || first === st.prevLast;
+      const requestPages = last - first + 1;
+      if (missPages > 0) {
+        if (sequential) {
+          // Synchronous readahead: the window starts at the read and grows while the reader stays sequential.
+          const size = Math.max(requestPages, st.size > 0 ? nextWindowPages(st.size, maxPages) : initialWindowPages(requestPages, maxPages));
+          const asyncSize = size > requestPages ? size - requestPages : size;
+          const end = Math.min(first + size - 1, lastFilePage);
+          readaheadPages = this.prefetch(base, last + 1, end, runs, first + size - asyncSize);
+          st.start = first;
+          st.size = size;
+        } else st.size = 0; // a random read: read what was asked, nothing more
+      } else if (markHit && st.size > 0) {
+        // Asynchronous readahead: the reader reached the marked page, so fetch the next window now.
+        const start = st.start + st.size;
+        const size = nextWindowPages(st.size, maxPages);
+        if (start <= lastFilePage) readaheadPages = this.prefetch(base, start, Math.min(start + size - 1, lastFilePage), asyncRuns, start);
+        st.start = start;
+        st.size = size;
       }
-      this.prefetchedPages += readaheadPages;
+      st.prevLast = last;
     }
-    return {hitPages, missPages, diskRuns: runs, readaheadPages};
+    this.prefetchedPages += readaheadPages;
+    return {hitPages, missPages, diskRuns: runs, readaheadPages, asyncRuns, waitFor};
+  }
+
+  /** Inserts the missing pages of [from, to] as prefetched, adding them to *runs*; marks page *markPage*; returns pages added. */
+  private prefetch(base: number, from: number, to: number, runs: PageRun[], markPage: number): number {
+    let added = 0;
+    for (let p = from; p <= to; p++) {
+      const k = base + p;
+      if (this.flagsOf(k) !== undefined) continue;
+      this.insert(k, PREFETCHED | IN_FLIGHT | (p === markPage ? MARK : 0));
+      this.residentPrefetched++;
+      addToRuns(runs, p);
+      added++;
+    }
+    return added;
+  }
+
+  /** Records that the disk read of *run* of *fileId* is in flight until *signal* fires; readers of its pages wait for it. */
+  inFlight(fileId: string, run: PageRun, signal: Signal<number>): void {
+    const no = this.fileNo(fileId);
+    let list = this.pending.get(no);
+    if (!list) this.pending.set(no, (list = []));
+    list.push({firstPage: run.firstPage, lastPage: run.firstPage + run.pages - 1, signal});
+  }
+
+  /** Records that the disk read of *run* of *fileId* completed: its resident pages hold data now. */
+  landed(fileId: string, run: PageRun): void {
+    const no = this.fileNo(fileId);
+    const list = this.pending.get(no);
+    if (list) {
+      const i = list.findIndex((r) => r.firstPage === run.firstPage);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.pending.delete(no);
+    }
+    const base = no * 2 ** 32;
+    for (let p = run.firstPage; p < run.firstPage + run.pages; p++) {
+      const k = base + p;
+      const f = this.inactive.get(k);
+      if (f !== undefined) this.inactive.set(k, f & ~IN_FLIGHT);
+      else {
+        const g = this.active.get(k);
+        if (g !== undefined) this.active.set(k, g & ~IN_FLIGHT);
+      }
+    }
+  }
+
+  private pendingSignal(no: number, page: number): Signal<number> | undefined {
+    const list = this.pending.get(no);
+    if (list) for (const r of list) if (page >= r.firstPage && page <= r.lastPage) return r.signal;
+    return undefined;
   }
 
   /** Marks every page of [offsetBytes, offsetBytes+bytes) of *file* resident (a warm cache), without counting hits or misses. */
   warm(file: FileRef, offsetBytes = 0, bytes = file.sizeBytes): void {
     const [first, last] = this.pageRange(file, offsetBytes, bytes);
+    const base = this.fileNo(file.id) * 2 ** 32;
     for (let p = first; p <= last; p++) {
-      const k = this.key(file.id, p);
-      if (this.pages.has(k)) this.pages.delete(k);
-      this.insert(k, 0);
+      const k = base + p;
+      const flags = this.flagsOf(k);
+      if (flags !== undefined) this.touch(k, flags);
+      else this.insert(k, REFERENCED);
     }
   }
 
-  private insert(k: number, flags: number): void {
-    if (this.pages.size >= this.capacityPages) {
-      const [oldest, oldFlags] = this.pages.entries().next().value as [number, number];
-      this.pages.delete(oldest);
-      this.evictions++;
-      if (oldFlags & PREFETCHED) this.evictedUnused++;
+  /** Moves a resident page to the most-recent end (promoting a re-referenced inactive page in two-list mode). */
+  private touch(k: number, flags: number): void {
+    if (this.lists === "lru") {
+      this.inactive.delete(k);
+      this.inactive.set(k, flags);
+      return;
     }
-    this.pages.set(k, flags);
+    if (this.active.delete(k)) {
+      this.active.set(k, flags);
+      return;
+    }
+    this.inactive.delete(k);
+    if (flags & REFERENCED) {
+      // Second access: promote, then keep the active list at most half the cache.
+      this.active.set(k, flags);
+      this.activations++;
+      const maxActive = Math.max(1, Math.floor(this.capacityPages / 2));
+      while (this.active.size > maxActive) {
+        const [oldest, oldFlags] = this.active.entries().next().value as [number, number];
+        this.active.delete(oldest);
+        this.inactive.set(oldest, oldFlags & ~REFERENCED);
+      }
+    } else this.inactive.set(k, flags | REFERENCED);
+  }
+
+  private insert(k: number, flags: number): void {
+    if (this.size >= this.capacityPages) {
+      const list = this.inactive.size > 0 ? this.inactive : this.active;
+      const [oldest, oldFlags] = list.entries().next().value as [number, number];
+      list.delete(oldest);
+      this.evictions++;
+      if (oldFlags & PREFETCHED) {
+        this.evictedUnused++;
+        this.residentPrefetched--;
+      }
+    }
+    this.inactive.set(k, flags);
   }
 }
 

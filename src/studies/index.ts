@@ -5,6 +5,7 @@
  * Other studies append themselves here (one line each).
  */
 import {dmaStudy} from "./dma.js";
+import {pageCacheStudy} from "./pageCache.js";
 import type {StudyResult} from "./study.js";
 import {zeroCopyStudy} from "./zeroCopy.js";
 
@@ -28,4 +29,5 @@ export interface StudyEntry {
 export const studies: StudyEntry[] = [
   {id: "dma", title: "DMA against CPU-driven (programmed) I/O", run: (params) => dmaStudy(params)},
   {id: "zero-copy", title: "Zero-copy file transfer", run: (params) => zeroCopyStudy(params)},
+  {id: "page-cache", title: "Page cache, readahead, large files and direct I/O", run: (params) => pageCacheStudy(params)},
 ];

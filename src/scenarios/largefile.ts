@@ -1,0 +1,187 @@
+/**
+ * `iosim run largefile`: a file server with a hot set of small files while
+ * clients stream GB-size files, the large files served through the page
+ * cache (sendfile) or around it (asynchronous direct I/O, nginx `directio`).
+ */
+import {createSim} from "../engine/sim.js";
+import {Host} from "../host/Host.js";
+import {diskKinds, type DiskKind} from "../host/devices.js";
+import type {Profile} from "../host/profiles.js";
+import {countEvents, cpuShare, utilization} from "../analysis/metrics.js";
+import {InputError} from "../kernel/errors.js";
+import {cacheListPolicies, readaheadWindows, type CacheLists, type ReadaheadWindow} from "../kernel/pageCache.js";
+import {nginxServe, parseDirectio, type PolicyPath, type PolicyTransfer} from "../transfer/policy.js";
+import {fileServerWorkload, startClients, type FileServerWorkloadOptions, type ServedRequest} from "../workload/fileServer.js";
+import {KiB, MiB} from "../units.js";
+import {checkCacheBytes} from "./pagecache.js";
+import type {Scenario} from "./scenario.js";
+
+/** How the large files are served: not at all, through the page cache, or by direct I/O. */
+export type LargeFileMode = "none" | "buffered" | "direct";
+/** The large-file modes, for parameter checks. */
+export const largeFileModes: readonly LargeFileMode[] = ["none", "buffered", "direct"];
+
+/** Parameters of {@link runFileServer}. */
+export interface FileServerRunOptions extends FileServerWorkloadOptions {
+  /** nginx `directio`: files at least this big use asynchronous direct I/O; "off" or a size; default "off". */
+  directio?: string | number;
+  /** `aio on|off`; default true. */
+  aio?: boolean;
+  /** Page-cache capacity, bytes; default 32 MiB (small, so a simulation of milliseconds shows minutes of a real server). */
+  cacheBytes?: number;
+  /** Readahead maximum, bytes; default 128 KiB (Linux's default). */
+  readaheadBytes?: number;
+  /** Default "adaptive" (Linux's). */
+  window?: ReadaheadWindow;
+  /** Default "lru" (the seed's model). */
+  lists?: CacheLists;
+  /** sendfile chunk, bytes; default 64 KiB. */
+  chunkBytes?: number;
+  /** Direct-I/O read size (nginx output_buffers), bytes; default 128 KiB. */
+  directChunkBytes?: number;
+  /** Start with the hot set in the cache (a server that has been running), most popular most recent; default true. */
+  prewarm?: boolean;
+  /** Simulated time, ns; default 50 ms. */
+  durationNs?: number;
+  /** Time before measuring starts (cache warm-up), ns; default a fifth of **durationNs**. */
+  warmupNs?: number;
+  disk?: DiskKind;
+  seed?: number;
+  profile: Profile;
+}
+
+/** Returns the *q*-quantile (nearest rank) of ascending *sorted*, or 0 when empty. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/** Returns the measured result of a file server under the hot-set + streaming workload, plus the simulation and host. */
+export function runFileServer(o: FileServerRunOptions) {
+  const durationNs = o.durationNs ?? 50e6;
+  const warmupNs = o.warmupNs ?? durationNs / 5;
+  if (!(Number.isFinite(durationNs) && durationNs > 0)) throw new InputError("durationNs", String(durationNs), "a positive number of ns");
+  if (!(warmupNs >= 0 && warmupNs < durationNs)) throw new InputError("warmupNs", String(warmupNs), `a number of ns in [0, durationNs)`);
+  const cacheBytes = checkCacheBytes(o.cacheBytes ?? 32 * MiB, o.profile.memory.pageBytes);
+  const readaheadBytes = o.readaheadBytes ?? 128 * KiB;
+  if (!(Number.isFinite(readaheadBytes) && readaheadBytes >= 0)) throw new InputError("readaheadBytes", String(readaheadBytes), "a size ≥ 0");
+  const directioBytes = parseDirectio(o.directio ?? "off");
+  const sim = createSim({seed: o.seed ?? 0, keepEvents: false});
+  const host = new Host(sim, o.profile, {disk: o.disk ?? "ssd", cacheBytes, readaheadBytes});
+  const cache = host.pageCache.configure({window: o.window ?? "adaptive", lists: o.lists ?? "lru"});
+  const workload = fileServerWorkload(sim.random.fork(), o);
+  if (o.prewarm ?? true) for (let i = workload.hot.length - 1; i >= 0; i--) cache.warm(workload.hot[i]);
+  const serve = nginxServe(host, {directio: directioBytes, aio: o.aio ?? true, chunkBytes: o.chunkBytes, directChunkBytes: o.directChunkBytes});
+  const served: ServedRequest<PolicyTransfer>[] = [];
+  startClients(sim, workload, serve, durationNs, (r) => served.push(r));
+  // Snapshot the hot set's cache counters when measuring starts.
+  const hotIds = workload.hot.map((f) => f.id);
+  const hotCounters = () => {
+    let hits = 0;
+    let misses = 0;
+    for (const id of hotIds) {
+      const s = cache.perFile.get(id);
+      if (s) {
+        hits += s.hits;
+        misses += s.misses;
+      }
+    }
+    return {hits, misses};
+  };
+  let atWarmup = {hits: 0, misses: 0};
+  const cpuAtWarmup = {busyNs: 0};
+  sim.scheduler.post(warmupNs, () => {
+    atWarmup = hotCounters();
+    cpuAtWarmup.busyNs = host.cpu.busyNs;
+  });
+  sim.run(durationNs);
+  const atEnd = hotCounters();
+  const hotHits = atEnd.hits - atWarmup.hits;
+  const hotMisses = atEnd.misses - atWarmup.misses;
+  const windowNs = durationNs - warmupNs;
+  const measured = served.filter((r) => r.transfer.startNs >= warmupNs);
+  const hot = measured.filter((r) => r.kind === "hot");
+  const large = served.filter((r) => r.kind === "large" && r.transfer.endNs >= warmupNs);
+  const hotLatencies = hot.map((r) => r.transfer.latencyNs).sort((a, b) => a - b);
+  const hotBytes = hot.reduce((s, r) => s + r.transfer.bytes, 0);
+  const largeBytes = large.reduce((s, r) => s + r.transfer.bytes, 0);
+  const paths: Record<PolicyPath, number> = {"sendfile": 0, "read-write": 0, "aio-direct": 0, "direct": 0};
+  for (const r of measured) paths[r.transfer.path]++;
+  let largeResidentPages = 0;
+  for (const f of workload.large) largeResidentPages += cache.residentCount(f.id);
+  const result = {
+    directio: Number.isFinite(directioBytes) ? directioBytes : "off",
+    cacheBytes,
+    readaheadBytes,
+    window: cache.window,
+    lists: cache.lists,
+    hotFiles: workload.hot.length,
+    hotSetBytes: workload.hot.reduce((s, f) => s + f.sizeBytes, 0),
+    largeStreams: workload.options.largeStreams,
+    largeFileBytes: workload.options.largeFileBytes,
+    durationNs,
+    warmupNs,
+    hotRequests: hot.length,
+    hotHitRatio: hotHits + hotMisses > 0 ? hotHits / (hotHits + hotMisses) : 0,
+    hotMeanLatencyNs: hotLatencies.length ? hotLatencies.reduce((s, x) => s + x, 0) / hotLatencies.length : 0,
+    hotP50LatencyNs: quantile(hotLatencies, 0.5),
+    hotP99LatencyNs: quantile(hotLatencies, 0.99),
+    hotThroughputBytesPerSec: (hotBytes / windowNs) * 1e9,
+    largeThroughputBytesPerSec: (largeBytes / windowNs) * 1e9,
+    largeResidentPages,
+    cacheHitRatio: cache.hitRatio,
+    diskReads: host.disk.resource.completed,
+    diskUtilization: utilization(host.disk.resource, durationNs),
+    cpuUtilization: (host.cpu.busyNs - cpuAtWarmup.busyNs) / (host.cpu.units * windowNs),
+    cpuCoresBusy: (host.cpu.busyNs - cpuAtWarmup.busyNs) / windowNs,
+    paths,
+    ...countEvents(sim.trace),
+    cpuShare: cpuShare(host.cpu),
+  };
+  return {result, sim, host, served, workload};
+}
+
+/** The `largefile` scenario. */
+export const largeFileScenario: Scenario = {
+  name: "largefile",
+  description: "A hot set of small files (Zipf popularity) while clients stream GB-size files through the page cache (buffered) or around it (async + direct I/O).",
+  params: [
+    {name: "largeFiles", kind: "enum", values: largeFileModes, default: "buffered", description: "none: no streaming; buffered: sendfile through the cache; direct: aio + O_DIRECT"},
+    {name: "directio", kind: "size", default: "4m", unit: "bytes", description: "nginx directio threshold used with largeFiles=direct (files at least this big go direct)"},
+    {name: "cacheBytes", kind: "size", default: "32MiB", unit: "bytes", description: "page-cache capacity (at least one page)"},
+    {name: "readaheadBytes", kind: "size", allowZero: true, default: "128KiB", unit: "bytes", description: "readahead maximum"},
+    {name: "window", kind: "enum", values: readaheadWindows, default: "adaptive", description: "readahead window: fixed (seed) or adaptive (Linux)"},
+    {name: "lists", kind: "enum", values: cacheListPolicies, default: "lru", description: "lru (the seed's model) or Linux's two lists"},
+    {name: "hotFiles", kind: "integer", min: 1, default: 400, unit: "files", description: "files in the hot set"},
+    {name: "hotFileBytes", kind: "size", default: "16KiB", unit: "bytes", description: "size of each hot file"},
+    {name: "zipfS", kind: "number", min: 0, default: 1, description: "Zipf exponent of hot-file popularity"},
+    {name: "hotClients", kind: "integer", min: 1, default: 8, unit: "clients", description: "closed-loop clients asking for hot files"},
+    {name: "thinkNs", kind: "number", min: 0, default: 100000, unit: "ns", description: "mean think time of a hot client"},
+    {name: "largeStreams", kind: "integer", min: 1, default: 2, unit: "clients", description: "clients streaming large files"},
+    {name: "largeFileBytes", kind: "size", default: "1GiB", unit: "bytes", description: "size of each large file"},
+    {name: "durationNs", kind: "integer", min: 1, default: 50000000, unit: "ns", description: "simulated time (the first fifth warms up)"},
+    {name: "disk", kind: "enum", values: diskKinds, default: "ssd", description: "which of the profile's disks"},
+  ],
+  run(v, ctx) {
+    const mode = v.largeFiles as LargeFileMode;
+    const {result} = runFileServer({
+      largeStreams: mode === "none" ? 0 : (v.largeStreams as number),
+      directio: mode === "direct" ? (v.directio as number) : "off",
+      cacheBytes: v.cacheBytes as number,
+      readaheadBytes: v.readaheadBytes as number,
+      window: v.window as ReadaheadWindow,
+      lists: v.lists as CacheLists,
+      hotFiles: v.hotFiles as number,
+      hotMinBytes: v.hotFileBytes as number,
+      zipfS: v.zipfS as number,
+      hotClients: v.hotClients as number,
+      thinkNs: v.thinkNs as number,
+      largeFileBytes: v.largeFileBytes as number,
+      durationNs: v.durationNs as number,
+      disk: v.disk as DiskKind,
+      seed: ctx.seed,
+      profile: ctx.profile,
+    });
+    return {scenario: "largefile", largeFiles: mode, profile: ctx.profile.name, seed: ctx.seed, ...result};
+  },
+};

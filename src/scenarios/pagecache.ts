@@ -1,0 +1,129 @@
+/**
+ * `iosim run pagecache`: one process reads a file sequentially or at random
+ * through the page cache, with or without readahead, and counts what the
+ * cache and the disk did.
+ */
+import {spawn, type ProcessBody} from "../engine/process.js";
+import {createSim} from "../engine/sim.js";
+import {Host} from "../host/Host.js";
+import {diskKinds, type DiskKind} from "../host/devices.js";
+import type {Profile} from "../host/profiles.js";
+import {bytesPerSec, countEvents} from "../analysis/metrics.js";
+import {readCall} from "../kernel/bufferedRead.js";
+import {InputError} from "../kernel/errors.js";
+import {cacheListPolicies, readaheadWindows, type CacheLists, type ReadaheadWindow} from "../kernel/pageCache.js";
+import {readerOffsets, readPatterns, type ReadPattern} from "../workload/readers.js";
+import type {Scenario} from "./scenario.js";
+
+/** Parameters of {@link runPageCache}. */
+export interface PageCacheRunOptions {
+  pattern: ReadPattern;
+  /** Readahead window (fixed) or its maximum (adaptive), bytes. */
+  readaheadBytes: number;
+  /** Default "fixed" (the seed's description). */
+  window?: ReadaheadWindow;
+  /** Default "lru". */
+  lists?: CacheLists;
+  /** Size of the file read, bytes; default 64 MiB. */
+  fileBytes?: number;
+  /** Bytes per read(2); default 32 KiB (the seed's example). */
+  readBytes?: number;
+  /** Reads of the random reader; default as many as the file has blocks. */
+  reads?: number;
+  /** Page-cache capacity, bytes; default 256 MiB. */
+  cacheBytes?: number;
+  disk?: DiskKind;
+  seed?: number;
+  profile: Profile;
+  keepEvents?: boolean;
+}
+
+/** Returns *cacheBytes* checked against the page size: a cache smaller than one page is an {@link InputError} naming `cacheBytes`. */
+export function checkCacheBytes(cacheBytes: number, pageBytes: number): number {
+  if (!(Number.isFinite(cacheBytes) && cacheBytes >= pageBytes))
+    throw new InputError("cacheBytes", String(cacheBytes), `at least one page (${pageBytes} bytes)`);
+  return cacheBytes;
+}
+
+/** Returns the measured result of one reader over one file, plus the simulation and host. */
+export function runPageCache(o: PageCacheRunOptions) {
+  const fileBytes = o.fileBytes ?? 64 * 1024 * 1024;
+  const readBytes = o.readBytes ?? 32 * 1024;
+  const cacheBytes = checkCacheBytes(o.cacheBytes ?? 256 * 1024 * 1024, o.profile.memory.pageBytes);
+  if (!(Number.isFinite(o.readaheadBytes) && o.readaheadBytes >= 0)) throw new InputError("readaheadBytes", String(o.readaheadBytes), "a size ≥ 0");
+  const sim = createSim({seed: o.seed ?? 0, keepEvents: o.keepEvents ?? true});
+  const host = new Host(sim, o.profile, {disk: o.disk ?? "ssd", cacheBytes, readaheadBytes: o.readaheadBytes});
+  host.pageCache.configure({window: o.window ?? "fixed", lists: o.lists ?? "lru"});
+  const file = {id: "data", sizeBytes: fileBytes};
+  const offsets = readerOffsets(o.pattern, sim.random.fork(), fileBytes, readBytes, o.reads);
+  let bytesRead = 0;
+  let doneNs = 0;
+  spawn(sim, 1, function* (): ProcessBody<void> {
+    for (const off of offsets) {
+      yield* readCall(host, file, off, readBytes, 1);
+      bytesRead += Math.min(readBytes, fileBytes - off);
+    }
+    doneNs = sim.scheduler.now();
+  }).subscribe();
+  sim.run();
+  const cache = host.pageCache;
+  const result = {
+    pattern: o.pattern,
+    readaheadBytes: o.readaheadBytes,
+    window: cache.window,
+    lists: cache.lists,
+    fileBytes,
+    readBytes,
+    reads: offsets.length,
+    cacheBytes,
+    bytesRead,
+    hitPages: cache.hits,
+    missPages: cache.misses,
+    hitRatio: cache.hitRatio,
+    diskReads: host.disk.resource.completed,
+    diskBytes: sim.trace.bytes("dma-copy"),
+    prefetchedPages: cache.prefetchedPages,
+    prefetchedPagesUnused: cache.prefetchedPagesUnused,
+    wastedPrefetchBytes: cache.prefetchedPagesUnused * cache.pageBytes,
+    evictions: cache.evictions,
+    elapsedNs: doneNs,
+    throughputBytesPerSec: bytesPerSec(bytesRead, doneNs),
+    diskBusyNs: host.disk.resource.busyNs,
+    ...countEvents(sim.trace),
+  };
+  return {result, sim, host};
+}
+
+/** The `pagecache` scenario. */
+export const pageCacheScenario: Scenario = {
+  name: "pagecache",
+  description: "Read a file sequentially or at random through the page cache (LRU, readahead); counts hits, disk reads and prefetched pages never used.",
+  params: [
+    {name: "pattern", kind: "enum", values: readPatterns, default: "sequential", description: "sequential: block after block; random: uniform blocks"},
+    {name: "readaheadBytes", kind: "size", allowZero: true, default: "128KiB", unit: "bytes", description: "readahead window (fixed) or its maximum (adaptive); 0: none"},
+    {name: "window", kind: "enum", values: readaheadWindows, default: "fixed", description: "fixed: the seed's window after every miss; adaptive: Linux's, growing on sequential reads"},
+    {name: "lists", kind: "enum", values: cacheListPolicies, default: "lru", description: "lru: one list; two-list: Linux's active/inactive lists"},
+    {name: "fileBytes", kind: "size", default: "64MiB", unit: "bytes", description: "size of the file read"},
+    {name: "readBytes", kind: "size", default: "32KiB", unit: "bytes", description: "bytes per read(2)"},
+    {name: "reads", kind: "integer", min: 0, default: 0, unit: "reads", description: "reads of the random reader (0: as many as the file has blocks)"},
+    {name: "cacheBytes", kind: "size", default: "256MiB", unit: "bytes", description: "page-cache capacity (at least one page)"},
+    {name: "disk", kind: "enum", values: diskKinds, default: "ssd", description: "which of the profile's disks"},
+  ],
+  run(v, ctx) {
+    const {result} = runPageCache({
+      pattern: v.pattern as ReadPattern,
+      readaheadBytes: v.readaheadBytes as number,
+      window: v.window as ReadaheadWindow,
+      lists: v.lists as CacheLists,
+      fileBytes: v.fileBytes as number,
+      readBytes: v.readBytes as number,
+      reads: (v.reads as number) > 0 ? (v.reads as number) : undefined,
+      cacheBytes: v.cacheBytes as number,
+      disk: v.disk as DiskKind,
+      seed: ctx.seed,
+      profile: ctx.profile,
+      keepEvents: false,
+    });
+    return {scenario: "pagecache", profile: ctx.profile.name, seed: ctx.seed, ...result};
+  },
+};
