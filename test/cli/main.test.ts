@@ -1,0 +1,189 @@
+import {describe, test as serialTest} from "node:test";
+import assert from "node:assert/strict";
+import {spawn} from "node:child_process";
+import {mkdtempSync, writeFileSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {fileURLToPath} from "node:url";
+import {scenarios} from "../../src/scenarios/index.js";
+import {strategies} from "../../src/scenarios/transfer.js";
+
+const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+
+/** Runs `iosim ...args`; resolves to its exit status, stdout and stderr. */
+function iosim(...args: string[]): Promise<{status: number | null; stdout: string; stderr: string}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [main, ...args]);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({status, stdout, stderr}));
+  });
+}
+
+// Each test starts a Node process (the CLI loads the report's modules too): run them side by side.
+const tests: Array<[string, () => Promise<void>]> = [];
+const test = (name: string, fn: () => Promise<void>) => void tests.push([name, fn]);
+
+/** Asserts `iosim ...args` fails with status 2 and one stderr line naming *param* and *value*. */
+async function assertBadInput(args: string[], param: string, value: string) {
+  const {status, stdout, stderr} = await iosim(...args);
+  assert.equal(status, 2, `status of iosim ${args.join(" ")}; stderr: ${stderr}`);
+  assert.equal(stdout, "");
+  const lines = stderr.split("\n");
+  assert.equal(lines.length, 2, `one line, got: ${JSON.stringify(stderr)}`);
+  assert.equal(lines[1], "");
+  assert.ok(lines[0].startsWith(`iosim: invalid ${param}: ${value}; expected `), lines[0]);
+  assert.doesNotMatch(stderr, /\n\s+at /);
+}
+
+const seedCounts = {
+  "read-write": {contextSwitches: 4, dmaCopies: 2, cpuCopies: 2, syscalls: 2},
+  "mmap-write": {contextSwitches: 4, dmaCopies: 2, cpuCopies: 1, syscalls: 2},
+  sendfile: {contextSwitches: 2, dmaCopies: 2, cpuCopies: 1, syscalls: 1},
+  "sendfile-sg": {contextSwitches: 2, dmaCopies: 2, cpuCopies: 0, syscalls: 1},
+};
+
+for (const strategy of strategies) {
+  test(`iosim run transfer --set strategy=${strategy} ... --format json prints the seed's counts, time, throughput and CPU share`, async () => {
+    const {status, stdout, stderr} = await iosim("run", "transfer", "--set", `strategy=${strategy}`, "--set", "fileBytes=65536", "--set", "chunkBytes=65536", "--set", "cache=cold", "--format", "json");
+    assert.equal(status, 0, stderr);
+    assert.equal(stderr, "");
+    const r = JSON.parse(stdout);
+    const {contextSwitches, dmaCopies, cpuCopies, syscalls} = r;
+    assert.deepEqual({contextSwitches, dmaCopies, cpuCopies, syscalls}, seedCounts[strategy]);
+    assert.ok(r.elapsedNs > 0);
+    assert.equal(r.throughputBytesPerSec, (65536 / r.elapsedNs) * 1e9);
+    const shares = Object.values(r.cpuShare as Record<string, number>);
+    assert.ok(Math.abs(shares.reduce((a, b) => a + b, 0) - 1) <= 1e-9);
+  });
+}
+
+for (const mode of ["pio", "dma"]) {
+  test(`iosim run dma --set mode=${mode} --format json prints counts, time, throughput and CPU share`, async () => {
+    const {status, stdout, stderr} = await iosim("run", "dma", "--set", `mode=${mode}`, "--format", "json");
+    assert.equal(status, 0, stderr);
+    const r = JSON.parse(stdout);
+    assert.equal(r.mode, mode);
+    for (const key of ["contextSwitches", "dmaCopies", "cpuCopies", "syscalls", "elapsedNs", "throughputBytesPerSec"]) assert.equal(typeof r[key], "number", key);
+    assert.equal(r.contextSwitches, 2);
+    assert.equal(r.dmaCopies, mode === "dma" ? 1 : 0);
+    const shares = Object.values(r.cpuShare as Record<string, number>);
+    assert.ok(Math.abs(shares.reduce((a, b) => a + b, 0) - 1) <= 1e-9);
+    assert.ok(mode === "pio" ? r.cpuShare["pio-copy"] > 0.1 : !("pio-copy" in r.cpuShare));
+  });
+}
+
+test("iosim run dma: programmed I/O leaves the background process less CPU than DMA", async () => {
+  const share = async (mode: string) => JSON.parse((await iosim("run", "dma", "--set", `mode=${mode}`, "--format", "json")).stdout).backgroundShareOfCapacity;
+  assert.ok((await share("pio")) < (await share("dma")));
+});
+
+test("iosim run accepts KiB/MiB suffixes for sizes", async () => {
+  const a = JSON.parse((await iosim("run", "transfer", "--set", "fileBytes=1MiB", "--set", "chunkBytes=64KiB", "--format", "json")).stdout);
+  assert.equal(a.fileBytes, 1048576);
+  assert.equal(a.chunkBytes, 65536);
+  assert.equal(a.chunks, 16);
+});
+
+test("iosim run with the same seed and parameters prints byte-identical output", async () => {
+  const args = ["run", "transfer", "--set", "strategy=mmap-write", "--set", "fileBytes=300KiB", "--set", "readaheadBytes=32KiB", "--seed", "7", "--format", "json"];
+  const a = await iosim(...args);
+  assert.equal(a.status, 0);
+  assert.equal((await iosim(...args)).stdout, a.stdout);
+});
+
+test("iosim run dma with the same seed prints byte-identical csv", async () => {
+  const args = ["run", "dma", "--set", "mode=pio", "--set", "transferBytes=64KiB", "--seed", "3", "--format", "csv"];
+  const [a, b] = await Promise.all([iosim(...args), iosim(...args)]);
+  assert.equal(a.status, 0);
+  assert.equal(a.stdout, b.stdout);
+});
+
+test("iosim run --format csv prints a header and one row, nested shares as dotted columns", async () => {
+  const {status, stdout} = await iosim("run", "transfer", "--set", "strategy=sendfile", "--format", "csv");
+  assert.equal(status, 0);
+  const lines = stdout.trimEnd().split("\n");
+  assert.equal(lines.length, 2);
+  const header = lines[0].split(",");
+  const row = lines[1].split(",");
+  assert.equal(header.length, row.length);
+  const get = (k: string) => row[header.indexOf(k)];
+  assert.equal(get("strategy"), "sendfile");
+  assert.equal(get("contextSwitches"), String(2 * 16));
+  assert.ok(header.includes("cpuShare.cpu-copy"));
+  assert.ok(header.includes("throughputBytesPerSec"));
+});
+
+test("iosim run --format table prints aligned key/value lines", async () => {
+  const {status, stdout} = await iosim("run", "transfer", "--set", "strategy=sendfile-sg");
+  assert.equal(status, 0);
+  const lines = stdout.trimEnd().split("\n");
+  assert.ok(lines.some((l) => /^cpuCopies\s+0$/.test(l)));
+  assert.ok(lines.some((l) => /^contextSwitches\s+32$/.test(l)));
+  assert.ok(lines.some((l) => /^cpuShare\.irq\s+\S+$/.test(l)));
+  const valueColumn = new Set(lines.map((l) => l.search(/\s\S+$/)));
+  assert.equal(valueColumn.size >= 1, true);
+  const keyWidth = new Set(lines.map((l) => /^\S+\s+/.exec(l)![0].length));
+  assert.equal(keyWidth.size, 1, "values start in one column");
+});
+
+test("iosim run --profile desktop-2008 uses that profile", async () => {
+  const r = JSON.parse((await iosim("run", "transfer", "--profile", "desktop-2008", "--format", "json")).stdout);
+  assert.equal(r.profile, "desktop-2008");
+});
+
+test("iosim list names every scenario's parameters with their defaults and units", async () => {
+  const {status, stdout} = await iosim("list");
+  assert.equal(status, 0);
+  const lines = stdout.split("\n");
+  for (const s of scenarios) {
+    assert.ok(lines.some((l) => l.startsWith(`${s.name}: `)), `scenario ${s.name}`);
+    for (const p of s.params) {
+      const line = lines.find((l) => new RegExp(`^\\s+${p.name}\\s`).test(l) && l.includes(`default ${p.default === "" ? '""' : p.default} `));
+      assert.ok(line, `${s.name} ${p.name} default ${p.default}`);
+      if (p.unit) assert.match(line, new RegExp(`\\s${p.unit}\\s`), `${s.name} ${p.name} unit ${p.unit}`);
+      if (p.values) for (const v of p.values) assert.ok(line.includes(v), `${s.name} ${p.name} value ${v}`);
+    }
+  }
+  assert.ok(stdout.includes("desktop-2008") && stdout.includes("server-2024"));
+});
+
+test("iosim list --format json gives every scenario with its parameters", async () => {
+  const r = JSON.parse((await iosim("list", "--format", "json")).stdout);
+  assert.deepEqual(r.scenarios.map((s: {name: string}) => s.name), scenarios.map((s) => s.name));
+  assert.deepEqual(r.scenarios[0].params, JSON.parse(JSON.stringify(scenarios[0].params)));
+});
+
+test("iosim run nope exits 2 naming the scenario", () => assertBadInput(["run", "nope"], "scenario", "nope"));
+test("iosim run transfer --set strategy=zero exits 2 naming the strategy", () => assertBadInput(["run", "transfer", "--set", "strategy=zero"], "strategy", "zero"));
+test("iosim run transfer --set colour=red exits 2 naming the key", () => assertBadInput(["run", "transfer", "--set", "colour=red"], "key for scenario transfer", "colour"));
+test("iosim run transfer --profile nope exits 2 naming the profile", () => assertBadInput(["run", "transfer", "--profile", "nope"], "profile", "nope"));
+test("iosim run transfer --format xml exits 2 naming the format", () => assertBadInput(["run", "transfer", "--format", "xml"], "--format", "xml"));
+test("iosim run transfer --set fileBytes=-1 exits 2 (negative size)", () => assertBadInput(["run", "transfer", "--set", "fileBytes=-1"], "fileBytes", "-1"));
+test("iosim run transfer --set fileBytes=0 exits 2 (zero size)", () => assertBadInput(["run", "transfer", "--set", "fileBytes=0"], "fileBytes", "0"));
+test("iosim run transfer --set chunkBytes=0 exits 2 (zero size)", () => assertBadInput(["run", "transfer", "--set", "chunkBytes=0"], "chunkBytes", "0"));
+test("iosim run transfer --set fileBytes=abc exits 2 (non-numeric size)", () => assertBadInput(["run", "transfer", "--set", "fileBytes=abc"], "fileBytes", "abc"));
+test("iosim run transfer --set fileBytes=12XB exits 2 (unknown unit)", () => assertBadInput(["run", "transfer", "--set", "fileBytes=12XB"], "fileBytes", "12XB"));
+test("iosim run transfer --seed 1.5 exits 2 (non-integer seed)", () => assertBadInput(["run", "transfer", "--seed", "1.5"], "--seed", "1.5"));
+test("iosim run transfer --seed abc exits 2 (non-numeric seed)", () => assertBadInput(["run", "transfer", "--seed", "abc"], "--seed", "abc"));
+test("iosim run dma --set mode=fast exits 2 naming the mode", () => assertBadInput(["run", "dma", "--set", "mode=fast"], "mode", "fast"));
+test("iosim run dma --set transferBytes=-5 exits 2 (negative size)", () => assertBadInput(["run", "dma", "--set", "transferBytes=-5"], "transferBytes", "-5"));
+test("iosim run transfer --set files=0 exits 2", () => assertBadInput(["run", "transfer", "--set", "files=0"], "files", "0"));
+test("iosim run transfer --set strategy=sendfile-sg on a NIC without SG-DMA exits 2", async () => {
+  // A profile file that extends a shipped one, with an old NIC.
+  const file = join(mkdtempSync(join(tmpdir(), "iosim-cli-")), "no-sg.json");
+  writeFileSync(file, JSON.stringify({extends: "desktop-2008", nic: {scatterGather: false}}));
+  assertBadInput(["run", "transfer", "--set", "strategy=sendfile-sg", "--profile", file], "scatterGather", "true");
+});
+test("iosim run transfer with a bad value in a profile file exits 2 naming the field", async () => {
+  const file = join(mkdtempSync(join(tmpdir(), "iosim-cli-")), "bad.json");
+  writeFileSync(file, JSON.stringify({extends: "desktop-2008", cpu: {cores: 0}}));
+  assertBadInput(["run", "transfer", "--profile", file], `profile ${file} cpu.cores`, "0");
+});
+
+describe("iosim", {concurrency: 3}, () => {
+  for (const [name, fn] of tests) serialTest(name, fn);
+});
