@@ -1,0 +1,51 @@
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {createSim} from "../../src/engine/sim.js";
+import {spawn} from "../../src/engine/process.js";
+import {Host} from "../../src/host/Host.js";
+import {loadProfile} from "../../src/host/profiles.js";
+import {bufferedRead} from "../../src/kernel/bufferedRead.js";
+import {runPageCache} from "../../src/scenarios/pagecache.js";
+
+const profile = loadProfile("server-2024");
+const KiB = 1024;
+
+test("runPageCache({pattern: sequential, readaheadBytes: 32KiB}) issues exactly the expected disk reads, at the expected times", () => {
+  const {result, sim} = runPageCache({pattern: "sequential", readaheadBytes: 32 * KiB, fileBytes: 256 * KiB, readBytes: 32 * KiB, profile});
+  const c = profile.cpu;
+  const dmaNs = profile.dma.setupNs + profile.disks.ssd.latencyNs + (64 * KiB) / profile.disks.ssd.bytesPerNs;
+  const copyNs = (32 * KiB) / profile.memory.copyBytesPerNs;
+  const entry = c.modeSwitchNs + c.syscallNs;
+  // A missing read: enter, DMA, interrupt, copy, leave; then a read that hits: enter, copy, leave.
+  const pairNs = entry + dmaNs + c.irqNs + copyNs + c.modeSwitchNs + entry + copyNs + c.modeSwitchNs;
+  const events = sim.trace.filter("dma-copy").map((e) => ({timeNs: e.timeNs, bytes: e.bytes, detail: e.detail}));
+  assert.equal(events.length, 4);
+  events.forEach((e, i) => {
+    assert.equal(e.bytes, 64 * KiB);
+    assert.equal(e.detail, "disk→page-cache");
+    assert.ok(Math.abs(e.timeNs - (i * pairNs + entry)) < 1e-6, `disk read ${i} at ${e.timeNs}, expected ${i * pairNs + entry}`);
+  });
+  assert.deepEqual({diskReads: result.diskReads, hitRatio: result.hitRatio, prefetchedPagesUnused: result.prefetchedPagesUnused}, {diskReads: 4, hitRatio: 0.5, prefetchedPagesUnused: 0});
+});
+
+test("runPageCache({readaheadBytes: 0}) sends one disk read per read(2)", () => {
+  const {result} = runPageCache({pattern: "sequential", readaheadBytes: 0, fileBytes: 256 * KiB, readBytes: 32 * KiB, profile});
+  assert.deepEqual({diskReads: result.diskReads, hitRatio: result.hitRatio}, {diskReads: 8, hitRatio: 0});
+});
+
+test("bufferedRead: a second reader of pages still in flight waits for the same disk read instead of reading them again", () => {
+  const sim = createSim({seed: 0});
+  const host = new Host(sim, profile);
+  const f = {id: "f", sizeBytes: 64 * KiB};
+  const doneNs: number[] = [];
+  for (const pid of [1, 2])
+    spawn(sim, pid, function* () {
+      yield* bufferedRead(host, f, 0, 64 * KiB, pid);
+      doneNs.push(sim.scheduler.now());
+    }).subscribe();
+  sim.run();
+  assert.equal(sim.trace.count("dma-copy"), 1);
+  assert.equal(doneNs.length, 2);
+  assert.equal(doneNs[0], doneNs[1]);
+  assert.ok(doneNs[0] > 80_000, "the second reader returned before the disk read completed");
+});

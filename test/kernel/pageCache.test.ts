@@ -1,0 +1,129 @@
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {InputError} from "../../src/kernel/errors.js";
+import {initialWindowPages, nextWindowPages, PageCache, type PageRun} from "../../src/kernel/pageCache.js";
+
+const page = 4096;
+const KiB = 1024;
+const file = {id: "a", sizeBytes: 64 * page};
+
+/** Reads the pages of *pages* one by one (one page per read) and returns the cache. */
+function access(cache: PageCache, pages: number[], f = file) {
+  for (const p of pages) cache.read(f, p * page, page);
+  return cache;
+}
+
+test("PageCache LRU: order and capacity are exact on the access string 1 2 3 1 4 2 5", () => {
+  const cache = access(new PageCache({capacityPages: 3}), [1, 2, 3, 1, 4, 2, 5]);
+  assert.deepEqual(cache.order(), ["a:4", "a:2", "a:5"]);
+  assert.equal(cache.size, 3);
+  assert.deepEqual({hits: cache.hits, misses: cache.misses, evictions: cache.evictions}, {hits: 1, misses: 6, evictions: 3});
+  assert.deepEqual(cache.perFile.get("a"), {hits: 1, misses: 6});
+});
+
+test("PageCache LRU: each step of 1 2 3 1 4 leaves the least recently used first", () => {
+  const cache = new PageCache({capacityPages: 3});
+  const steps: string[][] = [];
+  for (const p of [1, 2, 3, 1, 4]) {
+    access(cache, [p]);
+    steps.push(cache.order());
+  }
+  assert.deepEqual(steps, [["a:1"], ["a:1", "a:2"], ["a:1", "a:2", "a:3"], ["a:2", "a:3", "a:1"], ["a:3", "a:1", "a:4"]]);
+});
+
+test("PageCache two-list: a page read twice survives a one-pass stream that plain LRU lets evict it", () => {
+  const hotThenStream = [1, 2, 1, 3, 4, 5, 6, 7, 8];
+  const twoList = access(new PageCache({capacityPages: 4, lists: "two-list"}), hotThenStream);
+  assert.deepEqual(twoList.order(), ["a:6", "a:7", "a:8", "a:1"]);
+  assert.equal(twoList.activePages, 1);
+  const lru = access(new PageCache({capacityPages: 4}), hotThenStream);
+  assert.deepEqual(lru.order(), ["a:5", "a:6", "a:7", "a:8"]);
+});
+
+test("PageCache two-list: the active list holds at most half the cache; the overflow is demoted to the inactive list", () => {
+  const cache = access(new PageCache({capacityPages: 4, lists: "two-list"}), [1, 1, 2, 2, 3, 3]);
+  // 1, 2, 3 all promoted; active max 2, so 1 (least recent active) goes back to inactive.
+  assert.deepEqual(cache.order(), ["a:1", "a:2", "a:3"]);
+  assert.equal(cache.activePages, 2);
+});
+
+test("PageCache fixed readahead: 32 KiB reads with a 32 KiB window fetch 64 KiB every other read (the seed's example)", () => {
+  const cache = new PageCache({capacityPages: 1024, readaheadBytes: 32 * KiB});
+  const f = {id: "f", sizeBytes: 256 * KiB};
+  const runs: PageRun[][] = [];
+  for (let off = 0; off < f.sizeBytes; off += 32 * KiB) runs.push(cache.read(f, off, 32 * KiB).diskRuns);
+  assert.deepEqual(runs, [
+    [{firstPage: 0, pages: 16}], [],
+    [{firstPage: 16, pages: 16}], [],
+    [{firstPage: 32, pages: 16}], [],
+    [{firstPage: 48, pages: 16}], [],
+  ]);
+  assert.equal(cache.prefetchedPagesUnused, 0);
+});
+
+test("initialWindowPages and nextWindowPages grow the window as Linux does: ×4 while small, ×2, capped", () => {
+  assert.deepEqual([1, 2, 8, 16, 64].map((r) => initialWindowPages(r, 32)), [4, 4, 16, 32, 32]);
+  assert.deepEqual([1, 4, 16, 32].map((c) => nextWindowPages(c, 32)), [4, 8, 32, 32]);
+});
+
+test("PageCache adaptive readahead: a sequential reader gets a 64 KiB window, then 128 KiB windows fetched ahead asynchronously", () => {
+  const cache = new PageCache({capacityPages: 4096, readaheadBytes: 128 * KiB, window: "adaptive"});
+  const f = {id: "f", sizeBytes: 1024 * KiB};
+  const sync: Array<[number, PageRun[]]> = [];
+  const async: Array<[number, PageRun[]]> = [];
+  for (let off = 0, i = 0; off < f.sizeBytes; off += 32 * KiB, i++) {
+    const plan = cache.read(f, off, 32 * KiB);
+    if (plan.diskRuns.length) sync.push([i, plan.diskRuns]);
+    if (plan.asyncRuns.length) async.push([i, plan.asyncRuns]);
+  }
+  assert.deepEqual(sync, [[0, [{firstPage: 0, pages: 16}]]]);
+  assert.deepEqual(async, [
+    [1, [{firstPage: 16, pages: 32}]],
+    [2, [{firstPage: 48, pages: 32}]],
+    [6, [{firstPage: 80, pages: 32}]],
+    [10, [{firstPage: 112, pages: 32}]],
+    [14, [{firstPage: 144, pages: 32}]],
+    [18, [{firstPage: 176, pages: 32}]],
+    [22, [{firstPage: 208, pages: 32}]],
+    [26, [{firstPage: 240, pages: 16}]],
+  ]);
+  assert.equal(cache.misses, 8);
+  assert.equal(cache.prefetchedPagesUnused, 0);
+});
+
+test("PageCache adaptive readahead: random reads get no readahead; the fixed window prefetches after each and wastes it", () => {
+  const offsets = [40, 3, 77, 12, 101, 60].map((b) => b * 32 * KiB);
+  const f = {id: "f", sizeBytes: 4096 * KiB};
+  const adaptive = new PageCache({capacityPages: 4096, readaheadBytes: 128 * KiB, window: "adaptive"});
+  const fixed = new PageCache({capacityPages: 4096, readaheadBytes: 128 * KiB});
+  for (const off of offsets) {
+    adaptive.read(f, off, 32 * KiB);
+    fixed.read(f, off, 32 * KiB);
+  }
+  assert.deepEqual({prefetched: adaptive.prefetchedPages, unused: adaptive.prefetchedPagesUnused}, {prefetched: 0, unused: 0});
+  assert.deepEqual({prefetched: fixed.prefetchedPages, unused: fixed.prefetchedPagesUnused}, {prefetched: 6 * 32, unused: 6 * 32});
+});
+
+test("PageCache counts prefetched pages evicted unread as unused", () => {
+  const cache = new PageCache({capacityPages: 4, readaheadBytes: 2 * page});
+  cache.read(file, 0, page); // page 0 + readahead 1, 2
+  cache.warm({id: "b", sizeBytes: 3 * page}); // evicts 0, 1, 2 (1 and 2 never read)
+  assert.equal(cache.prefetchedPagesUnused, 2);
+  assert.equal(cache.prefetchedPages, 2);
+});
+
+test("new PageCache({capacityPages: 0}) is an InputError naming cacheBytes", () => {
+  assert.throws(() => new PageCache({capacityPages: 0}), (e: unknown) => e instanceof InputError && e.param === "cacheBytes");
+});
+
+test("new PageCache({readaheadBytes: -1}) is an InputError naming readaheadBytes", () => {
+  assert.throws(() => new PageCache({capacityPages: 8, readaheadBytes: -1}), (e: unknown) => e instanceof InputError && e.param === "readaheadBytes");
+});
+
+test("PageCache.warm of a 1 GiB file (262 144 pages) stays fast", () => {
+  const cache = new PageCache({capacityPages: 300_000});
+  const t0 = performance.now();
+  cache.warm({id: "big", sizeBytes: 1024 * 1024 * KiB});
+  assert.equal(cache.size, 262_144);
+  assert.ok(performance.now() - t0 < 1000, "warming 262k pages took more than a second");
+});

@@ -1,0 +1,48 @@
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {spawnSync} from "node:child_process";
+import {fileURLToPath} from "node:url";
+import {loadProfile} from "../../src/host/profiles.js";
+import {runPageCache} from "../../src/scenarios/pagecache.js";
+
+const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+const profile = loadProfile("server-2024");
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+function iosim(...args: string[]) {
+  const r = spawnSync(process.execPath, [main, ...args], {encoding: "utf8"});
+  return {status: r.status, stdout: r.stdout, stderr: r.stderr};
+}
+
+test("iosim run pagecache --set pattern=random --set readaheadBytes=128KiB --format json prints hitRatio, diskReads and prefetchedPagesUnused", () => {
+  const {status, stdout} = iosim("run", "pagecache", "--set", "pattern=random", "--set", "readaheadBytes=128KiB", "--set", "fileBytes=16MiB", "--set", "reads=256", "--format", "json");
+  assert.equal(status, 0);
+  const r = JSON.parse(stdout) as Record<string, number>;
+  for (const k of ["hitRatio", "diskReads", "prefetchedPagesUnused"]) assert.equal(typeof r[k], "number", k);
+  assert.ok(r.prefetchedPagesUnused > 0, "random reads waste the fixed readahead");
+});
+
+for (const [args, param] of [
+  [["--set", "cacheBytes=1000"], "cacheBytes"],
+  [["--set", "readaheadBytes=-1"], "readaheadBytes"],
+  [["--set", "pattern=zigzag"], "pattern"],
+] as const) {
+  test(`iosim run pagecache ${args.join(" ")} exits 2 naming ${param}`, () => {
+    const {status, stderr} = iosim("run", "pagecache", ...args);
+    assert.equal(status, 2, stderr);
+    assert.match(stderr, new RegExp(`invalid ${param}:`));
+  });
+}
+
+test("runPageCache: readahead raises a sequential reader's throughput and wastes nothing; a random reader wastes most of it", () => {
+  const common = {fileBytes: 32 * MiB, readBytes: 32 * KiB, cacheBytes: 16 * MiB, reads: 512, profile, keepEvents: false};
+  const seqOff = runPageCache({...common, pattern: "sequential", readaheadBytes: 0}).result;
+  const seqOn = runPageCache({...common, pattern: "sequential", readaheadBytes: 128 * KiB}).result;
+  const rndOn = runPageCache({...common, pattern: "random", readaheadBytes: 128 * KiB}).result;
+  const rndAdaptive = runPageCache({...common, pattern: "random", readaheadBytes: 128 * KiB, window: "adaptive"}).result;
+  assert.ok(seqOn.throughputBytesPerSec > 2 * seqOff.throughputBytesPerSec);
+  assert.equal(seqOn.prefetchedPagesUnused, 0);
+  assert.ok(rndOn.prefetchedPagesUnused > 0.8 * rndOn.prefetchedPages);
+  assert.equal(rndAdaptive.prefetchedPagesUnused, 0);
+});

@@ -1,0 +1,48 @@
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {pageCacheStudy} from "../../src/studies/pageCache.js";
+import {studies} from "../../src/studies/index.js";
+import {InputError} from "../../src/kernel/errors.js";
+
+const MiB = 1024 * 1024;
+
+const small = {
+  cacheSizesBytes: [8 * MiB, 16 * MiB],
+  disks: ["ssd" as const],
+  durationNs: 20e6,
+  readFileBytes: 32 * MiB,
+  randomReads: 256,
+  thresholds: ["16k", "1m", "off"],
+};
+
+test("pageCacheStudy(small) returns tables, titled SVG charts and computed notes", () => {
+  const r = pageCacheStudy(small);
+  assert.equal(r.id, "page-cache");
+  assert.deepEqual(r.tables.map((t) => t.id), ["hot-set", "pollution", "readahead", "threshold"]);
+  assert.deepEqual(r.charts.map((c) => c.id), ["hit-ratio", "hot-latency", "readahead-throughput", "readahead-waste", "threshold-throughput", "threshold-cpu"]);
+  for (const c of r.charts) {
+    assert.match(c.html, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.ok(c.html.includes(`<title>`), c.id);
+    assert.ok(c.data.numRows() > 0, c.id);
+  }
+  assert.equal(r.tables[0].table.numRows(), 4 * 2);
+  assert.ok(r.notes.length >= 6);
+  const threshold = r.tables.find((t) => t.id === "threshold")!.table.objects() as Array<{threshold: string; totalThroughputBytesPerSec: number}>;
+  const best = threshold.reduce((a, b) => (b.totalThroughputBytesPerSec > a.totalThroughputBytesPerSec ? b : a));
+  assert.equal(best.threshold, "1m", "the best threshold lies between the hot files and the large files");
+});
+
+test("pageCacheStudy is deterministic", () => {
+  const a = pageCacheStudy({...small, thresholds: ["off"], cacheSizesBytes: [16 * MiB]});
+  const b = pageCacheStudy({...small, thresholds: ["off"], cacheSizesBytes: [16 * MiB]});
+  assert.deepEqual(a.notes, b.notes);
+  assert.deepEqual(a.charts.map((c) => c.html), b.charts.map((c) => c.html));
+});
+
+test("pageCacheStudy({thresholds: ['4q']}) is an InputError naming directio", () => {
+  assert.throws(() => pageCacheStudy({thresholds: ["4q"]}), (e: unknown) => e instanceof InputError && e.param === "directio");
+});
+
+test("studies lists page-cache for the report", () => {
+  assert.ok(studies.some((s) => s.id === "page-cache"));
+});
