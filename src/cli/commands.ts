@@ -1,17 +1,27 @@
 /**
  * Commands beyond `list` and `run` (the report, ...), registered here so
- * `--help` and the dispatcher stay in one place.
+ * `--help` and the dispatcher stay in one place. Each command's code is
+ * loaded only when it runs: the report pulls in jsdom and Plot, about a
+ * second of start-up that `iosim run` should not pay.
  */
 import type {Args} from "./main.js";
-import {reportCommand} from "../report/command.js";
+import {defaultReportDir} from "../report/defaults.js";
 
 /** A sub-command of `iosim`. */
 export interface Command {
   name: string;
   usage: string;
   summary: string;
-  run(args: Args): number;
+  /** Runs it; resolves to the exit status. */
+  run(args: Args): Promise<number>;
 }
 
 /** The extra sub-commands, in `--help` order. */
-export const commands: Command[] = [reportCommand];
+export const commands: Command[] = [
+  {
+    name: "report",
+    usage: "iosim report [--out DIR] [--png] [--seed N]",
+    summary: `Run every study and write a self-contained HTML report with each chart's data as CSV, JSON and Arrow (default ${defaultReportDir}/).`,
+    run: async (args) => (await import("../report/command.js")).runReportCommand(args),
+  },
+];

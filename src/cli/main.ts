@@ -104,7 +104,7 @@ function listText(): string {
   return lines.join("\n") + "\n";
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   if (args.flags.has("--version")) {
     process.stdout.write(`${version}\n`);
@@ -136,21 +136,25 @@ function main(argv: string[]): number {
     return 0;
   }
   const extra = extraCommands.find((c) => c.name === command);
-  if (extra) return extra.run(args);
+  if (extra) return await extra.run(args);
   throw new InputError("command", command, `one of list, run, ${extraCommands.map((c) => c.name).join(", ")}, help`);
 }
 
 export type {Args};
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (err) {
-  if (err instanceof InputError) {
-    process.stderr.write(`iosim: ${err.message}\n`);
-    process.exitCode = 2;
-  } else {
-    process.stderr.write(`iosim: ${err instanceof Error ? err.message : String(err)}\n`);
-    if (process.env.IOSIM_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    process.exitCode = 1;
-  }
-}
+// No top-level await: src/ stays loadable through require(esm).
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof InputError) {
+      process.stderr.write(`iosim: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`iosim: ${err instanceof Error ? err.message : String(err)}\n`);
+      if (process.env.IOSIM_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

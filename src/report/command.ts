@@ -4,48 +4,43 @@
  */
 import {resolve} from "node:path";
 import {pathToFileURL} from "node:url";
-import type {Command} from "../cli/commands.js";
 import type {Args} from "../cli/main.js";
 import {InputError} from "../kernel/errors.js";
-import {defaultReportDir, writeReport} from "./report.js";
+import {defaultReportDir} from "./defaults.js";
+import {writeReport} from "./report.js";
 
 /** The options `iosim report` takes. */
 const allowed = ["--out", "--seed", "--png"];
 
 /**
- * Returns the report command: `iosim report [--out DIR] [--png] [--seed N]`
- * runs every study and writes `DIR/index.html` (default
- * `reports/iosim/index.html`) with the data of every chart beside it;
- * progress on stderr, the report's location on stdout.
+ * Runs `iosim report [--out DIR] [--png] [--seed N]`: every study, written
+ * to `DIR/index.html` (default `reports/iosim/index.html`) with the data of
+ * every chart beside it; progress on stderr, the report's location on
+ * stdout. Returns the exit status.
  */
-export const reportCommand: Command = {
-  name: "report",
-  usage: "iosim report [--out DIR] [--png] [--seed N]",
-  summary: `Run every study and write a self-contained HTML report with each chart's data as CSV, JSON and Arrow (default ${defaultReportDir}/).`,
-  run(args: Args): number {
-    const [, ...extra] = args.positional;
-    if (extra.length > 0) throw new InputError("argument", extra[0], "no arguments after report (options: --out DIR, --png, --seed N)");
-    if (args.sets.length > 0) throw new InputError("--set", `${args.sets[0][0]}=${args.sets[0][1]}`, "no --set for report (options: --out DIR, --png, --seed N)");
-    for (const name of [...args.options.keys(), ...args.flags]) {
-      if (!allowed.includes(name)) throw new InputError("option for report", name, `one of ${allowed.join(", ")}`);
-    }
-    const seedText = args.options.get("--seed");
-    if (seedText !== undefined && (!/^-?\d+$/.test(seedText.trim()) || !Number.isSafeInteger(Number(seedText)))) {
-      throw new InputError("--seed", seedText, "an integer");
-    }
-    const out = args.options.get("--out") ?? defaultReportDir;
-    const summary = writeReport({
-      out,
-      seed: seedText === undefined ? undefined : Number(seedText),
-      png: args.flags.has("--png"),
-    });
-    const charts = summary.studies.reduce((n, s) => n + s.charts, 0);
-    const shown = resolve(out) === summary.out ? out : summary.out;
-    process.stdout.write(
-      `Report written: ${shown}/index.html (${summary.studies.length} studies, ${charts} charts; data in ${shown}/data/` +
-        `${args.flags.has("--png") ? `, PNG in ${shown}/png/` : ""})\n` +
-        `Open ${pathToFileURL(summary.index).href}\n`,
-    );
-    return 0;
-  },
-};
+export function runReportCommand(args: Args): number {
+  const [, ...extra] = args.positional;
+  if (extra.length > 0) throw new InputError("argument", extra[0], "no arguments after report (options: --out DIR, --png, --seed N)");
+  if (args.sets.length > 0) throw new InputError("--set", `${args.sets[0][0]}=${args.sets[0][1]}`, "no --set for report (options: --out DIR, --png, --seed N)");
+  for (const name of [...args.options.keys(), ...args.flags]) {
+    if (!allowed.includes(name)) throw new InputError("option for report", name, `one of ${allowed.join(", ")}`);
+  }
+  const seedText = args.options.get("--seed");
+  if (seedText !== undefined && (!/^-?\d+$/.test(seedText.trim()) || !Number.isSafeInteger(Number(seedText)))) {
+    throw new InputError("--seed", seedText, "an integer");
+  }
+  const out = args.options.get("--out") ?? defaultReportDir;
+  const summary = writeReport({
+    out,
+    seed: seedText === undefined ? undefined : Number(seedText),
+    png: args.flags.has("--png"),
+  });
+  const charts = summary.studies.reduce((n, s) => n + s.charts, 0);
+  const shown = resolve(out) === summary.out ? out : summary.out;
+  process.stdout.write(
+    `Report written: ${shown}/index.html (${summary.studies.length} studies, ${charts} charts; data in ${shown}/data/` +
+      `${args.flags.has("--png") ? `, PNG in ${shown}/png/` : ""})\n` +
+      `Open ${pathToFileURL(summary.index).href}\n`,
+  );
+  return 0;
+  }

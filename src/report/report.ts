@@ -71,7 +71,8 @@ export interface ReportSummary {
 }
 
 /** The default output folder of `iosim report`. */
-export const defaultReportDir = join("reports", "iosim");
+export {defaultReportDir} from "./defaults.js";
+import {defaultReportDir} from "./defaults.js";
 
 /** Layout version of manifest.json. */
 const manifestFormat = "iosim-report/1";
