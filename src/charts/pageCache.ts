@@ -108,6 +108,7 @@ export function groupedBarChart(rows: readonly BarRow[], options: GroupedBarOpti
   const spare = paletteFor(bars.filter((b) => !(b in pageCacheColors)), {});
   const color = {domain: bars, range: bars.map((b) => pageCacheColors[b] ?? spare.range[spare.domain.indexOf(b)])};
   const panels = [...new Set(data.map((d) => d.panel))];
+  const logBase = data.length ? 10 ** Math.floor(Math.log10(Math.min(...data.map((d) => d.value)))) : 1;
   const rowsPanels = [...new Set(data.map((d) => d.row).filter((r): r is string => r !== undefined))];
   return renderChart({
     title: options.title,
@@ -127,7 +128,10 @@ export function groupedBarChart(rows: readonly BarRow[], options: GroupedBarOpti
       color: {type: "ordinal", domain: color.domain, range: color.range},
       marks: [
         Plot.frame({stroke: "#ccc"}),
-        Plot.barY(data, {x: "bar", y: "value", fill: "bar", fx: "panel", fy: rowsPanels.length ? "row" : undefined}),
+        // On a log scale a bar cannot start at 0: it starts at the power of ten below the smallest value.
+        options.logY
+          ? Plot.barY(data, {x: "bar", y1: logBase, y2: "value", fill: "bar", fx: "panel", fy: rowsPanels.length ? "row" : undefined})
+          : Plot.barY(data, {x: "bar", y: "value", fill: "bar", fx: "panel", fy: rowsPanels.length ? "row" : undefined}),
         ...(options.logY ? [] : [Plot.ruleY([0])]),
       ],
     },
