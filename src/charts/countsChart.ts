@@ -41,7 +41,7 @@ export function countsChart(rows: readonly CountsRow[], options: {title: string;
       marginTop: 30,
       marginBottom: 20,
       x: {axis: null, domain: color.domain},
-      y: {label: "Events per chunk (count)", grid: true, nice: true, ticks, labelArrow: "none"},
+      y: {label: "Events per chunk (count)", grid: true, nice: true, ticks, tickFormat: ticks ? "d" : undefined, labelArrow: "none"},
       fx: {label: null, domain: counts},
       color: {type: "ordinal", domain: color.domain, range: color.range},
       marks: [
