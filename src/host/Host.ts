@@ -18,7 +18,7 @@ import {Job, Resource} from "../engine/Resource.js";
 import {Signal, use, type UseCommand} from "../engine/process.js";
 import type {Sim} from "../engine/sim.js";
 import type {TraceKind} from "../engine/trace.js";
-import {PageCache} from "../kernel/pageCache.js";
+import {PageCache, type PageCacheOptions} from "../kernel/pageCache.js";
 import {Disk, Nic, type DiskKind} from "./devices.js";
 import type {Profile} from "./profiles.js";
 
@@ -56,6 +56,10 @@ export interface HostOptions {
   cacheBytes?: number;
   /** Readahead window, bytes; default 0 (the seed's per-chunk counts assume none). */
   readaheadBytes?: number;
+  /** Fixed (the seed's, default) or adaptive (Linux's) readahead window. */
+  readaheadWindow?: PageCacheOptions["window"];
+  /** Plain LRU (default) or Linux's active/inactive lists. */
+  cacheLists?: PageCacheOptions["lists"];
 }
 
 /** Returns a simulated machine built from *profile* inside *sim*. */
@@ -84,6 +88,8 @@ export class Host {
       capacityPages: Math.floor((options.cacheBytes ?? profile.memory.pageCacheBytes) / profile.memory.pageBytes),
       pageBytes: profile.memory.pageBytes,
       readaheadBytes: options.readaheadBytes ?? 0,
+      window: options.readaheadWindow,
+      lists: options.cacheLists,
     });
     // The interrupt handler: every DMA completion costs a core irqNs.
     this.dmaCompletions$.subscribe((c) => this.interrupt(c.device, () => c.signal.fire(c.timeNs)));

@@ -67,8 +67,8 @@ export function runFileServer(o: FileServerRunOptions) {
   if (!(Number.isFinite(readaheadBytes) && readaheadBytes >= 0)) throw new InputError("readaheadBytes", String(readaheadBytes), "a size ≥ 0");
   const directioBytes = parseDirectio(o.directio ?? "off");
   const sim = createSim({seed: o.seed ?? 0, keepEvents: false});
-  const host = new Host(sim, o.profile, {disk: o.disk ?? "ssd", cacheBytes, readaheadBytes});
-  const cache = host.pageCache.configure({window: o.window ?? "adaptive", lists: o.lists ?? "lru"});
+  const host = new Host(sim, o.profile, {disk: o.disk ?? "ssd", cacheBytes, readaheadBytes, readaheadWindow: o.window ?? "adaptive", cacheLists: o.lists ?? "lru"});
+  const cache = host.pageCache;
   const workload = fileServerWorkload(sim.random.fork(), o);
   if (o.prewarm ?? true) for (let i = workload.hot.length - 1; i >= 0; i--) cache.warm(workload.hot[i]);
   const serve = nginxServe(host, {directio: directioBytes, aio: o.aio ?? true, chunkBytes: o.chunkBytes, directChunkBytes: o.directChunkBytes});

@@ -52,8 +52,13 @@ export function runPageCache(o: PageCacheRunOptions) {
   const cacheBytes = checkCacheBytes(o.cacheBytes ?? 256 * 1024 * 1024, o.profile.memory.pageBytes);
   if (!(Number.isFinite(o.readaheadBytes) && o.readaheadBytes >= 0)) throw new InputError("readaheadBytes", String(o.readaheadBytes), "a size ≥ 0");
   const sim = createSim({seed: o.seed ?? 0, keepEvents: o.keepEvents ?? true});
-  const host = new Host(sim, o.profile, {disk: o.disk ?? "ssd", cacheBytes, readaheadBytes: o.readaheadBytes});
-  host.pageCache.configure({window: o.window ?? "fixed", lists: o.lists ?? "lru"});
+  const host = new Host(sim, o.profile, {
+    disk: o.disk ?? "ssd",
+    cacheBytes,
+    readaheadBytes: o.readaheadBytes,
+    readaheadWindow: o.window ?? "fixed",
+    cacheLists: o.lists ?? "lru",
+  });
   const file = {id: "data", sizeBytes: fileBytes};
   const offsets = readerOffsets(o.pattern, sim.random.fork(), fileBytes, readBytes, o.reads);
   let bytesRead = 0;
