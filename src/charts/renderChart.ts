@@ -45,7 +45,7 @@ function domWindow(): JSDOM["window"] {
 const titlePx = 16;
 const subtitlePx = 12;
 const legendPx = 11;
-const glyphEm = 0.6;
+const glyphEm = 0.55;
 
 /** Returns *text* broken into lines of at most *widthPx* at *fontPx*. */
 function wrap(text: string, widthPx: number, fontPx: number): string[] {

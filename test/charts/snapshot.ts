@@ -13,22 +13,28 @@ import {fileURLToPath} from "node:url";
 export const outputDir = fileURLToPath(new URL("../../../test/output/", import.meta.url));
 
 /**
- * Asserts that *actual* equals the snapshot `test/output/<name>.<ext>`,
- * byte for byte; creates the snapshot when it is missing.
+ * Returns null when *actual* equals the snapshot `test/output/<name>.<ext>`
+ * byte for byte (creating the snapshot when it is missing); otherwise
+ * writes `<name>-changed.<ext>` and returns a message saying so.
  */
-export function assertSnapshot(name: string, actual: string, ext = "svg"): void {
+export function checkSnapshot(name: string, actual: string, ext = "svg"): string | null {
   mkdirSync(outputDir, {recursive: true});
   const path = join(outputDir, `${name}.${ext}`);
   const changed = join(outputDir, `${name}-changed.${ext}`);
   if (!existsSync(path)) {
     writeFileSync(path, actual);
-    return;
+    return null;
   }
-  const expected = readFileSync(path, "utf8");
-  if (expected === actual) {
+  if (readFileSync(path, "utf8") === actual) {
     rmSync(changed, {force: true});
-    return;
+    return null;
   }
   writeFileSync(changed, actual);
-  assert.fail(`${name}.${ext} differs from its snapshot; the new output is in ${changed} (delete ${path} to accept it)`);
+  return `${name}.${ext} differs from its snapshot; the new output is in ${changed} (delete ${path} to accept it)`;
+}
+
+/** Asserts that *actual* equals the snapshot `test/output/<name>.<ext>` (see {@link checkSnapshot}). */
+export function assertSnapshot(name: string, actual: string, ext = "svg"): void {
+  const message = checkSnapshot(name, actual, ext);
+  if (message) assert.fail(message);
 }

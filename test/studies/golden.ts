@@ -4,7 +4,8 @@
  * parameters, notes, table and chart ids) as JSON, all under `test/output/`.
  */
 import type {StudyResult} from "../../src/studies/study.js";
-import {assertSnapshot} from "../charts/snapshot.js";
+import assert from "node:assert/strict";
+import {checkSnapshot} from "../charts/snapshot.js";
 
 /** Returns the JSON part of a study's golden output. */
 export function studySummary(result: StudyResult): string {
@@ -20,9 +21,12 @@ export function studySummary(result: StudyResult): string {
   return JSON.stringify(summary, null, 2) + "\n";
 }
 
-/** Asserts every part of *result* against `test/output/<name>…` (created when missing). */
+/** Asserts every part of *result* against `test/output/<name>…` (created when missing), listing every part that changed. */
 export function assertStudyGolden(name: string, result: StudyResult): void {
-  assertSnapshot(name, studySummary(result), "json");
-  for (const t of result.tables) assertSnapshot(`${name}-${t.id}`, t.table.toCSV() + "\n", "csv");
-  for (const c of result.charts) assertSnapshot(`${name}-${c.id}`, c.html, "svg");
+  const messages = [
+    checkSnapshot(name, studySummary(result), "json"),
+    ...result.tables.map((t) => checkSnapshot(`${name}-${t.id}`, t.table.toCSV() + "\n", "csv")),
+    ...result.charts.map((c) => checkSnapshot(`${name}-${c.id}`, c.html, "svg")),
+  ].filter((m): m is string => m !== null);
+  if (messages.length) assert.fail(messages.join("\n"));
 }
