@@ -20,6 +20,7 @@ import {SimScheduler} from "../src/engine/SimScheduler.js";
 import {spawn, use} from "../src/engine/process.js";
 import {Random} from "../src/engine/random.js";
 import {createSim} from "../src/engine/sim.js";
+import {timeDefaultReport} from "./reportTime.js";
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 /** Mean delay of the hold model, ns. */
@@ -299,6 +300,9 @@ console.log(`iosim, process per connection ${iosim.ms.toFixed(1).padStart(7)} ms
 console.log(`iosim, process per request    ${perRequest.ms.toFixed(1).padStart(7)} ms  ${fmt(rate(steps, perRequest.ms))}steps/s  ${(bareModel.ms / perRequest.ms).toFixed(2)}× bare`);
 console.log(`bare heap                     ${bareModel.ms.toFixed(1).padStart(7)} ms  ${fmt(rate(steps, bareModel.ms))}steps/s`);
 const modelOverBare = bareModel.ms / iosim.ms;
+console.log("");
+const reportSeconds = timeDefaultReport();
+console.log(`(c) default report (iosim report, whole process, build excluded): ${reportSeconds.toFixed(1)} s (target < 30 s: ${reportSeconds < 30 ? "met" : "MISSED"})`);
 console.log("");
 console.log(`targets: scheduler/bare ≥ 0.80 at 10,000 pending: ${schedulerOverBare10k >= 0.8 ? "met" : "MISSED"}; model/bare ≥ 0.35: ${modelOverBare >= 0.35 ? "met" : "MISSED"}`);
 console.log(`scheduler/bare=${schedulerOverBare10k.toFixed(2)} model/bare=${modelOverBare.toFixed(2)}`);
