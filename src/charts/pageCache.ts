@@ -75,6 +75,8 @@ export interface BarRow {
   /** Row panel, e.g. the disk; optional. */
   row?: string;
   value: number;
+  /** Unit of *value* ("µs", "MB/s"), carried into the exported data. */
+  unit?: string;
 }
 
 /** Options of {@link groupedBarChart}. */
@@ -145,6 +147,8 @@ export interface ThresholdRow {
   /** Line ("small (hot) files", "large files"). */
   series: string;
   value: number;
+  /** Unit of *value* ("MB/s", "µs per MB"), carried into the exported data. */
+  unit?: string;
 }
 
 /**

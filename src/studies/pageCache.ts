@@ -263,16 +263,16 @@ export function pageCacheStudy(params: Partial<PageCacheParams> = {}): StudyResu
   const hotSetting = `${p.hotFiles} hot files of ${formatSize(p.hotFileBytes)}, Zipf s=${p.zipfS}, 8 closed-loop clients; ${p.largeStreams} clients streaming ${formatSize(p.largeFileBytes)} files; ${profile.name}, seed ${p.seed}`;
   const hitData = hotRows.map((r) => ({series: r.config, cacheBytes: r.cacheBytes, hitRatio: r.hotHitRatio}));
   const latencyData: BarRow[] = pollutionRows.flatMap((r) => [
-    {panel: r.config, bar: "p50", value: r.hotP50LatencyNs / 1e3},
-    {panel: r.config, bar: "p99", value: r.hotP99LatencyNs / 1e3},
+    {panel: r.config, bar: "p50", value: r.hotP50LatencyNs / 1e3, unit: "µs"},
+    {panel: r.config, bar: "p99", value: r.hotP99LatencyNs / 1e3, unit: "µs"},
   ]);
-  const raThroughput: BarRow[] = raRows.map((r) => ({panel: r.pattern, row: r.disk, bar: r.readahead, value: r.throughputBytesPerSec / 1e6}));
-  const raWaste: BarRow[] = raRows.map((r) => ({panel: r.pattern, row: r.disk, bar: r.readahead, value: r.wastedPrefetchBytes / MiB}));
+  const raThroughput: BarRow[] = raRows.map((r) => ({panel: r.pattern, row: r.disk, bar: r.readahead, value: r.throughputBytesPerSec / 1e6, unit: "MB/s"}));
+  const raWaste: BarRow[] = raRows.map((r) => ({panel: r.pattern, row: r.disk, bar: r.readahead, value: r.wastedPrefetchBytes / MiB, unit: "MiB"}));
   const sweepThroughput: ThresholdRow[] = sweepRows.flatMap((r) => [
-    {threshold: r.threshold, series: "small (hot) files", value: r.hotThroughputBytesPerSec / 1e6},
-    {threshold: r.threshold, series: "large files", value: r.largeThroughputBytesPerSec / 1e6},
+    {threshold: r.threshold, series: "small (hot) files", value: r.hotThroughputBytesPerSec / 1e6, unit: "MB/s"},
+    {threshold: r.threshold, series: "large files", value: r.largeThroughputBytesPerSec / 1e6, unit: "MB/s"},
   ]);
-  const sweepCpu: ThresholdRow[] = sweepRows.map((r) => ({threshold: r.threshold, series: "CPU per MB served", value: r.cpuBusyNsPerMB / 1e3}));
+  const sweepCpu: ThresholdRow[] = sweepRows.map((r) => ({threshold: r.threshold, series: "CPU per MB served", value: r.cpuBusyNsPerMB / 1e3, unit: "µs per MB"}));
   const sweepSetting = `${p.sweepHotFiles} hot files of ${formatSize(p.sweepHotMinBytes)}–${formatSize(p.sweepHotMaxBytes)} (Zipf s=${p.zipfS}) and ${p.largeStreams} streams of ${formatSize(p.largeFileBytes)} files; ${formatSize(p.pollutionCacheBytes)} cache; ${profile.name}, seed ${p.seed}`;
   const raSetting = `${formatSize(p.readBytes)} reads of a ${formatSize(p.readFileBytes)} file (random: ${p.randomReads} reads), ${formatSize(p.readCacheBytes)} cache, window ${formatSize(p.readaheadBytes)}; ${profile.name}, seed ${p.seed}`;
   const charts: StudyResult["charts"] = [
