@@ -20,7 +20,7 @@ export interface StudyChart {
   /** File-safe id, unique within the study ("throughput"). */
   id: string;
   title: string;
-  /** Rendered chart: an `<svg>` or, with a legend, a `<figure>` (Plot's output), self-contained. */
+  /** Rendered chart: one self-contained `<svg>` (title and legend drawn inside it). */
   html: string;
   /** The rows the chart plots, exported as CSV, JSON and Arrow. */
   data: ColumnTable;
