@@ -53,6 +53,7 @@ export function directSubmit(host: Host, file: FileRef, offsetBytes: number, byt
  */
 export function* directRead(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid = 0): ProcessBody<void> {
   yield* syscall(host, "read", function* () {
-    if (bytes > 0) yield wait(directSubmit(host, file, offsetBytes, bytes, pid));
+    // At or past the end of the file read(2) returns 0 without a disk request.
+    if (directBytes(file, offsetBytes, bytes) > 0) yield wait(directSubmit(host, file, offsetBytes, bytes, pid));
   });
 }

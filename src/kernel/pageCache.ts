@@ -278,12 +278,17 @@ export class PageCache {
     return this.residentPages(fileId).length;
   }
 
-  /** Returns the page range [first, last] covering *bytes* at *offsetBytes*, clipped to the file. */
+  /**
+   * Returns the page range [first, last] covering *bytes* at *offsetBytes*,
+   * clipped to the file; empty (last < first) when the range holds no byte
+   * of the file (zero bytes, an empty file, an offset at or past the end),
+   * as read(2) at EOF returns 0 without touching the cache.
+   */
   pageRange(file: FileRef, offsetBytes: number, bytes: number): [number, number] {
     const first = Math.floor(offsetBytes / this.pageBytes);
     const end = Math.min(offsetBytes + bytes, file.sizeBytes);
-    const last = Math.max(first, Math.ceil(end / this.pageBytes) - 1);
-    return [first, last];
+    if (end <= offsetBytes) return [first, first - 1];
+    return [first, Math.ceil(end / this.pageBytes) - 1];
   }
 
   /**
@@ -295,6 +300,8 @@ export class PageCache {
    */
   read(file: FileRef, offsetBytes: number, bytes: number): CacheReadPlan {
     const [first, last] = this.pageRange(file, offsetBytes, bytes);
+    // Nothing of the file asked for (EOF, zero bytes): no lookup, no readahead, the window state untouched.
+    if (last < first) return {hitPages: 0, missPages: 0, diskRuns: [], readaheadPages: 0, asyncRuns: [], waitFor: []};
     const no = this.fileNo(file.id);
     const base = no * 2 ** 32;
     let stats = this.perFile.get(file.id);

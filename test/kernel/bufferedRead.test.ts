@@ -4,7 +4,7 @@ import {createSim} from "../../src/engine/sim.js";
 import {spawn} from "../../src/engine/process.js";
 import {Host} from "../../src/host/Host.js";
 import {loadProfile} from "../../src/host/profiles.js";
-import {bufferedRead} from "../../src/kernel/bufferedRead.js";
+import {bufferedRead, readCall} from "../../src/kernel/bufferedRead.js";
 import {runPageCache} from "../../src/scenarios/pagecache.js";
 
 const profile = loadProfile("server-2024");
@@ -48,4 +48,16 @@ test("bufferedRead: a second reader of pages still in flight waits for the same 
   assert.equal(doneNs.length, 2);
   assert.equal(doneNs[0], doneNs[1]);
   assert.ok(doneNs[0] > 80_000, "the second reader returned before the disk read completed");
+});
+
+test("readCall(host, file, 12288, 4096) past the end of a 10 000-byte file reads nothing from the disk", () => {
+  const sim = createSim({seed: 0});
+  const host = new Host(sim, profile);
+  const f = {id: "f", sizeBytes: 10_000};
+  spawn(sim, 1, () => readCall(host, f, 12_288, 4096, 1)).subscribe();
+  sim.run();
+  assert.deepEqual(
+    {dmaCopies: sim.trace.count("dma-copy"), diskBytes: sim.trace.bytes("dma-copy"), misses: sim.trace.count("cache-miss"), cpuCopies: sim.trace.count("cpu-copy"), syscalls: sim.trace.count("syscall")},
+    {dmaCopies: 0, diskBytes: 0, misses: 0, cpuCopies: 0, syscalls: 1},
+  );
 });

@@ -61,3 +61,12 @@ test("directRead at an offset not a multiple of 512 is an InputError naming offs
   sim.run();
   assert.ok(error instanceof InputError && error.param === "offsetBytes");
 });
+
+test("directRead(host, file, 12288, 4096) past the end of a 10 000-byte file sends nothing to the disk", () => {
+  const sim = createSim({seed: 0});
+  const host = new Host(sim, profile);
+  spawn(sim, 1, () => directRead(host, {id: "f", sizeBytes: 10_000}, 12_288, 4096, 1)).subscribe();
+  const endNs = sim.run();
+  assert.deepEqual({dmaCopies: sim.trace.count("dma-copy"), diskRequests: host.disk.resource.completed, syscalls: sim.trace.count("syscall")}, {dmaCopies: 0, diskRequests: 0, syscalls: 1});
+  assert.equal(endNs, 2 * profile.cpu.modeSwitchNs + profile.cpu.syscallNs);
+});

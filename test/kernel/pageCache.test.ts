@@ -127,3 +127,28 @@ test("PageCache.warm of a 1 GiB file (262 144 pages) stays fast", () => {
   assert.equal(cache.size, 262_144);
   assert.ok(performance.now() - t0 < 1000, "warming 262k pages took more than a second");
 });
+
+test("PageCache.read(file, sizeBytes, 4096) past the end of the file touches no page and plans no disk read", () => {
+  const cache = new PageCache({capacityPages: 16, readaheadBytes: 8 * page});
+  const f = {id: "f", sizeBytes: 10_000};
+  const plan = cache.read(f, 10_000, page);
+  assert.deepEqual({hitPages: plan.hitPages, missPages: plan.missPages, diskRuns: plan.diskRuns, readaheadPages: plan.readaheadPages}, {hitPages: 0, missPages: 0, diskRuns: [], readaheadPages: 0});
+  assert.deepEqual({size: cache.size, hits: cache.hits, misses: cache.misses}, {size: 0, hits: 0, misses: 0});
+});
+
+test("PageCache.read(file, 0, 0) and a read of an empty file touch no page", () => {
+  const cache = new PageCache({capacityPages: 16});
+  assert.equal(cache.read({id: "f", sizeBytes: 10_000}, 0, 0).missPages, 0);
+  assert.equal(cache.read({id: "empty", sizeBytes: 0}, 0, page).missPages, 0);
+  cache.warm({id: "empty", sizeBytes: 0});
+  assert.deepEqual({size: cache.size, misses: cache.misses}, {size: 0, misses: 0});
+});
+
+test("PageCache adaptive readahead: an empty read past the end does not break a sequential reader's window", () => {
+  const cache = new PageCache({capacityPages: 4096, readaheadBytes: 128 * KiB, window: "adaptive"});
+  const f = {id: "f", sizeBytes: 1024 * KiB};
+  cache.read(f, 0, 32 * KiB); // pages 0-7, window 0-15
+  cache.read(f, 2048 * KiB, 32 * KiB); // past the end: nothing
+  // Pages 8-15 were prefetched; reaching the mark at page 8 still starts the next window.
+  assert.deepEqual(cache.read(f, 32 * KiB, 32 * KiB).asyncRuns, [{firstPage: 16, pages: 32}]);
+});
