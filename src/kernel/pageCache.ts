@@ -56,7 +56,9 @@ export interface PageCacheOptions {
   /**
    * Readahead window, bytes; default 0 (none). With the fixed window, this
    * much is fetched after every read that misses; with the adaptive window,
-   * it is the largest the window grows to.
+   * it is the largest the window grows to. Either is cut to the room the
+   * cache has beside the read's own pages, so a cache smaller than the
+   * window never evicts what was just asked for.
    */
   readaheadBytes?: number;
   /** Fixed (default; the seed's description) or adaptive (Linux) readahead window. */
@@ -336,7 +338,11 @@ export class PageCache {
     const asyncRuns: PageRun[] = [];
     let readaheadPages = 0;
     const lastFilePage = Math.ceil(file.sizeBytes / this.pageBytes) - 1;
-    const maxPages = Math.ceil(this.readaheadBytes / this.pageBytes);
+    const requestPages = last - first + 1;
+    // Readahead never pushes out the pages this read asked for (the kernel cannot reclaim pages under
+    // I/O or being copied): it gets at most the room beside them on the list new pages enter.
+    const roomPages = Math.max(0, this.capacityPages - this.active.size - requestPages);
+    const maxPages = Math.min(Math.ceil(this.readaheadBytes / this.pageBytes), roomPages);
     if (maxPages > 0 && this.window === "fixed") {
       // The seed's readahead: every read that misses also fetches the next window.
       if (missPages > 0) readaheadPages = this.prefetch(base, last + 1, Math.min(last + maxPages, lastFilePage), runs, -1);
@@ -344,7 +350,6 @@ export class PageCache {
       let st = this.raStates.get(no);
       if (!st) this.raStates.set(no, (st = {prevLast: -1, start: 0, size: 0}));
       const sequential = st.prevLast < 0 ? first === 0 : first === st.prevLast + 1 || first === st.prevLast;
-      const requestPages = last - first + 1;
       if (missPages > 0) {
         if (sequential) {
           // Synchronous readahead: the window starts at the read and grows while the reader stays sequential.

@@ -152,3 +152,44 @@ test("PageCache adaptive readahead: an empty read past the end does not break a 
   // Pages 8-15 were prefetched; reaching the mark at page 8 still starts the next window.
   assert.deepEqual(cache.read(f, 32 * KiB, 32 * KiB).asyncRuns, [{firstPage: 16, pages: 32}]);
 });
+
+test("PageCache.read through a cache smaller than its readahead window keeps the pages it was asked for", () => {
+  // 4 pages of cache, 8 KiB reads, a 32 KiB (8-page) fixed window: readahead gets only the 2 pages beside the request.
+  const cache = new PageCache({capacityPages: 4, readaheadBytes: 32 * KiB});
+  const f = {id: "f", sizeBytes: 64 * KiB};
+  const runs: PageRun[][] = [];
+  for (let off = 0; off < f.sizeBytes; off += 8 * KiB) {
+    runs.push(cache.read(f, off, 8 * KiB).diskRuns);
+    const p = off / page;
+    assert.ok(cache.has("f", p) && cache.has("f", p + 1), `pages ${p}-${p + 1} evicted by their own readahead`);
+  }
+  assert.deepEqual(runs, [
+    [{firstPage: 0, pages: 4}], [],
+    [{firstPage: 4, pages: 4}], [],
+    [{firstPage: 8, pages: 4}], [],
+    [{firstPage: 12, pages: 4}], [],
+  ]);
+  assert.deepEqual({hits: cache.hits, misses: cache.misses, prefetchedPagesUnused: cache.prefetchedPagesUnused}, {hits: 8, misses: 8, prefetchedPagesUnused: 0});
+});
+
+test("PageCache.read (adaptive window) through a cache smaller than the window neither evicts the request nor wastes prefetch", () => {
+  const cache = new PageCache({capacityPages: 4, readaheadBytes: 32 * KiB, window: "adaptive"});
+  const f = {id: "f", sizeBytes: 64 * KiB};
+  for (let off = 0; off < f.sizeBytes; off += 8 * KiB) {
+    cache.read(f, off, 8 * KiB);
+    assert.ok(cache.has("f", off / page) && cache.has("f", off / page + 1), `pages of the read at ${off} evicted by readahead`);
+  }
+  assert.equal(cache.prefetchedPagesUnused, 0);
+});
+
+test("PageCache.read (two-list) with a full active list keeps the request's pages on the inactive list", () => {
+  const cache = new PageCache({capacityPages: 8, lists: "two-list", readaheadBytes: 32 * KiB});
+  const hot = {id: "hot", sizeBytes: 4 * page};
+  cache.warm(hot);
+  for (let p = 0; p < 4; p++) cache.read(hot, p * page, page); // second access: all 4 promoted (active max 4)
+  assert.equal(cache.activePages, 4);
+  const f = {id: "f", sizeBytes: 64 * KiB};
+  cache.read(f, 0, 8 * KiB);
+  assert.ok(cache.has("f", 0) && cache.has("f", 1), "the request was evicted from the inactive list by its own readahead");
+  assert.equal(cache.prefetchedPagesUnused, 2);
+});
