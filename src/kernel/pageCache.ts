@@ -349,11 +349,12 @@ export class PageCache {
     } else if (maxPages > 0) {
       let st = this.raStates.get(no);
       if (!st) this.raStates.set(no, (st = {prevLast: -1, start: 0, size: 0}));
-      const sequential = st.prevLast < 0 ? first === 0 : first === st.prevLast + 1 || first === st.prevLast;
+      // The start of the file always counts as sequential (Linux's ondemand_readahead: `if (!index) goto initial_readahead`).
+      const sequential = first === 0 || (st.prevLast >= 0 && (first === st.prevLast + 1 || first === st.prevLast));
       if (missPages > 0) {
         if (sequential) {
           // Synchronous readahead: the window starts at the read and grows while the reader stays sequential.
-          const size = Math.max(requestPages, st.size > 0 ? nextWindowPages(st.size, maxPages) : initialWindowPages(requestPages, maxPages));
+          const size = Math.max(requestPages, st.size > 0 && first > 0 ? nextWindowPages(st.size, maxPages) : initialWindowPages(requestPages, maxPages));
           const asyncSize = size > requestPages ? size - requestPages : size;
           const end = Math.min(first + size - 1, lastFilePage);
           readaheadPages = this.prefetch(base, last + 1, end, runs, first + size - asyncSize);

@@ -193,3 +193,13 @@ test("PageCache.read (two-list) with a full active list keeps the request's page
   assert.ok(cache.has("f", 0) && cache.has("f", 1), "the request was evicted from the inactive list by its own readahead");
   assert.equal(cache.prefetchedPagesUnused, 2);
 });
+
+test("PageCache adaptive readahead: reading a file again from offset 0 starts a new initial window, as Linux does at the start of a file", () => {
+  const cache = new PageCache({capacityPages: 64, readaheadBytes: 128 * KiB, window: "adaptive"});
+  const f = {id: "f", sizeBytes: 256 * KiB};
+  for (let off = 0; off < f.sizeBytes; off += 32 * KiB) cache.read(f, off, 32 * KiB);
+  cache.warm({id: "b", sizeBytes: 64 * page}); // evicts every page of f
+  assert.equal(cache.residentCount("f"), 0);
+  const again = cache.read(f, 0, 32 * KiB);
+  assert.deepEqual({diskRuns: again.diskRuns, readaheadPages: again.readaheadPages}, {diskRuns: [{firstPage: 0, pages: 16}], readaheadPages: 8});
+});
