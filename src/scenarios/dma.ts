@@ -33,7 +33,10 @@ export function runDma(o: DmaRunOptions) {
   const host = new Host(sim, o.profile, {disk: o.disk ?? "ssd", cores: o.cores ?? 1});
   const quantumNs = o.quantumNs ?? 10_000;
   let ioDoneNs = -1;
+  /** CPU time the background process got, all of it, ns. */
   let backgroundNs = 0;
+  /** The part of it before the read completed (a slice may straddle the end), ns. */
+  let backgroundDuringReadNs = 0;
   const reader = o.mode === "pio" ? pioRead : dmaRead;
   spawn(sim, 1, function* (): ProcessBody<void> {
     yield* reader(host, o.transferBytes, 1);
@@ -45,6 +48,8 @@ export function runDma(o: DmaRunOptions) {
       while (ioDoneNs < 0) {
         yield host.cpuWork(quantumNs, "user");
         backgroundNs += quantumNs;
+        const sliceEndNs = sim.scheduler.now();
+        backgroundDuringReadNs += ioDoneNs < 0 ? quantumNs : Math.max(0, Math.min(sliceEndNs, ioDoneNs) - (sliceEndNs - quantumNs));
       }
     }).subscribe();
   const endNs = sim.run();
@@ -64,6 +69,10 @@ export function runDma(o: DmaRunOptions) {
       ioCpuNs: host.cpu.busyNs - (host.cpu.busyNsByTag.get("user") ?? 0),
       backgroundCpuNs: backgroundNs,
       backgroundShareOfCapacity: utilization(host.cpu, endNs) > 0 ? backgroundNs / (host.cpu.units * endNs) : 0,
+      /** CPU time the background process got before the read completed, ns. */
+      backgroundCpuNsDuringRead: backgroundDuringReadNs,
+      /** Its share of the CPU's capacity (cores × elapsedNs) until the read completed; with ioCpuNs / capacity, at most 1. */
+      backgroundShareDuringRead: ioDoneNs > 0 ? backgroundDuringReadNs / (host.cpu.units * ioDoneNs) : 0,
     },
     sim,
     host,

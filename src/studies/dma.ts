@@ -71,7 +71,7 @@ interface DmaRow {
   throughputBytesPerSec: number;
   /** CPU time spent on the I/O (copies, interrupts, system call), ns. */
   ioCpuNs: number;
-  /** CPU time the background process got, ns. */
+  /** CPU time the background process got until the read finished, ns. */
   backgroundCpuNs: number;
   /** Shares of the CPU's capacity (cores × time) until the read finished. */
   ioCpuShare: number;
@@ -119,9 +119,9 @@ export function dmaStudy(params: Partial<DmaParams> = {}): StudyResult {
           elapsedNs: result.elapsedNs,
           throughputBytesPerSec: result.throughputBytesPerSec,
           ioCpuNs: result.ioCpuNs,
-          backgroundCpuNs: result.backgroundCpuNs,
+          backgroundCpuNs: result.backgroundCpuNsDuringRead,
           ioCpuShare: capacityNs > 0 ? result.ioCpuNs / capacityNs : NaN,
-          backgroundCpuShare: result.backgroundShareOfCapacity,
+          backgroundCpuShare: result.backgroundShareDuringRead,
           interrupts: result.interrupts,
           pioCopies: result.pioCopies,
           dmaCopies: result.dmaCopies,

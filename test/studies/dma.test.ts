@@ -76,3 +76,8 @@ test("dmaStudy({profiles: ['desktop-2008'], transferSizesBytes: [64 KiB]}) runs 
   const r = dmaStudy({profiles: ["desktop-2008"], transferSizesBytes: [64 * KiB]});
   assert.equal(r.tables[0].table.numRows(), 2);
 });
+
+test("dmaStudy() on one core: the read's and the background's CPU shares until the read finishes sum to 1", () => {
+  // One core, a background process that always wants it: the core is never idle before the read completes.
+  for (const r of rows("results")) assert.ok(Math.abs(r.ioCpuShare + r.backgroundCpuShare - 1) < 1e-9, `${r.profile} ${r.mode} ${r.transferBytes}: ${r.ioCpuShare} + ${r.backgroundCpuShare}`);
+});
