@@ -104,6 +104,8 @@ export function nginxServe(host: Host, options: NginxPolicyOptions = {}): (req: 
   const chunkBytes = checkChunkBytes(options.chunkBytes ?? 64 * KiB);
   const direct = directAioDefaults({chunkBytes: options.directChunkBytes ?? 128 * KiB, depth: options.aioDepth ?? 2, aio: aioOn});
   const sg = options.scatterGather ?? host.nic.scatterGather;
+  if (sg && !host.nic.scatterGather)
+    throw new InputError("scatterGather", "true", `a NIC with scatter-gather DMA; profile ${host.profile.name}'s NIC has none`);
   const sendfileRecipe = sendfileChunk(sg);
   return function* (req: FileRequest): ProcessBody<PolicyTransfer> {
     const path = choosePath(req.file.sizeBytes, threshold, sendfileOn, aioOn);

@@ -5,7 +5,7 @@ import {createSim} from "../../src/engine/sim.js";
 import {Host} from "../../src/host/Host.js";
 import {loadProfile} from "../../src/host/profiles.js";
 import {InputError} from "../../src/kernel/errors.js";
-import {choosePath, nginxPolicy, parseDirectio, type PolicyTransfer} from "../../src/transfer/policy.js";
+import {choosePath, nginxPolicy, nginxServe, parseDirectio, type PolicyTransfer} from "../../src/transfer/policy.js";
 
 const profile = loadProfile("server-2024");
 const KiB = 1024;
@@ -56,4 +56,10 @@ test("nginxPolicy(host, {concurrency: 2}) serves two requests at once", () => {
 test("nginxPolicy(host, {directio: '1x'}) is an InputError naming directio", () => {
   const host = new Host(createSim(), profile);
   assert.throws(() => nginxPolicy(host, {directio: "1x"}), (e: unknown) => e instanceof InputError && e.param === "directio");
+});
+
+test("nginxServe(host, {scatterGather: true}) on a NIC without scatter-gather is an InputError naming scatterGather, as sendfile's is", () => {
+  const host = new Host(createSim({seed: 0}), profile, {scatterGather: false});
+  assert.throws(() => nginxServe(host, {scatterGather: true}), (e: unknown) => e instanceof InputError && e.param === "scatterGather");
+  assert.throws(() => nginxPolicy(host, {scatterGather: true}), (e: unknown) => e instanceof InputError && e.param === "scatterGather");
 });
