@@ -151,9 +151,11 @@ export function pageCacheStudy(params: Partial<PageCacheParams> = {}): StudyResu
 
   // 1 + 3. The hot set against cache size, with and without streaming.
   const hotRows: Array<{config: string; cacheBytes: number; hotHitRatio: number; hotP50LatencyNs: number; hotP99LatencyNs: number; hotRequests: number; hotThroughputBytesPerSec: number; largeThroughputBytesPerSec: number; largeResidentPages: number; diskReads: number; cpuCoresBusy: number}> = [];
+  /** Closed-loop hot clients of the file-server runs, as the workload made them. */
+  let hotClients = 0;
   for (const c of configs) {
     for (const cacheBytes of p.cacheSizesBytes) {
-      const {result: r} = runFileServer({
+      const {result: r, workload} = runFileServer({
         profile,
         seed: p.seed,
         cacheBytes,
@@ -167,6 +169,7 @@ export function pageCacheStudy(params: Partial<PageCacheParams> = {}): StudyResu
         durationNs: p.durationNs,
         readaheadBytes: p.readaheadBytes,
       });
+      hotClients = workload.options.hotClients;
       hotRows.push({
         config: c.name,
         cacheBytes,
@@ -260,7 +263,7 @@ export function pageCacheStudy(params: Partial<PageCacheParams> = {}): StudyResu
   const lowest = sweepRows[0];
 
   // Charts.
-  const hotSetting = `${p.hotFiles} hot files of ${formatSize(p.hotFileBytes)}, Zipf s=${p.zipfS}, 8 closed-loop clients; ${p.largeStreams} clients streaming ${formatSize(p.largeFileBytes)} files; ${profile.name}, seed ${p.seed}`;
+  const hotSetting = `${p.hotFiles} hot files of ${formatSize(p.hotFileBytes)}, Zipf s=${p.zipfS}, ${hotClients} closed-loop clients; ${p.largeStreams} clients streaming ${formatSize(p.largeFileBytes)} files; ${profile.name}, seed ${p.seed}`;
   const hitData = hotRows.map((r) => ({series: r.config, cacheBytes: r.cacheBytes, hitRatio: r.hotHitRatio}));
   const latencyData: BarRow[] = pollutionRows.flatMap((r) => [
     {panel: r.config, bar: "p50", value: r.hotP50LatencyNs / 1e3, unit: "µs"},
@@ -381,7 +384,7 @@ export function pageCacheStudy(params: Partial<PageCacheParams> = {}): StudyResu
         `and ${mbps(seqAd.throughputBytesPerSec)} with the adaptive window (${seqAd.diskReads} reads), wasting ${formatSize(seqFixed.wastedPrefetchBytes)} of prefetch.`,
     );
     notes.push(
-      `On the ${disk}, a random reader gets ${mbps(rndOff.throughputBytesPerSec)} without readahead and ${mbps(rndFixed.throughputBytesPerSec)} with the fixed window, which prefetches ${formatSize(rndFixed.prefetchedPages * 4096)} of which ${formatSize(rndFixed.wastedPrefetchBytes)} (${pct(rndFixed.prefetchedPages ? rndFixed.prefetchedPagesUnused / rndFixed.prefetchedPages : 0)}) is never read; ` +
+      `On the ${disk}, a random reader gets ${mbps(rndOff.throughputBytesPerSec)} without readahead and ${mbps(rndFixed.throughputBytesPerSec)} with the fixed window, which prefetches ${formatSize(rndFixed.prefetchedPages * profile.memory.pageBytes)} of which ${formatSize(rndFixed.wastedPrefetchBytes)} (${pct(rndFixed.prefetchedPages ? rndFixed.prefetchedPagesUnused / rndFixed.prefetchedPages : 0)}) is never read; ` +
         `the adaptive window sees the reads are not sequential and wastes ${formatSize(rndAd.wastedPrefetchBytes)} (${mbps(rndAd.throughputBytesPerSec)}).`,
     );
   }

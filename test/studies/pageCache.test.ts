@@ -46,3 +46,15 @@ test("pageCacheStudy({thresholds: ['4q']}) is an InputError naming directio", ()
 test("studies lists page-cache for the report", () => {
   assert.ok(studies.some((s) => s.id === "page-cache"));
 });
+
+test("pageCacheStudy({profile: <8 KiB pages>}) states the random reader's prefetch in the profile's page size", async () => {
+  const {mkdtempSync, writeFileSync} = await import("node:fs");
+  const {tmpdir} = await import("node:os");
+  const {join} = await import("node:path");
+  const {formatSize} = await import("../../src/units.js");
+  const file = join(mkdtempSync(join(tmpdir(), "iosim-")), "pages8k.json");
+  writeFileSync(file, JSON.stringify({extends: "server-2024", memory: {pageBytes: 8192}}));
+  const r = pageCacheStudy({...small, profile: file, thresholds: ["off"], cacheSizesBytes: [16 * MiB]});
+  const row = (r.tables.find((t) => t.id === "readahead")!.table.objects() as Array<Record<string, any>>).find((x) => x.pattern === "random" && x.readahead === "fixed window")!;
+  assert.ok(r.notes.some((n) => n.includes(`prefetches ${formatSize(row.prefetchedPages * 8192)} of which`)), r.notes.join("\n"));
+});
