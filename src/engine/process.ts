@@ -10,10 +10,11 @@
  * so processes compose with every RxJS operator (`concatMap` runs requests
  * one after another, `mergeMap(f, n)` is a pool of n workers).
  *
- * The hot path allocates no Observable per step: one Observable per process,
- * one small command and one job per step, rescheduling on the heap directly.
+ * The hot path allocates no Observable per step: one Observable and one
+ * runner (which is also its job) per process, one small command per step,
+ * rescheduling on the heap directly.
  */
-import {Observable} from "rxjs";
+import {Observable, type Subscriber, type TeardownLogic} from "rxjs";
 import {Job, type Resource} from "./Resource.js";
 import type {SimScheduler} from "./SimScheduler.js";
 import type {Trace, TraceKind} from "./trace.js";
@@ -105,31 +106,35 @@ export interface ProcessContext {
   trace: Trace;
 }
 
-/** Drives one generator; also the heap entry for its sleeps. */
-class Runner<R> {
-  timeNs = 0;
-  seq = 0;
-  heapIndex = -1;
-  /** Set when the subscriber leaves; the generator is then closed. */
+/**
+ * Drives one generator. It is also the process's {@link Job} (a process has
+ * at most one step in service, so one Job refilled per `use` serves them
+ * all), the heap entry for its sleeps (a process is never sleeping and in
+ * service at once) and the teardown its subscriber calls on unsubscribe:
+ * one object per process instead of a runner, a job and four closures.
+ */
+class Runner<R> extends Job {
+  /** Set when the subscriber leaves or the body ends; the generator is then closed. */
   closed = false;
-  /** Bound resume callback, created once. */
-  readonly resume: (value?: unknown) => void;
-  /** The Job reused for every `use` step (one in service at a time). */
-  private job: Job | null = null;
+  /** Whether the heap entry is a sleep (fire resumes) rather than a service completion (fire finishes the job). */
+  sleeping = false;
+  /** Bound resume callback for signal waits, created on the first wait. */
+  private resume: ((value?: unknown) => void) | null = null;
 
   constructor(
     private readonly sim: ProcessContext,
-    /** Process id charged for its trace events. */
-    private readonly pid: number,
+    pid: number,
     private readonly body: ProcessBody<R>,
-    private readonly onResult: (result: R) => void,
-    private readonly onError: (err: unknown) => void,
+    private readonly subscriber: Subscriber<R>,
   ) {
-    this.resume = (value?: unknown) => this.step(value);
+    super(null as unknown as Resource, 0, "", resumeAfterService, null, pid);
   }
 
-  fire(): void {
-    this.step(undefined);
+  override fire(): void {
+    if (this.sleeping) {
+      this.sleeping = false;
+      this.step(undefined);
+    } else this.resource.finish(this);
   }
 
   step(value: unknown): void {
@@ -139,46 +144,73 @@ class Runner<R> {
       r = this.body.next(value);
     } catch (err) {
       this.closed = true;
-      this.onError(err);
+      this.subscriber.error(err);
       return;
     }
     if (r.done) {
       this.closed = true;
-      this.onResult(r.value);
+      this.subscriber.next(r.value);
+      this.subscriber.complete();
       return;
     }
     const cmd = r.value;
     switch (cmd.op) {
       case "use": {
-        let job = this.job;
-        if (job === null) job = this.job = new Job(cmd.resource, cmd.ns, cmd.tag, this.resume, cmd.traceKind, this.pid, cmd.bytes, cmd.detail);
-        else {
-          // The previous step's job has finished (its done() resumed us): refill it.
-          job.resource = cmd.resource;
-          job.ns = cmd.ns;
-          job.tag = cmd.tag;
-          job.traceKind = cmd.traceKind;
-          job.bytes = cmd.bytes;
-          job.detail = cmd.detail;
-        }
-        cmd.resource.submit(job, cmd.urgent);
+        // The previous step (if any) has finished (its completion resumed us): refill the job.
+        this.resource = cmd.resource;
+        this.ns = cmd.ns;
+        this.tag = cmd.tag;
+        this.traceKind = cmd.traceKind;
+        this.bytes = cmd.bytes;
+        this.detail = cmd.detail;
+        cmd.resource.submit(this, cmd.urgent);
         return;
       }
       case "sleep":
+        this.sleeping = true;
         this.sim.scheduler.enqueue(this, cmd.ns);
         return;
       case "wait":
-        cmd.signal.then(this.resume);
+        cmd.signal.then((this.resume ??= (value?: unknown) => this.step(value)));
         return;
     }
   }
 
-  stop(): void {
+  /** Teardown, called when the subscriber unsubscribes. */
+  unsubscribe(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.heapIndex >= 0) this.sim.scheduler.remove(this);
+    if (this.sleeping && this.heapIndex >= 0) this.sim.scheduler.remove(this);
     this.body.return(undefined as R);
   }
+}
+
+/** A process's Job completion: resumes its generator with the Job, as a `use` step resumes. */
+function resumeAfterService(job: Job): void {
+  (job as Runner<unknown>).step(job);
+}
+
+/**
+ * The Observable {@link spawn} returns: it keeps what a run needs in fields
+ * and subscribes with one shared function (RxJS calls it with `this` bound
+ * to the Observable), so spawning allocates no closures.
+ */
+class ProcessObservable<R> extends Observable<R> {
+  constructor(
+    readonly sim: ProcessContext,
+    readonly pid: number,
+    readonly body: () => ProcessBody<R>,
+  ) {
+    super(subscribeProcess);
+  }
+}
+
+/** Starts a fresh run of the process's body for *subscriber*; the runner is the teardown. */
+function subscribeProcess<R>(this: Observable<R>, subscriber: Subscriber<R>): TeardownLogic {
+  const p = this as ProcessObservable<R>;
+  const runner = new Runner<R>(p.sim, p.pid, p.body(), subscriber);
+  runner.step(undefined);
+  return runner;
 }
 
 /**
@@ -193,18 +225,5 @@ class Runner<R> {
  * ```
  */
 export function spawn<R>(sim: ProcessContext, pid: number, body: () => ProcessBody<R>): Observable<R> {
-  return new Observable<R>((subscriber) => {
-    const runner = new Runner<R>(
-      sim,
-      pid,
-      body(),
-      (result) => {
-        subscriber.next(result);
-        subscriber.complete();
-      },
-      (err) => subscriber.error(err),
-    );
-    runner.step(undefined);
-    return () => runner.stop();
-  });
+  return new ProcessObservable<R>(sim, pid, body);
 }
