@@ -20,9 +20,9 @@ export interface Counts {
   taskSwitches: number;
 }
 
-/** Returns the counts recorded in *trace*. */
-export function countEvents(trace: Trace): Counts {
-  return {
+/** Returns the counts recorded in *trace*; with *since* (an earlier snapshot), only those recorded after it. */
+export function countEvents(trace: Trace, since?: Counts): Counts {
+  const counts: Counts = {
     contextSwitches: trace.count("mode-switch"),
     dmaCopies: trace.count("dma-copy"),
     cpuCopies: trace.count("cpu-copy"),
@@ -30,18 +30,22 @@ export function countEvents(trace: Trace): Counts {
     interrupts: trace.count("irq"),
     taskSwitches: trace.count("task-switch"),
   };
+  if (since) for (const k of Object.keys(counts) as Array<keyof Counts>) counts[k] -= since[k];
+  return counts;
 }
 
 /**
  * Returns the share of *cpu*'s busy time spent in each category (fractions
  * summing to 1, categories in alphabetical order); `{}` when the CPU never
- * ran anything.
+ * ran anything. With *since* (an earlier `cpu.busyNsByTag`), only the time
+ * booked after it.
  */
-export function cpuShare(cpu: Resource): Record<string, number> {
-  const total = cpu.busyNs;
+export function cpuShare(cpu: Resource, since?: ReadonlyMap<string, number>): Record<string, number> {
+  const busy = [...cpu.busyNsByTag].map(([tag, ns]) => [tag, ns - (since?.get(tag) ?? 0)] as const).filter(([, ns]) => ns > 0);
+  const total = since ? busy.reduce((sum, [, ns]) => sum + ns, 0) : cpu.busyNs;
   const out: Record<string, number> = {};
   if (total <= 0) return out;
-  for (const tag of [...cpu.busyNsByTag.keys()].sort()) out[tag] = cpu.busyNsByTag.get(tag)! / total;
+  for (const [tag, ns] of busy.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[tag] = ns / total;
   return out;
 }
 
