@@ -61,8 +61,11 @@ export class Resource {
   private head = 0;
   /** Waiting urgent jobs (interrupt handlers), served before `queue`, FIFO among themselves. */
   private urgentQueue: Job[] = [];
-  /** Completed busy time per tag, ns, each in a box so booking is one lookup. */
-  private readonly tagTotals = new Map<string, {ns: number}>();
+  /** Tags booked so far, in the order first booked; `tagNs[i]` is the completed busy time of `tags[i]`, ns. */
+  private readonly tags: string[] = [];
+  private readonly tagNs: number[] = [];
+  /** Index in `tags` of the tag booked last (a resource has few tags and a scan beats hashing). */
+  private lastTag = 0;
   /** Completed busy time, all tags, ns. */
   busyNs = 0;
   /** Jobs completed. */
@@ -85,7 +88,7 @@ export class Resource {
   /** Returns the completed busy time per tag, ns, tags in the order first booked. */
   get busyNsByTag(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const [tag, box] of this.tagTotals) out.set(tag, box.ns);
+    for (let i = 0; i < this.tags.length; i++) out.set(this.tags[i], this.tagNs[i]);
     return out;
   }
 
@@ -137,14 +140,28 @@ export class Resource {
     scheduler.enqueue(job, job.ns);
   }
 
+  /** Adds *ns* of busy time to *tag*. */
+  private book(tag: string, ns: number): void {
+    const tags = this.tags;
+    let i = this.lastTag;
+    if (tags[i] !== tag) {
+      i = tags.indexOf(tag);
+      if (i < 0) {
+        i = tags.length;
+        tags.push(tag);
+        this.tagNs.push(0);
+      }
+      this.lastTag = i;
+    }
+    this.tagNs[i] += ns;
+  }
+
   /** Called by the scheduler when *job*'s service ends. */
   finish(job: Job): void {
     this.inUse--;
     this.busyNs += job.ns;
     this.completed++;
-    const box = this.tagTotals.get(job.tag);
-    if (box === undefined) this.tagTotals.set(job.tag, {ns: job.ns});
-    else box.ns += job.ns;
+    this.book(job.tag, job.ns);
     if (this.urgentQueue.length > 0) {
       const next = this.urgentQueue.shift()!;
       this.waitNs += this.sim.scheduler.now() - next.startNs;
