@@ -108,7 +108,25 @@ export class Signal<T = void> {
  * thrashes V8's stub cache on every step. Calling the builtin directly skips
  * the lookup (a body whose `next` is anything else is called as it is).
  */
-const generatorNext = (Object.getPrototypeOf(function* () {}) as {prototype: Generator}).prototype.next;
+const generatorPrototype = (Object.getPrototypeOf(function* () {}) as {prototype: Generator}).prototype;
+const generatorNext = generatorPrototype.next;
+
+/**
+ * Returns whether *body.next* is {@link generatorNext}, without the
+ * megamorphic property lookup itself: *body* must be a native generator
+ * whose prototype chain (its function's `prototype`, then
+ * %GeneratorPrototype%) defines no other `next`.
+ */
+function nativeNext(body: object): boolean {
+  if (Object.hasOwn(body, "next")) return false;
+  const functionPrototype = Object.getPrototypeOf(body) as object | null;
+  return (
+    functionPrototype !== null &&
+    Object.getPrototypeOf(functionPrototype) === generatorPrototype &&
+    !Object.hasOwn(functionPrototype, "next") &&
+    generatorPrototype.next === generatorNext
+  );
+}
 
 /** What a process needs of a simulation. */
 export interface ProcessContext {
@@ -140,7 +158,7 @@ class Runner<R> extends Job {
     private readonly subscriber: Subscriber<R>,
   ) {
     super(null as unknown as Resource, 0, "", resumeAfterService, null, pid);
-    this.native = body.next === generatorNext;
+    this.native = nativeNext(body);
   }
 
   override fire(): void {
