@@ -194,3 +194,37 @@ test("sleep(0) resumes at the same time after work already due", () => {
   sim.run();
   assert.deepEqual(log, ["posted", "slept"]);
 });
+
+test("spawn() drives a body that is not a native generator, or whose next is overridden, through its own next", () => {
+  const sim = createSim();
+  const cpu = new Resource(sim, "cpu", 1);
+  const log: string[] = [];
+  // A hand-written iterator: no generator prototype at all.
+  const commands = [use(cpu, 10, "user"), sleep(5)];
+  let k = 0;
+  const handWritten = {
+    next: (): IteratorResult<ReturnType<typeof use> | ReturnType<typeof sleep>, string> =>
+      k < commands.length ? {done: false, value: commands[k++]} : {done: true, value: `hand at ${sim.scheduler.now()}`},
+    return: (v: string): IteratorResult<never, string> => ({done: true, value: v}),
+    throw: (e: unknown): never => {
+      throw e;
+    },
+    [Symbol.iterator]() {
+      return this;
+    },
+  } as unknown as ProcessBody<string>;
+  spawn(sim, 1, () => handWritten).subscribe((r) => log.push(r));
+  // A native generator whose own next wraps the builtin.
+  const wrapped = (function* (): ProcessBody<string> {
+    yield sleep(1);
+    return `wrapped at ${sim.scheduler.now()}`;
+  })();
+  const builtinNext = wrapped.next;
+  wrapped.next = function (this: typeof wrapped, value?: unknown) {
+    log.push("wrapped next");
+    return builtinNext.call(this, value);
+  };
+  spawn(sim, 2, () => wrapped).subscribe((r) => log.push(r));
+  sim.run();
+  assert.deepEqual(log, ["wrapped next", "wrapped next", "wrapped at 1", "hand at 15"]);
+});
