@@ -1,22 +1,13 @@
-import {after, test} from "node:test";
+import {test} from "node:test";
 import assert from "node:assert/strict";
 import {execFileSync} from "node:child_process";
-import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync} from "node:fs";
-import {tmpdir} from "node:os";
+import {mkdirSync, readdirSync, readFileSync, rmSync} from "node:fs";
 import {join} from "node:path";
 import * as aq from "arquero";
 import {exportStudy, type ChartMetadata} from "../../src/export/index.js";
 import {InputError} from "../../src/kernel/errors.js";
 import {fakeResult, sweepRows} from "../report/fixtures.js";
-
-const made: string[] = [];
-after(() => made.forEach((d) => rmSync(d, {recursive: true, force: true})));
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "iosim-export-"));
-  made.push(dir);
-  return dir;
-}
+import {tempDir} from "../helpers/files.js";
 
 const packageJson = JSON.parse(readFileSync(join(import.meta.dirname, "../../../package.json"), "utf8")) as {version: string};
 
@@ -29,7 +20,7 @@ function gitHead(): string | null {
 }
 
 test("exportStudy(result, dir) writes csv, json, arrow and meta.json per chart, in chart order", () => {
-  const dir = tempDir();
+  const dir = tempDir("iosim-export-");
   const files = exportStudy(fakeResult("fake"), dir);
   const names = ["throughput", "cpu-share"].flatMap((c) => ["csv", "json", "arrow", "meta.json"].map((k) => `${c}.${k}`));
   assert.deepEqual(files.map((f) => f.path), names.map((n) => join(dir, n)));
@@ -37,7 +28,7 @@ test("exportStudy(result, dir) writes csv, json, arrow and meta.json per chart, 
 });
 
 test("exportStudy() CSV, JSON and Arrow round-trip the chart's rows", () => {
-  const dir = tempDir();
+  const dir = tempDir("iosim-export-");
   exportStudy(fakeResult("fake"), dir);
   const rows = sweepRows(4);
   assert.deepEqual(aq.fromCSV(readFileSync(join(dir, "throughput.csv"), "utf8")).objects(), rows);
@@ -50,7 +41,7 @@ test("exportStudy() CSV, JSON and Arrow round-trip the chart's rows", () => {
 });
 
 test("exportStudy() metadata names the study, chart, columns, parameters, seed, profiles, version and commit", () => {
-  const dir = tempDir();
+  const dir = tempDir("iosim-export-");
   exportStudy(fakeResult("fake"), dir);
   const meta = JSON.parse(readFileSync(join(dir, "throughput.meta.json"), "utf8")) as ChartMetadata;
   const {files, ...rest} = meta;
@@ -78,8 +69,8 @@ test("exportStudy() metadata names the study, chart, columns, parameters, seed, 
 });
 
 test("exportStudy() twice writes the same bytes", () => {
-  const a = tempDir();
-  const b = tempDir();
+  const a = tempDir("iosim-export-");
+  const b = tempDir("iosim-export-");
   const fa = exportStudy(fakeResult("fake"), a);
   const fb = exportStudy(fakeResult("fake"), b);
   assert.deepEqual(fa.map((f) => f.sha256), fb.map((f) => f.sha256));
@@ -87,7 +78,7 @@ test("exportStudy() twice writes the same bytes", () => {
 });
 
 test("exportStudy() failing part-way leaves every file whole and no temporary files", () => {
-  const dir = tempDir();
+  const dir = tempDir("iosim-export-");
   exportStudy(fakeResult("fake", {scale: 1}), dir);
   const before = new Map(readdirSync(dir).map((n) => [n, readFileSync(join(dir, n))]));
   // Block the 6th file (cpu-share.json): a folder cannot be replaced by rename(2).
@@ -105,7 +96,7 @@ test("exportStudy() failing part-way leaves every file whole and no temporary fi
 });
 
 test("exportStudy() rejects an unsafe or repeated chart id with an InputError before writing", () => {
-  const dir = tempDir();
+  const dir = tempDir("iosim-export-");
   const r = fakeResult("fake");
   r.charts[1].id = "../escape";
   assert.throws(() => exportStudy(r, dir), (e: unknown) => e instanceof InputError && /invalid chart id in study fake: \.\.\/escape; expected a file-safe id/.test(e.message));
@@ -115,7 +106,7 @@ test("exportStudy() rejects an unsafe or repeated chart id with an InputError be
 });
 
 test("exportStudy() rejects BigInt data (JSON cannot hold it) before writing", () => {
-  const dir = tempDir();
+  const dir = tempDir("iosim-export-");
   const r = fakeResult("fake");
   r.charts[0].data = aq.table({n: [1n, 2n]});
   assert.throws(() => exportStudy(r, dir), /invalid chart fake\/throughput column n: a BigInt value; expected numbers/);

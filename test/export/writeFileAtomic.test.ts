@@ -1,23 +1,14 @@
-import {after, test} from "node:test";
+import {test} from "node:test";
 import assert from "node:assert/strict";
 import {spawn} from "node:child_process";
-import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from "node:fs";
-import {tmpdir} from "node:os";
+import {mkdirSync, readdirSync, readFileSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {pathToFileURL} from "node:url";
 import {removeStaleTempFiles, writeFileAtomic} from "../../src/export/writeFileAtomic.js";
-
-const made: string[] = [];
-after(() => made.forEach((d) => rmSync(d, {recursive: true, force: true})));
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "iosim-atomic-"));
-  made.push(dir);
-  return dir;
-}
+import {tempDir} from "../helpers/files.js";
 
 test("writeFileAtomic(path, text) creates parent folders and leaves only the target", () => {
-  const dir = tempDir();
+  const dir = tempDir("iosim-atomic-");
   const path = join(dir, "a", "b", "file.txt");
   writeFileAtomic(path, "hello\n");
   writeFileAtomic(path, new Uint8Array([104, 105]));
@@ -26,7 +17,7 @@ test("writeFileAtomic(path, text) creates parent folders and leaves only the tar
 });
 
 test("writeFileAtomic(path, chunks) that throws mid-way keeps the old file whole and leaves no temporary file", () => {
-  const dir = tempDir();
+  const dir = tempDir("iosim-atomic-");
   const path = join(dir, "data.csv");
   writeFileAtomic(path, "old,contents\n");
   function* failing(): Generator<string> {
@@ -40,14 +31,14 @@ test("writeFileAtomic(path, chunks) that throws mid-way keeps the old file whole
 });
 
 test("writeFileAtomic(path) onto a folder fails at the rename and leaves no temporary file", () => {
-  const dir = tempDir();
+  const dir = tempDir("iosim-atomic-");
   mkdirSync(join(dir, "taken", "inside"), {recursive: true});
   assert.throws(() => writeFileAtomic(join(dir, "taken"), "x"), (err: NodeJS.ErrnoException) => ["EISDIR", "ENOTEMPTY", "EEXIST", "EPERM"].includes(err.code ?? ""));
   assert.deepEqual(readdirSync(dir), ["taken"]);
 });
 
 test("writeFileAtomic(path) killed mid-write (SIGKILL) never leaves a half-written target; removeStaleTempFiles() cleans up", async () => {
-  const dir = tempDir();
+  const dir = tempDir("iosim-atomic-");
   const path = join(dir, "big.json");
   writeFileSync(path, '{"old": true}\n');
   const moduleUrl = pathToFileURL(join(import.meta.dirname, "../../src/export/writeFileAtomic.js")).href;
@@ -80,7 +71,7 @@ test("writeFileAtomic(path) killed mid-write (SIGKILL) never leaves a half-writt
 });
 
 test("removeStaleTempFiles() leaves the temporary files of live processes alone", () => {
-  const dir = tempDir();
+  const dir = tempDir("iosim-atomic-");
   const mine = `.x.csv.${process.pid}.99.tmp`;
   writeFileSync(join(dir, mine), "in progress");
   writeFileSync(join(dir, "keep.tmp"), "not ours");

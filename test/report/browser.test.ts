@@ -5,29 +5,20 @@
  * checks that every chart is on the page, has a size, and holds marks.
  * Skipped, saying why, where /usr/bin/chromium is absent; CI installs it.
  */
-import {after, test} from "node:test";
+import {test} from "node:test";
 import assert from "node:assert/strict";
-import {existsSync, mkdtempSync, rmSync} from "node:fs";
-import {tmpdir} from "node:os";
+import {existsSync} from "node:fs";
 import {join} from "node:path";
 import {pathToFileURL} from "node:url";
 import {chromium} from "playwright-core";
 import {writeReport, type ReportStudy} from "../../src/report/report.js";
 import {fakeStudies} from "./fixtures.js";
+import {tempDir} from "../helpers/files.js";
 
 const executablePath = process.env.IOSIM_CHROMIUM ?? "/usr/bin/chromium";
 // Skipped where Chromium is absent, except on CI, whose .ci/run installs it: there a missing browser fails.
 const skip = existsSync(executablePath) || process.env.CI ? false : `no Chromium at ${executablePath} (apt-get install chromium, or set IOSIM_CHROMIUM); browser test skipped`;
 if (skip) process.stderr.write(`# ${skip}\n`);
-
-const made: string[] = [];
-after(() => made.forEach((d) => rmSync(d, {recursive: true, force: true})));
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
 
 /** What the page showed for one chart. */
 interface ChartSeen {

@@ -1,39 +1,17 @@
-import {after, test} from "node:test";
+import {test} from "node:test";
 import assert from "node:assert/strict";
 import {execFile, spawnSync} from "node:child_process";
-import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from "node:fs";
-import {tmpdir} from "node:os";
-import {join, relative} from "node:path";
+import {readFileSync} from "node:fs";
+import {join} from "node:path";
 import {promisify} from "node:util";
 import {studies} from "../../src/studies/index.js";
+import {tempDir, listFiles} from "../helpers/files.js";
 
 const cli = join(import.meta.dirname, "../../src/cli/main.js");
 const run = promisify(execFile);
 
-const made: string[] = [];
-after(() => made.forEach((d) => rmSync(d, {recursive: true, force: true})));
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "iosim-cli-report-"));
-  made.push(dir);
-  return dir;
-}
-
-function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
-
 test("iosim report --png, run twice with defaults, writes identical bytes for every file", {timeout: 120_000}, async () => {
-  const [a, b] = [tempDir(), tempDir()];
+  const [a, b] = [tempDir("iosim-cli-report-"), tempDir("iosim-cli-report-")];
   const [ra, rb] = await Promise.all([a, b].map((out) => run(process.execPath, [cli, "report", "--out", out, "--png"])));
   for (const [r, out] of [[ra, a], [rb, b]] as const) {
     assert.equal(r.stdout, `Report written: ${out}/index.html (${studies.length} studies, ${countCharts(out)} charts; data in ${out}/data/, PNG in ${out}/png/)\nOpen file://${out}/index.html\n`);

@@ -1,39 +1,16 @@
-import {after, test} from "node:test";
+import {test} from "node:test";
 import assert from "node:assert/strict";
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from "node:fs";
-import {tmpdir} from "node:os";
-import {join, relative} from "node:path";
+import {existsSync, readFileSync} from "node:fs";
+import {join} from "node:path";
 import {writeReport} from "../../src/report/report.js";
 import {chartSvg, chartToPng} from "../../src/report/png.js";
 import {scopeIds} from "../../src/report/html.js";
 import {InputError} from "../../src/kernel/errors.js";
 import {fakeResult, fakeStudies} from "./fixtures.js";
-
-const made: string[] = [];
-after(() => made.forEach((d) => rmSync(d, {recursive: true, force: true})));
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "iosim-report-"));
-  made.push(dir);
-  return dir;
-}
-
-/** Every file under *dir*, relative, sorted. */
-function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
+import {tempDir, listFiles} from "../helpers/files.js";
 
 test("writeReport({studies, out}) writes index.html, every chart's data and manifest.json", () => {
-  const out = tempDir();
+  const out = tempDir("iosim-report-");
   const summary = writeReport({studies: fakeStudies(), out, progress: "none"});
   const data = ["alpha", "beta"].flatMap((s) => ["throughput", "cpu-share"].flatMap((c) => ["csv", "json", "arrow", "meta.json"].map((k) => `data/${s}/${c}.${k}`)));
   assert.deepEqual(listFiles(out), [...data, "index.html", "manifest.json"].sort());
@@ -43,7 +20,7 @@ test("writeReport({studies, out}) writes index.html, every chart's data and mani
 });
 
 test("writeReport() page has a contents list, and per study the question, parameters, charts, tables and notes", () => {
-  const out = tempDir();
+  const out = tempDir("iosim-report-");
   writeReport({studies: fakeStudies(), out, progress: "none"});
   const html = readFileSync(join(out, "index.html"), "utf8");
   assert.match(html, /<nav aria-label="Contents">[\s\S]*href="#study-alpha"[\s\S]*href="#chart-beta-cpu-share"/);
@@ -59,7 +36,7 @@ test("writeReport() page has a contents list, and per study the question, parame
 });
 
 test("writeReport() page fetches nothing: no scripts, stylesheets, images, frames or remote URLs", () => {
-  const out = tempDir();
+  const out = tempDir("iosim-report-");
   writeReport({studies: fakeStudies(), out, progress: "none"});
   const html = readFileSync(join(out, "index.html"), "utf8");
   assert.doesNotMatch(html, /<(script|link|img|iframe|object|embed|video|audio|source)\b/i);
@@ -70,8 +47,8 @@ test("writeReport() page fetches nothing: no scripts, stylesheets, images, frame
 });
 
 test("writeReport() twice (different folders, same process) writes identical bytes for every file", () => {
-  const a = tempDir();
-  const b = tempDir();
+  const a = tempDir("iosim-report-");
+  const b = tempDir("iosim-report-");
   writeReport({studies: fakeStudies(), out: a, png: true, progress: "none"});
   writeReport({studies: fakeStudies(), out: b, png: true, progress: "none"});
   const files = listFiles(a);
@@ -81,7 +58,7 @@ test("writeReport() twice (different folders, same process) writes identical byt
 });
 
 test("writeReport({png: true}) draws each chart as a PNG whose size follows the chart", () => {
-  const out = tempDir();
+  const out = tempDir("iosim-report-");
   writeReport({studies: fakeStudies(["alpha"]), out, png: true, progress: "none"});
   for (const chart of ["throughput", "cpu-share"]) {
     const png = readFileSync(join(out, "png", "alpha", `${chart}.png`));
@@ -116,7 +93,7 @@ test("scopeIds(markup, scope) renames ids and their references in order of appea
 });
 
 test("writeReport() removes the files of a study an earlier report had and this one does not", () => {
-  const out = tempDir();
+  const out = tempDir("iosim-report-");
   writeReport({studies: fakeStudies(["alpha", "beta"]), out, png: true, progress: "none"});
   const summary = writeReport({studies: fakeStudies(["alpha"]), out, progress: "none"});
   assert.equal(summary.removed.length, 12, "beta's 8 data files and all 4 PNGs");
@@ -125,7 +102,7 @@ test("writeReport() removes the files of a study an earlier report had and this 
 });
 
 test("writeReport({seed, params}) passes them to each study's run()", () => {
-  const out = tempDir();
+  const out = tempDir("iosim-report-");
   writeReport({studies: fakeStudies(), out, seed: 3, params: {beta: {n: 2}}, progress: "none"});
   const meta = JSON.parse(readFileSync(join(out, "data", "beta", "throughput.meta.json"), "utf8")) as {seed: number; rows: number};
   assert.deepEqual([meta.seed, meta.rows], [3, 4]);
@@ -134,7 +111,7 @@ test("writeReport({seed, params}) passes them to each study's run()", () => {
 
 test("writeReport() prints one line per study when the stream is not a terminal", () => {
   const lines: string[] = [];
-  writeReport({studies: fakeStudies(), out: tempDir(), progress: {write: (s: string) => lines.push(s), isTTY: false}});
+  writeReport({studies: fakeStudies(), out: tempDir("iosim-report-"), progress: {write: (s: string) => lines.push(s), isTTY: false}});
   assert.deepEqual(
     lines.map((l) => l.replace(/\d+\.\d\d s/, "T s")),
     ["iosim report: 1/2 alpha: T s, 2 charts\n", "iosim report: 2/2 beta: T s, 2 charts\n"],
@@ -143,13 +120,13 @@ test("writeReport() prints one line per study when the stream is not a terminal"
 
 test("writeReport() draws a progress bar when the stream is a terminal", () => {
   let text = "";
-  writeReport({studies: fakeStudies(), out: tempDir(), progress: {write: (s: string) => (text += s), isTTY: true}});
+  writeReport({studies: fakeStudies(), out: tempDir("iosim-report-"), progress: {write: (s: string) => (text += s), isTTY: true}});
   assert.match(text, /iosim report \[.*\] 2\/2 studies/);
 });
 
 test("writeReport() rejects a bad seed, an empty out and params for an unknown study with an InputError", () => {
   const studies = fakeStudies();
-  assert.throws(() => writeReport({studies, out: tempDir(), seed: 1.5, progress: "none"}), (e: unknown) => e instanceof InputError && e.message === "invalid --seed: 1.5; expected an integer");
+  assert.throws(() => writeReport({studies, out: tempDir("iosim-report-"), seed: 1.5, progress: "none"}), (e: unknown) => e instanceof InputError && e.message === "invalid --seed: 1.5; expected an integer");
   assert.throws(() => writeReport({studies, out: " ", progress: "none"}), /invalid --out: {2}; expected a folder path/);
-  assert.throws(() => writeReport({studies, out: tempDir(), params: {gamma: {}}, progress: "none"}), /invalid study id in params: gamma; expected one of alpha, beta/);
+  assert.throws(() => writeReport({studies, out: tempDir("iosim-report-"), params: {gamma: {}}, progress: "none"}), /invalid study id in params: gamma; expected one of alpha, beta/);
 });
