@@ -1,12 +1,12 @@
 import {describe, test as serialTest} from "node:test";
 import assert from "node:assert/strict";
 import {spawn} from "node:child_process";
-import {mkdtempSync, writeFileSync} from "node:fs";
-import {tmpdir} from "node:os";
+import {writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {fileURLToPath} from "node:url";
 import {scenarios} from "../../src/scenarios/index.js";
 import {strategies} from "../../src/scenarios/transfer.js";
+import {tempDir} from "../helpers/files.js";
 
 const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
@@ -174,14 +174,14 @@ test("iosim run dma --set transferBytes=-5 exits 2 (negative size)", () => asser
 test("iosim run transfer --set files=0 exits 2", () => assertBadInput(["run", "transfer", "--set", "files=0"], "files", "0"));
 test("iosim run transfer --set strategy=sendfile-sg on a NIC without SG-DMA exits 2", async () => {
   // A profile file that extends a shipped one, with an old NIC.
-  const file = join(mkdtempSync(join(tmpdir(), "iosim-cli-")), "no-sg.json");
+  const file = join(tempDir("iosim-cli-"), "no-sg.json");
   writeFileSync(file, JSON.stringify({extends: "desktop-2008", nic: {scatterGather: false}}));
-  assertBadInput(["run", "transfer", "--set", "strategy=sendfile-sg", "--profile", file], "scatterGather", "true");
+  await assertBadInput(["run", "transfer", "--set", "strategy=sendfile-sg", "--profile", file], "scatterGather", "true");
 });
 test("iosim run transfer with a bad value in a profile file exits 2 naming the field", async () => {
-  const file = join(mkdtempSync(join(tmpdir(), "iosim-cli-")), "bad.json");
+  const file = join(tempDir("iosim-cli-"), "bad.json");
   writeFileSync(file, JSON.stringify({extends: "desktop-2008", cpu: {cores: 0}}));
-  assertBadInput(["run", "transfer", "--profile", file], `profile ${file} cpu.cores`, "0");
+  await assertBadInput(["run", "transfer", "--profile", file], `profile ${file} cpu.cores`, "0");
 });
 
 describe("iosim", {concurrency: 3}, () => {

@@ -1,6 +1,6 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {bufferTime, delay, interval, map, take, throttleTime, timer, type Observable, type SchedulerAction} from "rxjs";
+import {bufferTime, delay, interval, take, throttleTime, timer, type Observable, type SchedulerAction} from "rxjs";
 import {TestScheduler} from "rxjs/testing";
 import {SimScheduler, SimulationLimitError} from "../../src/engine/SimScheduler.js";
 

@@ -1,10 +1,10 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {mkdtempSync, readFileSync, writeFileSync} from "node:fs";
-import {tmpdir} from "node:os";
+import {readFileSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {InputError} from "../../src/kernel/errors.js";
 import {loadProfile, parseProfile, profileNames, profilesDir} from "../../src/host/profiles.js";
+import {tempDir} from "../helpers/files.js";
 
 /** Returns a shipped profile as the raw JSON object, deep-copied. */
 const raw = (name: string): Record<string, any> => JSON.parse(readFileSync(`${profilesDir}${name}.json`, "utf8")); // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -147,7 +147,7 @@ test("loadProfile(name) rejects an unknown profile name", () => {
 });
 
 test("loadProfile(file) reads a profile file that extends a shipped one", () => {
-  const dir = mkdtempSync(join(tmpdir(), "iosim-profile-"));
+  const dir = tempDir("iosim-profile-");
   const file = join(dir, "small.json");
   writeFileSync(file, JSON.stringify({extends: "desktop-2008", name: "small", cpu: {cores: 1}}));
   const p = loadProfile(file);
@@ -156,14 +156,14 @@ test("loadProfile(file) reads a profile file that extends a shipped one", () => 
 });
 
 test("loadProfile(file) rejects a file that is not JSON, naming it", () => {
-  const dir = mkdtempSync(join(tmpdir(), "iosim-profile-"));
+  const dir = tempDir("iosim-profile-");
   const file = join(dir, "broken.json");
   writeFileSync(file, "{not json");
   assertInputError(() => loadProfile(file), "profile", file);
 });
 
 test("loadProfile(file) names the file and the field of a bad value", () => {
-  const dir = mkdtempSync(join(tmpdir(), "iosim-profile-"));
+  const dir = tempDir("iosim-profile-");
   const file = join(dir, "bad.json");
   writeFileSync(file, JSON.stringify({extends: "server-2024", cpu: {irqNs: "fast"}}));
   assertInputError(() => loadProfile(file), `profile ${file} cpu.irqNs`, '"fast"');

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {pageCacheStudy} from "../../src/studies/pageCache.js";
 import {studies} from "../../src/studies/index.js";
 import {InputError} from "../../src/kernel/errors.js";
+import {tempDir} from "../helpers/files.js";
 
 const MiB = 1024 * 1024;
 
@@ -48,11 +49,10 @@ test("studies lists page-cache for the report", () => {
 });
 
 test("pageCacheStudy({profile: <8 KiB pages>}) states the random reader's prefetch in the profile's page size", async () => {
-  const {mkdtempSync, writeFileSync} = await import("node:fs");
-  const {tmpdir} = await import("node:os");
+  const {writeFileSync} = await import("node:fs");
   const {join} = await import("node:path");
   const {formatSize} = await import("../../src/units.js");
-  const file = join(mkdtempSync(join(tmpdir(), "iosim-")), "pages8k.json");
+  const file = join(tempDir("iosim-study-"), "pages8k.json");
   writeFileSync(file, JSON.stringify({extends: "server-2024", memory: {pageBytes: 8192}}));
   const r = pageCacheStudy({...small, profile: file, thresholds: ["off"], cacheSizesBytes: [16 * MiB]});
   const row = (r.tables.find((t) => t.id === "readahead")!.table.objects() as Array<Record<string, any>>).find((x) => x.pattern === "random" && x.readahead === "fixed window")!;
