@@ -24,7 +24,7 @@ const python = process.env.IOSIM_PYTHON ?? "/usr/bin/python3";
 
 /** The runner: executes one notebook with nbclient and exports HTML with nbconvert. */
 const runner = String.raw`
-import os, sys
+import os, re, sys
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
@@ -45,6 +45,10 @@ except Exception as err:  # e.g. the kernel failed to start
 
 def write_html():
     body, _ = HTMLExporter().from_notebook_node(nb)
+    # Debian's nbconvert links require.js and MathJax from file:///usr/share/javascript: paths that exist
+    # only on a machine with those packages. The notebooks use neither (charts are inline SVG), so drop
+    # the links and the page opens the same anywhere.
+    body = re.sub(r'<script src="file:///[^"]*">\s*</script>', "", body)
     tmp = out_html + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(body)

@@ -41,6 +41,7 @@ for (const file of notebooks) {
     for (const title of expected[name]?.titles ?? []) assert.ok(html.includes(`<title>${title.replace(/&/g, "&amp;")}</title>`), `${name}: chart "${title}"`);
     assert.ok(!html.includes("output_stderr"), `${name}: a cell wrote to stderr`);
     assert.ok(html.includes("<table"), `${name}: an Arquero table`);
+    assert.ok(!html.includes('src="file:///'), `${name}: the HTML links a file of this machine`);
     assert.ok(existsSync(join(root, "data", "exports", name)), `${name}: data/exports/${name}/`);
   });
 }
