@@ -4,7 +4,7 @@
  * (KiB, MiB, GiB, TiB), nginx-style k/m/g (binary, as nginx reads them) and
  * SI KB/MB/GB (decimal).
  */
-import {InputError} from "./kernel/errors.js";
+import {InputError} from "./errors.js";
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;

@@ -22,6 +22,6 @@ export const commands: Command[] = [
     name: "report",
     usage: "iosim report [--out DIR] [--png] [--seed N]",
     summary: `Run every study and write a self-contained HTML report with each chart's data as CSV, JSON and Arrow (default ${defaultReportDir}/).`,
-    run: async (args) => (await import("../report/command.js")).runReportCommand(args),
+    run: async (args) => (await import("./reportCommand.js")).runReportCommand(args),
   },
 ];

@@ -7,7 +7,7 @@
  * expected, and exits with status 2; no stack trace.
  */
 import {readFileSync} from "node:fs";
-import {InputError, keyword} from "../kernel/errors.js";
+import {InputError, keyword} from "../errors.js";
 import {defaultProfileName, loadProfile, profileNames} from "../host/profiles.js";
 import {scenarios} from "../scenarios/index.js";
 import {resolveParams, type Scenario} from "../scenarios/scenario.js";

@@ -19,7 +19,7 @@ import {createHash} from "node:crypto";
 import {join} from "node:path";
 import {toArrow, toArrowIPC, toCSV, toJSON} from "arquero";
 import type {ColumnTable} from "arquero";
-import {InputError} from "../kernel/errors.js";
+import {InputError} from "../errors.js";
 import type {StudyChart, StudyResult} from "../studies/study.js";
 import {buildInfo} from "./buildInfo.js";
 import {writeFileAtomic} from "./writeFileAtomic.js";

@@ -8,12 +8,11 @@ export {
   exportChart,
   chartMetadata,
   columnInfo,
-  profileNames,
   metadataFormat,
   type ChartMetadata,
   type ColumnInfo,
   type ExportedFile,
   type ExportOptions,
 } from "./exportStudy.js";
-export {writeFileAtomic, removeStaleTempFiles, type FileData, type WriteFileAtomicOptions} from "./writeFileAtomic.js";
+export {writeFileAtomic, type FileData, type WriteFileAtomicOptions} from "./writeFileAtomic.js";
 export {buildInfo, packageRoot, type BuildInfo} from "./buildInfo.js";

@@ -18,7 +18,7 @@ import {Job, Resource} from "../engine/Resource.js";
 import {Signal, use, type UseCommand} from "../engine/process.js";
 import type {Sim} from "../engine/sim.js";
 import type {TraceKind} from "../engine/trace.js";
-import {PageCache, type PageCacheOptions} from "../kernel/pageCache.js";
+import {PageCache, type PageCacheOptions} from "../mm/pageCache.js";
 import {Disk, Nic, type DiskKind} from "./devices.js";
 import type {Profile} from "./profiles.js";
 

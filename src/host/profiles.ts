@@ -11,7 +11,7 @@
  */
 import {existsSync, readdirSync, readFileSync} from "node:fs";
 import {fileURLToPath} from "node:url";
-import {InputError} from "../kernel/errors.js";
+import {InputError} from "../errors.js";
 
 /** One disk: a fixed latency, a transfer rate and, for spinning disks, a seek. */
 export interface DiskProfile {

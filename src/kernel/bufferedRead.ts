@@ -10,7 +10,7 @@
  */
 import {wait, type ProcessBody, type Signal} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
-import type {CacheReadPlan, FileRef, PageRun} from "./pageCache.js";
+import type {CacheReadPlan, FileRef, PageRun} from "../mm/pageCache.js";
 import {syscall} from "./syscall.js";
 
 /** Starts the disk→page-cache DMA of *run* of *file* and tells the cache it is in flight; returns its signal. */

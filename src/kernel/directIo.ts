@@ -15,8 +15,8 @@
  */
 import {wait, type ProcessBody, type Signal} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
-import {InputError} from "./errors.js";
-import type {FileRef} from "./pageCache.js";
+import {InputError} from "../errors.js";
+import type {FileRef} from "../mm/pageCache.js";
 import {syscall} from "./syscall.js";
 
 /** Alignment O_DIRECT requires of offsets and lengths, bytes (the logical block size). */

@@ -21,7 +21,7 @@ import {createHash} from "node:crypto";
 import {existsSync, readFileSync, rmdirSync, rmSync} from "node:fs";
 import {dirname, isAbsolute, join, normalize, relative, resolve, sep} from "node:path";
 import {performance} from "node:perf_hooks";
-import {InputError} from "../kernel/errors.js";
+import {InputError} from "../errors.js";
 import type {StudyResult} from "../studies/study.js";
 import {studies as allStudies} from "../studies/index.js";
 import {buildInfo} from "../export/buildInfo.js";

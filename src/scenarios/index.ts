@@ -6,3 +6,9 @@ import type {Scenario} from "./scenario.js";
 import {transferScenario} from "./transfer.js";
 
 export const scenarios: readonly Scenario[] = [transferScenario, dmaScenario, pageCacheScenario, largeFileScenario];
+
+export {parseParam, resolveParams, type Scenario, type ParamSpec, type ParamValues, type RunContext} from "./scenario.js";
+export {runTransfer, strategies, strategyOperator, type StrategyName, type TransferRunOptions} from "./transfer.js";
+export {runDma, type DmaRunOptions} from "./dma.js";
+export {runPageCache, pageCacheScenario, checkCacheBytes, type PageCacheRunOptions} from "./pagecache.js";
+export {runFileServer, largeFileScenario, largeFileModes, quantile, type LargeFileMode, type FileServerRunOptions} from "./largefile.js";

@@ -10,8 +10,8 @@ import {diskKinds, type DiskKind} from "../host/devices.js";
 import type {Profile} from "../host/profiles.js";
 import {bytesPerSec, countEvents} from "../analysis/metrics.js";
 import {readCall} from "../kernel/bufferedRead.js";
-import {InputError} from "../kernel/errors.js";
-import {cacheListPolicies, readaheadWindows, type CacheLists, type ReadaheadWindow} from "../kernel/pageCache.js";
+import {InputError} from "../errors.js";
+import {cacheListPolicies, readaheadWindows, type CacheLists, type ReadaheadWindow} from "../mm/pageCache.js";
 import {readerOffsets, readPatterns, type ReadPattern} from "../workload/readers.js";
 import type {Scenario} from "./scenario.js";
 

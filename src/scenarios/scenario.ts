@@ -5,7 +5,7 @@
  * so `iosim list` can show them and `--set key=value` can be checked with
  * an error that names the parameter, the value and what was expected.
  */
-import {InputError, keyword} from "../kernel/errors.js";
+import {InputError, keyword} from "../errors.js";
 import type {Profile} from "../host/profiles.js";
 import {parseSize} from "../units.js";
 

@@ -10,7 +10,7 @@ import {bytesPerSec, countEvents, cpuShare, utilization} from "../analysis/metri
 import {mmapWrite} from "../transfer/mmapWrite.js";
 import {readWrite} from "../transfer/readWrite.js";
 import {sendfile} from "../transfer/sendfile.js";
-import type {FileRequest, Transfer} from "../transfer/internal/transferCore.js";
+import type {FileRequest, Transfer} from "../transfer/index.js";
 import type {OperatorFunction} from "rxjs";
 import type {Profile} from "../host/profiles.js";
 import type {Scenario} from "./scenario.js";

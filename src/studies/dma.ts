@@ -14,7 +14,7 @@ import {modeColors} from "../charts/palette.js";
 import {sizeLineChart, throughputChart} from "../charts/throughputChart.js";
 import {diskKinds, type DiskKind} from "../host/devices.js";
 import {loadProfile} from "../host/profiles.js";
-import {InputError, keyword} from "../kernel/errors.js";
+import {InputError, keyword} from "../errors.js";
 import {runDma} from "../scenarios/dma.js";
 import {formatNs, formatSize, KiB, MiB} from "../units.js";
 import type {StudyResult} from "./study.js";

@@ -31,3 +31,8 @@ export const studies: StudyEntry[] = [
   {id: "zero-copy", title: "Zero-copy file transfer", run: (params) => zeroCopyStudy(params)},
   {id: "page-cache", title: "Page cache, readahead, large files and direct I/O", run: (params) => pageCacheStudy(params)},
 ];
+
+export type {StudyResult, StudyTable, StudyChart} from "./study.js";
+export {dmaStudy, dmaDefaults, type DmaParams} from "./dma.js";
+export {zeroCopyStudy, zeroCopyDefaults, seedCountsPerChunk, type ZeroCopyParams} from "./zeroCopy.js";
+export {pageCacheStudy, pageCacheDefaults, type PageCacheParams} from "./pageCache.js";

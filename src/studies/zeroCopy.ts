@@ -16,7 +16,7 @@ import {strategyColors} from "../charts/palette.js";
 import {sizeLineChart, throughputChart} from "../charts/throughputChart.js";
 import {diskKinds, type DiskKind} from "../host/devices.js";
 import {loadProfile, type Profile} from "../host/profiles.js";
-import {InputError, keyword} from "../kernel/errors.js";
+import {InputError, keyword} from "../errors.js";
 import {runTransfer, strategies, type StrategyName} from "../scenarios/transfer.js";
 import {formatNs, formatSize, GiB, KiB, MiB} from "../units.js";
 import type {StudyResult} from "./study.js";

@@ -19,9 +19,9 @@
 import {concatMap, Subject, type OperatorFunction} from "rxjs";
 import {Signal, spawn, wait, type ProcessBody} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
-import {InputError} from "../kernel/errors.js";
+import {InputError} from "../errors.js";
 import {directRead, directSubmit} from "../kernel/directIo.js";
-import type {FileRef} from "../kernel/pageCache.js";
+import type {FileRef} from "../mm/pageCache.js";
 import {syscall} from "../kernel/syscall.js";
 import {KiB} from "../units.js";
 import {checkChunkBytes, nicRoom, type ChunkState, type FileRequest, type Transfer} from "./internal/transferCore.js";

@@ -13,7 +13,7 @@
 import {mergeMap, type OperatorFunction} from "rxjs";
 import {spawn, type ProcessBody} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
-import {InputError} from "../kernel/errors.js";
+import {InputError} from "../errors.js";
 import {parseSize, KiB} from "../units.js";
 import {directAioBody, directAioDefaults} from "./directAio.js";
 import {checkChunkBytes, transferBody, type FileRequest, type Transfer} from "./internal/transferCore.js";

@@ -12,9 +12,9 @@
 import type {OperatorFunction} from "rxjs";
 import type {ProcessBody} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
-import {InputError} from "../kernel/errors.js";
+import {InputError} from "../errors.js";
 import {bufferedRead} from "../kernel/bufferedRead.js";
-import type {FileRef} from "../kernel/pageCache.js";
+import type {FileRef} from "../mm/pageCache.js";
 import {syscall} from "../kernel/syscall.js";
 import {nicRoom, transferOperator, type ChunkState, type FileRequest, type Transfer, type TransferOptions} from "./internal/transferCore.js";
 

@@ -13,9 +13,9 @@
 import {sleep, spawn, type ProcessBody} from "../engine/process.js";
 import {zipf, type Random} from "../engine/random.js";
 import type {Sim} from "../engine/sim.js";
-import {InputError} from "../kernel/errors.js";
-import type {FileRef} from "../kernel/pageCache.js";
-import type {FileRequest, Transfer} from "../transfer/internal/transferCore.js";
+import {InputError} from "../errors.js";
+import type {FileRef} from "../mm/pageCache.js";
+import type {FileRequest, Transfer} from "../transfer/index.js";
 import {GiB, KiB, MiB} from "../units.js";
 
 /** Options of {@link fileServerWorkload}. */

@@ -7,7 +7,7 @@
  * are what the page cache's bet is tested against.
  */
 import type {Random} from "../engine/random.js";
-import {InputError, keyword} from "../kernel/errors.js";
+import {InputError, keyword} from "../errors.js";
 
 /** How a reader walks a file. */
 export type ReadPattern = "sequential" | "random";

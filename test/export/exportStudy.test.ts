@@ -5,7 +5,7 @@ import {mkdirSync, readdirSync, readFileSync, rmSync} from "node:fs";
 import {join} from "node:path";
 import * as aq from "arquero";
 import {exportStudy, type ChartMetadata} from "../../src/export/index.js";
-import {InputError} from "../../src/kernel/errors.js";
+import {InputError} from "../../src/errors.js";
 import {fakeResult, sweepRows} from "../report/fixtures.js";
 import {tempDir} from "../helpers/files.js";
 

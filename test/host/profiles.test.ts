@@ -2,7 +2,7 @@ import {test} from "node:test";
 import assert from "node:assert/strict";
 import {readFileSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
-import {InputError} from "../../src/kernel/errors.js";
+import {InputError} from "../../src/errors.js";
 import {loadProfile, parseProfile, profileNames, profilesDir} from "../../src/host/profiles.js";
 import {tempDir} from "../helpers/files.js";
 

@@ -6,7 +6,7 @@ import {Host} from "../../src/host/Host.js";
 import {loadProfile} from "../../src/host/profiles.js";
 import {readCall} from "../../src/kernel/bufferedRead.js";
 import {directRead} from "../../src/kernel/directIo.js";
-import {InputError} from "../../src/kernel/errors.js";
+import {InputError} from "../../src/errors.js";
 
 const profile = loadProfile("server-2024");
 const KiB = 1024;

@@ -5,7 +5,7 @@ import {join} from "node:path";
 import {writeReport} from "../../src/report/report.js";
 import {chartSvg, chartToPng} from "../../src/report/png.js";
 import {scopeIds} from "../../src/report/html.js";
-import {InputError} from "../../src/kernel/errors.js";
+import {InputError} from "../../src/errors.js";
 import {fakeResult, fakeStudies} from "./fixtures.js";
 import {tempDir, listFiles} from "../helpers/files.js";
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import {dmaDefaults, dmaStudy} from "../../src/studies/dma.js";
 import type {StudyResult} from "../../src/studies/study.js";
 import {loadProfile} from "../../src/host/profiles.js";
-import {InputError} from "../../src/kernel/errors.js";
+import {InputError} from "../../src/errors.js";
 import {KiB} from "../../src/units.js";
 import {assertStudyGolden} from "./golden.js";
 

@@ -2,7 +2,7 @@ import {test} from "node:test";
 import assert from "node:assert/strict";
 import {pageCacheStudy} from "../../src/studies/pageCache.js";
 import {studies} from "../../src/studies/index.js";
-import {InputError} from "../../src/kernel/errors.js";
+import {InputError} from "../../src/errors.js";
 import {tempDir} from "../helpers/files.js";
 
 const MiB = 1024 * 1024;

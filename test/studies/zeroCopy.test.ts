@@ -2,7 +2,7 @@ import {test} from "node:test";
 import assert from "node:assert/strict";
 import {zeroCopyDefaults, zeroCopyStudy, seedCountsPerChunk} from "../../src/studies/zeroCopy.js";
 import type {StudyResult} from "../../src/studies/study.js";
-import {InputError} from "../../src/kernel/errors.js";
+import {InputError} from "../../src/errors.js";
 import {GiB, KiB, MiB} from "../../src/units.js";
 import {assertStudyGolden} from "./golden.js";
 

@@ -5,7 +5,7 @@ import {countEvents} from "../../src/analysis/metrics.js";
 import {createSim} from "../../src/engine/sim.js";
 import {Host} from "../../src/host/Host.js";
 import {loadProfile} from "../../src/host/profiles.js";
-import {InputError} from "../../src/kernel/errors.js";
+import {InputError} from "../../src/errors.js";
 import {aioContext, directAio, type AioEvent, type DirectAioOptions} from "../../src/transfer/directAio.js";
 import type {Transfer} from "../../src/transfer/internal/transferCore.js";
 

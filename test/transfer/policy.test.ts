@@ -4,7 +4,7 @@ import {from} from "rxjs";
 import {createSim} from "../../src/engine/sim.js";
 import {Host} from "../../src/host/Host.js";
 import {loadProfile} from "../../src/host/profiles.js";
-import {InputError} from "../../src/kernel/errors.js";
+import {InputError} from "../../src/errors.js";
 import {choosePath, nginxPolicy, nginxServe, parseDirectio, type PolicyTransfer} from "../../src/transfer/policy.js";
 
 const profile = loadProfile("server-2024");

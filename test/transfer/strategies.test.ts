@@ -5,7 +5,7 @@ import {countEvents} from "../../src/analysis/metrics.js";
 import {createSim} from "../../src/engine/sim.js";
 import {Host} from "../../src/host/Host.js";
 import {loadProfile} from "../../src/host/profiles.js";
-import {InputError} from "../../src/kernel/errors.js";
+import {InputError} from "../../src/errors.js";
 import {runTransfer, strategies, type StrategyName} from "../../src/scenarios/transfer.js";
 import {mmapWrite} from "../../src/transfer/mmapWrite.js";
 import {readWrite} from "../../src/transfer/readWrite.js";

@@ -9,8 +9,8 @@
 import {concatMap, type OperatorFunction} from "rxjs";
 import {spawn, wait, type ProcessBody, type Signal} from "../../engine/process.js";
 import type {Host} from "../../host/Host.js";
-import {InputError} from "../../kernel/errors.js";
-import type {FileRef} from "../../kernel/pageCache.js";
+import {InputError} from "../../errors.js";
+import type {FileRef} from "../../mm/pageCache.js";
 import {KiB} from "../../units.js";
 
 /** A request to send (part of) a file to a socket. */

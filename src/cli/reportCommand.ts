@@ -4,10 +4,10 @@
  */
 import {resolve} from "node:path";
 import {pathToFileURL} from "node:url";
-import type {Args} from "../cli/main.js";
-import {InputError} from "../kernel/errors.js";
-import {defaultReportDir} from "./defaults.js";
-import {writeReport} from "./report.js";
+import type {Args} from "./main.js";
+import {InputError} from "../errors.js";
+import {defaultReportDir} from "../report/defaults.js";
+import {writeReport} from "../report/report.js";
 
 /** The options `iosim report` takes. */
 const allowed = ["--out", "--seed", "--png"];

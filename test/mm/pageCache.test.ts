@@ -1,7 +1,7 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {InputError} from "../../src/kernel/errors.js";
-import {initialWindowPages, nextWindowPages, PageCache, type PageRun} from "../../src/kernel/pageCache.js";
+import {InputError} from "../../src/errors.js";
+import {initialWindowPages, nextWindowPages, PageCache, type PageRun} from "../../src/mm/pageCache.js";
 
 const page = 4096;
 const KiB = 1024;

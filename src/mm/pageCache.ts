@@ -27,7 +27,7 @@
  * a 1 GiB file (262 144 pages) takes milliseconds.
  */
 import type {Signal} from "../engine/process.js";
-import {InputError, keyword} from "./errors.js";
+import {InputError, keyword} from "../errors.js";
 
 /** A file, as the page cache and disk see it. */
 export interface FileRef {

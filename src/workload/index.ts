@@ -1,0 +1,10 @@
+/** `iosim/workload`: request and reader generators. */
+export {sequentialOffsets, randomOffsets, readerOffsets, readPatterns, type ReadPattern} from "./readers.js";
+export {
+  fileServerWorkload,
+  startClients,
+  type FileServerWorkload,
+  type FileServerWorkloadOptions,
+  type RequestKind,
+  type ServedRequest,
+} from "./fileServer.js";
