@@ -24,7 +24,7 @@ function sourceFiles(dir: string): string[] {
 /** Every relative import (static or dynamic) of *file*, resolved to a path under src/. */
 function imports(file: string): string[] {
   const text = readFileSync(file, "utf8");
-  const specs = [...text.matchAll(/(?:from\s+|import\s*\(\s*)["'](\.{1,2}\/[^"']+)["']/g)].map((m) => m[1]);
+  const specs = [...text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)["'](\.{1,2}\/[^"']+)["']/g)].map((m) => m[1]);
   return specs.map((s) => relative(srcDir, resolve(dirname(file), s)));
 }
 
