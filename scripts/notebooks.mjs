@@ -4,6 +4,9 @@
 //
 //   node scripts/notebooks.mjs                   every notebooks/*.ipynb
 //   node scripts/notebooks.mjs 01-dma            a subset, by name (with or without .ipynb)
+//   node scripts/notebooks.mjs path/to/x.ipynb   a notebook elsewhere (the tests' fixtures)
+//
+// Every run executes a copy with its outputs cleared; the .ipynb is never written.
 //
 // Options: --timeout <s> per cell (default 300), --out <dir> (default reports/notebooks).
 //
@@ -32,6 +35,12 @@ from nbconvert import HTMLExporter
 
 src, out_html, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3])
 nb = nbformat.read(src, as_version=4)
+# Execute a clean copy: outputs saved in the .ipynb by an earlier run must never reach the HTML
+# (nbclient clears only the cells it executes; an empty or skipped cell would keep stale output).
+for cell in nb.cells:
+    if cell.cell_type == "code":
+        cell.outputs = []
+        cell.execution_count = None
 # record_timing=False keeps wall-clock timestamps out of the output: same notebook, same HTML.
 client = NotebookClient(nb, timeout=timeout, kernel_name="tslab", record_timing=False,
                         resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}})
@@ -116,14 +125,16 @@ function parseArgs(argv) {
 const {names, timeoutS, outDir} = parseArgs(process.argv.slice(2));
 const notebooksDir = join(root, "notebooks");
 const all = readdirSync(notebooksDir).filter((f) => f.endsWith(".ipynb")).sort();
-let selected = all;
+/** Paths of the notebooks to run: names from notebooks/, or paths to .ipynb files that exist. */
+let selected = all.map((f) => join(notebooksDir, f));
 if (names.length) {
-  selected = names.map((n) => basename(n).replace(/\.ipynb$/, "") + ".ipynb");
-  const unknown = selected.filter((f) => !all.includes(f));
+  const isPath = (n) => n.endsWith(".ipynb") && n.includes("/") && existsSync(resolve(n));
+  const unknown = names.filter((n) => !isPath(n) && !all.includes(basename(n).replace(/\.ipynb$/, "") + ".ipynb"));
   if (unknown.length) {
-    console.error(`unknown notebook: ${unknown.join(", ")}; expected one of ${all.join(", ")}`);
+    console.error(`unknown notebook: ${unknown.join(", ")}; expected one of ${all.join(", ")} or a path to an .ipynb file`);
     process.exit(2);
   }
+  selected = names.map((n) => (isPath(n) ? resolve(n) : join(notebooksDir, basename(n).replace(/\.ipynb$/, "") + ".ipynb")));
 }
 
 if (!existsSync(python)) {
@@ -151,11 +162,12 @@ if (install.status !== 0) {
 mkdirSync(outDir, {recursive: true});
 const env = {...process.env, JUPYTER_PATH: join(root, ".jupyter", "share", "jupyter")};
 let failures = 0;
-for (const file of selected) {
+for (const path of selected) {
+  const file = basename(path);
   const name = file.replace(/\.ipynb$/, "");
   const out = join(outDir, `${name}.html`);
   const t0 = performance.now();
-  const r = spawnSync(python, ["-c", runner, join(notebooksDir, file), out, String(timeoutS)], {cwd: root, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024});
+  const r = spawnSync(python, ["-c", runner, path, out, String(timeoutS)], {cwd: root, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024});
   const seconds = ((performance.now() - t0) / 1000).toFixed(1);
   if (r.status === 0) {
     console.log(`ok   ${file} → ${out} (${seconds} s)`);

@@ -1,10 +1,11 @@
 import {after, test} from "node:test";
 import assert from "node:assert/strict";
 import {spawnSync} from "node:child_process";
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from "node:fs";
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {fileURLToPath} from "node:url";
+import {onCI} from "../charts/snapshot.js";
 
 /** The repository root (tests run from dist/test/notebooks/). */
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -25,9 +26,11 @@ const expected: Record<string, {charts: number; titles: string[]}> = {
 };
 
 // Skipped where Jupyter is absent, except on CI, whose .ci/run installs it: there the run fails instead.
-const skip = process.env.CI ? null : missingJupyter();
+const skip = onCI() ? null : missingJupyter();
 const notebooks = readdirSync(join(root, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort();
 const outDir = mkdtempSync(join(tmpdir(), "iosim-notebooks-"));
+/** Files a notebook exports must be newer than this (ms; every export happens seconds after the test file starts). */
+const startedMs = Date.now();
 
 for (const file of notebooks) {
   const name = file.replace(/\.ipynb$/, "");
@@ -42,8 +45,40 @@ for (const file of notebooks) {
     assert.ok(!html.includes("output_stderr"), `${name}: a cell wrote to stderr`);
     assert.ok(html.includes("<table"), `${name}: an Arquero table`);
     assert.ok(!html.includes('src="file:///'), `${name}: the HTML links a file of this machine`);
-    assert.ok(existsSync(join(root, "data", "exports", name)), `${name}: data/exports/${name}/`);
+    // The export cell lists what it wrote; each file must have been written by this run, not left by an earlier one.
+    const listed = [...html.matchAll(/<code>(data\/exports\/[^<]+)<\/code> \((\d+) bytes\)/g)].map((m) => ({path: m[1], bytes: Number(m[2])}));
+    if (expected[name]) assert.equal(listed.length, expected[name].charts * 4, `${name}: CSV, JSON, Arrow and meta.json per chart`);
+    else assert.ok(listed.length > 0, `${name}: no exported file listed`);
+    for (const f of listed) {
+      const st = statSync(join(root, f.path));
+      assert.ok(st.mtimeMs >= startedMs, `${f.path} was not written by this run`);
+      assert.equal(st.size, f.bytes, f.path);
+    }
   });
 }
+
+test("npm run notebooks executes a clean copy: outputs saved in the .ipynb by an earlier run never reach the HTML", {skip: skip ? `skipped: ${skip}` : false, timeout: 120_000}, () => {
+  const dir = mkdtempSync(join(tmpdir(), "iosim-stale-"));
+  try {
+    const stale = (text: string) => [{output_type: "stream", name: "stdout", text: [text]}];
+    const cell = (source: string, outputs: unknown[]) => ({cell_type: "code", execution_count: 7, metadata: {}, source: [source], outputs});
+    const nb = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {kernelspec: {name: "tslab", display_name: "TypeScript", language: "typescript"}},
+      cells: [cell("const x: number = 6 * 7;\nconsole.log(`fresh ${x}`);", stale("stale output of an earlier run\n")), cell("", stale("stale output of an empty cell\n"))],
+    };
+    const file = join(dir, "stale.ipynb");
+    writeFileSync(file, JSON.stringify(nb));
+    const r = spawnSync(process.execPath, ["scripts/notebooks.mjs", "--out", dir, file], {cwd: root, encoding: "utf8"});
+    assert.equal(r.status, 0, `notebooks.mjs failed:\n${r.stdout}\n${r.stderr}`);
+    const html = readFileSync(join(dir, "stale.html"), "utf8");
+    assert.ok(html.includes("fresh 42"), "the output of this run");
+    assert.ok(!html.includes("stale output"), "an output saved by an earlier run");
+    assert.equal(JSON.parse(readFileSync(file, "utf8")).cells[0].outputs[0].text[0], "stale output of an earlier run\n", "the .ipynb itself is left alone");
+  } finally {
+    rmSync(dir, {recursive: true, force: true});
+  }
+});
 
 after(() => rmSync(outDir, {recursive: true, force: true}));

@@ -21,7 +21,7 @@ export function studySummary(result: StudyResult): string {
   return JSON.stringify(summary, null, 2) + "\n";
 }
 
-/** Asserts every part of *result* against `test/output/<name>…` (created when missing), listing every part that changed. */
+/** Asserts every part of *result* against `test/output/<name>…` (a missing part fails on CI, is created locally; see checkSnapshot), listing every part that changed. */
 export function assertStudyGolden(name: string, result: StudyResult): void {
   const messages = [
     checkSnapshot(name, studySummary(result), "json"),
