@@ -24,7 +24,7 @@ import {directRead, directSubmit} from "../kernel/directIo.js";
 import type {FileRef} from "../mm/pageCache.js";
 import {syscall} from "../kernel/syscall.js";
 import {KiB} from "../units.js";
-import {checkChunkBytes, nicRoom, type ChunkState, type FileRequest, type Transfer} from "./internal/transferCore.js";
+import {checkChunkBytes, chunkState, nicRoom, type FileRequest, type Transfer} from "./internal/transferCore.js";
 
 /** One completed asynchronous read, as io_getevents reports it. */
 export interface AioEvent {
@@ -133,7 +133,7 @@ export function* directAioBody(host: Host, req: FileRequest, options: Required<D
   const end = Math.min(file.sizeBytes, first + (req.bytes ?? file.sizeBytes - first));
   const offsets: number[] = [];
   for (let off = first; off < end; off += chunkBytes) offsets.push(off);
-  const state: ChunkState = {inFlight: null};
+  const state = chunkState(host);
   /** Completions of submitted reads, by chunk index. */
   const reads: Array<Signal<AioEvent>> = [];
   const submitNext = function* (): ProcessBody<void> {
@@ -158,9 +158,10 @@ export function* directAioBody(host: Host, req: FileRequest, options: Required<D
   }
   if (state.inFlight) yield wait(state.inFlight);
   const endNs = scheduler.now();
-  const bytes = Math.max(0, end - first);
+  // What left through the NIC (see chunkState), not the request's range.
+  const bytes = state.sentBytes;
   trace.record(endNs, "done", pid, endNs - startNs, bytes, file.id);
-  return {fileId: file.id, pid, bytes, chunks: offsets.length, startNs, endNs, latencyNs: endNs - startNs};
+  return {fileId: file.id, pid, bytes, requestedBytes: Math.max(0, end - first), chunks: offsets.length, startNs, endNs, latencyNs: endNs - startNs};
 }
 
 /**

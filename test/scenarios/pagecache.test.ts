@@ -48,3 +48,12 @@ test("runPageCache: readahead raises a sequential reader's throughput and wastes
   assert.ok(rndOn.prefetchedPagesUnused > 0.8 * rndOn.prefetchedPages);
   assert.equal(rndAdaptive.prefetchedPagesUnused, 0);
 });
+
+test("runPageCache() reports the bytes that reached the user buffer, counted from the copies made, with keepEvents off", () => {
+  const common = {fileBytes: 8 * MiB + 5000, readBytes: 32 * KiB, cacheBytes: 16 * MiB, readaheadBytes: 128 * KiB, profile, keepEvents: false};
+  const seq = runPageCache({...common, pattern: "sequential"}).result;
+  assert.equal(seq.bytesRead, 8 * MiB + 5000, "the last read(2) returns only the 5000 bytes left");
+  assert.equal(seq.throughputBytesPerSec, (seq.bytesRead / seq.elapsedNs) * 1e9);
+  const rnd = runPageCache({...common, fileBytes: 8 * MiB, pattern: "random", reads: 100}).result;
+  assert.equal(rnd.bytesRead, 100 * 32 * KiB);
+});

@@ -1,6 +1,7 @@
 /**
  * Invariants every run must keep, checked over many random parameter sets
- * with fast-check: bytes delivered equal bytes requested, no resource is
+ * with fast-check: bytes delivered (measured at the NIC) equal bytes
+ * requested, and a recipe that loses bytes is caught; no resource is
  * busy more than its units × elapsed time, CPU shares sum to 1, and trace
  * time never goes backwards.
  */
@@ -12,6 +13,13 @@ import type {TraceEvent} from "../../src/engine/trace.js";
 import {loadProfile} from "../../src/host/profiles.js";
 import {runDma} from "../../src/scenarios/dma.js";
 import {runTransfer, strategies} from "../../src/scenarios/transfer.js";
+import {from} from "rxjs";
+import {createSim} from "../../src/engine/sim.js";
+import {Host} from "../../src/host/Host.js";
+import {bufferedRead} from "../../src/kernel/bufferedRead.js";
+import {syscall} from "../../src/kernel/syscall.js";
+import {nicRoom, transferOperator, type ChunkRecipe, type Transfer} from "../../src/transfer/internal/transferCore.js";
+import {readWriteChunk} from "../../src/transfer/readWrite.js";
 
 const profiles = {"server-2024": loadProfile("server-2024"), "desktop-2008": loadProfile("desktop-2008")};
 const KiB = 1024;
@@ -66,17 +74,71 @@ function assertTimeNeverGoesBack(events: TraceEvent[]) {
   for (let i = 1; i < events.length; i++) assert.ok(events[i].timeNs >= events[i - 1].timeNs, `event ${i} at ${events[i].timeNs} after ${events[i - 1].timeNs}`);
 }
 
+/**
+ * Asserts that every transfer delivered, through the NIC, every byte its
+ * request asked for, and that they add up to *requestedBytes*. `Transfer.bytes`
+ * is measured from the NIC's DMA completions, so a strategy that loses bytes
+ * fails here (see the recipes below that send nothing or half a chunk).
+ */
+function assertEveryByteDelivered(transfers: readonly Transfer[], requestedBytes: number) {
+  for (const t of transfers) assert.equal(t.bytes, t.requestedBytes, `${t.fileId}: ${t.bytes} of ${t.requestedBytes} bytes left through the NIC`);
+  assert.equal(transfers.reduce((s, t) => s + t.bytes, 0), requestedBytes, "bytes delivered, all transfers");
+}
+
 test("runTransfer() delivers exactly the bytes requested", () => {
   fc.assert(
     fc.property(transferParams, (p) => {
       const {result, transfers} = transfer(p);
-      assert.equal(result.bytesDelivered, p.files * p.fileBytes);
-      assert.equal(result.bytesRequested, result.bytesDelivered);
       assert.equal(transfers.length, p.files);
+      assertEveryByteDelivered(transfers, p.files * p.fileBytes);
+      assert.equal(result.bytesDelivered, p.files * p.fileBytes);
+      assert.equal(result.throughputBytesPerSec, (result.bytesDelivered / result.elapsedNs) * 1e9);
       assert.equal(result.chunks, p.files * Math.ceil(p.fileBytes / p.chunkBytes));
     }),
     {numRuns: RUNS},
   );
+});
+
+/** Runs one request of *fileBytes* through *recipe* on a fresh host, with keepEvents off; returns the transfers. */
+function runRecipe(recipe: ChunkRecipe, fileBytes: number): Transfer[] {
+  const sim = createSim({seed: 0, keepEvents: false});
+  const host = new Host(sim, profiles["server-2024"]);
+  const out: Transfer[] = [];
+  from([{file: {id: "f", sizeBytes: fileBytes}, pid: 1}]).pipe(transferOperator(host, {chunkBytes: 64 * KiB}, recipe)).subscribe((t) => out.push(t));
+  sim.run();
+  return out;
+}
+
+/** A broken strategy: read + write's system calls and copies, but the NIC send is skipped. */
+const sendsNothing: ChunkRecipe = function* (host, file, offsetBytes, bytes, pid) {
+  yield* syscall(host, "read", () => bufferedRead(host, file, offsetBytes, bytes, pid));
+  yield* syscall(host, "write", function* () {
+    yield host.cpuCopy(bytes, "user→socket-buffer");
+  });
+};
+
+/** A broken strategy: sends only the first half of every chunk. */
+const sendsHalf: ChunkRecipe = function* (host, file, offsetBytes, bytes, pid, state) {
+  yield* syscall(host, "write", function* () {
+    yield* nicRoom(state);
+    state.inFlight = host.nicDma(Math.floor(bytes / 2), "socket-buffer→nic", pid);
+  });
+};
+
+test("the delivered-bytes invariant catches a recipe that sends nothing", () => {
+  const transfers = runRecipe(sendsNothing, 200 * KiB);
+  assert.deepEqual(transfers.map((t) => [t.bytes, t.requestedBytes, t.chunks]), [[0, 200 * KiB, 4]]);
+  assert.throws(() => assertEveryByteDelivered(transfers, 200 * KiB), /f: 0 of 204800 bytes left through the NIC/);
+});
+
+test("the delivered-bytes invariant catches a recipe that sends half of each chunk", () => {
+  const transfers = runRecipe(sendsHalf, 200 * KiB);
+  assert.deepEqual(transfers.map((t) => t.bytes), [3 * 32 * KiB + 4 * KiB]);
+  assert.throws(() => assertEveryByteDelivered(transfers, 200 * KiB), /f: 102400 of 204800 bytes left through the NIC/);
+});
+
+test("the delivered-bytes invariant passes read + write's own recipe on the same run", () => {
+  assertEveryByteDelivered(runRecipe(readWriteChunk, 200 * KiB), 200 * KiB);
 });
 
 test("runTransfer() sends every byte through the NIC once", () => {
@@ -150,7 +212,8 @@ test("runDma() moves exactly the bytes requested", () => {
       const {sim, result} = dma(p);
       const kind = p.mode === "pio" ? "pio-copy" : "dma-copy";
       assert.equal(sim.trace.bytes(kind), p.transferBytes);
-      assert.equal(result.transferBytes, p.transferBytes);
+      assert.equal(result.bytesRead, p.transferBytes);
+      assert.equal(result.throughputBytesPerSec, (p.transferBytes / result.elapsedNs) * 1e9);
       assert.ok(result.elapsedNs > 0);
     }),
     {numRuns: RUNS},
