@@ -10,7 +10,8 @@ import {readFileSync} from "node:fs";
 import {InputError, keyword} from "../errors.js";
 import {defaultProfileName, loadProfile, profileNames} from "../host/profiles.js";
 import {scenarios} from "../scenarios/index.js";
-import {resolveParams, type Scenario} from "../scenarios/scenario.js";
+import {SimulationLimitError} from "../engine/SimScheduler.js";
+import {checkEventBudget, defaultMaxEvents, resolveParams, type Scenario} from "../scenarios/scenario.js";
 import {toCsv, toTable} from "./format.js";
 import {commands as extraCommands} from "./commands.js";
 
@@ -22,6 +23,7 @@ Usage:
   iosim list [--format table|json]
       Name every scenario with its parameters, defaults and units, and the host profiles.
   iosim run <scenario> [--set key=value ...] [--seed N] [--profile NAME|FILE] [--format table|json|csv]
+            [--max-events N]
       Run one scenario and print its counts and costs.
 ${extraCommands.map((c) => `  ${c.usage}\n      ${c.summary}`).join("\n")}
   iosim --help | --version
@@ -30,6 +32,9 @@ Sizes accept plain bytes or a unit: 65536, 64KiB, 1.5MiB, 4GiB (also k/m/g, KB/M
 --seed is an integer (default 0). --profile is ${profileNames().join(", ")} (default ${defaultProfileName}) or a JSON file
 (it may start with "extends": "<profile>" and override a few numbers).
 The same parameters and seed always print the same bytes.
+--max-events N is the event budget of a run (default ${defaultMaxEvents}, i.e. 1e8; 1e9 and 2.5e8 are accepted):
+a run estimated to need more is refused before it starts (exit 2, naming the parameter that made it large),
+and the simulation stops at that many events if the estimate was short.
 
 Examples:
   iosim run transfer --set strategy=sendfile-sg --set fileBytes=1GiB --format json
@@ -44,7 +49,7 @@ interface Args {
   flags: Set<string>;
 }
 
-const valueOptions = new Set(["--seed", "--profile", "--format", "--out"]);
+const valueOptions = new Set(["--seed", "--profile", "--format", "--out", "--max-events"]);
 const flagOptions = new Set(["--help", "-h", "--version", "--png"]);
 
 function parseArgs(argv: string[]): Args {
@@ -80,6 +85,13 @@ function parseSeed(text: string | undefined): number {
   if (text === undefined) return 0;
   if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text))) throw new InputError("--seed", text, "an integer");
   return Number(text);
+}
+
+function parseMaxEvents(text: string | undefined): number {
+  if (text === undefined) return defaultMaxEvents;
+  const n = Number(text.trim());
+  if (text.trim() === "" || !Number.isSafeInteger(n) || n < 1) throw new InputError("--max-events", text, "a positive integer (1e9 is fine)");
+  return n;
 }
 
 function findScenario(name: string | undefined): Scenario {
@@ -130,8 +142,19 @@ async function main(argv: string[]): Promise<number> {
     const format = keyword("--format", args.options.get("--format") ?? "table", ["table", "json", "csv"]);
     const seed = parseSeed(args.options.get("--seed"));
     const profile = loadProfile(args.options.get("--profile") ?? defaultProfileName);
+    const maxEvents = parseMaxEvents(args.options.get("--max-events"));
     const values = resolveParams(scenario, args.sets);
-    const result = scenario.run(values, {seed, profile});
+    const ctx = {seed, profile, maxEvents};
+    checkEventBudget(scenario, values, ctx, maxEvents);
+    let result: Record<string, unknown>;
+    try {
+      result = scenario.run(values, ctx);
+    } catch (err) {
+      // The estimate was short: the engine's budget (the same number) stopped the run.
+      if (err instanceof SimulationLimitError)
+        throw new InputError("--max-events", String(maxEvents), `a budget the run fits in: it stopped after ${maxEvents} events; raise the limit with --max-events N`);
+      throw err;
+    }
     process.stdout.write(format === "json" ? JSON.stringify(result, null, 2) + "\n" : format === "csv" ? toCsv([result]) : toTable(result));
     return 0;
   }

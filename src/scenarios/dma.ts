@@ -3,16 +3,15 @@
  * another process wants the CPU, and see who gets it.
  */
 import {spawn, type ProcessBody} from "../engine/process.js";
-import {createSim} from "../engine/sim.js";
 import {Host} from "../host/Host.js";
 import {diskKinds, type DiskKind} from "../host/devices.js";
 import type {Profile} from "../host/profiles.js";
 import {dmaRead, pioRead} from "../kernel/deviceRead.js";
 import {bytesPerSec, countEvents, cpuShare, utilization} from "../analysis/metrics.js";
-import type {Scenario} from "./scenario.js";
+import {extrapolateEvents, scenarioSim, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
 
 /** Parameters of {@link runDma}. */
-export interface DmaRunOptions {
+export interface DmaRunOptions extends ScenarioSimOptions {
   mode: "pio" | "dma";
   transferBytes: number;
   disk?: DiskKind;
@@ -22,14 +21,12 @@ export interface DmaRunOptions {
   background?: boolean;
   /** Its time slice, ns; default 10 µs. */
   quantumNs?: number;
-  seed?: number;
   profile: Profile;
-  keepEvents?: boolean;
 }
 
 /** Returns the measured result of one device read by *mode*. */
 export function runDma(o: DmaRunOptions) {
-  const sim = createSim({seed: o.seed ?? 0, keepEvents: o.keepEvents ?? true});
+  const sim = scenarioSim(o, true);
   const host = new Host(sim, o.profile, {disk: o.disk ?? "ssd", cores: o.cores ?? 1});
   const quantumNs = o.quantumNs ?? 10_000;
   let ioDoneNs = -1;
@@ -96,17 +93,27 @@ export const dmaScenario: Scenario = {
     {name: "quantumNs", kind: "integer", min: 1, default: 10000, unit: "ns", description: "the background process's time slice"},
   ],
   run(v, ctx) {
-    const {result} = runDma({
-      mode: v.mode as "pio" | "dma",
-      transferBytes: v.transferBytes as number,
-      disk: v.disk as DiskKind,
-      cores: v.cores as number,
-      background: v.background as boolean,
-      quantumNs: v.quantumNs as number,
-      seed: ctx.seed,
-      profile: ctx.profile,
-      keepEvents: false,
-    });
+    const {result} = runDma({...dmaOptions(v, ctx), maxEvents: ctx.maxEvents, onSim: ctx.onSim});
     return {scenario: "dma", profile: ctx.profile.name, seed: ctx.seed, ...result};
   },
+  sizeParams: ["transferBytes", "quantumNs"],
+  estimateEvents(v, ctx) {
+    // Events per byte read (the device's and the background process's) from reads of 64 and 128 KiB.
+    const o = dmaOptions(v, ctx);
+    return extrapolateEvents(o.transferBytes, 64 * 1024, 128 * 1024, (transferBytes) => runDma({...o, transferBytes}).sim.scheduler.eventsRun);
+  },
 };
+
+function dmaOptions(v: ParamValues, ctx: RunContext): DmaRunOptions {
+  return {
+    mode: v.mode as "pio" | "dma",
+    transferBytes: v.transferBytes as number,
+    disk: v.disk as DiskKind,
+    cores: v.cores as number,
+    background: v.background as boolean,
+    quantumNs: v.quantumNs as number,
+    seed: ctx.seed,
+    profile: ctx.profile,
+    keepEvents: false,
+  };
+}

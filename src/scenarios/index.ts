@@ -7,7 +7,20 @@ import {transferScenario} from "./transfer.js";
 
 export const scenarios: readonly Scenario[] = [transferScenario, dmaScenario, pageCacheScenario, largeFileScenario];
 
-export {parseParam, resolveParams, type Scenario, type ParamSpec, type ParamValues, type RunContext} from "./scenario.js";
+export {
+  parseParam,
+  resolveParams,
+  checkEventBudget,
+  extrapolateEvents,
+  scenarioSim,
+  defaultMaxEvents,
+  EventBudgetError,
+  type Scenario,
+  type ParamSpec,
+  type ParamValues,
+  type RunContext,
+  type ScenarioSimOptions,
+} from "./scenario.js";
 export {runTransfer, strategies, strategyOperator, type StrategyName, type TransferRunOptions} from "./transfer.js";
 export {runDma, type DmaRunOptions} from "./dma.js";
 export {runPageCache, pageCacheScenario, checkCacheBytes, type PageCacheRunOptions} from "./pagecache.js";

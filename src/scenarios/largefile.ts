@@ -3,7 +3,6 @@
  * clients stream GB-size files, the large files served through the page
  * cache (sendfile) or around it (asynchronous direct I/O, nginx `directio`).
  */
-import {createSim} from "../engine/sim.js";
 import {Host} from "../host/Host.js";
 import {diskKinds, type DiskKind} from "../host/devices.js";
 import type {Profile} from "../host/profiles.js";
@@ -14,7 +13,7 @@ import {nginxServe, parseDirectio, type PolicyPath, type PolicyTransfer} from ".
 import {fileServerWorkload, startClients, type FileServerWorkloadOptions, type ServedRequest} from "../workload/fileServer.js";
 import {KiB, MiB} from "../units.js";
 import {checkCacheBytes} from "./pagecache.js";
-import type {Scenario} from "./scenario.js";
+import {extrapolateEvents, scenarioSim, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
 
 /** How the large files are served: not at all, through the page cache, or by direct I/O. */
 export type LargeFileMode = "none" | "buffered" | "direct";
@@ -22,7 +21,7 @@ export type LargeFileMode = "none" | "buffered" | "direct";
 export const largeFileModes: readonly LargeFileMode[] = ["none", "buffered", "direct"];
 
 /** Parameters of {@link runFileServer}. */
-export interface FileServerRunOptions extends FileServerWorkloadOptions {
+export interface FileServerRunOptions extends FileServerWorkloadOptions, Omit<ScenarioSimOptions, "keepEvents"> {
   /** nginx `directio`: files at least this big use asynchronous direct I/O; "off" or a size; default "off". */
   directio?: string | number;
   /** `aio on|off`; default true. */
@@ -46,7 +45,6 @@ export interface FileServerRunOptions extends FileServerWorkloadOptions {
   /** Time before measuring starts (cache warm-up), ns; default a fifth of **durationNs**. */
   warmupNs?: number;
   disk?: DiskKind;
-  seed?: number;
   profile: Profile;
 }
 
@@ -72,7 +70,7 @@ export function runFileServer(o: FileServerRunOptions) {
   const readaheadBytes = o.readaheadBytes ?? 128 * KiB;
   if (!(Number.isFinite(readaheadBytes) && readaheadBytes >= 0)) throw new InputError("readaheadBytes", String(readaheadBytes), "a size ≥ 0");
   const directioBytes = parseDirectio(o.directio ?? "off");
-  const sim = createSim({seed: o.seed ?? 0, keepEvents: false});
+  const sim = scenarioSim(o);
   const host = new Host(sim, o.profile, {disk: o.disk ?? "ssd", cacheBytes, readaheadBytes, readaheadWindow: o.window ?? "adaptive", cacheLists: o.lists ?? "lru"});
   const cache = host.pageCache;
   const workload = fileServerWorkload(sim.random.fork(), o);
@@ -177,26 +175,42 @@ export const largeFileScenario: Scenario = {
     {name: "disk", kind: "enum", values: diskKinds, default: "ssd", description: "which of the profile's disks"},
   ],
   run(v, ctx) {
-    const mode = v.largeFiles as LargeFileMode;
-    const {result} = runFileServer({
-      largeStreams: mode === "none" ? 0 : (v.largeStreams as number),
-      directio: mode === "direct" ? (v.directio as number) : "off",
-      cacheBytes: v.cacheBytes as number,
-      readaheadBytes: v.readaheadBytes as number,
-      window: v.window as ReadaheadWindow,
-      lists: v.lists as CacheLists,
-      hotFiles: v.hotFiles as number,
-      hotMinBytes: v.hotFileBytes as number,
-      zipfS: v.zipfS as number,
-      hotClients: v.hotClients as number,
-      thinkNs: v.thinkNs as number,
-      largeFileBytes: v.largeFileBytes as number,
-      durationNs: v.durationNs as number,
-      disk: v.disk as DiskKind,
-      seed: ctx.seed,
-      profile: ctx.profile,
-    });
-    return {scenario: "largefile", largeFiles: mode, profile: ctx.profile.name, seed: ctx.seed, ...result};
+    const {result} = runFileServer({...fileServerOptions(v, ctx), maxEvents: ctx.maxEvents, onSim: ctx.onSim});
+    return {scenario: "largefile", largeFiles: v.largeFiles as LargeFileMode, profile: ctx.profile.name, seed: ctx.seed, ...result};
+  },
+  sizeParams: ["durationNs", "hotClients", "largeStreams", "thinkNs"],
+  estimateEvents(v, ctx) {
+    // Events per simulated ns from runs of 1 and 2 ms. Clients beyond 64 of a kind are calibrated as 64 and
+    // scaled up (closed-loop clients add work at most in proportion), so the calibration itself stays small.
+    const o = fileServerOptions(v, ctx);
+    const hotClients = o.hotClients ?? 8;
+    const largeStreams = o.largeStreams ?? 2;
+    const cappedHot = Math.min(hotClients, 64);
+    const cappedLarge = Math.min(largeStreams, 64);
+    const scale = (hotClients + largeStreams) / Math.max(1, cappedHot + cappedLarge);
+    const eventsAt = (durationNs: number) => runFileServer({...o, hotClients: cappedHot, largeStreams: cappedLarge, durationNs}).sim.scheduler.eventsRun;
+    return scale * extrapolateEvents(o.durationNs ?? 50e6, 1e6, 2e6, eventsAt);
   },
 };
 
+function fileServerOptions(v: ParamValues, ctx: RunContext): FileServerRunOptions {
+  const mode = v.largeFiles as LargeFileMode;
+  return {
+    largeStreams: mode === "none" ? 0 : (v.largeStreams as number),
+    directio: mode === "direct" ? (v.directio as number) : "off",
+    cacheBytes: v.cacheBytes as number,
+    readaheadBytes: v.readaheadBytes as number,
+    window: v.window as ReadaheadWindow,
+    lists: v.lists as CacheLists,
+    hotFiles: v.hotFiles as number,
+    hotMinBytes: v.hotFileBytes as number,
+    zipfS: v.zipfS as number,
+    hotClients: v.hotClients as number,
+    thinkNs: v.thinkNs as number,
+    largeFileBytes: v.largeFileBytes as number,
+    durationNs: v.durationNs as number,
+    disk: v.disk as DiskKind,
+    seed: ctx.seed,
+    profile: ctx.profile,
+  };
+}

@@ -4,7 +4,6 @@
  * cache and the disk did.
  */
 import {spawn, type ProcessBody} from "../engine/process.js";
-import {createSim} from "../engine/sim.js";
 import {Host} from "../host/Host.js";
 import {diskKinds, type DiskKind} from "../host/devices.js";
 import type {Profile} from "../host/profiles.js";
@@ -13,10 +12,10 @@ import {readCall} from "../kernel/bufferedRead.js";
 import {InputError} from "../errors.js";
 import {cacheListPolicies, readaheadWindows, type CacheLists, type ReadaheadWindow} from "../mm/pageCache.js";
 import {readerOffsets, readPatterns, type ReadPattern} from "../workload/readers.js";
-import type {Scenario} from "./scenario.js";
+import {extrapolateEvents, scenarioSim, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
 
 /** Parameters of {@link runPageCache}. */
-export interface PageCacheRunOptions {
+export interface PageCacheRunOptions extends ScenarioSimOptions {
   pattern: ReadPattern;
   /** Readahead window (fixed) or its maximum (adaptive), bytes. */
   readaheadBytes: number;
@@ -33,9 +32,7 @@ export interface PageCacheRunOptions {
   /** Page-cache capacity, bytes; default 256 MiB. */
   cacheBytes?: number;
   disk?: DiskKind;
-  seed?: number;
   profile: Profile;
-  keepEvents?: boolean;
 }
 
 /** Returns *cacheBytes* checked against the page size: a cache smaller than one page is an {@link InputError} naming `cacheBytes`. */
@@ -51,7 +48,7 @@ export function runPageCache(o: PageCacheRunOptions) {
   const readBytes = o.readBytes ?? 32 * 1024;
   const cacheBytes = checkCacheBytes(o.cacheBytes ?? 256 * 1024 * 1024, o.profile.memory.pageBytes);
   if (!(Number.isFinite(o.readaheadBytes) && o.readaheadBytes >= 0)) throw new InputError("readaheadBytes", String(o.readaheadBytes), "a size ≥ 0");
-  const sim = createSim({seed: o.seed ?? 0, keepEvents: o.keepEvents ?? true});
+  const sim = scenarioSim(o, true);
   const host = new Host(sim, o.profile, {
     disk: o.disk ?? "ssd",
     cacheBytes,
@@ -113,20 +110,34 @@ export const pageCacheScenario: Scenario = {
     {name: "disk", kind: "enum", values: diskKinds, default: "ssd", description: "which of the profile's disks"},
   ],
   run(v, ctx) {
-    const {result} = runPageCache({
-      pattern: v.pattern as ReadPattern,
-      readaheadBytes: v.readaheadBytes as number,
-      window: v.window as ReadaheadWindow,
-      lists: v.lists as CacheLists,
-      fileBytes: v.fileBytes as number,
-      readBytes: v.readBytes as number,
-      reads: (v.reads as number) > 0 ? (v.reads as number) : undefined,
-      cacheBytes: v.cacheBytes as number,
-      disk: v.disk as DiskKind,
-      seed: ctx.seed,
-      profile: ctx.profile,
-      keepEvents: false,
-    });
+    const {result} = runPageCache({...pageCacheOptions(v, ctx), maxEvents: ctx.maxEvents, onSim: ctx.onSim});
     return {scenario: "pagecache", profile: ctx.profile.name, seed: ctx.seed, ...result};
   },
+  sizeParams: ["readBytes", "fileBytes", "reads"],
+  estimateEvents(v, ctx) {
+    // Events per read(2) from runs of 8 and 16 reads (a file of that many blocks, or that many random reads).
+    const o = pageCacheOptions(v, ctx);
+    const blocks = Math.ceil(o.fileBytes! / o.readBytes!);
+    const reads = o.pattern === "sequential" ? blocks : (o.reads ?? blocks);
+    return extrapolateEvents(reads, 8, 16, (n) =>
+      runPageCache(o.pattern === "sequential" ? {...o, fileBytes: n === reads ? o.fileBytes : n * o.readBytes!} : {...o, reads: n}).sim.scheduler.eventsRun,
+    );
+  },
 };
+
+function pageCacheOptions(v: ParamValues, ctx: RunContext): PageCacheRunOptions {
+  return {
+    pattern: v.pattern as ReadPattern,
+    readaheadBytes: v.readaheadBytes as number,
+    window: v.window as ReadaheadWindow,
+    lists: v.lists as CacheLists,
+    fileBytes: v.fileBytes as number,
+    readBytes: v.readBytes as number,
+    reads: (v.reads as number) > 0 ? (v.reads as number) : undefined,
+    cacheBytes: v.cacheBytes as number,
+    disk: v.disk as DiskKind,
+    seed: ctx.seed,
+    profile: ctx.profile,
+    keepEvents: false,
+  };
+}

@@ -3,7 +3,6 @@
  * strategies and report the seed's counts and the costs.
  */
 import {from} from "rxjs";
-import {createSim} from "../engine/sim.js";
 import {Host} from "../host/Host.js";
 import {diskKinds, type DiskKind} from "../host/devices.js";
 import {bytesPerSec, countEvents, cpuShare, utilization} from "../analysis/metrics.js";
@@ -13,7 +12,7 @@ import {sendfile} from "../transfer/sendfile.js";
 import type {FileRequest, Transfer} from "../transfer/index.js";
 import type {OperatorFunction} from "rxjs";
 import type {Profile} from "../host/profiles.js";
-import type {Scenario} from "./scenario.js";
+import {extrapolateEvents, scenarioSim, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
 
 /** The four strategies by CLI name. */
 export const strategies = ["read-write", "mmap-write", "sendfile", "sendfile-sg"] as const;
@@ -34,7 +33,7 @@ export function strategyOperator(name: StrategyName, host: Host, chunkBytes: num
 }
 
 /** Parameters of {@link runTransfer}. */
-export interface TransferRunOptions {
+export interface TransferRunOptions extends ScenarioSimOptions {
   strategy: StrategyName;
   fileBytes: number;
   chunkBytes: number;
@@ -43,15 +42,12 @@ export interface TransferRunOptions {
   readaheadBytes?: number;
   /** Files sent one after another; default 1. */
   files?: number;
-  seed?: number;
   profile: Profile;
-  /** Keep every trace event (default true). */
-  keepEvents?: boolean;
 }
 
 /** Returns the measured result of sending *files* files of *fileBytes* by *strategy*, plus the simulation. */
 export function runTransfer(o: TransferRunOptions) {
-  const sim = createSim({seed: o.seed ?? 0, keepEvents: o.keepEvents ?? true});
+  const sim = scenarioSim(o, true);
   const host = new Host(sim, o.profile, {disk: o.disk ?? "ssd", readaheadBytes: o.readaheadBytes ?? 0});
   const files = o.files ?? 1;
   const requests: FileRequest[] = [];
@@ -105,18 +101,31 @@ export const transferScenario: Scenario = {
     {name: "files", kind: "integer", min: 1, default: 1, unit: "files", description: "files sent one after another"},
   ],
   run(v, ctx) {
-    const {result} = runTransfer({
-      strategy: v.strategy as StrategyName,
-      fileBytes: v.fileBytes as number,
-      chunkBytes: v.chunkBytes as number,
-      cache: v.cache as "cold" | "warm",
-      disk: v.disk as DiskKind,
-      readaheadBytes: v.readaheadBytes as number,
-      files: v.files as number,
-      seed: ctx.seed,
-      profile: ctx.profile,
-      keepEvents: false,
-    });
+    const {result} = runTransfer({...transferOptions(v, ctx), maxEvents: ctx.maxEvents, onSim: ctx.onSim});
     return {scenario: "transfer", profile: ctx.profile.name, seed: ctx.seed, ...result};
   },
+  sizeParams: ["files", "fileBytes", "chunkBytes"],
+  estimateEvents(v, ctx) {
+    // Events of `files` files of `chunks` chunks each: per chunk from runs of 2 and 4 chunks, per file from runs of 1 and 2 files.
+    const o = transferOptions(v, ctx);
+    const chunks = Math.ceil(o.fileBytes / o.chunkBytes);
+    const eventsOf = (files: number, fileChunks: number) =>
+      runTransfer({...o, files, fileBytes: fileChunks === chunks ? o.fileBytes : fileChunks * o.chunkBytes}).sim.scheduler.eventsRun;
+    return extrapolateEvents(o.files ?? 1, 1, 2, (files) => extrapolateEvents(chunks, 2, 4, (c) => eventsOf(files, c)));
+  },
 };
+
+function transferOptions(v: ParamValues, ctx: RunContext): TransferRunOptions {
+  return {
+    strategy: v.strategy as StrategyName,
+    fileBytes: v.fileBytes as number,
+    chunkBytes: v.chunkBytes as number,
+    cache: v.cache as "cold" | "warm",
+    disk: v.disk as DiskKind,
+    readaheadBytes: v.readaheadBytes as number,
+    files: v.files as number,
+    seed: ctx.seed,
+    profile: ctx.profile,
+    keepEvents: false,
+  };
+}

@@ -190,6 +190,31 @@ test("iosim run transfer --seed 1.5 exits 2 (non-integer seed)", () => assertBad
 test("iosim run transfer --seed abc exits 2 (non-numeric seed)", () => assertBadInput(["run", "transfer", "--seed", "abc"], "--seed", "abc"));
 test("iosim run dma --set mode=fast exits 2 naming the mode", () => assertBadInput(["run", "dma", "--set", "mode=fast"], "mode", "fast"));
 test("iosim run dma --set transferBytes=-5 exits 2 (negative size)", () => assertBadInput(["run", "dma", "--set", "transferBytes=-5"], "transferBytes", "-5"));
+/** Asserts `iosim ...args` is refused fast (exit 2, nothing on stdout) with one line naming *param* and --max-events. */
+async function assertOverBudget(args: string[], param: string, value: string, direction: "lower" | "raise") {
+  const {status, stdout, stderr} = await iosim(...args);
+  assert.equal(status, 2, `status of iosim ${args.join(" ")}; stderr: ${stderr}`);
+  assert.equal(stdout, "");
+  assert.match(stderr, new RegExp(`^iosim: ${param}=${value} makes this run about [0-9.]+e\\+\\d+ events, over the budget of 100000000; ${direction} ${param} or raise the limit with --max-events N\n$`));
+}
+test("iosim run pagecache --set readBytes=1 --set fileBytes=1TiB is refused before it starts, naming readBytes", () =>
+  assertOverBudget(["run", "pagecache", "--set", "readBytes=1", "--set", "fileBytes=1TiB"], "readBytes", "1", "raise"));
+test("iosim run transfer --set files=100000000 is refused before it starts, naming files", () =>
+  assertOverBudget(["run", "transfer", "--set", "files=100000000"], "files", "100000000", "lower"));
+test("iosim run largefile --set durationNs=1e12 is refused, naming durationNs", () =>
+  assertOverBudget(["run", "largefile", "--set", "durationNs=1000000000000"], "durationNs", "1000000000000", "lower"));
+test("iosim run dma --set quantumNs=1 --set transferBytes=1GiB is refused, naming quantumNs", () =>
+  assertOverBudget(["run", "dma", "--set", "quantumNs=1", "--set", "transferBytes=1GiB"], "quantumNs", "1", "raise"));
+test("iosim run transfer --max-events raises and lowers the budget", async () => {
+  // 20 files of 1 MiB take a few thousand events: refused under 100, run under 1e9.
+  const small = await iosim("run", "transfer", "--set", "files=20", "--max-events", "100");
+  assert.equal(small.status, 2);
+  assert.match(small.stderr, /^iosim: files=20 makes this run about .* over the budget of 100; lower files or raise the limit with --max-events N\n$/);
+  const big = await iosim("run", "transfer", "--set", "files=20", "--max-events", "1e9", "--format", "json");
+  assert.equal(big.status, 0, big.stderr);
+  assert.equal(JSON.parse(big.stdout).files, 20);
+});
+test("iosim run transfer --max-events 0 exits 2 naming --max-events", () => assertBadInput(["run", "transfer", "--max-events", "0"], "--max-events", "0"));
 test("iosim run transfer --set files=0 exits 2", () => assertBadInput(["run", "transfer", "--set", "files=0"], "files", "0"));
 test("iosim run transfer --set strategy=sendfile-sg on a NIC without SG-DMA exits 2", async () => {
   // A profile file that extends a shipped one, with an old NIC.
