@@ -8,8 +8,14 @@
  * cpu-copy, irq...), so "CPU share" is measured from what actually ran.
  */
 import {Observable} from "rxjs";
-import type {SimScheduler} from "./SimScheduler.js";
+import {checkDurationNs, type SimScheduler} from "./SimScheduler.js";
 import type {Trace, TraceKind} from "./trace.js";
+
+/** Where a {@link Job} is: 0 not submitted (or done, or cancelled), 1 waiting in line, 2 in service. */
+export type JobStatus = 0 | 1 | 2;
+const IDLE = 0;
+const QUEUED = 1;
+const SERVING = 2;
 
 /**
  * One request for service; also the heap entry for its completion. A process
@@ -20,8 +26,14 @@ export class Job {
   timeNs = 0;
   seq = 0;
   heapIndex = -1;
-  /** Virtual time service began, ns. */
+  /** Virtual time service began, ns (while queued: the time it joined the line). */
   startNs = 0;
+  /** Where the job is now. */
+  status: JobStatus = IDLE;
+  /** The line holding it while queued. */
+  line: JobLine | null = null;
+  /** Its position in that line, counted from the line's first ever entry. */
+  slot = 0;
   constructor(
     /** The resource serving it. */
     public resource: Resource,
@@ -29,7 +41,7 @@ export class Job {
     public ns: number,
     /** Booking category. */
     public tag: string,
-    /** Called at completion. */
+    /** Called at completion (not when the job is cancelled). */
     public done: (job: Job) => void,
     /** When set, a trace event of this kind is recorded when service starts. */
     public traceKind: TraceKind | null = null,
@@ -46,7 +58,74 @@ export class Job {
 }
 
 /**
+ * A FIFO line of jobs with O(1) withdrawal: a withdrawn job leaves a hole
+ * (null) that `shift()` skips, and `size` counts only the jobs still waiting.
+ * Slots are absolute (they survive compaction), so a job finds its hole
+ * without a search.
+ */
+class JobLine {
+  /** Entries from `head` on; holes are null. */
+  private items: Array<Job | null> = [];
+  /** Index in `items` of the first entry not yet taken. */
+  private head = 0;
+  /** Absolute slot of `items[0]` (entries dropped by compaction so far). */
+  private base = 0;
+  /** Jobs waiting (holes not counted). */
+  size = 0;
+
+  push(job: Job): void {
+    job.line = this;
+    job.slot = this.base + this.items.length;
+    this.items.push(job);
+    this.size++;
+  }
+
+  /** Takes *job* out of the line, leaving a hole. */
+  withdraw(job: Job): void {
+    this.items[job.slot - this.base] = null;
+    job.line = null;
+    this.size--;
+  }
+
+  /** Returns the first waiting job, removed, or null. */
+  shift(): Job | null {
+    const items = this.items;
+    while (this.head < items.length) {
+      const job = items[this.head];
+      items[this.head++] = null;
+      if (job !== null) {
+        this.size--;
+        job.line = null;
+        this.compact();
+        return job;
+      }
+    }
+    return null;
+  }
+
+  /** Drops the taken prefix once it is most of the array, so memory follows the line's length, not its history. */
+  private compact(): void {
+    if (this.head === this.items.length) {
+      this.base += this.head;
+      this.items.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.base += this.head;
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+/**
  * Returns a server with *units* identical units and one FIFO queue.
+ *
+ * Cancelling a job (unsubscribing from {@link Resource.use}, or from a process
+ * while it is queued or in service) releases what it holds: a waiting job
+ * leaves the line (counted in `withdrawn`, its waiting time not booked); a
+ * job in service frees its unit at that instant, the next in line starts
+ * then, and only the time it actually held the unit is booked as busy time
+ * under its tag (counted in `cancelled`, not in `completed`).
  *
  * ```ts
  * const disk = new Resource(sim, "disk", 1);
@@ -56,21 +135,24 @@ export class Job {
 export class Resource {
   /** Units currently serving a job. */
   private inUse = 0;
-  /** Waiting jobs; `head` is the index of the first. */
-  private queue: Job[] = [];
-  private head = 0;
-  /** Waiting urgent jobs (interrupt handlers), served before `queue`, FIFO among themselves. */
-  private urgentQueue: Job[] = [];
-  /** Tags booked so far, in the order first booked; `tagNs[i]` is the completed busy time of `tags[i]`, ns. */
+  /** Waiting jobs, first come first served. */
+  private readonly line = new JobLine();
+  /** Waiting urgent jobs (interrupt handlers), served before `line`, FIFO among themselves. */
+  private readonly urgentLine = new JobLine();
+  /** Tags booked so far, in the order first booked; `tagNs[i]` is the busy time of `tags[i]`, ns. */
   private readonly tags: string[] = [];
   private readonly tagNs: number[] = [];
   /** Index in `tags` of the tag booked last (a resource has few tags and a scan beats hashing). */
   private lastTag = 0;
-  /** Completed busy time, all tags, ns. */
+  /** Busy time booked, all tags, ns: completed jobs whole, cancelled ones for the time they held a unit. */
   busyNs = 0;
-  /** Jobs completed. */
+  /** Jobs whose service ran to the end. */
   completed = 0;
-  /** Total time jobs spent waiting in line, ns. */
+  /** Jobs cancelled while in service (their partial time is in `busyNs`). */
+  cancelled = 0;
+  /** Jobs cancelled while waiting in line (never served, nothing booked). */
+  withdrawn = 0;
+  /** Total time jobs spent waiting in line before their service started, ns. */
   waitNs = 0;
   /** Longest the line ever was. */
   maxQueue = 0;
@@ -85,16 +167,16 @@ export class Resource {
     if (!(Number.isInteger(units) && units > 0)) throw new RangeError(`invalid ${name} units: ${units}; expected a positive integer`);
   }
 
-  /** Returns the completed busy time per tag, ns, tags in the order first booked. */
+  /** Returns the booked busy time per tag, ns, tags in the order first booked. */
   get busyNsByTag(): Map<string, number> {
     const out = new Map<string, number>();
     for (let i = 0; i < this.tags.length; i++) out.set(this.tags[i], this.tagNs[i]);
     return out;
   }
 
-  /** Jobs waiting (not in service). */
+  /** Jobs waiting (not in service; withdrawn ones are gone). */
   get queued(): number {
-    return this.queue.length - this.head + this.urgentQueue.length;
+    return this.line.size + this.urgentLine.size;
   }
 
   /** Units in service now. */
@@ -105,39 +187,78 @@ export class Resource {
   /**
    * Queues *job*; *urgent* jobs (interrupt handlers) go ahead of every
    * ordinary job, in the order they arrived, though they never preempt a job
-   * in service.
+   * in service. A service time that is negative, NaN or infinite is a
+   * RangeError naming it.
    */
   submit(job: Job, urgent = false): void {
+    checkDurationNs(`${this.name} service ns`, job.ns);
     if (this.inUse < this.units) {
       this.start(job);
       return;
     }
     job.startNs = this.sim.scheduler.now(); // reused as "queued at" until it starts
-    if (urgent) this.urgentQueue.push(job);
-    else this.queue.push(job);
+    job.status = QUEUED;
+    (urgent ? this.urgentLine : this.line).push(job);
     const q = this.queued;
     if (q > this.maxQueue) this.maxQueue = q;
   }
 
-  /** Returns an Observable that occupies one unit for *ns*, emits the finish time and completes. */
+  /**
+   * Returns an Observable that occupies one unit for *ns*, emits the finish
+   * time and completes. Unsubscribing before then cancels the job (see
+   * {@link Resource}), so `use(ns, tag).pipe(takeUntil(x))` or `timeout(...)`
+   * gives the unit back when it gives up.
+   */
   use(ns: number, tag: string): Observable<number> {
+    checkDurationNs("ns", ns);
     return new Observable<number>((subscriber) => {
-      this.submit(
-        new Job(this, ns, tag, () => {
-          subscriber.next(this.sim.scheduler.now());
-          subscriber.complete();
-        }),
-      );
+      const job = new Job(this, ns, tag, () => {
+        subscriber.next(this.sim.scheduler.now());
+        subscriber.complete();
+      });
+      this.submit(job);
+      return () => this.cancel(job);
     });
+  }
+
+  /**
+   * Cancels *job*: takes it out of the line, or ends its service now, booking
+   * the time it held the unit and starting the next job. Its `done` is not
+   * called. Does nothing to a job that is neither waiting nor in service.
+   */
+  cancel(job: Job): void {
+    if (job.status === QUEUED) {
+      job.line!.withdraw(job);
+      job.status = IDLE;
+      this.withdrawn++;
+    } else if (job.status === SERVING) {
+      const usedNs = this.sim.scheduler.now() - job.startNs;
+      this.sim.scheduler.remove(job);
+      job.status = IDLE;
+      this.inUse--;
+      this.busyNs += usedNs;
+      this.cancelled++;
+      this.book(job.tag, usedNs);
+      this.startNext();
+    }
   }
 
   private start(job: Job): void {
     const scheduler = this.sim.scheduler;
     const now = scheduler.now();
     this.inUse++;
+    job.status = SERVING;
     job.startNs = now;
     if (job.traceKind !== null) this.sim.trace.record(now, job.traceKind, job.pid, job.ns, job.bytes, job.detail);
     scheduler.enqueue(job, job.ns);
+  }
+
+  /** Starts the next waiting job, urgent ones first, if any. */
+  private startNext(): void {
+    const next = this.urgentLine.size > 0 ? this.urgentLine.shift() : this.line.size > 0 ? this.line.shift() : null;
+    if (next === null) return;
+    this.waitNs += this.sim.scheduler.now() - next.startNs;
+    this.start(next);
   }
 
   /** Adds *ns* of busy time to *tag*. */
@@ -158,24 +279,12 @@ export class Resource {
 
   /** Called by the scheduler when *job*'s service ends. */
   finish(job: Job): void {
+    job.status = IDLE;
     this.inUse--;
     this.busyNs += job.ns;
     this.completed++;
     this.book(job.tag, job.ns);
-    if (this.urgentQueue.length > 0) {
-      const next = this.urgentQueue.shift()!;
-      this.waitNs += this.sim.scheduler.now() - next.startNs;
-      this.start(next);
-    } else if (this.head < this.queue.length) {
-      const next = this.queue[this.head];
-      this.queue[this.head++] = undefined as unknown as Job;
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.head);
-        this.head = 0;
-      }
-      this.waitNs += this.sim.scheduler.now() - next.startNs;
-      this.start(next);
-    }
+    this.startNext();
     job.done(job);
   }
 }

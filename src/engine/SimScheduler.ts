@@ -21,6 +21,10 @@
  *   engine's own sources use on their hot path.
  */
 import {Subscription, type SchedulerAction, type SchedulerLike} from "rxjs";
+import {timeoutProvider} from "rxjs/internal/scheduler/timeoutProvider";
+
+/** The part of RxJS's `timeoutProvider` delegate that {@link SimScheduler} installs. */
+type TimeoutDelegate = NonNullable<typeof timeoutProvider.delegate>;
 
 /** Something due at a virtual time; lives in the heap. */
 interface Due {
@@ -109,6 +113,10 @@ export class SimScheduler implements SchedulerLike {
   private heap: Due[] = [];
   /** How many pieces of work have run, all runs together. */
   eventsRun = 0;
+  /** Whether {@link run} is on the stack (unhandled errors are then already routed here). */
+  running = false;
+  /** Errors reported as unhandled and not yet thrown by {@link run}, in the order they happened. */
+  private unhandled: unknown[] = [];
 
   now(): number {
     return this.nowNs;
@@ -123,8 +131,14 @@ export class SimScheduler implements SchedulerLike {
     return new SimAction<T>(this, work).schedule(state, delay);
   }
 
-  /** Runs *callback* after *delayNs* of virtual time; no Subscription, cannot be cancelled. */
+  /**
+   * Runs *callback* after *delayNs* of virtual time; no Subscription, cannot
+   * be cancelled. Unlike `schedule()` (whose RxJS contract treats a negative
+   * or NaN delay as 0), a delay that is negative, NaN or infinite is a
+   * RangeError: it is a model's bug, not a "now".
+   */
   post(delayNs: number, callback: () => void): void {
+    checkDurationNs("delayNs", delayNs);
     this.enqueue(new Posted(callback), delayNs);
   }
 
@@ -154,25 +168,103 @@ export class SimScheduler implements SchedulerLike {
   }
 
   /**
-   * Runs pending work in order until none is left, or until virtual time
-   * would pass *untilNs*; returns the virtual time reached.
+   * Runs pending work in (time, insertion) order until none is left, or
+   * until virtual time would pass *untilNs*; returns the virtual time reached.
+   *
+   * The clock never goes backwards and a bounded run ends at its bound:
+   * - work due at exactly *untilNs* runs; the clock is then *untilNs*, whether
+   *   later work is pending or the heap emptied earlier (SimPy's
+   *   `env.run(until)`), so `run(a)` then `run(b)` steps through time as one
+   *   `run(b)` would;
+   * - a *untilNs* earlier than `now()` runs nothing and leaves the clock where
+   *   it is (the past cannot be re-entered);
+   * - with no *untilNs* the clock stops at the last piece of work that ran:
+   *   there is no later instant to advance to.
+   *
+   * At most *maxEvents* pieces of work run in this call; the budget is checked
+   * before the next is taken off the heap, so the {@link SimulationLimitError}
+   * leaves every pending piece pending and a later `run()` resumes exactly
+   * where this one stopped.
+   *
+   * An error that RxJS would report as unhandled while the work runs (a
+   * process whose body threw, with no error callback down its chain) stops
+   * the run and is thrown from here; see {@link SimScheduler.captureUnhandled}.
    */
   run(untilNs = Infinity, maxEvents = Infinity): number {
+    if (Number.isNaN(untilNs)) throw new RangeError(`invalid untilNs: NaN; expected a virtual time in ns`);
+    if (!(maxEvents >= 0)) throw new RangeError(`invalid maxEvents: ${maxEvents}; expected a count ≥ 0`);
+    this.throwUnhandled();
+    if (untilNs < this.nowNs) return this.nowNs;
     const heap = this.heap;
     let budget = maxEvents;
-    while (heap.length > 0) {
-      const top = heap[0];
-      if (top.timeNs > untilNs) {
-        this.nowNs = untilNs;
-        return untilNs;
+    const previous = timeoutProvider.delegate;
+    const wasRunning = this.running;
+    timeoutProvider.delegate = this.unhandledDelegate;
+    this.running = true;
+    try {
+      while (heap.length > 0) {
+        const top = heap[0];
+        if (top.timeNs > untilNs) break;
+        if (--budget < 0) throw new SimulationLimitError(maxEvents);
+        this.pop();
+        this.nowNs = top.timeNs;
+        this.eventsRun++;
+        top.fire();
+        if (this.unhandled.length > 0) this.throwUnhandled();
       }
-      this.pop();
-      this.nowNs = top.timeNs;
-      if (--budget < 0) throw new SimulationLimitError(maxEvents);
-      this.eventsRun++;
-      top.fire();
+    } finally {
+      timeoutProvider.delegate = previous;
+      this.running = wasRunning;
     }
+    if (untilNs !== Infinity) this.nowNs = untilNs;
     return this.nowNs;
+  }
+
+  /**
+   * Calls *fn* with RxJS's unhandled-error reports routed to this scheduler:
+   * an error that reaches a subscriber with no error callback is recorded
+   * here (and thrown by the next {@link run}) instead of being thrown later
+   * from a real `setTimeout`, where it would escape the simulation. `run()`
+   * does this for all the work it runs; a process does it for its first step,
+   * which runs on subscription, outside any run.
+   *
+   * RxJS reports unhandled errors through its `timeoutProvider` (as
+   * `reportUnhandledError`); its own `TestScheduler.run()` swaps the same
+   * provider's delegate to bring those reports into virtual time.
+   */
+  captureUnhandled(fn: () => void): void {
+    const previous = timeoutProvider.delegate;
+    timeoutProvider.delegate = this.unhandledDelegate;
+    try {
+      fn();
+    } finally {
+      timeoutProvider.delegate = previous;
+    }
+  }
+
+  /**
+   * The `timeoutProvider` delegate installed while the simulation runs: it
+   * runs RxJS's report callback at once (which calls `config.onUnhandledError`
+   * if the user set one, else throws the error) and keeps what it throws.
+   */
+  private readonly unhandledDelegate: TimeoutDelegate = {
+    setTimeout: (handler: () => void) => {
+      try {
+        handler();
+      } catch (err) {
+        this.unhandled.push(err);
+      }
+      return 0 as unknown as ReturnType<TimeoutDelegate["setTimeout"]>;
+    },
+    clearTimeout: () => {},
+  };
+
+  /** Throws the first unhandled error recorded (the others are dropped with it: the run is over). */
+  private throwUnhandled(): void {
+    if (this.unhandled.length === 0) return;
+    const err = this.unhandled[0];
+    this.unhandled = [];
+    throw err;
   }
 
   /** Alias of {@link run} matching RxJS's `VirtualTimeScheduler.flush()`. */
@@ -224,6 +316,15 @@ export class SimScheduler implements SchedulerLike {
     heap[i] = item;
     item.heapIndex = i;
   }
+}
+
+/**
+ * Throws a RangeError unless *ns* is a finite number ≥ 0, naming *name* and
+ * the value: a NaN would silently turn every busy-time sum into NaN, and a
+ * negative or infinite one into a clock going backwards or never returning.
+ */
+export function checkDurationNs(name: string, ns: number): void {
+  if (!(ns >= 0 && ns !== Infinity)) throw new RangeError(`invalid ${name}: ${ns}; expected a finite number of ns ≥ 0`);
 }
 
 function before(a: Due, b: Due): boolean {

@@ -16,7 +16,7 @@
  */
 import {Observable, type Subscriber, type TeardownLogic} from "rxjs";
 import {Job, type Resource} from "./Resource.js";
-import type {SimScheduler} from "./SimScheduler.js";
+import {checkDurationNs, type SimScheduler} from "./SimScheduler.js";
 import type {Trace, TraceKind} from "./trace.js";
 
 /** Occupy one unit of *resource* for *ns*, booked under *tag*. */
@@ -48,7 +48,7 @@ export type Command = UseCommand | SleepCommand | WaitCommand;
 /** A process body: a generator of commands returning the process's result. */
 export type ProcessBody<R> = Generator<Command, R, unknown>;
 
-/** Returns a command to occupy *resource* for *ns*. */
+/** Returns a command to occupy *resource* for *ns*; *ns* must be a finite number ≥ 0 (else a RangeError naming it). */
 export function use(
   resource: Resource,
   ns: number,
@@ -58,11 +58,13 @@ export function use(
   detail = "",
   urgent = false,
 ): UseCommand {
+  checkDurationNs("ns", ns);
   return {op: "use", resource, ns, tag, traceKind, bytes, detail, urgent};
 }
 
-/** Returns a command to let *ns* pass. */
+/** Returns a command to let *ns* pass; *ns* must be a finite number ≥ 0 (else a RangeError naming it). */
 export function sleep(ns: number): SleepCommand {
+  checkDurationNs("ns", ns);
   return {op: "sleep", ns};
 }
 
@@ -71,32 +73,85 @@ export function wait<T>(signal: Signal<T>): WaitCommand {
   return {op: "wait", signal};
 }
 
+/** A process blocked on a {@link Signal}: woken through the scheduler. */
+interface Sleeper {
+  /** Its index in the signal's waiter list while it waits. */
+  waitSlot: number;
+  /** Files the process's resumption on the heap at the current time. */
+  wake(): void;
+}
+
 /**
  * Returns a one-shot event: processes wait on it, someone fires it once
  * (a DMA completion, a socket becoming readable...).
+ *
+ * Firing never runs a waiting process inside the firer's step: each waiting
+ * process is filed on the scheduler's heap at the current time, in the order
+ * the processes started waiting, and resumes when the run reaches it (after
+ * what was already due at that instant). So a chain of processes each woken
+ * by the previous one runs in constant stack depth, and the firer finishes
+ * its own step before anyone reacts, as in SimPy, where `succeed()` only
+ * schedules the event. Callbacks given to {@link Signal.then} are the
+ * exception: they are bookkeeping that must hold from the very instant of
+ * the event (the page cache marking pages up to date before any woken reader
+ * looks), so they run inside `fire()`.
  */
 export class Signal<T = void> {
   /** Whether it has fired. */
   fired = false;
   /** The value it fired with. */
   value: T | undefined;
-  /** Callbacks waiting for it. */
-  private waiters: Array<(value: T) => void> | null = null;
+  /** Waiting processes and callbacks in the order they started waiting; a cancelled process leaves null. */
+  private waiters: Array<Sleeper | ((value: T) => void) | null> | null = null;
+  /** Non-null entries of `waiters`. */
+  private live = 0;
 
-  /** Fires the signal; waiters run now, in the order they started waiting. */
+  /** Fires the signal: runs its callbacks now and schedules its waiting processes, in the order they started waiting. */
   fire(value: T): void {
     if (this.fired) return;
     this.fired = true;
     this.value = value;
     const waiters = this.waiters;
     this.waiters = null;
-    if (waiters) for (const w of waiters) w(value);
+    this.live = 0;
+    if (waiters === null) return;
+    for (let i = 0; i < waiters.length; i++) {
+      const w = waiters[i];
+      if (w === null) continue;
+      if (typeof w === "function") w(value);
+      else w.wake();
+    }
   }
 
-  /** Calls *callback* when the signal fires (at once if it has). */
+  /** Calls *callback* when the signal fires, inside `fire()` (at once if it has fired). */
   then(callback: (value: T) => void): void {
     if (this.fired) callback(this.value as T);
-    else (this.waiters ??= []).push(callback);
+    else {
+      (this.waiters ??= []).push(callback);
+      this.live++;
+    }
+  }
+
+  /** Number of processes and callbacks waiting. */
+  get waiting(): number {
+    return this.live;
+  }
+
+  /** Adds a waiting process (the signal has not fired). */
+  addSleeper(sleeper: Sleeper): void {
+    const waiters = (this.waiters ??= []);
+    sleeper.waitSlot = waiters.length;
+    waiters.push(sleeper);
+    this.live++;
+  }
+
+  /** Removes a waiting process that was cancelled, so nothing of it is left behind. */
+  removeSleeper(sleeper: Sleeper): void {
+    const waiters = this.waiters;
+    if (waiters === null || waiters[sleeper.waitSlot] !== sleeper) return;
+    waiters[sleeper.waitSlot] = null;
+    // The last one gone frees the list, holes and all.
+    if (--this.live === 0) this.waiters = null;
   }
 }
 
@@ -134,20 +189,33 @@ export interface ProcessContext {
   trace: Trace;
 }
 
+/** What a {@link Runner} is doing: being stepped, or blocked on one of its commands. */
+const RUNNING = 0;
+/** Its Job is queued on or served by a resource. */
+const IN_SERVICE = 1;
+/** It is in the heap for a sleep. */
+const SLEEPING = 2;
+/** It is in a signal's waiter list. */
+const WAITING = 3;
+/** It is in the heap to resume after its signal fired. */
+const WOKEN = 4;
+
 /**
  * Drives one generator. It is also the process's {@link Job} (a process has
  * at most one step in service, so one Job refilled per `use` serves them
- * all), the heap entry for its sleeps (a process is never sleeping and in
- * service at once) and the teardown its subscriber calls on unsubscribe:
- * one object per process instead of a runner, a job and four closures.
+ * all), its heap entry for sleeps and wake-ups (a process is never sleeping,
+ * woken and in service at once), its entry in a signal's waiter list and the
+ * teardown its subscriber calls on unsubscribe: one object per process
+ * instead of a runner, a job and four closures.
  */
-class Runner<R> extends Job {
+class Runner<R> extends Job implements Sleeper {
   /** Set when the subscriber leaves or the body ends; the generator is then closed. */
   closed = false;
-  /** Whether the heap entry is a sleep (fire resumes) rather than a service completion (fire finishes the job). */
-  sleeping = false;
-  /** Bound resume callback for signal waits, created on the first wait. */
-  private resume: ((value?: unknown) => void) | null = null;
+  /** What it is blocked on (RUNNING, IN_SERVICE, SLEEPING, WAITING or WOKEN). */
+  phase = RUNNING;
+  /** The signal it waits on, or whose value it resumes with. */
+  private signal: Signal<unknown> | null = null;
+  waitSlot = 0;
   /** Whether `body.next` is the builtin {@link generatorNext}. */
   private readonly native: boolean;
 
@@ -162,63 +230,154 @@ class Runner<R> extends Job {
   }
 
   override fire(): void {
-    if (this.sleeping) {
-      this.sleeping = false;
-      this.step(undefined);
-    } else this.resource.finish(this);
-  }
-
-  step(value: unknown): void {
-    if (this.closed) return;
-    let r: IteratorResult<Command, R>;
-    try {
-      r = this.native ? (generatorNext.call(this.body, value) as IteratorResult<Command, R>) : this.body.next(value);
-    } catch (err) {
-      this.closed = true;
-      this.subscriber.error(err);
-      return;
-    }
-    if (r.done) {
-      this.closed = true;
-      this.subscriber.next(r.value);
-      this.subscriber.complete();
-      return;
-    }
-    const cmd = r.value;
-    switch (cmd.op) {
-      case "use": {
-        // The previous step (if any) has finished (its completion resumed us): refill the job.
-        this.resource = cmd.resource;
-        this.ns = cmd.ns;
-        this.tag = cmd.tag;
-        this.traceKind = cmd.traceKind;
-        this.bytes = cmd.bytes;
-        this.detail = cmd.detail;
-        cmd.resource.submit(this, cmd.urgent);
+    switch (this.phase) {
+      case SLEEPING:
+        this.phase = RUNNING;
+        this.step(undefined);
+        return;
+      case WOKEN: {
+        const value = this.signal!.value;
+        this.signal = null;
+        this.phase = RUNNING;
+        this.step(value);
         return;
       }
-      case "sleep":
-        this.sleeping = true;
-        this.sim.scheduler.enqueue(this, cmd.ns);
-        return;
-      case "wait":
-        cmd.signal.then((this.resume ??= (value?: unknown) => this.step(value)));
-        return;
+      default:
+        this.resource.finish(this);
     }
   }
 
-  /** Teardown, called when the subscriber unsubscribes. */
+  wake(): void {
+    this.phase = WOKEN;
+    this.sim.scheduler.enqueue(this, 0);
+  }
+
+  /**
+   * Resumes the body with *value* (or throws *thrown* into it, when
+   * `throwing`) and carries out the commands it yields until one blocks. A
+   * wait on a signal that has already fired goes on at once, in this loop,
+   * without recursion.
+   */
+  step(value: unknown, throwing = false, thrown: unknown = undefined): void {
+    for (;;) {
+      if (this.closed) return;
+      let r: IteratorResult<Command, R>;
+      try {
+        if (throwing) {
+          throwing = false;
+          r = this.body.throw(thrown);
+        } else r = this.native ? (generatorNext.call(this.body, value) as IteratorResult<Command, R>) : this.body.next(value);
+      } catch (err) {
+        this.closed = true;
+        this.subscriber.error(err);
+        return;
+      }
+      if (r.done) {
+        this.closed = true;
+        this.subscriber.next(r.value);
+        this.subscriber.complete();
+        return;
+      }
+      const cmd = r.value as Command | null | undefined;
+      switch (cmd != null && typeof cmd === "object" ? cmd.op : undefined) {
+        case "use": {
+          const c = cmd as UseCommand;
+          if (!(c.ns >= 0 && c.ns !== Infinity)) {
+            // A hand-built command: reject it into the body, as use() would have thrown there.
+            throwing = true;
+            thrown = new RangeError(`invalid ns: ${c.ns}; expected a finite number of ns ≥ 0`);
+            continue;
+          }
+          // The previous step (if any) has finished (its completion resumed us): refill the job.
+          this.resource = c.resource;
+          this.ns = c.ns;
+          this.tag = c.tag;
+          this.traceKind = c.traceKind;
+          this.bytes = c.bytes;
+          this.detail = c.detail;
+          this.phase = IN_SERVICE;
+          c.resource.submit(this, c.urgent);
+          return;
+        }
+        case "sleep": {
+          const ns = (cmd as SleepCommand).ns;
+          if (!(ns >= 0 && ns !== Infinity)) {
+            throwing = true;
+            thrown = new RangeError(`invalid ns: ${ns}; expected a finite number of ns ≥ 0`);
+            continue;
+          }
+          this.phase = SLEEPING;
+          this.sim.scheduler.enqueue(this, ns);
+          return;
+        }
+        case "wait": {
+          const signal = (cmd as WaitCommand).signal;
+          if (signal.fired) {
+            value = signal.value;
+            continue;
+          }
+          this.phase = WAITING;
+          this.signal = signal;
+          signal.addSleeper(this);
+          return;
+        }
+        default:
+          // Not a command: the body's mistake, so the error goes into the body (and errors this process), not the engine.
+          throwing = true;
+          thrown = new TypeError(`process ${this.pid} yielded ${describe(cmd)}; expected a command from use(), sleep() or wait()`);
+      }
+    }
+  }
+
+  /** Teardown, called when the subscriber unsubscribes: releases whatever the process holds or waits for. */
   unsubscribe(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.sleeping && this.heapIndex >= 0) this.sim.scheduler.remove(this);
+    switch (this.phase) {
+      case IN_SERVICE:
+        this.resource.cancel(this);
+        break;
+      case SLEEPING:
+      case WOKEN:
+        this.sim.scheduler.remove(this);
+        break;
+      case WAITING:
+        this.signal!.removeSleeper(this);
+        break;
+    }
+    this.signal = null;
+    this.phase = RUNNING;
     this.body.return(undefined as R);
+  }
+}
+
+/** Returns how an error message names a yielded value that is not a command: `42 (a number)`, `an Observable`. */
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") {
+    const name = (value as object).constructor?.name;
+    return name && name !== "Object" ? `a${/^[AEIOU]/.test(name) ? "n" : ""} ${name}` : `an object without a known op (${safeJson(value)})`;
+  }
+  if (typeof value === "function") return `a function${value.name ? ` (${value.name})` : ""}`;
+  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  return `${String(value)} (${typeof value === "undefined" ? "undefined" : `a ${typeof value}`})`;
+}
+
+/** Returns a short JSON text of *value*, or `?` when it has none. */
+function safeJson(value: unknown): string {
+  try {
+    const text = JSON.stringify(value) ?? "?";
+    return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  } catch {
+    return "?";
   }
 }
 
 /** A process's Job completion: resumes its generator with the Job, as a `use` step resumes. */
 function resumeAfterService(job: Job): void {
-  (job as Runner<unknown>).step(job);
+  const runner = job as Runner<unknown>;
+  runner.phase = RUNNING;
+  runner.step(job);
 }
 
 /**
@@ -240,7 +399,10 @@ class ProcessObservable<R> extends Observable<R> {
 function subscribeProcess<R>(this: Observable<R>, subscriber: Subscriber<R>): TeardownLogic {
   const p = this as ProcessObservable<R>;
   const runner = new Runner<R>(p.sim, p.pid, p.body(), subscriber);
-  runner.step(undefined);
+  const scheduler = p.sim.scheduler;
+  // The first step runs on subscription, often outside any run(): route an unhandled error to the scheduler all the same.
+  if (scheduler.running) runner.step(undefined);
+  else scheduler.captureUnhandled(() => runner.step(undefined));
   return runner;
 }
 

@@ -16,8 +16,7 @@ export class Random {
 
   constructor(readonly seed: number) {
     if (!Number.isSafeInteger(seed)) throw new RangeError(`invalid seed: ${seed}; expected an integer`);
-    // Mix the seed so 0, 1, 2... start far apart in the sequence.
-    this.state = (Math.imul(seed ^ (seed >>> 16), 0x45d9f3b) ^ 0x9e3779b9) >>> 0;
+    this.state = mixSeed(seed);
   }
 
   /** Returns a uniform draw in [0, 1). */
@@ -42,6 +41,33 @@ export class Random {
   fork(): Random {
     return new Random(Math.floor(this.next() * 2 ** 31));
   }
+}
+
+/**
+ * Returns 32 bits of generator state mixed from every bit of *seed* (a safe
+ * integer, up to 53 bits and signed). The seed is split into its high and low
+ * 32-bit words (two's complement, as a 64-bit integer would hold it); the high
+ * word is mixed first and folded into the low word, which is mixed again,
+ * in the manner of splitmix64's finaliser but on 32-bit words (JavaScript has
+ * no fast 64-bit multiply). Each step is a bijection of 32 bits, so seeds
+ * that differ only in the high word (0 and 2^32) start from different states,
+ * and seeds 0, 1, 2... start far apart. Two of the 2^54 safe integers can
+ * still share a state: the state has only 32 bits.
+ */
+function mixSeed(seed: number): number {
+  const lo = seed >>> 0; // low 32 bits (ToUint32 is modular, so negatives come out two's complement)
+  const hi = Math.floor(seed / 4294967296) >>> 0; // high word: floor keeps two's complement for negatives
+  return fmix32((lo ^ fmix32((hi + 0x9e3779b9) >>> 0)) >>> 0);
+}
+
+/** MurmurHash3's 32-bit finaliser: a bijection of 32 bits with full avalanche. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 /**

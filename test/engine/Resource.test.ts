@@ -1,5 +1,6 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
+import {takeUntil, timer} from "rxjs";
 import {Job, Resource} from "../../src/engine/Resource.js";
 import {createSim} from "../../src/engine/sim.js";
 
@@ -116,4 +117,71 @@ test("new Resource(sim, name, units) rejects units that are not a positive integ
   const sim = createSim();
   assert.throws(() => new Resource(sim, "cpu", 0), RangeError);
   assert.throws(() => new Resource(sim, "cpu", 1.5), RangeError);
+});
+
+test("Resource.use(ns, tag) unsubscribed while queued withdraws the request: never served, queued stays exact", () => {
+  const sim = createSim();
+  const r = new Resource(sim, "r", 1);
+  const log: string[] = [];
+  r.use(10, "a").subscribe(() => log.push(`a ${sim.scheduler.now()}`));
+  const b = r.use(10, "b").subscribe(() => log.push(`b ${sim.scheduler.now()}`));
+  r.use(10, "c").subscribe(() => log.push(`c ${sim.scheduler.now()}`));
+  assert.equal(r.queued, 2);
+  b.unsubscribe();
+  assert.equal(r.queued, 1);
+  b.unsubscribe(); // twice: no effect
+  assert.equal(r.queued, 1);
+  sim.run();
+  assert.deepEqual(log, ["a 10", "c 20"]);
+  assert.deepEqual([r.completed, r.withdrawn, r.cancelled, r.busyNs, r.queued], [2, 1, 0, 20, 0]);
+});
+
+test("Resource.use(ns, tag) under takeUntil frees the unit when cut short and books only the time used", () => {
+  const sim = createSim();
+  const r = new Resource(sim, "r", 1);
+  const log: string[] = [];
+  r.use(100, "long").pipe(takeUntil(timer(30, sim.scheduler))).subscribe({complete: () => log.push(`long stopped ${sim.scheduler.now()}`)});
+  r.use(5, "next").subscribe(() => log.push(`next ${sim.scheduler.now()}`));
+  assert.equal(sim.run(), 35);
+  assert.deepEqual(log, ["long stopped 30", "next 35"]);
+  assert.deepEqual([...r.busyNsByTag], [["long", 30], ["next", 5]]);
+  assert.deepEqual([r.completed, r.cancelled, r.busyNs, r.waitNs], [1, 1, 35, 30]);
+});
+
+test("Resource.cancel(job) of urgent and ordinary jobs among thousands keeps FIFO order for the rest", () => {
+  const sim = createSim();
+  const r = new Resource(sim, "r", 1);
+  const order: number[] = [];
+  const jobs: Job[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const job = new Job(r, 1, "w", () => order.push(i));
+    jobs.push(job);
+    r.submit(job, i % 7 === 0);
+  }
+  // Cancel every third job early (job 0 is then in service), and another third later, after the line was compacted.
+  sim.scheduler.post(0.25, () => {
+    for (let i = 0; i < 3000; i += 3) r.cancel(jobs[i]);
+  });
+  sim.scheduler.post(1500.5, () => {
+    for (let i = 1; i < 3000; i += 3) r.cancel(jobs[i]);
+  });
+  sim.run();
+  const kept = (i: number) => i % 3 === 2 || (i % 3 === 1 && order.includes(i));
+  const expectedUrgent = [...Array(3000).keys()].filter((i) => i % 7 === 0 && kept(i));
+  assert.deepEqual(order.slice(0, expectedUrgent.length), expectedUrgent);
+  const rest = order.slice(expectedUrgent.length);
+  assert.deepEqual(rest, [...rest].sort((a, b) => a - b));
+  assert.equal(r.queued, 0);
+  assert.equal(r.completed + r.withdrawn + r.cancelled, 3000);
+  assert.equal(r.completed, order.length);
+  // The unit never idled while jobs waited: busy time, partial services included, is the whole run.
+  assert.equal(r.busyNs, sim.scheduler.now());
+  assert.ok(r.withdrawn > 1000 && order.length > 1000, `withdrawn ${r.withdrawn}, served ${order.length}`);
+});
+
+test("Resource.submit() rejects a job whose service time is negative, NaN or infinite", () => {
+  const sim = createSim();
+  const r = new Resource(sim, "disk", 1);
+  assert.throws(() => r.submit(new Job(r, NaN, "w", () => {})), {name: "RangeError", message: "invalid disk service ns: NaN; expected a finite number of ns ≥ 0"});
+  assert.equal(r.busyUnits, 0);
 });

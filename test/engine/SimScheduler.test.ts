@@ -1,6 +1,6 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {bufferTime, delay, interval, take, throttleTime, timer, type Observable, type SchedulerAction} from "rxjs";
+import {bufferTime, catchError, config, delay, interval, map, of, take, throttleTime, timer, type Observable, type SchedulerAction} from "rxjs";
 import {TestScheduler} from "rxjs/testing";
 import {SimScheduler, SimulationLimitError} from "../../src/engine/SimScheduler.js";
 
@@ -143,11 +143,134 @@ test("SimScheduler.run(untilNs) stops before later work and sets the clock to un
   assert.deepEqual(ran, [5, 10, 15]);
 });
 
+test("SimScheduler.run(untilNs) never moves the clock backwards: run(150) then run(50) stays at 150", () => {
+  const s = new SimScheduler();
+  const ran: number[] = [];
+  for (const d of [100, 200]) s.post(d, () => ran.push(s.now()));
+  assert.equal(s.run(150), 150);
+  assert.equal(s.run(50), 150);
+  assert.equal(s.now(), 150);
+  assert.deepEqual(ran, [100]);
+  // Work filed now is due after 150, not after 50.
+  s.post(10, () => ran.push(s.now()));
+  s.run();
+  assert.deepEqual(ran, [100, 160, 200]);
+});
+
+test("SimScheduler.run(untilNs) advances the clock to untilNs when the heap empties earlier", () => {
+  const s = new SimScheduler();
+  s.post(40, () => {});
+  assert.equal(s.run(100), 100);
+  assert.equal(s.now(), 100);
+  // Empty from the start: the same.
+  assert.equal(s.run(250), 250);
+  assert.equal(s.now(), 250);
+});
+
+test("SimScheduler.run(untilNs) runs work due exactly at untilNs", () => {
+  const s = new SimScheduler();
+  const ran: number[] = [];
+  s.post(100, () => ran.push(s.now()));
+  s.post(101, () => ran.push(s.now()));
+  assert.equal(s.run(100), 100);
+  assert.deepEqual(ran, [100]);
+});
+
+test("SimScheduler.run() with no untilNs leaves the clock at the last work that ran", () => {
+  const s = new SimScheduler();
+  s.post(70, () => {});
+  assert.equal(s.run(), 70);
+  assert.equal(s.run(), 70);
+});
+
+test("SimScheduler.run(NaN) is a RangeError naming untilNs", () => {
+  assert.throws(() => new SimScheduler().run(NaN), {name: "RangeError", message: /untilNs: NaN/});
+});
+
 test("SimScheduler.run(Infinity, maxEvents) throws SimulationLimitError on a runaway model", () => {
   const s = new SimScheduler();
   const tick = () => s.post(1, tick);
   tick();
   assert.throws(() => s.run(Infinity, 100), SimulationLimitError);
+});
+
+test("SimScheduler.run() after a SimulationLimitError resumes with no event lost or run twice", () => {
+  const s = new SimScheduler();
+  const ran: number[] = [];
+  for (let i = 0; i < 10; i++) s.post(i, () => ran.push(i));
+  assert.throws(() => s.run(Infinity, 3), SimulationLimitError);
+  assert.deepEqual(ran, [0, 1, 2]);
+  assert.equal(s.pending, 7);
+  assert.equal(s.now(), 2);
+  assert.throws(() => s.run(Infinity, 4), SimulationLimitError);
+  assert.deepEqual(ran, [0, 1, 2, 3, 4, 5, 6]);
+  assert.equal(s.run(), 9);
+  assert.deepEqual(ran, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(s.eventsRun, 10);
+});
+
+test("SimScheduler.run(Infinity, n) with exactly n events pending runs them all without an error", () => {
+  const s = new SimScheduler();
+  const ran: number[] = [];
+  for (let i = 0; i < 3; i++) s.post(i, () => ran.push(i));
+  assert.equal(s.run(Infinity, 3), 2);
+  assert.deepEqual(ran, [0, 1, 2]);
+});
+
+test("SimScheduler.post(delayNs) rejects a negative, NaN or infinite delay with a RangeError naming it", () => {
+  const s = new SimScheduler();
+  for (const bad of [-1, NaN, Infinity])
+    assert.throws(() => s.post(bad, () => {}), {name: "RangeError", message: `invalid delayNs: ${bad}; expected a finite number of ns ≥ 0`});
+  assert.equal(s.pending, 0);
+});
+
+test("SimScheduler.run() throws an error that nothing downstream handles, when it happens, not later from a timer", () => {
+  const s = new SimScheduler();
+  const ran: number[] = [];
+  s.post(5, () => ran.push(5));
+  timer(10, s)
+    .pipe(map(() => {
+      throw new Error("bad tick");
+    }))
+    .subscribe(); // no error callback
+  s.post(20, () => ran.push(20));
+  assert.throws(() => s.run(), /bad tick/);
+  assert.equal(s.now(), 10);
+  assert.deepEqual(ran, [5]);
+  // The rest is still pending and runs on the next call.
+  assert.equal(s.run(), 20);
+  assert.deepEqual(ran, [5, 20]);
+});
+
+test("SimScheduler.run() leaves an error handled downstream to its handler", () => {
+  const s = new SimScheduler();
+  let caught: unknown = null;
+  timer(10, s)
+    .pipe(map(() => {
+      throw new Error("bad tick");
+    }), catchError((err) => {
+      caught = err;
+      return of(0);
+    }))
+    .subscribe();
+  assert.equal(s.run(), 10);
+  assert.match(String(caught), /bad tick/);
+});
+
+test("SimScheduler.run() routes unhandled errors to RxJS's config.onUnhandledError when the user set one", () => {
+  const s = new SimScheduler();
+  const seen: unknown[] = [];
+  const previous = config.onUnhandledError;
+  config.onUnhandledError = (err) => seen.push(err);
+  try {
+    timer(3, s).pipe(map(() => {
+      throw new Error("reported");
+    })).subscribe();
+    assert.equal(s.run(), 3);
+  } finally {
+    config.onUnhandledError = previous;
+  }
+  assert.equal(seen.length, 1);
 });
 
 test("SimScheduler.run() keeps (time, insertion) order over thousands of random delays", () => {

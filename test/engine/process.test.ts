@@ -1,6 +1,6 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {concatMap, from, mergeMap, take} from "rxjs";
+import {concatMap, from, mergeMap, take, timeout} from "rxjs";
 import {Resource} from "../../src/engine/Resource.js";
 import {Signal, sleep, spawn, use, wait, type ProcessBody} from "../../src/engine/process.js";
 import {createSim} from "../../src/engine/sim.js";
@@ -37,8 +37,8 @@ test("spawn() runs processes that use, sleep and wait, with every event at its e
     ["a used cpu", 30],
     ["b used cpu", 50],
     ["b rings", 150],
+    ["b rang", 150], // the firer finishes its step; the waiter resumes after it, at the same time
     ["a heard ding", 150],
-    ["b rang", 150],
     ["a slept", 155],
     ["a done", 155],
   ]);
@@ -227,4 +227,241 @@ test("spawn() drives a body that is not a native generator, or whose next is ove
   spawn(sim, 2, () => wrapped).subscribe((r) => log.push(r));
   sim.run();
   assert.deepEqual(log, ["wrapped next", "wrapped next", "wrapped at 1", "hand at 15"]);
+});
+
+test("Signal.fire() schedules its waiters: a chain of 100,000 processes, each woken by the previous one, runs", () => {
+  const sim = createSim();
+  const n = 100_000;
+  const signals = Array.from({length: n + 1}, () => new Signal<number>());
+  let last = -1;
+  for (let i = 0; i < n; i++)
+    spawn(sim, i + 1, function* () {
+      const v = (yield wait(signals[i])) as number;
+      last = v;
+      signals[i + 1].fire(v + 1);
+    }).subscribe();
+  signals[0].fire(0);
+  assert.equal(sim.run(), 0);
+  assert.equal(last, n - 1);
+  assert.equal(signals[n].value, n);
+});
+
+test("Signal.fire() runs no waiting process inside the firer's step; they resume at the same time, in the order they waited", () => {
+  const sim = createSim();
+  const s = new Signal<string>();
+  const log: string[] = [];
+  for (const name of ["x", "y"])
+    spawn(sim, 1, function* () {
+      log.push(`${name} waits`);
+      log.push(`${name} got ${(yield wait(s)) as string} at ${sim.scheduler.now()}`);
+    }).subscribe();
+  s.then((v) => log.push(`callback ${v}`));
+  sim.scheduler.post(4, () => {
+    s.fire("v");
+    log.push("fired");
+  });
+  sim.run();
+  assert.deepEqual(log, ["x waits", "y waits", "callback v", "fired", "x got v at 4", "y got v at 4"]);
+});
+
+test("Subscription.unsubscribe() of a process waiting on a signal removes it from the waiter list", () => {
+  const sim = createSim();
+  const s = new Signal<number>();
+  const log: string[] = [];
+  const subs = ["a", "b", "c"].map((name) =>
+    spawn(sim, 1, function* () {
+      try {
+        yield wait(s);
+        log.push(`${name} woke`);
+      } finally {
+        log.push(`${name} finally`);
+      }
+    }).subscribe(),
+  );
+  assert.equal(s.waiting, 3);
+  subs[1].unsubscribe();
+  assert.equal(s.waiting, 2);
+  s.fire(1);
+  sim.run();
+  assert.deepEqual(log, ["b finally", "a woke", "a finally", "c woke", "c finally"]);
+  subs[0].unsubscribe();
+  subs[2].unsubscribe();
+  assert.equal(s.waiting, 0);
+});
+
+test("Subscription.unsubscribe() of a woken process not yet resumed keeps it from resuming", () => {
+  const sim = createSim();
+  const s = new Signal<number>();
+  const log: string[] = [];
+  const sub = spawn(sim, 1, function* () {
+    yield wait(s);
+    log.push("woke");
+  }).subscribe();
+  sim.scheduler.post(2, () => {
+    s.fire(1);
+    sub.unsubscribe(); // in the firer's step: the wake-up is on the heap, not yet run
+  });
+  sim.run();
+  assert.deepEqual(log, []);
+  assert.equal(sim.scheduler.pending, 0);
+});
+
+test("Subscription.unsubscribe() of a process queued on a resource withdraws its request", () => {
+  const sim = createSim();
+  const cpu = new Resource(sim, "cpu", 1);
+  const log: Array<[string, number]> = [];
+  for (const name of ["a", "b", "c"]) {
+    const sub = spawn(sim, 1, function* () {
+      yield use(cpu, 10, name);
+      log.push([name, sim.scheduler.now()]);
+    }).subscribe();
+    if (name === "b") sim.scheduler.post(5, () => sub.unsubscribe());
+  }
+  assert.equal(cpu.queued, 2);
+  sim.run();
+  assert.deepEqual(log, [["a", 10], ["c", 20]]);
+  assert.equal(cpu.queued, 0);
+  assert.equal(cpu.withdrawn, 1);
+  assert.equal(cpu.completed, 2);
+  assert.deepEqual([...cpu.busyNsByTag], [["a", 10], ["c", 10]]);
+});
+
+test("Subscription.unsubscribe() of a process in service frees the unit then and books only the time used", () => {
+  const sim = createSim();
+  const cpu = new Resource(sim, "cpu", 1);
+  const log: Array<[string, number]> = [];
+  const a = spawn(sim, 1, function* () {
+    yield use(cpu, 100, "a");
+    log.push(["a", sim.scheduler.now()]);
+  }).subscribe();
+  spawn(sim, 2, function* () {
+    yield use(cpu, 10, "b");
+    log.push(["b", sim.scheduler.now()]);
+  }).subscribe();
+  sim.scheduler.post(30, () => a.unsubscribe());
+  assert.equal(sim.run(), 40);
+  assert.deepEqual(log, [["b", 40]]);
+  assert.equal(cpu.busyNs, 40);
+  assert.deepEqual([...cpu.busyNsByTag], [["a", 30], ["b", 10]]);
+  assert.equal(cpu.completed, 1);
+  assert.equal(cpu.cancelled, 1);
+  assert.equal(cpu.waitNs, 30 - 0);
+});
+
+test("timeout() over a process in service gives the unit back when it gives up", () => {
+  const sim = createSim();
+  const disk = new Resource(sim, "disk", 1);
+  let error: unknown = null;
+  spawn(sim, 1, function* () {
+    yield use(disk, 1_000, "read");
+  })
+    .pipe(timeout({first: 250, scheduler: sim.scheduler}))
+    .subscribe({error: (e) => (error = e)});
+  assert.equal(sim.run(), 250);
+  assert.equal((error as Error).name, "TimeoutError");
+  assert.equal(disk.busyUnits, 0);
+  assert.equal(disk.busyNs, 250);
+  assert.equal(disk.completed, 0);
+});
+
+test("spawn(): an error in the body with no error callback downstream makes sim.run() throw it", () => {
+  const sim = createSim();
+  const log: number[] = [];
+  spawn(sim, 1, function* () {
+    yield sleep(5);
+    throw new Error("disk on fire");
+  }).subscribe((v) => log.push(v as never));
+  sim.scheduler.post(9, () => log.push(9));
+  assert.throws(() => sim.run(), /disk on fire/);
+  assert.equal(sim.scheduler.now(), 5);
+  assert.deepEqual(log, []);
+});
+
+test("spawn(): an error in the first step (on subscription) with no handler is thrown by the next sim.run()", () => {
+  const sim = createSim();
+  spawn(sim, 1, function* () {
+    throw new Error("at once");
+  }).subscribe();
+  assert.throws(() => sim.run(), /at once/);
+  // Thrown once: the next run is clean.
+  assert.equal(sim.run(), 0);
+});
+
+test("spawn(): an error through mergeMap reaches an error callback and sim.run() returns normally", () => {
+  const sim = createSim();
+  let caught: unknown = null;
+  from([1, 2])
+    .pipe(mergeMap((i) => spawn(sim, i, function* () {
+      yield sleep(i);
+      if (i === 2) throw new Error(`p${i}`);
+      return i;
+    })))
+    .subscribe({error: (e) => (caught = e)});
+  assert.equal(sim.run(), 2);
+  assert.equal((caught as Error).message, "p2");
+});
+
+test("spawn(): a body that yields something other than a command errors that process with a TypeError naming it", () => {
+  const yielded: Array<[unknown, RegExp]> = [
+    [42, /process 3 yielded 42 \(a number\); expected a command from use\(\), sleep\(\) or wait\(\)/],
+    [undefined, /yielded undefined \(undefined\)/],
+    [null, /yielded null;/],
+    ["sleep", /yielded the string "sleep"/],
+    [new Map(), /yielded a Map;/],
+    [{op: "jump"}, /yielded an object without a known op \(\{"op":"jump"\}\)/],
+  ];
+  for (const [value, message] of yielded) {
+    const sim = createSim();
+    let caught: unknown = null;
+    const after: string[] = [];
+    spawn(sim, 3, function* () {
+      yield sleep(1);
+      yield value as never;
+      after.push("went on");
+    }).subscribe({error: (e) => (caught = e)});
+    assert.equal(sim.run(), 1);
+    assert.equal((caught as Error).name, "TypeError");
+    assert.match((caught as Error).message, message);
+    assert.deepEqual(after, []);
+  }
+});
+
+test("spawn(): the TypeError for a bad yield is thrown into the body, which may catch it and go on", () => {
+  const sim = createSim();
+  const log: string[] = [];
+  spawn(sim, 1, function* () {
+    try {
+      yield 7 as never;
+    } catch (err) {
+      log.push((err as Error).name);
+    }
+    yield sleep(2);
+    return "ok";
+  }).subscribe((v) => log.push(`${v} at ${sim.scheduler.now()}`));
+  sim.run();
+  assert.deepEqual(log, ["TypeError", "ok at 2"]);
+});
+
+test("use() and sleep() reject a negative, NaN or infinite ns with a RangeError naming it", () => {
+  const sim = createSim();
+  const cpu = new Resource(sim, "cpu", 1);
+  for (const bad of [-5, NaN, Infinity, -Infinity]) {
+    assert.throws(() => use(cpu, bad, "user"), {name: "RangeError", message: `invalid ns: ${bad}; expected a finite number of ns ≥ 0`});
+    assert.throws(() => sleep(bad), {name: "RangeError", message: `invalid ns: ${bad}; expected a finite number of ns ≥ 0`});
+    assert.throws(() => cpu.use(bad, "user"), {name: "RangeError", message: `invalid ns: ${bad}; expected a finite number of ns ≥ 0`});
+  }
+  assert.equal(cpu.busyNs, 0);
+});
+
+test("spawn(): a hand-built command with a NaN duration errors the process, and books nothing", () => {
+  const sim = createSim();
+  const cpu = new Resource(sim, "cpu", 1);
+  let caught: unknown = null;
+  spawn(sim, 1, function* () {
+    yield {op: "use", resource: cpu, ns: NaN, tag: "user", traceKind: null, bytes: 0, detail: "", urgent: false};
+  }).subscribe({error: (e) => (caught = e)});
+  sim.run();
+  assert.match(String(caught), /RangeError: invalid ns: NaN/);
+  assert.equal(cpu.busyNs, 0);
+  assert.equal(cpu.completed, 0);
 });

@@ -15,6 +15,16 @@ test("new Random(seed).next() gives different sequences for seeds 0, 1 and 2", (
   assert.notDeepEqual(a, c);
 });
 
+test("new Random(seed) mixes every bit of a safe integer: seeds 0, 2^32, -1, 2^32-1, 2^53-1 and -2^32 give different streams", () => {
+  const seeds = [0, 2 ** 32, -1, 2 ** 32 - 1, Number.MAX_SAFE_INTEGER, -(2 ** 32), 2 ** 52, 1];
+  const firsts = seeds.map((seed) => draws(new Random(seed), 4).join(","));
+  assert.equal(new Set(firsts).size, seeds.length);
+});
+
+test("new Random(seed).next() starts with these draws for seed 0 (a changed mixer changes every stream: update the goldens with it)", () => {
+  assert.deepEqual(draws(new Random(0), 3).map((x) => x.toFixed(9)), ["0.696260109", "0.408621042", "0.475685058"]);
+});
+
 test("Random.next() stays in [0, 1) and averages about 1/2", () => {
   const r = new Random(7);
   let sum = 0;
