@@ -10,7 +10,8 @@
  * The seed's rule: large files by "async I/O + direct I/O", small files by
  * zero-copy.
  */
-import {mergeMap, type OperatorFunction} from "rxjs";
+import type {OperatorFunction} from "rxjs";
+import {mergeProcesses} from "../engine/mergeProcesses.js";
 import {spawn, type ProcessBody} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
 import {InputError} from "../errors.js";
@@ -37,7 +38,7 @@ export interface NginxPolicyOptions {
   directChunkBytes?: number;
   /** Direct reads in flight per request; default 2. */
   aioDepth?: number;
-  /** Requests served at once (mergeMap concurrency); default 1. */
+  /** Requests served at once (the concurrency of {@link mergeProcesses}); default 1. */
   concurrency?: number;
   /** NIC gathers from the page cache (SG-DMA) on the sendfile path; default the NIC's capability. */
   scatterGather?: boolean;
@@ -84,7 +85,7 @@ export function nginxPolicy(host: Host, options: NginxPolicyOptions = {}): Opera
   if (!(concurrency === Infinity || (Number.isSafeInteger(concurrency) && concurrency >= 1)))
     throw new InputError("concurrency", String(concurrency), "an integer ≥ 1 or Infinity");
   const serve = nginxServe(host, options);
-  return mergeMap((req: FileRequest) => spawn(host.sim, req.pid ?? 1, () => serve(req)), concurrency);
+  return mergeProcesses((req: FileRequest) => spawn(host.sim, req.pid ?? 1, () => serve(req)), concurrency);
 }
 
 /**

@@ -10,6 +10,8 @@
  * section). The clients here are closed loops: each sends a request, waits
  * for the answer, thinks, and sends the next.
  */
+import {range} from "rxjs";
+import {mergeProcesses} from "../engine/mergeProcesses.js";
 import {sleep, spawn, type ProcessBody} from "../engine/process.js";
 import {zipf, type Random} from "../engine/random.js";
 import type {Sim} from "../engine/sim.js";
@@ -132,29 +134,54 @@ export function startClients<T extends Transfer>(
   record: (r: ServedRequest<T>) => void,
 ): void {
   const o = workload.options;
-  for (let c = 0; c < o.hotClients; c++) {
-    const pid = 1000 + c;
-    spawn(sim, pid, function* (): ProcessBody<void> {
-      // Stagger the start so the clients do not march in step.
-      yield sleep(workload.think());
-      while (sim.scheduler.now() < untilNs) {
-        const transfer = yield* serve({file: workload.pickHot(), pid}, "hot");
-        record({kind: "hot", transfer});
-        const t = workload.think();
-        if (t > 0) yield sleep(t);
-      }
-    }).subscribe();
+  // All clients run at once, hot ones first, through one subscription: O(1) bookkeeping per client however
+  // many there are, and an error in any of them reaches sim.run() (no handler here) and stops the others.
+  range(0, o.hotClients + o.largeStreams)
+    .pipe(
+      mergeProcesses((k) =>
+        k < o.hotClients
+          ? spawn(sim, 1000 + k, () => hotClient(sim, workload, serve, untilNs, record, 1000 + k))
+          : spawn(sim, 2000 + k - o.hotClients, () => largeStream(sim, workload, serve, untilNs, record, k - o.hotClients)),
+      ),
+    )
+    .subscribe();
+}
+
+/** A closed-loop hot client (pid *pid*): asks for a hot file, thinks, asks again, until *untilNs*. */
+function* hotClient<T extends Transfer>(
+  sim: Sim,
+  workload: FileServerWorkload,
+  serve: (req: FileRequest, kind: RequestKind) => ProcessBody<T>,
+  untilNs: number,
+  record: (r: ServedRequest<T>) => void,
+  pid: number,
+): ProcessBody<void> {
+  // Stagger the start so the clients do not march in step.
+  yield sleep(workload.think());
+  while (sim.scheduler.now() < untilNs) {
+    const transfer = yield* serve({file: workload.pickHot(), pid}, "hot");
+    record({kind: "hot", transfer});
+    const t = workload.think();
+    if (t > 0) yield sleep(t);
   }
-  for (let s = 0; s < o.largeStreams; s++) {
-    const pid = 2000 + s;
-    spawn(sim, pid, function* (): ProcessBody<void> {
-      for (let j = 0; sim.scheduler.now() < untilNs; j++) {
-        const file = workload.large[(s + j * o.largeStreams) % workload.large.length];
-        for (let off = 0; off < file.sizeBytes && sim.scheduler.now() < untilNs; off += o.largeRangeBytes) {
-          const transfer = yield* serve({file, pid, offsetBytes: off, bytes: Math.min(o.largeRangeBytes, file.sizeBytes - off)}, "large");
-          record({kind: "large", transfer});
-        }
-      }
-    }).subscribe();
+}
+
+/** Streaming client number *s* (pid 2000 + *s*): reads large files from start to end in ranges, until *untilNs*. */
+function* largeStream<T extends Transfer>(
+  sim: Sim,
+  workload: FileServerWorkload,
+  serve: (req: FileRequest, kind: RequestKind) => ProcessBody<T>,
+  untilNs: number,
+  record: (r: ServedRequest<T>) => void,
+  s: number,
+): ProcessBody<void> {
+  const o = workload.options;
+  const pid = 2000 + s;
+  for (let j = 0; sim.scheduler.now() < untilNs; j++) {
+    const file = workload.large[(s + j * o.largeStreams) % workload.large.length];
+    for (let off = 0; off < file.sizeBytes && sim.scheduler.now() < untilNs; off += o.largeRangeBytes) {
+      const transfer = yield* serve({file, pid, offsetBytes: off, bytes: Math.min(o.largeRangeBytes, file.sizeBytes - off)}, "large");
+      record({kind: "large", transfer});
+    }
   }
 }
