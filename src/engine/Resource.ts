@@ -18,12 +18,47 @@ const QUEUED = 1;
 const SERVING = 2;
 
 /**
- * One request for service; also the heap entry for its completion. A process
- * reuses one Job for all its steps (it has at most one in service), so its
+ * What a {@link Resource} serves: a {@link Job}, or an object laid out like
+ * one (a process's runner, which keeps its hottest fields first). It is also
+ * the heap entry for its service's completion.
+ */
+export interface Servable {
+  /** Heap bookkeeping (see SimScheduler): sequence of its live entry, and ≥ 0 while pending. */
+  seq: number;
+  heapIndex: number;
+  /** Virtual time service began, ns (while queued: the time it joined the line). */
+  startNs: number;
+  /** Where it is now. */
+  status: JobStatus;
+  /** The line holding it while queued, and its absolute slot there. */
+  line: {withdraw(job: Servable): void} | null;
+  slot: number;
+  /** The resource serving it. */
+  resource: Resource;
+  /** Service time, ns. */
+  ns: number;
+  /** Booking category. */
+  tag: string;
+  /** When set, a trace event of this kind is recorded when service starts. */
+  traceKind: TraceKind | null;
+  /** Process the trace event is charged to. */
+  pid: number;
+  /** Bytes for the trace event. */
+  bytes: number;
+  /** Detail for the trace event. */
+  detail: string;
+  /** Called by the resource when its service has run to the end (not when cancelled). */
+  serviceEnded(): void;
+  /** Called by the scheduler when its completion is due. */
+  fire(): void;
+}
+
+/**
+ * One request for service; also the heap entry for its completion. Its
  * fields may be refilled once `done` has been called.
  */
-export class Job {
-  timeNs = 0;
+export class Job implements Servable {
+  /** Heap bookkeeping (see SimScheduler): sequence of its live entry, and ≥ 0 while pending. */
   seq = 0;
   heapIndex = -1;
   /** Virtual time service began, ns (while queued: the time it joined the line). */
@@ -52,6 +87,9 @@ export class Job {
     /** Detail for the trace event. */
     public detail = "",
   ) {}
+  serviceEnded(): void {
+    this.done(this);
+  }
   fire(): void {
     this.resource.finish(this);
   }
@@ -65,7 +103,7 @@ export class Job {
  */
 class JobLine {
   /** Entries from `head` on; holes are null. */
-  private items: Array<Job | null> = [];
+  private items: Array<Servable | null> = [];
   /** Index in `items` of the first entry not yet taken. */
   private head = 0;
   /** Absolute slot of `items[0]` (entries dropped by compaction so far). */
@@ -73,7 +111,7 @@ class JobLine {
   /** Jobs waiting (holes not counted). */
   size = 0;
 
-  push(job: Job): void {
+  push(job: Servable): void {
     job.line = this;
     job.slot = this.base + this.items.length;
     this.items.push(job);
@@ -81,14 +119,14 @@ class JobLine {
   }
 
   /** Takes *job* out of the line, leaving a hole. */
-  withdraw(job: Job): void {
+  withdraw(job: Servable): void {
     this.items[job.slot - this.base] = null;
     job.line = null;
     this.size--;
   }
 
   /** Returns the first waiting job, removed, or null. */
-  shift(): Job | null {
+  shift(): Servable | null {
     const items = this.items;
     while (this.head < items.length) {
       const job = items[this.head];
@@ -190,7 +228,7 @@ export class Resource {
    * in service. A service time that is negative, NaN or infinite is a
    * RangeError naming it.
    */
-  submit(job: Job, urgent = false): void {
+  submit(job: Servable, urgent = false): void {
     checkDurationNs(`${this.name} service ns`, job.ns);
     if (this.inUse < this.units) {
       this.start(job);
@@ -226,7 +264,7 @@ export class Resource {
    * the time it held the unit and starting the next job. Its `done` is not
    * called. Does nothing to a job that is neither waiting nor in service.
    */
-  cancel(job: Job): void {
+  cancel(job: Servable): void {
     if (job.status === QUEUED) {
       job.line!.withdraw(job);
       job.status = IDLE;
@@ -243,7 +281,7 @@ export class Resource {
     }
   }
 
-  private start(job: Job): void {
+  private start(job: Servable): void {
     const scheduler = this.sim.scheduler;
     const now = scheduler.now();
     this.inUse++;
@@ -278,13 +316,13 @@ export class Resource {
   }
 
   /** Called by the scheduler when *job*'s service ends. */
-  finish(job: Job): void {
+  finish(job: Servable): void {
     job.status = IDLE;
     this.inUse--;
     this.busyNs += job.ns;
     this.completed++;
     this.book(job.tag, job.ns);
     this.startNext();
-    job.done(job);
+    job.serviceEnded();
   }
 }

@@ -15,7 +15,7 @@
  * rescheduling on the heap directly.
  */
 import {Observable, type Subscriber, type TeardownLogic} from "rxjs";
-import {Job, type Resource} from "./Resource.js";
+import type {JobStatus, Resource, Servable} from "./Resource.js";
 import {checkDurationNs, type SimScheduler} from "./SimScheduler.js";
 import type {Trace, TraceKind} from "./trace.js";
 
@@ -208,28 +208,53 @@ const WOKEN = 4;
  * teardown its subscriber calls on unsubscribe: one object per process
  * instead of a runner, a job and four closures.
  */
-class Runner<R> extends Job implements Sleeper {
-  /** Set when the subscriber leaves or the body ends; the generator is then closed. */
-  closed = false;
+class Runner<R> implements Servable, Sleeper {
+  // Fields in the order a sleep or wake-up touches them, so a step reads as few cache lines as it can.
+  /** Heap bookkeeping (see SimScheduler). */
+  seq = 0;
+  heapIndex = -1;
   /** What it is blocked on (RUNNING, IN_SERVICE, SLEEPING, WAITING or WOKEN). */
   phase = RUNNING;
+  /** Set when the subscriber leaves or the body ends; the generator is then closed. */
+  closed = false;
+  /** Whether `body.next` is the builtin {@link generatorNext}. */
+  private readonly native: boolean;
+  /** The generator. */
+  private readonly body: ProcessBody<R>;
+  /** The simulation's scheduler (held directly: one load fewer per step). */
+  private readonly scheduler: SimScheduler;
+  // Its Job, refilled by each `use` step.
+  startNs = 0;
+  status: JobStatus = 0;
+  line: Servable["line"] = null;
+  slot = 0;
+  resource: Resource = null as unknown as Resource;
+  ns = 0;
+  tag = "";
+  traceKind: TraceKind | null = null;
+  readonly pid: number;
+  bytes = 0;
+  detail = "";
   /** The signal it waits on, or whose value it resumes with. */
   private signal: Signal<unknown> | null = null;
   waitSlot = 0;
-  /** Whether `body.next` is the builtin {@link generatorNext}. */
-  private readonly native: boolean;
+  private readonly subscriber: Subscriber<R>;
 
-  constructor(
-    private readonly sim: ProcessContext,
-    pid: number,
-    private readonly body: ProcessBody<R>,
-    private readonly subscriber: Subscriber<R>,
-  ) {
-    super(null as unknown as Resource, 0, "", resumeAfterService, null, pid);
+  constructor(sim: ProcessContext, pid: number, body: ProcessBody<R>, subscriber: Subscriber<R>) {
     this.native = nativeNext(body);
+    this.body = body;
+    this.scheduler = sim.scheduler;
+    this.pid = pid;
+    this.subscriber = subscriber;
   }
 
-  override fire(): void {
+  /** Its service step ran to the end: resume the body with the runner (as a Job, like a `use` step always resumed). */
+  serviceEnded(): void {
+    this.phase = RUNNING;
+    this.step(this);
+  }
+
+  fire(): void {
     switch (this.phase) {
       case SLEEPING:
         this.phase = RUNNING;
@@ -249,7 +274,7 @@ class Runner<R> extends Job implements Sleeper {
 
   wake(): void {
     this.phase = WOKEN;
-    this.sim.scheduler.enqueue(this, 0);
+    this.scheduler.enqueue(this, 0);
   }
 
   /**
@@ -307,7 +332,7 @@ class Runner<R> extends Job implements Sleeper {
             continue;
           }
           this.phase = SLEEPING;
-          this.sim.scheduler.enqueue(this, ns);
+          this.scheduler.enqueue(this, ns);
           return;
         }
         case "wait": {
@@ -339,7 +364,7 @@ class Runner<R> extends Job implements Sleeper {
         break;
       case SLEEPING:
       case WOKEN:
-        this.sim.scheduler.remove(this);
+        this.scheduler.remove(this);
         break;
       case WAITING:
         this.signal!.removeSleeper(this);
@@ -373,13 +398,6 @@ function safeJson(value: unknown): string {
   }
 }
 
-/** A process's Job completion: resumes its generator with the Job, as a `use` step resumes. */
-function resumeAfterService(job: Job): void {
-  const runner = job as Runner<unknown>;
-  runner.phase = RUNNING;
-  runner.step(job);
-}
-
 /**
  * The Observable {@link spawn} returns: it keeps what a run needs in fields
  * and subscribes with one shared function (RxJS calls it with `this` bound
@@ -408,7 +426,17 @@ function subscribeProcess<R>(this: Observable<R>, subscriber: Subscriber<R>): Te
 
 /**
  * Returns an Observable that, on subscription, runs *body* as simulated
- * process *pid* and emits its result once, then completes.
+ * process *pid* and emits its result once, then completes. Unsubscribing
+ * cancels the process and releases what it holds (see {@link Resource});
+ * an error in the body errors the Observable, and if nothing down the chain
+ * handles it, the next `sim.run()` throws it.
+ *
+ * For many processes, declare the generator function once and pass
+ * `() => body(args)`, rather than writing a `function*` inside the loop:
+ * each evaluation of a `function*` expression is a new closure with its own
+ * prototype and hidden class, which costs memory and time per step once
+ * thousands are alive (see `npm run bench`). Run many at once with
+ * {@link mergeProcesses}.
  *
  * ```ts
  * spawn(sim, 1, function* () {

@@ -306,6 +306,35 @@ test("SimScheduler.remove() of random pending actions keeps the rest in order", 
   assert.deepEqual(ran, expected);
 });
 
+test("SimScheduler.remove() of most of 20,000 pending actions, and re-filing others, keeps the rest in order and pending exact", () => {
+  const s = new SimScheduler();
+  const ran: number[] = [];
+  const n = 20_000;
+  const delay = (i: number) => (i * 7919) % 5000;
+  const subs = [];
+  for (let i = 0; i < n; i++) subs.push(s.schedule(() => void ran.push(i), delay(i)));
+  // Removing most of them leaves stale entries that outnumber live ones: the heap is rebuilt on the way.
+  const removed = new Set<number>();
+  for (let i = 0; i < n; i++)
+    if (i % 5 !== 0) {
+      subs[i].unsubscribe();
+      removed.add(i);
+    }
+  assert.equal(s.pending, n / 5);
+  // Re-filing a pending action moves it (its old entry turns stale).
+  const moved = s.schedule(() => void ran.push(-1), 10_000);
+  (moved as unknown as SchedulerAction<number>).schedule(undefined, 2500);
+  assert.equal(s.pending, n / 5 + 1);
+  s.run();
+  const expected = [...Array(n).keys()].filter((i) => !removed.has(i));
+  const key = (i: number) => (i === -1 ? 2500 : delay(i));
+  expected.push(-1);
+  // Ties at 2500: the moved action was filed last, so it runs after the others due then.
+  expected.sort((a, b) => key(a) - key(b) || (a === -1 ? 1 : b === -1 ? -1 : a - b));
+  assert.deepEqual(ran, expected);
+  assert.equal(s.pending, 0);
+});
+
 test("timer(dueNs, scheduler) emits at dueNs in virtual time", () => {
   const s = new SimScheduler();
   assert.deepEqual(frames(s, timer(5, s)), marbles("-----(a|)", {a: 0}));
