@@ -4,22 +4,29 @@
  * (a) The hold model: N events are pending; each, when it runs, files itself
  *     again after an exponential delay. The same model runs on SimScheduler
  *     (an RxJS action rescheduling itself with `this.schedule(state, delay)`,
- *     as RxJS operators do), on RxJS's VirtualTimeScheduler, and on a bare
- *     binary-heap loop of plain `{time, seq, fn}` objects written here.
+ *     as RxJS operators do), as N iosim processes (`spawn` + `yield sleep`),
+ *     on RxJS's VirtualTimeScheduler, and on a bare binary-heap loop written
+ *     here. The bare heap is a fair baseline: like SimScheduler it re-files
+ *     the same event object each time (allocating one per push would slow it
+ *     down and flatter every ratio against it).
  * (b) 10,000 connections × 10 requests × 3 timed steps (parse on the CPU,
  *     read on the disk, reply on the CPU), once with iosim's operators and
- *     processes and once hand-written on a bare heap with hand-written FIFO
- *     resources; both must finish at the same virtual time.
+ *     processes and once hand-written on the bare heap: each connection one
+ *     re-filed state-machine object, FIFO resources, and one trace event
+ *     booked per step as iosim's steps book theirs. All must finish at the
+ *     same virtual time with the same trace counts.
  *
  * Each figure is the best of a few repetitions (the machine is shared).
- * The last line is `scheduler/bare=<ratio> model/bare=<ratio>`.
+ * The last line is `scheduler/bare=<ratio> process/bare=<ratio> model/bare=<ratio>`.
  */
 import {concatMap, mergeMap, range, VirtualTimeScheduler, type SchedulerAction} from "rxjs";
+import {mergeProcesses} from "../src/engine/mergeProcesses.js";
 import {Resource} from "../src/engine/Resource.js";
 import {SimScheduler} from "../src/engine/SimScheduler.js";
-import {spawn, use} from "../src/engine/process.js";
+import {sleep, spawn, use, type ProcessBody} from "../src/engine/process.js";
 import {Random} from "../src/engine/random.js";
 import {createSim} from "../src/engine/sim.js";
+import {Trace, type TraceKind} from "../src/engine/trace.js";
 import {timeDefaultReport} from "./reportTime.js";
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
@@ -70,11 +77,11 @@ function holdVirtual(pending: number, events: number): [number, number] {
   return [run, s.now()];
 }
 
-/** An event of the bare loop. */
-interface BareEvent {
-  time: number;
-  seq: number;
-  fn: () => void;
+/** An event of the bare loop: filed, run, and filed again, never reallocated (as SimScheduler's entries are). */
+class BareEvent {
+  time = 0;
+  seq = 0;
+  constructor(readonly fn: (e: BareEvent) => void) {}
 }
 
 /** A bare binary min-heap on (time, seq). */
@@ -82,8 +89,10 @@ class BareHeap {
   heap: BareEvent[] = [];
   now = 0;
   seq = 0;
-  push(delay: number, fn: () => void): void {
-    const e: BareEvent = {time: this.now + delay, seq: this.seq++, fn};
+  /** Files *e* at now + *delay*. */
+  push(e: BareEvent, delay: number): void {
+    e.time = this.now + delay;
+    e.seq = this.seq++;
     const h = this.heap;
     let i = h.length;
     h.push(e);
@@ -122,7 +131,7 @@ class BareHeap {
     while (h.length > 0) {
       const e = this.pop();
       this.now = e.time;
-      e.fn();
+      e.fn(e);
     }
     return this.now;
   }
@@ -133,12 +142,51 @@ function holdBare(pending: number, events: number): [number, number] {
   const heap = new BareHeap();
   const random = new Random(SEED);
   let run = 0;
-  const work = (): void => {
-    if (++run <= events - pending) heap.push(random.exponential(MEAN_NS), work);
+  const work = (e: BareEvent): void => {
+    if (++run <= events - pending) heap.push(e, random.exponential(MEAN_NS));
   };
-  for (let i = 0; i < pending; i++) heap.push(random.exponential(MEAN_NS), work);
+  for (let i = 0; i < pending; i++) heap.push(new BareEvent(work), random.exponential(MEAN_NS));
   heap.run();
   return [run, heap.now];
+}
+
+/** What the hold processes share: the random source, the event count and the budget. */
+interface HoldState {
+  random: Random;
+  run: number;
+  events: number;
+  pending: number;
+}
+
+/** A hold process: sleeps an exponential delay per event until the budget is spent. */
+function* holder(st: HoldState): ProcessBody<void> {
+  yield sleep(st.random.exponential(MEAN_NS));
+  while (++st.run <= st.events - st.pending) yield sleep(st.random.exponential(MEAN_NS));
+}
+
+/**
+ * Hold model as *pending* iosim processes (`spawn` + `yield sleep`), all
+ * started through `mergeProcesses`. With *inline*, each process's body is a
+ * `function*` evaluated per spawn (its own closure, prototype and hidden
+ * class) instead of the module-level {@link holder}.
+ */
+function holdProcesses(pending: number, events: number, inline = false): [number, number] {
+  const sim = createSim({seed: SEED, keepEvents: false, maxEvents: Infinity});
+  const st: HoldState = {random: new Random(SEED), run: 0, events, pending};
+  range(0, pending)
+    .pipe(
+      mergeProcesses((i) =>
+        inline
+          ? spawn(sim, i + 1, function* (): ProcessBody<void> {
+              yield sleep(st.random.exponential(MEAN_NS));
+              while (++st.run <= st.events - st.pending) yield sleep(st.random.exponential(MEAN_NS));
+            })
+          : spawn(sim, i + 1, () => holder(st)),
+      ),
+    )
+    .subscribe();
+  sim.run();
+  return [st.run, sim.scheduler.now()];
 }
 
 const rate = (events: number, ms: number) => (events / ms) * 1000;
@@ -147,27 +195,38 @@ const fmt = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3
 console.log(`iosim bench — node ${process.version}, best of ${REPEATS}`);
 console.log("");
 console.log("(a) hold model: N pending events, exponential delays (mean 1 µs) from Random(1)");
-console.log("pending   events      SimScheduler   VirtualTime    bare heap      sim/bare  sim/virtual");
+console.log("pending   events      SimScheduler   processes      VirtualTime    bare heap      sim/bare  process/bare  sim/virtual");
 let schedulerOverBare10k = 0;
+let processOverBare10k = 0;
+let inlineOverBare10k = 0;
 for (const pending of [100, 1_000, 10_000]) {
   const events = 1_000_000;
   // VirtualTimeScheduler sorts its whole action array on every schedule(): fewer events as N grows.
   const virtualEvents = pending >= 10_000 ? 20_000 : pending >= 1_000 ? 100_000 : 300_000;
-  const [sim, bare] = best([() => holdSim(pending, events), () => holdBare(pending, events)]);
+  const [sim, proc, bare] = best([() => holdSim(pending, events), () => holdProcesses(pending, events), () => holdBare(pending, events)]);
   const [virtual] = best([() => holdVirtual(pending, virtualEvents)], Math.min(REPEATS, 3));
-  if (sim.result[0] !== events || bare.result[0] !== events || virtual.result[0] !== virtualEvents) throw new Error("hold model ran the wrong number of events");
-  if (sim.result[1] !== bare.result[1]) throw new Error(`hold model: SimScheduler ended at ${sim.result[1]}, bare heap at ${bare.result[1]}`);
+  if (sim.result[0] !== events || proc.result[0] !== events || bare.result[0] !== events || virtual.result[0] !== virtualEvents) throw new Error("hold model ran the wrong number of events");
+  if (sim.result[1] !== bare.result[1] || proc.result[1] !== bare.result[1])
+    throw new Error(`hold model: SimScheduler ended at ${sim.result[1]}, processes at ${proc.result[1]}, bare heap at ${bare.result[1]}`);
   const simRate = rate(events, sim.ms);
+  const procRate = rate(events, proc.ms);
   const bareRate = rate(events, bare.ms);
   const virtualRate = rate(virtualEvents, virtual.ms);
-  if (pending === 10_000) schedulerOverBare10k = simRate / bareRate;
+  if (pending === 10_000) {
+    schedulerOverBare10k = simRate / bareRate;
+    processOverBare10k = procRate / bareRate;
+    const [inline, bareAgain] = best([() => holdProcesses(pending, events, true), () => holdBare(pending, events)]);
+    if (inline.result[1] !== bareAgain.result[1]) throw new Error(`hold model: inline processes ended at ${inline.result[1]}, bare heap at ${bareAgain.result[1]}`);
+    inlineOverBare10k = bareAgain.ms / inline.ms;
+  }
   console.log(
     `${String(pending).padEnd(9)} ${`${events / 1e6}M (VT ${virtualEvents / 1e3}k)`.padEnd(11)} ` +
-      `${`${fmt(simRate)}ev/s`.padEnd(14)} ${`${fmt(virtualRate)}ev/s`.padEnd(14)} ${`${fmt(bareRate)}ev/s`.padEnd(14)} ` +
-      `${(simRate / bareRate).toFixed(2).padEnd(9)} ${(simRate / virtualRate).toFixed(1)}`,
+      `${`${fmt(simRate)}ev/s`.padEnd(14)} ${`${fmt(procRate)}ev/s`.padEnd(14)} ${`${fmt(virtualRate)}ev/s`.padEnd(14)} ${`${fmt(bareRate)}ev/s`.padEnd(14)} ` +
+      `${(simRate / bareRate).toFixed(2).padEnd(9)} ${(procRate / bareRate).toFixed(2).padEnd(13)} ${(simRate / virtualRate).toFixed(1)}`,
   );
 }
 console.log("VirtualTimeScheduler runs fewer events (VT column) because each schedule() re-sorts every pending action.");
+console.log(`processes: one module-level function*; with an inline function* per process (a closure and hidden class each): process/bare=${inlineOverBare10k.toFixed(2)} at 10,000`);
 
 // ---------------------------------------------------------------- (b) connections model
 
@@ -189,120 +248,164 @@ function stepTimes(): Float64Array {
 }
 const times = stepTimes();
 
-/**
- * The workload with iosim: each connection is one process (its handler)
- * serving its requests in turn, and `mergeMap` runs all connections at once.
- */
-function modelIosim(): number {
-  const sim = createSim({seed: SEED, keepEvents: false});
+/** Trace kinds booked by the three steps (as a strategy's CPU and device steps book theirs). */
+const STEP_KINDS: readonly TraceKind[] = ["user", "device-io", "user"];
+const STEP_TAGS = ["parse", "read", "reply"];
+
+/** What a model run reports: completion time and the trace counts it booked. */
+type ModelResult = {endNs: number; userEvents: number; deviceEvents: number};
+
+/** One connection's handler: its requests in turn, each step booking a trace event at service start. */
+function* connection(cpu: Resource, disk: Resource, c: number): ProcessBody<void> {
+  for (let r = 0; r < REQUESTS; r++) {
+    const i = (c * REQUESTS + r) * 3;
+    yield use(cpu, times[i], "parse", "user");
+    yield use(disk, times[i + 1], "read", "device-io");
+    yield use(cpu, times[i + 2], "reply", "user");
+  }
+}
+
+/** The workload with iosim: each connection is one process, all run at once through *merge*. */
+function modelIosim(merge: "mergeProcesses" | "mergeMap"): ModelResult {
+  const sim = createSim({seed: SEED, keepEvents: false, maxEvents: Infinity});
   const cpu = new Resource(sim, "cpu", CPU_UNITS);
   const disk = new Resource(sim, "disk", DISK_UNITS);
+  const start = (c: number) => spawn(sim, c + 1, () => connection(cpu, disk, c));
   range(0, CONNECTIONS)
-    .pipe(
-      mergeMap((c) =>
-        spawn(sim, c + 1, function* () {
-          for (let r = 0; r < REQUESTS; r++) {
-            const i = (c * REQUESTS + r) * 3;
-            yield use(cpu, times[i], "parse");
-            yield use(disk, times[i + 1], "read");
-            yield use(cpu, times[i + 2], "reply");
-          }
-        }),
-      ),
-    )
+    .pipe(merge === "mergeProcesses" ? mergeProcesses(start) : mergeMap(start))
     .subscribe();
-  return sim.run();
+  const endNs = sim.run();
+  return {endNs, userEvents: sim.trace.count("user"), deviceEvents: sim.trace.count("device-io")};
 }
 
 /** The same with one process per request: `concatMap` over each connection's requests (more RxJS plumbing per request). */
-function modelIosimPerRequest(): number {
-  const sim = createSim({seed: SEED, keepEvents: false});
+function modelIosimPerRequest(): ModelResult {
+  const sim = createSim({seed: SEED, keepEvents: false, maxEvents: Infinity});
   const cpu = new Resource(sim, "cpu", CPU_UNITS);
   const disk = new Resource(sim, "disk", DISK_UNITS);
   range(0, CONNECTIONS)
     .pipe(
-      mergeMap((c) =>
+      mergeProcesses((c) =>
         range(0, REQUESTS).pipe(
           concatMap((r) =>
             spawn(sim, c + 1, function* () {
               const i = (c * REQUESTS + r) * 3;
-              yield use(cpu, times[i], "parse");
-              yield use(disk, times[i + 1], "read");
-              yield use(cpu, times[i + 2], "reply");
+              yield use(cpu, times[i], "parse", "user");
+              yield use(disk, times[i + 1], "read", "device-io");
+              yield use(cpu, times[i + 2], "reply", "user");
             }),
           ),
         ),
       ),
     )
     .subscribe();
-  return sim.run();
+  const endNs = sim.run();
+  return {endNs, userEvents: sim.trace.count("user"), deviceEvents: sim.trace.count("device-io")};
+}
+
+/** A hand-written connection: a state machine that is its own heap entry and queue entry, re-filed per step. */
+class BareConnection extends BareEvent {
+  /** Request and step (0 parse, 1 read, 2 reply) it is on. */
+  request = 0;
+  step = 0;
+  /** Service time of the current step, ns. */
+  ns = 0;
+  constructor(
+    readonly c: number,
+    readonly model: BareModel,
+  ) {
+    super(finishStep);
+  }
 }
 
 /** A hand-written FIFO resource on the bare heap. */
 class BareResource {
   inUse = 0;
-  queue: Array<{ns: number; done: () => void}> = [];
+  queue: BareConnection[] = [];
   head = 0;
   busyNs = 0;
-  constructor(readonly heap: BareHeap, readonly units: number) {}
-  submit(ns: number, done: () => void): void {
-    if (this.inUse < this.units) this.start(ns, done);
-    else this.queue.push({ns, done});
+  constructor(
+    readonly heap: BareHeap,
+    readonly trace: Trace,
+    readonly units: number,
+  ) {}
+  submit(conn: BareConnection): void {
+    if (this.inUse < this.units) this.start(conn);
+    else this.queue.push(conn);
   }
-  start(ns: number, done: () => void): void {
+  start(conn: BareConnection): void {
     this.inUse++;
-    this.heap.push(ns, () => {
-      this.inUse--;
-      this.busyNs += ns;
-      if (this.head < this.queue.length) {
-        const next = this.queue[this.head++];
-        if (this.head === this.queue.length) {
-          this.queue.length = 0;
-          this.head = 0;
-        }
-        this.start(next.ns, next.done);
+    this.trace.record(this.heap.now, STEP_KINDS[conn.step], conn.c + 1, conn.ns);
+    this.heap.push(conn, conn.ns);
+  }
+  finish(conn: BareConnection): void {
+    this.inUse--;
+    this.busyNs += conn.ns;
+    if (this.head < this.queue.length) {
+      const next = this.queue[this.head++];
+      if (this.head === this.queue.length) {
+        this.queue.length = 0;
+        this.head = 0;
       }
-      done();
-    });
+      this.start(next);
+    }
   }
 }
 
-/** The same workload by hand: each connection a little state machine on the bare heap. */
-function modelBare(): number {
-  const heap = new BareHeap();
-  const cpu = new BareResource(heap, CPU_UNITS);
-  const disk = new BareResource(heap, DISK_UNITS);
-  for (let c = 0; c < CONNECTIONS; c++) {
-    let r = 0;
-    const request = (): void => {
-      const i = (c * REQUESTS + r) * 3;
-      cpu.submit(times[i], () =>
-        disk.submit(times[i + 1], () =>
-          cpu.submit(times[i + 2], () => {
-            if (++r < REQUESTS) request();
-          }),
-        ),
-      );
-    };
-    request();
+/** The bare model's shared pieces. */
+interface BareModel {
+  cpu: BareResource;
+  disk: BareResource;
+}
+
+/** Submits *conn*'s current step to its resource. */
+function submitStep(conn: BareConnection): void {
+  conn.ns = times[(conn.c * REQUESTS + conn.request) * 3 + conn.step];
+  (conn.step === 1 ? conn.model.disk : conn.model.cpu).submit(conn);
+}
+
+/** A step's service ended: free the resource (starting the next in line), then go on to the next step. */
+function finishStep(e: BareEvent): void {
+  const conn = e as BareConnection;
+  (conn.step === 1 ? conn.model.disk : conn.model.cpu).finish(conn);
+  if (++conn.step === 3) {
+    conn.step = 0;
+    if (++conn.request === REQUESTS) return;
   }
-  return heap.run();
+  submitStep(conn);
+}
+
+/** The same workload by hand on the bare heap. */
+function modelBare(): ModelResult {
+  const heap = new BareHeap();
+  const trace = new Trace(false);
+  const model: BareModel = {cpu: new BareResource(heap, trace, CPU_UNITS), disk: new BareResource(heap, trace, DISK_UNITS)};
+  for (let c = 0; c < CONNECTIONS; c++) submitStep(new BareConnection(c, model));
+  const endNs = heap.run();
+  return {endNs, userEvents: trace.count("user"), deviceEvents: trace.count("device-io")};
 }
 
 console.log("");
-console.log(`(b) ${CONNECTIONS.toLocaleString("en")} connections × ${REQUESTS} requests × 3 steps (parse on ${CPU_UNITS} cores, read on ${DISK_UNITS} disk channels, reply)`);
-const [iosim, perRequest, bareModel] = best([modelIosim, modelIosimPerRequest, modelBare]);
-if (iosim.result !== bareModel.result || perRequest.result !== bareModel.result)
-  throw new Error(`completion times differ: iosim ${iosim.result} ns, per request ${perRequest.result} ns, bare heap ${bareModel.result} ns`);
+console.log(`(b) ${CONNECTIONS.toLocaleString("en")} connections × ${REQUESTS} requests × 3 steps (parse on ${CPU_UNITS} cores, read on ${DISK_UNITS} disk channels, reply), one trace event per step`);
+const [iosim, viaMergeMap, perRequest, bareModel] = best([() => modelIosim("mergeProcesses"), () => modelIosim("mergeMap"), modelIosimPerRequest, modelBare]);
+for (const [name, m] of [["mergeMap", viaMergeMap], ["per request", perRequest], ["mergeProcesses", iosim]] as const)
+  if (m.result.endNs !== bareModel.result.endNs || m.result.userEvents !== bareModel.result.userEvents || m.result.deviceEvents !== bareModel.result.deviceEvents)
+    throw new Error(`${name} model differs from the bare heap: ${JSON.stringify(m.result)} against ${JSON.stringify(bareModel.result)}`);
 const steps = CONNECTIONS * REQUESTS * 3;
-console.log(`completion time              ${iosim.result.toFixed(3)} ns virtual (identical in all three)`);
-console.log(`iosim, process per connection ${iosim.ms.toFixed(1).padStart(7)} ms  ${fmt(rate(steps, iosim.ms))}steps/s  ${(bareModel.ms / iosim.ms).toFixed(2)}× bare`);
-console.log(`iosim, process per request    ${perRequest.ms.toFixed(1).padStart(7)} ms  ${fmt(rate(steps, perRequest.ms))}steps/s  ${(bareModel.ms / perRequest.ms).toFixed(2)}× bare`);
-console.log(`bare heap                     ${bareModel.ms.toFixed(1).padStart(7)} ms  ${fmt(rate(steps, bareModel.ms))}steps/s`);
+if (bareModel.result.userEvents + bareModel.result.deviceEvents !== steps) throw new Error(`the bare model booked ${bareModel.result.userEvents + bareModel.result.deviceEvents} trace events for ${steps} steps`);
+console.log(`completion time                          ${bareModel.result.endNs.toFixed(3)} ns virtual, ${steps.toLocaleString("en")} trace events (identical in all four)`);
+const line = (label: string, ms: number) => console.log(`${label.padEnd(40)} ${ms.toFixed(1).padStart(7)} ms  ${fmt(rate(steps, ms))}steps/s  ${(bareModel.ms / ms).toFixed(2)}× bare`);
+line("iosim, process per connection, mergeProcesses", iosim.ms);
+line("iosim, process per connection, mergeMap", viaMergeMap.ms);
+line("iosim, process per request (concatMap)", perRequest.ms);
+console.log(`${"bare heap".padEnd(40)} ${bareModel.ms.toFixed(1).padStart(7)} ms  ${fmt(rate(steps, bareModel.ms))}steps/s`);
 const modelOverBare = bareModel.ms / iosim.ms;
 console.log("");
 const reportSeconds = timeDefaultReport();
 console.log(`(c) default report (iosim report, whole process, build excluded): ${reportSeconds.toFixed(1)} s (target < 30 s: ${reportSeconds < 30 ? "met" : "MISSED"})`);
 console.log("");
-console.log(`targets: scheduler/bare ≥ 0.80 at 10,000 pending: ${schedulerOverBare10k >= 0.8 ? "met" : "MISSED"}; model/bare ≥ 0.35: ${modelOverBare >= 0.35 ? "met" : "MISSED"}`);
-console.log(`scheduler/bare=${schedulerOverBare10k.toFixed(2)} model/bare=${modelOverBare.toFixed(2)}`);
+console.log(
+  `targets: scheduler/bare ≥ 0.80 at 10,000 pending: ${schedulerOverBare10k >= 0.8 ? "met" : "MISSED"}; ` +
+    `process/bare ≥ 0.70 at 10,000 pending: ${processOverBare10k >= 0.7 ? "met" : "MISSED"}; model/bare ≥ 0.35: ${modelOverBare >= 0.35 ? "met" : "MISSED"}`,
+);
+console.log(`scheduler/bare=${schedulerOverBare10k.toFixed(2)} process/bare=${processOverBare10k.toFixed(2)} model/bare=${modelOverBare.toFixed(2)}`);
