@@ -11,8 +11,10 @@ import {InputError, keyword} from "../errors.js";
 import {defaultProfileName, loadProfile, profileNames} from "../host/profiles.js";
 import {scenarios} from "../scenarios/index.js";
 import {SimulationLimitError} from "../engine/SimScheduler.js";
+import type {Sim} from "../engine/sim.js";
 import {checkEventBudget, defaultMaxEvents, resolveParams, type Scenario} from "../scenarios/scenario.js";
 import {toCsv, toTable} from "./format.js";
+import {RunProgress} from "./runProgress.js";
 import {commands as extraCommands} from "./commands.js";
 
 const version = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {version: string}).version;
@@ -144,8 +146,10 @@ async function main(argv: string[]): Promise<number> {
     const profile = loadProfile(args.options.get("--profile") ?? defaultProfileName);
     const maxEvents = parseMaxEvents(args.options.get("--max-events"));
     const values = resolveParams(scenario, args.sets);
-    const ctx = {seed, profile, maxEvents};
-    checkEventBudget(scenario, values, ctx, maxEvents);
+    checkEventBudget(scenario, values, {seed, profile, maxEvents}, maxEvents);
+    // Progress on stderr, only at a terminal and only once the run has gone on for ~2 s.
+    const progress = new RunProgress(process.stderr);
+    const ctx = {seed, profile, maxEvents, onSim: (sim: Sim) => void progress.follow(sim)};
     let result: Record<string, unknown>;
     try {
       result = scenario.run(values, ctx);
@@ -154,6 +158,8 @@ async function main(argv: string[]): Promise<number> {
       if (err instanceof SimulationLimitError)
         throw new InputError("--max-events", String(maxEvents), `a budget the run fits in: it stopped after ${maxEvents} events; raise the limit with --max-events N`);
       throw err;
+    } finally {
+      progress.end();
     }
     process.stdout.write(format === "json" ? JSON.stringify(result, null, 2) + "\n" : format === "csv" ? toCsv([result]) : toTable(result));
     return 0;

@@ -54,10 +54,20 @@ export interface TraceEvent {
 }
 
 /**
+ * Receives every event as it is recorded, as {@link Trace.record}'s
+ * arguments (no event object is allocated): a streaming consumer such as a
+ * trace file writer or a progress display.
+ */
+export type TraceListener = (timeNs: number, kind: TraceKind, pid: number, durationNs: number, bytes: number, detail: string) => void;
+
+/**
  * Returns an append-only event log with per-kind counters.
  *
- * With `keepEvents: false` only the counters are kept (large sweeps and
- * benchmarks); counts are still the number of events recorded.
+ * With `keepEvents: false` only the counters are kept (large sweeps, the
+ * CLI, benchmarks): memory then stays flat however long the run, and counts
+ * are still the number of events recorded. Listeners
+ * ({@link Trace.listen}) see every event either way, so a run can stream
+ * its full trace to disk without holding it.
  */
 export class Trace {
   /** Events in the order they were recorded (which is time order). */
@@ -66,6 +76,8 @@ export class Trace {
   private readonly counts = new Map<TraceKind, number>();
   /** Bytes recorded, per kind. */
   private readonly byteTotals = new Map<TraceKind, number>();
+  /** Who sees each event as it is recorded. */
+  private listeners: TraceListener[] = [];
 
   constructor(readonly keepEvents = true) {}
 
@@ -74,6 +86,23 @@ export class Trace {
     this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
     if (bytes !== 0) this.byteTotals.set(kind, (this.byteTotals.get(kind) ?? 0) + bytes);
     if (this.keepEvents) this.events.push({timeNs, kind, pid, durationNs, bytes, detail});
+    const listeners = this.listeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i](timeNs, kind, pid, durationNs, bytes, detail);
+  }
+
+  /**
+   * Calls *listener* with every event recorded from now on, in order;
+   * returns a function that stops it.
+   *
+   * ```ts
+   * const stop = sim.trace.listen((timeNs, kind) => kind === "irq" && irqs++);
+   * ```
+   */
+  listen(listener: TraceListener): () => void {
+    this.listeners = [...this.listeners, listener];
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
   }
 
   /** Returns how many events of *kind* were recorded. */

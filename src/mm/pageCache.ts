@@ -167,6 +167,14 @@ export class PageCache {
   private readonly active = new Map<number, number>();
   /** Numeric id per file name, so page keys are numbers. */
   private readonly fileNos = new Map<string, number>();
+  /** Resident pages per file number (so a forgotten file's number is released when its last page goes). */
+  private readonly residentByNo = new Map<number, number>();
+  /** Forgotten files (number → name) whose number waits for their last resident page and read in flight to go. */
+  private readonly forgottenNos = new Map<number, string>();
+  /** File numbers released by forgotten files, reused first so keys stay below 2^53 however many files pass. */
+  private readonly freeNos: number[] = [];
+  /** Next never-used file number. */
+  private nextFileNo = 0;
   /** Readahead state per file number (adaptive window). */
   private readonly raStates = new Map<number, RaState>();
   /** Disk reads in flight, per file number. */
@@ -240,8 +248,36 @@ export class PageCache {
 
   private fileNo(fileId: string): number {
     let no = this.fileNos.get(fileId);
-    if (no === undefined) this.fileNos.set(fileId, (no = this.fileNos.size));
+    if (no === undefined) this.fileNos.set(fileId, (no = this.freeNos.pop() ?? this.nextFileNo++));
     return no;
+  }
+
+  /**
+   * Drops what the cache keeps about *fileId* beyond its pages (its hit and
+   * miss counts, readahead state, and its number once its last page is
+   * evicted), as the kernel frees a deleted file's inode: a server that
+   * streams millions of distinct files, each once, keeps its memory flat.
+   * Its resident pages stay and are evicted in turn; reading the file again
+   * later starts it afresh.
+   */
+  forget(fileId: string): void {
+    const no = this.fileNos.get(fileId);
+    if (no === undefined) return;
+    this.perFile.delete(fileId);
+    this.raStates.delete(no);
+    this.forgottenNos.set(no, fileId);
+    this.release(no);
+  }
+
+  /** Frees the number (and name) of a forgotten file once no page of it is resident and no read of it in flight. */
+  private release(no: number): void {
+    const fileId = this.forgottenNos.get(no);
+    if (fileId === undefined || (this.residentByNo.get(no) ?? 0) > 0 || this.pending.has(no)) return;
+    this.forgottenNos.delete(no);
+    this.fileNos.delete(fileId);
+    this.perFile.delete(fileId);
+    this.raStates.delete(no);
+    this.freeNos.push(no);
   }
 
   private key(fileId: string, page: number): number {
@@ -404,7 +440,10 @@ export class PageCache {
     if (list) {
       const i = list.findIndex((r) => r.firstPage === run.firstPage);
       if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) this.pending.delete(no);
+      if (list.length === 0) {
+        this.pending.delete(no);
+        this.release(no);
+      }
     }
     const base = no * 2 ** 32;
     for (let p = run.firstPage; p < run.firstPage + run.pages; p++) {
@@ -467,12 +506,21 @@ export class PageCache {
       const [oldest, oldFlags] = list.entries().next().value as [number, number];
       list.delete(oldest);
       this.evictions++;
+      const oldNo = Math.floor(oldest / 2 ** 32);
+      const left = this.residentByNo.get(oldNo)! - 1;
+      if (left > 0) this.residentByNo.set(oldNo, left);
+      else {
+        this.residentByNo.delete(oldNo);
+        this.release(oldNo);
+      }
       if (oldFlags & PREFETCHED) {
         this.evictedUnused++;
         this.residentPrefetched--;
       }
     }
     this.inactive.set(k, flags);
+    const no = Math.floor(k / 2 ** 32);
+    this.residentByNo.set(no, (this.residentByNo.get(no) ?? 0) + 1);
   }
 }
 

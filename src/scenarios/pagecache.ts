@@ -11,7 +11,7 @@ import {bytesPerSec, countEvents} from "../analysis/metrics.js";
 import {readCall} from "../kernel/bufferedRead.js";
 import {InputError} from "../errors.js";
 import {cacheListPolicies, readaheadWindows, type CacheLists, type ReadaheadWindow} from "../mm/pageCache.js";
-import {readerOffsets, readPatterns, type ReadPattern} from "../workload/readers.js";
+import {readerCount, readerOffsets, readPatterns, type ReadPattern} from "../workload/readers.js";
 import {extrapolateEvents, scenarioSim, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
 
 /** Parameters of {@link runPageCache}. */
@@ -57,10 +57,15 @@ export function runPageCache(o: PageCacheRunOptions) {
     cacheLists: o.lists ?? "lru",
   });
   const file = {id: "data", sizeBytes: fileBytes};
+  // Offsets come lazily, one per read: a byte-at-a-time reader of a huge file holds no offset array.
   const offsets = readerOffsets(o.pattern, sim.random.fork(), fileBytes, readBytes, o.reads);
+  let reads = 0;
   let doneNs = 0;
   spawn(sim, 1, function* (): ProcessBody<void> {
-    for (const off of offsets) yield* readCall(host, file, off, readBytes, 1);
+    for (const off of offsets) {
+      yield* readCall(host, file, off, readBytes, 1);
+      reads++;
+    }
     doneNs = sim.scheduler.now();
   }).subscribe();
   sim.run();
@@ -74,7 +79,7 @@ export function runPageCache(o: PageCacheRunOptions) {
     lists: cache.lists,
     fileBytes,
     readBytes,
-    reads: offsets.length,
+    reads,
     cacheBytes,
     bytesRead,
     hitPages: cache.hits,
@@ -117,8 +122,7 @@ export const pageCacheScenario: Scenario = {
   estimateEvents(v, ctx) {
     // Events per read(2) from runs of 8 and 16 reads (a file of that many blocks, or that many random reads).
     const o = pageCacheOptions(v, ctx);
-    const blocks = Math.ceil(o.fileBytes! / o.readBytes!);
-    const reads = o.pattern === "sequential" ? blocks : (o.reads ?? blocks);
+    const reads = readerCount(o.pattern, o.fileBytes!, o.readBytes!, o.reads);
     return extrapolateEvents(reads, 8, 16, (n) =>
       runPageCache(o.pattern === "sequential" ? {...o, fileBytes: n === reads ? o.fileBytes : n * o.readBytes!} : {...o, reads: n}).sim.scheduler.eventsRun,
     );

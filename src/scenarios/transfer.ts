@@ -2,7 +2,7 @@
  * `iosim run transfer`: send one file to a socket with one of the four
  * strategies and report the seed's counts and the costs.
  */
-import {from} from "rxjs";
+import {BehaviorSubject, map, takeWhile} from "rxjs";
 import {Host} from "../host/Host.js";
 import {diskKinds, type DiskKind} from "../host/devices.js";
 import {bytesPerSec, countEvents, cpuShare, utilization} from "../analysis/metrics.js";
@@ -45,25 +45,52 @@ export interface TransferRunOptions extends ScenarioSimOptions {
   profile: Profile;
 }
 
-/** Returns the measured result of sending *files* files of *fileBytes* by *strategy*, plus the simulation. */
+/**
+ * Returns the measured result of sending *files* files of *fileBytes* by
+ * *strategy*, plus the simulation and host, and the transfers themselves
+ * when **keepEvents** is on (the default; the CLI turns it off, so memory
+ * stays flat however many files).
+ */
 export function runTransfer(o: TransferRunOptions) {
   const sim = scenarioSim(o, true);
   const host = new Host(sim, o.profile, {disk: o.disk ?? "ssd", readaheadBytes: o.readaheadBytes ?? 0});
   const files = o.files ?? 1;
-  const requests: FileRequest[] = [];
-  for (let i = 0; i < files; i++) {
-    const file = {id: `file-${i}`, sizeBytes: o.fileBytes};
+  // Requests are made one at a time, when the previous transfer is done (a pull, not from(array)): the strategy's
+  // concatMap would otherwise buffer every request up front, and memory would grow with the number of files.
+  // A warm file is warmed just before its own request, so every file is warm even when they do not all fit.
+  let nextFile = 0;
+  const makeRequest = (): FileRequest => {
+    const file = {id: `file-${nextFile++}`, sizeBytes: o.fileBytes};
     if (o.cache === "warm") host.pageCache.warm(file);
-    requests.push({file, pid: 1});
-  }
+    return {file, pid: 1};
+  };
+  const ready$ = new BehaviorSubject<void>(undefined);
+  /** Each finished transfer, kept only with keepEvents (tests); the totals below are running sums. */
   const transfers: Transfer[] = [];
-  from(requests)
-    .pipe(strategyOperator(o.strategy, host, o.chunkBytes))
-    .subscribe((t) => transfers.push(t));
+  const keepTransfers = sim.trace.keepEvents;
+  let done = 0;
+  let bytes = 0;
+  let chunks = 0;
+  let latencySumNs = 0;
+  ready$
+    .pipe(
+      takeWhile(() => nextFile < files),
+      map(makeRequest),
+      strategyOperator(o.strategy, host, o.chunkBytes),
+    )
+    .subscribe((t) => {
+      done++;
+      bytes += t.bytes;
+      chunks += t.chunks;
+      latencySumNs += t.latencyNs;
+      if (keepTransfers) transfers.push(t);
+      // Each file is sent once: the cache may drop its bookkeeping (its pages stay until evicted).
+      if (!keepTransfers) host.pageCache.forget(t.fileId);
+      ready$.next();
+    });
   // A process error reaches no handler here, so run() throws it (the one path every scenario shares).
   const elapsedNs = sim.run();
-  const bytes = transfers.reduce((sum, t) => sum + t.bytes, 0);
-  const chunks = transfers.reduce((sum, t) => sum + t.chunks, 0);
+  ready$.complete();
   const result = {
     strategy: o.strategy,
     fileBytes: o.fileBytes,
@@ -77,7 +104,7 @@ export function runTransfer(o: TransferRunOptions) {
     cacheHitPages: host.pageCache.hits,
     cacheMissPages: host.pageCache.misses,
     elapsedNs,
-    latencyNs: transfers.length ? transfers.reduce((s, t) => s + t.latencyNs, 0) / transfers.length : 0,
+    latencyNs: done ? latencySumNs / done : 0,
     throughputBytesPerSec: bytesPerSec(bytes, elapsedNs),
     cpuUtilization: utilization(host.cpu, elapsedNs),
     cpuBusyNs: host.cpu.busyNs,

@@ -1,5 +1,5 @@
 /** `iosim/workload`: request and reader generators. */
-export {sequentialOffsets, randomOffsets, readerOffsets, readPatterns, type ReadPattern} from "./readers.js";
+export {sequentialOffsets, randomOffsets, readerOffsets, readerCount, readPatterns, type ReadPattern} from "./readers.js";
 export {
   fileServerWorkload,
   startClients,

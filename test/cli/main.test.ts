@@ -214,6 +214,13 @@ test("iosim run transfer --max-events raises and lowers the budget", async () =>
   assert.equal(big.status, 0, big.stderr);
   assert.equal(JSON.parse(big.stdout).files, 20);
 });
+test("iosim run longer than 2 s, piped, prints its results on stdout and no progress on stderr", async () => {
+  // About 3 million events: several seconds, long enough for progress to show at a terminal.
+  const {status, stdout, stderr} = await iosim("run", "pagecache", "--set", "readBytes=64", "--set", "cacheBytes=1MiB", "--set", "fileBytes=32MiB", "--format", "json");
+  assert.equal(status, 0, stderr);
+  assert.equal(stderr, "");
+  assert.equal(JSON.parse(stdout).reads, (32 * 1024 * 1024) / 64);
+});
 test("iosim run transfer --max-events 0 exits 2 naming --max-events", () => assertBadInput(["run", "transfer", "--max-events", "0"], "--max-events", "0"));
 test("iosim run transfer --set files=0 exits 2", () => assertBadInput(["run", "transfer", "--set", "files=0"], "files", "0"));
 test("iosim run transfer --set strategy=sendfile-sg on a NIC without SG-DMA exits 2", async () => {
