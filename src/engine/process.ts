@@ -74,7 +74,7 @@ export function wait<T>(signal: Signal<T>): WaitCommand {
 }
 
 /** A process blocked on a {@link Signal}: woken through the scheduler. */
-interface Sleeper {
+export interface Sleeper {
   /** Its index in the signal's waiter list while it waits. */
   waitSlot: number;
   /** Files the process's resumption on the heap at the current time. */
@@ -137,7 +137,7 @@ export class Signal<T = void> {
     return this.live;
   }
 
-  /** Adds a waiting process (the signal has not fired). */
+  /** Adds a waiting process (the signal has not fired); the engine's own entry, used by `wait()`. @internal */
   addSleeper(sleeper: Sleeper): void {
     const waiters = (this.waiters ??= []);
     sleeper.waitSlot = waiters.length;
@@ -145,7 +145,7 @@ export class Signal<T = void> {
     this.live++;
   }
 
-  /** Removes a waiting process that was cancelled, so nothing of it is left behind. */
+  /** Removes a waiting process that was cancelled, so nothing of it is left behind; the engine's own entry. @internal */
   removeSleeper(sleeper: Sleeper): void {
     const waiters = this.waiters;
     if (waiters === null || waiters[sleeper.waitSlot] !== sleeper) return;
