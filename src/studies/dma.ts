@@ -107,10 +107,15 @@ export function dmaStudy(params: Partial<DmaParams> = {}): StudyResult {
   const profiles = p.profiles.map((name) => loadProfile(name));
   const resultRows: DmaRow[] = [];
   const shareRows: Array<{profile: string; mode: string; transferBytes: number; category: string; share: number}> = [];
+  /** CPU time booked for the I/O, by category, per "profile mode bytes" (the notes name what DMA still charges the CPU). */
+  const ioCpuByTag = new Map<string, Map<string, number>>();
   for (const profile of profiles) {
     for (const mode of modes) {
       for (const transferBytes of p.transferSizesBytes) {
-        const {result} = runDma({mode, transferBytes, disk: p.disk, cores: p.cores, background: true, quantumNs: p.quantumNs, seed: p.seed, profile, keepEvents: false});
+        const {result, host} = runDma({mode, transferBytes, disk: p.disk, cores: p.cores, background: true, quantumNs: p.quantumNs, seed: p.seed, profile, keepEvents: false});
+        const byTag = host.cpu.busyNsByTag;
+        byTag.delete("user"); // the background process's own work
+        ioCpuByTag.set(`${profile.name} ${mode} ${transferBytes}`, byTag);
         const capacityNs = result.cores * result.elapsedNs;
         resultRows.push({
           profile: profile.name,
@@ -175,26 +180,42 @@ export function dmaStudy(params: Partial<DmaParams> = {}): StudyResult {
     },
   ];
 
+  // Notes: every figure, comparison and its direction comes from the runs above.
   const notes: string[] = [];
   const largest = p.transferSizesBytes[p.transferSizesBytes.length - 1];
   const smallest = p.transferSizesBytes[0];
   for (const profile of profiles) {
     const pio = row(profile.name, "pio", largest);
     const dma = row(profile.name, "dma", largest);
+    const disk = profile.disks[p.disk];
     const pioCopyShare = shareRows.find((r) => r.profile === profile.name && r.mode === "pio" && r.transferBytes === largest && r.category === "pio-copy")?.share ?? 0;
     notes.push(
       `Under ${profile.name}, reading ${formatSize(largest)} without DMA, the CPU spends ${pct(pioCopyShare)} of its time moving data word by word and the background process gets ${pct(pio.backgroundCpuShare)}; ` +
-        `with DMA the background process gets ${pct(dma.backgroundCpuShare)}, and the I/O costs the CPU ${formatNs(dma.ioCpuNs)} instead of ${formatNs(pio.ioCpuNs)}.`,
+        `with DMA the background process gets ${pct(dma.backgroundCpuShare)}, and the I/O costs the CPU ${formatNs(dma.ioCpuNs)} against ${formatNs(pio.ioCpuNs)} without.`,
     );
+    // Which way is faster, and which limit each way ran into, read off the runs and the profile's rates.
+    const faster = dma.elapsedNs < pio.elapsedNs ? "DMA" : pio.elapsedNs < dma.elapsedNs ? "programmed I/O" : null;
+    const ratio = faster === "DMA" ? pio.elapsedNs / dma.elapsedNs : dma.elapsedNs / pio.elapsedNs;
+    // The lower of the two rates a programmed-I/O read can go at, and how close the run came to it.
+    const [capName, capBytesPerNs, otherName, otherBytesPerNs] =
+      disk.pioBytesPerNs <= disk.bytesPerNs ? ["CPU's copy rate", disk.pioBytesPerNs, "disk's", disk.bytesPerNs] : ["disk's rate", disk.bytesPerNs, "CPU's copy rate", disk.pioBytesPerNs];
+    const pioOfCap = pio.throughputBytesPerSec / 1e9 / capBytesPerNs;
+    const perBuffer = pio.interrupts === Math.ceil(largest / disk.controllerBufferBytes) ? ` (one per ${formatSize(disk.controllerBufferBytes)} controller buffer)` : "";
     notes.push(
       `Under ${profile.name}, the ${formatSize(largest)} read takes ${formatNs(pio.elapsedNs)} without DMA (${mbps(pio.throughputBytesPerSec)}) and ${formatNs(dma.elapsedNs)} with DMA (${mbps(dma.throughputBytesPerSec)}): ` +
-        `×${(pio.elapsedNs / dma.elapsedNs).toFixed(1)} faster, because programmed I/O moves ${rateMBps(profile.disks[p.disk].pioBytesPerNs)} at most against the disk's ${rateMBps(profile.disks[p.disk].bytesPerNs)}. ` +
-        `It raises ${pio.interrupts} interrupts (one per ${formatSize(profile.disks[p.disk].controllerBufferBytes)} controller buffer) against ${dma.interrupts} with DMA.`,
+        (faster ? `${faster} is ×${ratio.toFixed(1)} faster. ` : "the same time. ") +
+        `Programmed I/O ran at ${pct(pioOfCap)} of the ${capName} (${rateMBps(capBytesPerNs)}; the ${otherName} is ${rateMBps(otherBytesPerNs)}). ` +
+        `It raises ${pio.interrupts} interrupt${pio.interrupts === 1 ? "" : "s"}${perBuffer} against ${dma.interrupts} with DMA.`,
     );
+    // What the DMA read still cost the CPU at the smallest size, by the categories the CPU booked.
     const small = row(profile.name, "dma", smallest);
     const smallPio = row(profile.name, "pio", smallest);
+    const charged = [...(ioCpuByTag.get(`${profile.name} dma ${smallest}`) ?? new Map<string, number>())].filter(([, ns]) => ns > 0);
+    const more = small.backgroundCpuShare > smallPio.backgroundCpuShare ? "more" : small.backgroundCpuShare < smallPio.backgroundCpuShare ? "less" : "as much";
     notes.push(
-      `Even at ${formatSize(smallest)} under ${profile.name}, the background process gets ${pct(small.backgroundCpuShare)} of the CPU with DMA and ${pct(smallPio.backgroundCpuShare)} without; the fixed costs (system call, DMA set-up, one interrupt) are what DMA still charges the CPU.`,
+      `At ${formatSize(smallest)} under ${profile.name}, DMA leaves the background process ${more} of the CPU than programmed I/O: ${pct(small.backgroundCpuShare)} against ${pct(smallPio.backgroundCpuShare)}. ` +
+        `The DMA read still costs the CPU ${formatNs(small.ioCpuNs)}` +
+        (charged.length ? `, booked as ${charged.map(([tag, ns]) => `${tag} ${formatNs(ns)}`).join(", ")}.` : "."),
     );
   }
 

@@ -4,7 +4,7 @@ import {dmaDefaults, dmaStudy} from "../../src/studies/dma.js";
 import type {StudyResult} from "../../src/studies/study.js";
 import {loadProfile} from "../../src/host/profiles.js";
 import {InputError} from "../../src/errors.js";
-import {KiB} from "../../src/units.js";
+import {formatNs, KiB} from "../../src/units.js";
 import {assertStudyGolden} from "./golden.js";
 
 /** The default study, run once for every test in this file. */
@@ -80,4 +80,29 @@ test("dmaStudy({profiles: ['desktop-2008'], transferSizesBytes: [64 KiB]}) runs 
 test("dmaStudy() on one core: the read's and the background's CPU shares until the read finishes sum to 1", () => {
   // One core, a background process that always wants it: the core is never idle before the read completes.
   for (const r of rows("results")) assert.ok(Math.abs(r.ioCpuShare + r.backgroundCpuShare - 1) < 1e-9, `${r.profile} ${r.mode} ${r.transferBytes}: ${r.ioCpuShare} + ${r.backgroundCpuShare}`);
+});
+
+test("dmaStudy() notes follow the data: on a profile whose DMA engine is slower than the CPU's copies, they say programmed I/O is faster", async () => {
+  const {writeFileSync} = await import("node:fs");
+  const {join} = await import("node:path");
+  const {tempDir} = await import("../helpers/files.js");
+  const speed = (notes: string[]) => notes.map((n) => / (DMA|programmed I\/O) is ×[\d.]+ faster\./.exec(n)?.[1]).filter(Boolean);
+  const params = {profiles: ["server-2024"], transferSizesBytes: [4 * KiB, 1024 * KiB]};
+  assert.deepEqual(speed(dmaStudy(params).notes), ["DMA"]);
+  // The same machine with a DMA engine of 10 MB/s and a CPU that copies from the controller at the disk's rate.
+  const file = join(tempDir("iosim-dma-"), "slow-dma.json");
+  writeFileSync(file, JSON.stringify({extends: "server-2024", dma: {bytesPerNs: 0.01}, disks: {ssd: {pioBytesPerNs: 3.5}}}));
+  const slow = dmaStudy({...params, profiles: [file]});
+  assert.deepEqual(speed(slow.notes), ["programmed I/O"]);
+  const results = slow.tables[0].table.objects() as Array<Record<string, any>>;
+  const at = (mode: string) => results.find((r) => r.mode === mode && r.transferBytes === 1024 * KiB)!;
+  assert.ok(at("pio").elapsedNs < at("dma").elapsedNs, "the table agrees with the note");
+});
+
+test("dmaStudy() notes name what the DMA read still cost the CPU, by the categories the CPU booked", () => {
+  const r = dmaStudy({profiles: ["server-2024"], transferSizesBytes: [4 * KiB]});
+  const p = loadProfile("server-2024");
+  const note = r.notes.find((n) => n.startsWith("At 4 KiB"))!;
+  // One read(2): two mode switches, the system call, one interrupt; nothing else is CPU work in this model.
+  assert.ok(note.endsWith(`booked as mode-switch ${formatNs(2 * p.cpu.modeSwitchNs)}, syscall ${formatNs(p.cpu.syscallNs)}, irq ${formatNs(p.cpu.irqNs)}.`), note);
 });
