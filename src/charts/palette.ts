@@ -23,6 +23,7 @@ export const categoryColors: Record<string, string> = {
   "cpu-copy": "#e15759",
   "pio-copy": "#f28e2b",
   irq: "#4e79a7",
+  driver: "#d37295",
   syscall: "#76b7b2",
   "mode-switch": "#b07aa1",
   "task-switch": "#9c755f",

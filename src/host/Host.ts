@@ -15,7 +15,7 @@
  */
 import {Subject} from "rxjs";
 import {Job, Resource} from "../engine/Resource.js";
-import {Signal, use, type UseCommand} from "../engine/process.js";
+import {Signal, use, type ProcessBody, type UseCommand} from "../engine/process.js";
 import type {Sim} from "../engine/sim.js";
 import type {TraceKind} from "../engine/trace.js";
 import {PageCache, type PageCacheOptions} from "../mm/pageCache.js";
@@ -122,13 +122,28 @@ export class Host {
   }
 
   /**
-   * Starts a DMA transfer of *bytes* on *device* taking *deviceNs* of device
-   * time plus the DMA set-up; returns a signal fired when its interrupt has
-   * been handled. The CPU is not involved until that interrupt.
+   * Returns a process body for the driver programming a device for one
+   * request: building the descriptor (an NVMe command and its PRP list, an
+   * AHCI command slot, a NIC TX descriptor, or an ATA command's task-file
+   * registers under programmed I/O) and ringing the device's doorbell is
+   * code on a core, in the context of the process that asked (Linux:
+   * nvme_queue_rq → nvme_prep_rq, then nvme_write_sq_db's writel of the tail
+   * doorbell, in drivers/nvme/host/pci.c). It costs the profile's
+   * `dma.setupNs`, booked under "driver"; the device works on its own after.
    */
-  dma(device: Resource, deviceNs: number, bytes: number, detail: string, pid = 0): Signal<number> {
+  *driverCommand(): ProcessBody<void> {
+    const ns = this.profile.dma.setupNs;
+    if (ns > 0) yield use(this.cpu, ns, "driver");
+  }
+
+  /**
+   * Hands a programmed transfer of *bytes* to *device*: *deviceNs* of device
+   * time (at least the bus time), no CPU until its interrupt; returns a
+   * signal fired when that interrupt has been handled.
+   */
+  private startDma(device: Resource, deviceNs: number, bytes: number, detail: string, pid: number): Signal<number> {
     const signal = new Signal<number>();
-    const ns = this.profile.dma.setupNs + Math.max(deviceNs, bytes / this.profile.dma.bytesPerNs);
+    const ns = Math.max(deviceNs, bytes / this.profile.dma.bytesPerNs);
     device.submit(
       new Job(device, ns, "dma", () => {
         this.dmaCompletions$.next({device: device.name, bytes, detail, timeNs: this.sim.scheduler.now(), signal});
@@ -137,13 +152,31 @@ export class Host {
     return signal;
   }
 
-  /** Starts a DMA read of *bytes* at *offsetBytes* of *fileId* from the disk into memory (*detail*: "disk→page-cache"...). */
-  diskDma(fileId: string, offsetBytes: number, bytes: number, detail: string, pid = 0): Signal<number> {
-    return this.dma(this.disk.resource, this.disk.serviceNs(fileId, offsetBytes, bytes), bytes, detail, pid);
+  /**
+   * Returns a process body that reads *bytes* at *offsetBytes* of *fileId*
+   * from the disk into memory by DMA (*detail*: "disk→page-cache"...): the
+   * driver's set-up on a core ({@link Host.driverCommand}), then the disk's
+   * service time; its result is a signal fired when the interrupt has been
+   * handled. The caller goes on at once after the set-up.
+   *
+   * ```ts
+   * yield wait(yield* host.diskDma("f", 0, 64 * KiB, "disk→page-cache", pid));
+   * ```
+   */
+  *diskDma(fileId: string, offsetBytes: number, bytes: number, detail: string, pid = 0): ProcessBody<Signal<number>> {
+    yield* this.driverCommand();
+    // The head moves when the request reaches the disk, after the set-up.
+    return this.startDma(this.disk.resource, this.disk.serviceNs(fileId, offsetBytes, bytes), bytes, detail, pid);
   }
 
-  /** Starts a DMA send of *bytes* from memory to the NIC (*detail*: "socket-buffer→nic"...). */
-  nicDma(bytes: number, detail: string, pid = 0): Signal<number> {
-    return this.dma(this.nic.resource, this.nic.txNs(bytes), bytes, detail, pid);
+  /**
+   * Returns a process body that sends *bytes* from memory to the NIC by DMA
+   * (*detail*: "socket-buffer→nic"...): the driver's set-up on a core, then
+   * the wire time; its result is a signal fired when the interrupt has been
+   * handled.
+   */
+  *nicDma(bytes: number, detail: string, pid = 0): ProcessBody<Signal<number>> {
+    yield* this.driverCommand();
+    return this.startDma(this.nic.resource, this.nic.txNs(bytes), bytes, detail, pid);
   }
 }

@@ -52,7 +52,7 @@ export interface Profile {
     pageCacheBytes: number;
   };
   dma: {
-    /** Programming one DMA transfer, ns. */
+    /** The driver programming one device request (descriptor + doorbell), CPU time on a core, ns. */
     setupNs: number;
     /** DMA engine (bus) rate, bytes per ns. */
     bytesPerNs: number;

@@ -8,20 +8,32 @@
  * brings the next volumes too (readahead). If someone else already sent a
  * runner for your book, you wait for that runner rather than sending another.
  */
-import {wait, type ProcessBody, type Signal} from "../engine/process.js";
+import {Signal, wait, type ProcessBody} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
 import type {CacheReadPlan, FileRef, PageRun} from "../mm/pageCache.js";
 import {syscall} from "./syscall.js";
 
-/** Starts the disk→page-cache DMA of *run* of *file* and tells the cache it is in flight; returns its signal. */
-function fetchRun(host: Host, file: FileRef, run: PageRun, pid: number): Signal<number> {
+/**
+ * Returns a process body that starts the disk→page-cache DMA of *run* of
+ * *file* (the driver's set-up on a core, then the disk); when its interrupt
+ * has been handled the cache marks the pages present and *landed* fires.
+ */
+function* fetchRun(host: Host, file: FileRef, run: PageRun, landed: Signal<number>, pid: number): ProcessBody<void> {
   const cache = host.pageCache;
   const start = run.firstPage * cache.pageBytes;
   const runBytes = Math.min(run.pages * cache.pageBytes, file.sizeBytes - start);
-  const signal = host.diskDma(file.id, start, runBytes, "disk→page-cache", pid);
-  cache.inFlight(file.id, run, signal);
-  // Registered before any reader waits, so the pages are marked present before a reader resumes.
-  signal.then(() => cache.landed(file.id, run));
+  const dma = yield* host.diskDma(file.id, start, runBytes, "disk→page-cache", pid);
+  // The pages are marked present before any reader resumes.
+  dma.then((timeNs) => {
+    cache.landed(file.id, run);
+    landed.fire(timeNs);
+  });
+}
+
+/** Returns a signal for *run* of *file*, registered with the cache as in flight: a reader of its pages waits for it. */
+function pending(host: Host, file: FileRef, run: PageRun): Signal<number> {
+  const signal = new Signal<number>();
+  host.pageCache.inFlight(file.id, run, signal);
   return signal;
 }
 
@@ -47,8 +59,12 @@ export function* bufferedRead(host: Host, file: FileRef, offsetBytes: number, by
   const pageBytes = cache.pageBytes;
   if (plan.hitPages > 0) trace.record(scheduler.now(), "cache-hit", pid, 0, plan.hitPages * pageBytes, file.id);
   if (plan.missPages > 0) trace.record(scheduler.now(), "cache-miss", pid, 0, plan.missPages * pageBytes, file.id);
-  const signals = plan.diskRuns.map((run) => fetchRun(host, file, run, pid));
-  for (const run of plan.asyncRuns) fetchRun(host, file, run, pid);
+  // Every run is registered as in flight before the first DMA set-up yields the core, so a reader
+  // arriving meanwhile waits for these reads instead of sending its own.
+  const signals = plan.diskRuns.map((run) => pending(host, file, run));
+  const asyncSignals = plan.asyncRuns.map((run) => pending(host, file, run));
+  for (let i = 0; i < signals.length; i++) yield* fetchRun(host, file, plan.diskRuns[i], signals[i], pid);
+  for (let i = 0; i < asyncSignals.length; i++) yield* fetchRun(host, file, plan.asyncRuns[i], asyncSignals[i], pid);
   for (const s of signals) yield wait(s);
   for (const s of plan.waitFor) yield wait(s);
   return plan;

@@ -18,6 +18,8 @@ export function* pioRead(host: Host, bytes: number, pid: number, fileId = "devic
   const buf = host.disk.profile.controllerBufferBytes;
   const rate = host.disk.profile.pioBytesPerNs;
   yield* syscall(host, "read", function* () {
+    // One command to the controller for the whole read (ATA READ MULTIPLE), as a DMA read is programmed once.
+    yield* host.driverCommand();
     for (let off = 0; off < bytes; off += buf) {
       const n = Math.min(buf, bytes - off);
       // The controller fills its buffer: the first fill pays latency and seek, the rest stream on.
@@ -34,6 +36,6 @@ export function* pioRead(host: Host, bytes: number, pid: number, fileId = "devic
 /** Returns a process body that reads *bytes* from the disk by DMA, inside a read(2). */
 export function* dmaRead(host: Host, bytes: number, pid: number, fileId = "device"): ProcessBody<void> {
   yield* syscall(host, "read", function* () {
-    yield wait(host.diskDma(fileId, 0, bytes, "disk→memory", pid));
+    yield wait(yield* host.diskDma(fileId, 0, bytes, "disk→memory", pid));
   });
 }

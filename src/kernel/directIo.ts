@@ -33,11 +33,12 @@ export function directBytes(file: FileRef, offsetBytes: number, bytes: number): 
 }
 
 /**
- * Starts a direct read: one disk→user DMA of exactly the (aligned) bytes
- * asked for; returns the signal fired once its interrupt is handled. The
- * page cache is neither consulted nor changed.
+ * Returns a process body that starts a direct read: one disk→user DMA of
+ * exactly the (aligned) bytes asked for, programmed by the driver on a core;
+ * its result is the signal fired once the interrupt is handled. The page
+ * cache is neither consulted nor changed.
  */
-export function directSubmit(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid = 0): Signal<number> {
+export function directSubmit(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid = 0): ProcessBody<Signal<number>> {
   return host.diskDma(file.id, offsetBytes, directBytes(file, offsetBytes, bytes), "disk→user", pid);
 }
 
@@ -54,6 +55,6 @@ export function directSubmit(host: Host, file: FileRef, offsetBytes: number, byt
 export function* directRead(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid = 0): ProcessBody<void> {
   yield* syscall(host, "read", function* () {
     // At or past the end of the file read(2) returns 0 without a disk request.
-    if (directBytes(file, offsetBytes, bytes) > 0) yield wait(directSubmit(host, file, offsetBytes, bytes, pid));
+    if (directBytes(file, offsetBytes, bytes) > 0) yield wait(yield* directSubmit(host, file, offsetBytes, bytes, pid));
   });
 }

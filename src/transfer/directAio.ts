@@ -72,7 +72,7 @@ export class AioContext {
   private *start(file: FileRef, offsetBytes: number, bytes: number, pid: number, done: Signal<AioEvent>): ProcessBody<void> {
     const submittedNs = this.host.sim.scheduler.now();
     this.submitted++;
-    directSubmit(this.host, file, offsetBytes, bytes, pid).then((completedNs) => {
+    (yield* directSubmit(this.host, file, offsetBytes, bytes, pid)).then((completedNs) => {
       const event: AioEvent = {fileId: file.id, pid, offsetBytes, bytes, submittedNs, completedNs};
       this.completed++;
       this.completions$.next(event);
@@ -153,7 +153,7 @@ export function* directAioBody(host: Host, req: FileRequest, options: Required<D
     yield* syscall(host, "write", function* () {
       yield* nicRoom(state);
       yield host.cpuCopy(n, "user→socket-buffer");
-      state.inFlight = host.nicDma(n, "socket-buffer→nic", pid);
+      state.inFlight = yield* host.nicDma(n, "socket-buffer→nic", pid);
     });
   }
   if (state.inFlight) yield wait(state.inFlight);

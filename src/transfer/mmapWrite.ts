@@ -22,7 +22,7 @@ export function* mmapWriteChunk(host: Host, file: FileRef, offsetBytes: number, 
   yield* syscall(host, "write", function* () {
     yield* nicRoom(state);
     yield host.cpuCopy(bytes, "page-cache→socket-buffer");
-    state.inFlight = host.nicDma(bytes, "socket-buffer→nic", pid);
+    state.inFlight = yield* host.nicDma(bytes, "socket-buffer→nic", pid);
   });
 }
 

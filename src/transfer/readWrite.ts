@@ -24,7 +24,7 @@ export function* readWriteChunk(host: Host, file: FileRef, offsetBytes: number, 
   yield* syscall(host, "write", function* () {
     yield* nicRoom(state);
     yield host.cpuCopy(bytes, "user→socket-buffer");
-    state.inFlight = host.nicDma(bytes, "socket-buffer→nic", pid);
+    state.inFlight = yield* host.nicDma(bytes, "socket-buffer→nic", pid);
   });
 }
 

@@ -31,10 +31,10 @@ export function sendfileChunk(scatterGather: boolean) {
       yield* bufferedRead(host, file, offsetBytes, bytes, pid);
       yield* nicRoom(state);
       if (scatterGather) {
-        state.inFlight = host.nicDma(bytes, "page-cache→nic", pid);
+        state.inFlight = yield* host.nicDma(bytes, "page-cache→nic", pid);
       } else {
         yield host.cpuCopy(bytes, "page-cache→socket-buffer");
-        state.inFlight = host.nicDma(bytes, "socket-buffer→nic", pid);
+        state.inFlight = yield* host.nicDma(bytes, "socket-buffer→nic", pid);
       }
     });
   };

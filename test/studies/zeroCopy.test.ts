@@ -83,14 +83,14 @@ test("zeroCopyStudy() notes follow the data: with CPU copies at 100 MB/s, zero-c
   const plain = zeroCopyStudy({...params, profiles: ["server-2024"]}).notes;
   assert.deepEqual(busiest(plain), ["the disk"]);
   assert.match(seed(plain), /no run reaches the seed's figure; in the run that comes closest \(4 MiB under server-2024\)/);
-  assert.match(plain[0], /: 11\.7% less time \(speed-up ×1\.13\)/);
+  assert.match(plain[0], /: 11\.6% less time \(speed-up ×1\.13\)/);
   // The same machine whose CPU copies memory at 100 MB/s: read + write's two copies per chunk now set the clock.
   const file = join(tempDir("iosim-zc-"), "slow-copy.json");
   writeFileSync(file, JSON.stringify({extends: "server-2024", memory: {copyBytesPerNs: 0.1}}));
   const slow = zeroCopyStudy({...params, profiles: [file]}).notes;
   assert.deepEqual(busiest(slow), ["the CPU"]);
   assert.match(seed(slow), /2 of 6 runs reach the seed's figure: sendfile-sg under server-2024\+profile \S+ at 2 of 2 sizes\.$/);
-  assert.match(slow[0], /: 92\.8% less time \(speed-up ×13\.96\)/);
+  assert.match(slow[0], /: 92\.8% less time \(speed-up ×13\.93\)/);
 });
 
 test("zeroCopyStudy() charts carry no NaN and have a title and a legend", () => {

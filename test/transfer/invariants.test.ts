@@ -121,7 +121,7 @@ const sendsNothing: ChunkRecipe = function* (host, file, offsetBytes, bytes, pid
 const sendsHalf: ChunkRecipe = function* (host, file, offsetBytes, bytes, pid, state) {
   yield* syscall(host, "write", function* () {
     yield* nicRoom(state);
-    state.inFlight = host.nicDma(Math.floor(bytes / 2), "socket-buffer→nic", pid);
+    state.inFlight = yield* host.nicDma(Math.floor(bytes / 2), "socket-buffer→nic", pid);
   });
 };
 
