@@ -35,23 +35,23 @@ export function countEvents(trace: Trace, since?: Counts): Counts {
 }
 
 /**
- * Returns the share of *cpu*'s busy time spent in each category (fractions
- * summing to 1, categories in alphabetical order); `{}` when the CPU never
- * ran anything. With *since* (an earlier `cpu.busyNsByTag`), only the time
- * booked after it.
+ * Returns the share of *cpu*'s busy time so far spent in each category
+ * (fractions summing to 1, categories in alphabetical order); `{}` when the
+ * CPU never ran anything. With *since* (an earlier
+ * `cpu.busyNsByTagSoFar()`), only the time after it.
  */
 export function cpuShare(cpu: Resource, since?: ReadonlyMap<string, number>): Record<string, number> {
-  const busy = [...cpu.busyNsByTag].map(([tag, ns]) => [tag, ns - (since?.get(tag) ?? 0)] as const).filter(([, ns]) => ns > 0);
-  const total = since ? busy.reduce((sum, [, ns]) => sum + ns, 0) : cpu.busyNs;
+  const busy = [...cpu.busyNsByTagSoFar()].map(([tag, ns]) => [tag, ns - (since?.get(tag) ?? 0)] as const).filter(([, ns]) => ns > 0);
+  const total = busy.reduce((sum, [, ns]) => sum + ns, 0);
   const out: Record<string, number> = {};
   if (total <= 0) return out;
   for (const [tag, ns] of busy.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[tag] = ns / total;
   return out;
 }
 
-/** Returns busy time / (units × *elapsedNs*): the fraction of the resource's capacity used. */
+/** Returns busy time so far / (units × *elapsedNs*): the fraction of the resource's capacity used since time 0. */
 export function utilization(resource: Resource, elapsedNs: number): number {
-  return elapsedNs > 0 ? resource.busyNs / (resource.units * elapsedNs) : 0;
+  return elapsedNs > 0 ? resource.busyNsSoFar() / (resource.units * elapsedNs) : 0;
 }
 
 /** Returns bytes per second for *bytes* moved in *ns* (0 when no time passed). */

@@ -47,6 +47,12 @@ export interface Servable {
   bytes: number;
   /** Detail for the trace event. */
   detail: string;
+  /** The unit serving it (0 … units − 1) while in service, else −1. */
+  unit: number;
+  /** Task-switch time its core spends before its service, ns: 0 unless the core last ran another task (see {@link Resource.scheduleTasks}). */
+  switchNs: number;
+  /** Whether it is the first step of a task after it blocked or slept (a wake-up, which may preempt; see {@link Resource.scheduleTasks}). */
+  woken: boolean;
   /** Called by the resource when its service has run to the end (not when cancelled). */
   serviceEnded(): void;
   /** Called by the scheduler when its completion is due. */
@@ -69,6 +75,12 @@ export class Job implements Servable {
   line: JobLine | null = null;
   /** Its position in that line, counted from the line's first ever entry. */
   slot = 0;
+  /** The unit serving it while in service, else −1. */
+  unit = -1;
+  /** Task-switch time in front of its service, ns. */
+  switchNs = 0;
+  /** A plain job is never a wake-up. */
+  readonly woken = false;
   constructor(
     /** The resource serving it. */
     public resource: Resource,
@@ -155,6 +167,17 @@ class JobLine {
   }
 }
 
+/** How a {@link Resource} of CPU cores schedules tasks (see {@link Resource.scheduleTasks}). */
+export interface TaskScheduling {
+  /** CPU time a core spends switching from one task to another (saving and loading registers, the address space, cold caches), ns. */
+  switchNs: number;
+  /** How long a task may keep its core while others are runnable, ns (Linux: the scheduler's base slice). */
+  sliceNs: number;
+}
+
+/** Tag and trace kind of the time a core spends switching tasks. */
+export const TASK_SWITCH = "task-switch";
+
 /**
  * Returns a server with *units* identical units and one FIFO queue.
  *
@@ -165,18 +188,41 @@ class JobLine {
  * then, and only the time it actually held the unit is booked as busy time
  * under its tag (counted in `cancelled`, not in `completed`).
  *
+ * A resource of CPU cores also schedules *tasks* once
+ * {@link Resource.scheduleTasks} has been called: see there.
+ *
  * ```ts
  * const disk = new Resource(sim, "disk", 1);
  * disk.use(80_000, "read").subscribe(); // 80 µs of disk time
  * ```
  */
 export class Resource {
-  /** Units currently serving a job. */
+  /** Units currently serving a job, or held for a task's next step. */
   private inUse = 0;
   /** Waiting jobs, first come first served. */
   private readonly line = new JobLine();
   /** Waiting urgent jobs (interrupt handlers), served before `line`, FIFO among themselves. */
   private readonly urgentLine = new JobLine();
+  /** Tasks preempted at a step boundary (by an interrupt or a woken task), served right after urgent jobs. */
+  private readonly resumeLine = new JobLine();
+  /** Tasks that may not preempt: new ones and those whose time slice ran out while others waited (round robin); served after `line`, which then holds only wake-ups. */
+  private readonly runnableLine = new JobLine();
+  /** The job each unit serves, or null. */
+  private readonly unitJob: Array<Servable | null>;
+  /** Units serving nothing, as a stack. */
+  private readonly freeUnits: number[];
+  /** Task scheduling, or null for a plain FIFO server (devices). */
+  private tasks: TaskScheduling | null = null;
+  /** Per unit: pid of the last task it ran (−1: none yet; interrupt handlers, pid 0, do not count). */
+  private unitTask: Int32Array | null = null;
+  /** Per unit: when the task it runs got it, ns (its slice is measured from there). */
+  private unitRunStartNs: Float64Array | null = null;
+  /** A unit held, during the call that resumes it, for the task that has just finished a step on it. */
+  private heldUnit = -1;
+  private heldFor: Servable | null = null;
+  /** Where the resubmission of a task resumed without its core goes (resumeLine or runnableLine), during the call that resumes it. */
+  private requeueFor: Servable | null = null;
+  private requeueLine: JobLine | null = null;
   /** Tags booked so far, in the order first booked; `tagNs[i]` is the busy time of `tags[i]`, ns. */
   private readonly tags: string[] = [];
   private readonly tagNs: number[] = [];
@@ -194,6 +240,8 @@ export class Resource {
   waitNs = 0;
   /** Longest the line ever was. */
   maxQueue = 0;
+  /** Task switches: a unit starting a task other than the last one it ran (see {@link Resource.scheduleTasks}). */
+  taskSwitches = 0;
 
   constructor(
     private readonly sim: {scheduler: SimScheduler; trace: Trace},
@@ -203,6 +251,51 @@ export class Resource {
     readonly units: number,
   ) {
     if (!(Number.isInteger(units) && units > 0)) throw new RangeError(`invalid ${name} units: ${units}; expected a positive integer`);
+    this.unitJob = new Array<Servable | null>(units).fill(null);
+    this.freeUnits = Array.from({length: units}, (_, i) => units - 1 - i);
+  }
+
+  /**
+   * Makes the units CPU cores that run *tasks* (jobs are steps of the
+   * processes named by their pid; pid 0 is the kernel's interrupt handlers,
+   * which run on whatever core is free and belong to no task). The rules,
+   * those of Linux's scheduler at the grain of a process's steps:
+   *
+   * - **Task switch.** A core that starts a step of a task other than the
+   *   last task it ran first spends `switchNs` switching (booked under
+   *   "task-switch", a trace event "task-switch" with `detail` "old→new",
+   *   counted in `taskSwitches`). A core that went idle and then resumes
+   *   the same task does not switch (Linux's `context_switch()` is then
+   *   between the idle task and the same mm: no address-space switch, warm
+   *   caches), nor does an interrupt handler in between.
+   * - **Affinity.** A task that needs a core takes the free core that last
+   *   ran it, else one that has run no task yet, else the free core that
+   *   became free longest ago (the wake-up path's `select_idle_sibling()`
+   *   prefers the task's previous CPU when it is idle:
+   *   kernel/sched/fair.c).
+   * - **Keeping the core.** A task keeps its core from one step to the
+   *   next (a system call's mode switch, its work and its copy run back to
+   *   back) unless, at that boundary, an interrupt is waiting (it runs
+   *   first; the task resumes right after it), a task woken from a block
+   *   or sleep is waiting (wake-up preemption: the woken task runs, the
+   *   preempted one resumes when it blocks), or the task has run `sliceNs`
+   *   since it got the core while others wait (it goes to the back of the
+   *   line: round robin). A new task waits its turn without preempting.
+   *   A task that blocks or sleeps gives the core up. Steps are not cut in
+   *   the middle: preemption happens at the next step boundary.
+   *
+   *   Linux 6.6+ (EEVDF): a task that slept comes back with the service it
+   *   is owed (positive lag), which leaves the running task not eligible,
+   *   and pick_eevdf() drops a current task that is not eligible before
+   *   RUN_TO_PARITY could keep it (kernel/sched/fair.c), so the wake-up
+   *   preempts; a new task is placed with no lag and does not.
+   */
+  scheduleTasks(scheduling: TaskScheduling): void {
+    checkDurationNs(`${this.name} switchNs`, scheduling.switchNs);
+    if (!(scheduling.sliceNs > 0 && scheduling.sliceNs !== Infinity)) throw new RangeError(`invalid ${this.name} sliceNs: ${scheduling.sliceNs}; expected a finite number of ns > 0`);
+    this.tasks = {switchNs: scheduling.switchNs, sliceNs: scheduling.sliceNs};
+    this.unitTask = new Int32Array(this.units).fill(-1);
+    this.unitRunStartNs = new Float64Array(this.units);
   }
 
   /** Returns the booked busy time per tag, ns, tags in the order first booked. */
@@ -212,9 +305,36 @@ export class Resource {
     return out;
   }
 
+  /**
+   * Returns the busy time so far, ns: what {@link Resource.busyNs} books
+   * plus the part already served of the jobs now in service. The difference
+   * of two readings is the busy time within the window between them, so a
+   * utilization measured that way never exceeds 1.
+   */
+  busyNsSoFar(): number {
+    const now = this.sim.scheduler.now();
+    let ns = this.busyNs;
+    for (const job of this.unitJob) if (job !== null) ns += now - job.startNs;
+    return ns;
+  }
+
+  /** Returns {@link Resource.busyNsByTag} plus the part already served of the jobs now in service (see {@link Resource.busyNsSoFar}). */
+  busyNsByTagSoFar(): Map<string, number> {
+    const out = this.busyNsByTag;
+    const now = this.sim.scheduler.now();
+    for (const job of this.unitJob) {
+      if (job === null) continue;
+      const served = now - job.startNs;
+      const switching = Math.min(served, job.switchNs);
+      if (switching > 0) out.set(TASK_SWITCH, (out.get(TASK_SWITCH) ?? 0) + switching);
+      if (served > switching) out.set(job.tag, (out.get(job.tag) ?? 0) + served - switching);
+    }
+    return out;
+  }
+
   /** Jobs waiting (not in service; withdrawn ones are gone). */
   get queued(): number {
-    return this.line.size + this.urgentLine.size;
+    return this.line.size + this.urgentLine.size + this.resumeLine.size + this.runnableLine.size;
   }
 
   /** Units in service now. */
@@ -230,13 +350,27 @@ export class Resource {
    */
   submit(job: Servable, urgent = false): void {
     checkDurationNs(`${this.name} service ns`, job.ns);
+    job.switchNs = 0;
+    if (job === this.heldFor) {
+      // The task's next step on the core it kept.
+      const unit = this.heldUnit;
+      this.heldFor = null;
+      this.heldUnit = -1;
+      this.start(job, unit, false);
+      return;
+    }
     if (this.inUse < this.units) {
-      this.start(job);
+      this.inUse++;
+      this.start(job, this.takeUnit(job.pid), true);
       return;
     }
     job.startNs = this.sim.scheduler.now(); // reused as "queued at" until it starts
     job.status = QUEUED;
-    (urgent ? this.urgentLine : this.line).push(job);
+    (urgent ? this.urgentLine
+    : job === this.requeueFor ? this.requeueLine!
+    : this.tasks === null || job.woken || job.pid === 0 ? this.line
+    : this.runnableLine
+    ).push(job);
     const q = this.queued;
     if (q > this.maxQueue) this.maxQueue = q;
   }
@@ -272,31 +406,91 @@ export class Resource {
     } else if (job.status === SERVING) {
       const usedNs = this.sim.scheduler.now() - job.startNs;
       this.sim.scheduler.remove(job);
-      job.status = IDLE;
-      this.inUse--;
       this.busyNs += usedNs;
       this.cancelled++;
-      this.book(job.tag, usedNs);
+      const switching = Math.min(usedNs, job.switchNs);
+      if (switching > 0) this.book(TASK_SWITCH, switching);
+      this.book(job.tag, usedNs - switching);
+      this.vacate(job);
+      this.release(job.unit);
+      job.unit = -1;
       this.startNext();
     }
   }
 
-  private start(job: Servable): void {
-    const scheduler = this.sim.scheduler;
-    const now = scheduler.now();
-    this.inUse++;
-    job.status = SERVING;
-    job.startNs = now;
-    if (job.traceKind !== null) this.sim.trace.record(now, job.traceKind, job.pid, job.ns, job.bytes, job.detail);
-    scheduler.enqueue(job, job.ns);
+  /** Returns a free unit for a job of task *pid*, taken off the free stack (see {@link Resource.scheduleTasks} for the choice). */
+  private takeUnit(pid: number): number {
+    const free = this.freeUnits;
+    let i = free.length - 1;
+    const unitTask = this.unitTask;
+    if (unitTask !== null && pid !== 0) {
+      let fresh = -1;
+      let k = i;
+      for (; k >= 0; k--) {
+        const last = unitTask[free[k]];
+        if (last === pid) break;
+        if (last === -1 && fresh < 0) fresh = k;
+      }
+      i = k >= 0 ? k : fresh >= 0 ? fresh : 0;
+    }
+    const unit = free[i];
+    free[i] = free[free.length - 1];
+    free.pop();
+    return unit;
   }
 
-  /** Starts the next waiting job, urgent ones first, if any. */
+  /** Gives *unit* back. */
+  private release(unit: number): void {
+    this.inUse--;
+    this.freeUnits.push(unit);
+  }
+
+  /** Marks *job* out of service. */
+  private vacate(job: Servable): void {
+    job.status = IDLE;
+    if (job.unit >= 0) this.unitJob[job.unit] = null;
+  }
+
+  /**
+   * Starts *job* on *unit* (already counted in `inUse`); *fresh* unless it
+   * continues the task that held the unit; *resumed* when it comes back from
+   * a preemption by an interrupt (its slice then goes on where it was).
+   */
+  private start(job: Servable, unit: number, fresh: boolean, resumed = false): void {
+    const scheduler = this.sim.scheduler;
+    const now = scheduler.now();
+    job.status = SERVING;
+    job.startNs = now;
+    job.unit = unit;
+    this.unitJob[unit] = job;
+    const unitTask = this.unitTask;
+    if (unitTask !== null && job.pid !== 0 && fresh) {
+      const last = unitTask[unit];
+      if (last !== -1 && last !== job.pid) {
+        job.switchNs = this.tasks!.switchNs;
+        this.taskSwitches++;
+        this.sim.trace.record(now, TASK_SWITCH, job.pid, job.switchNs, 0, `${last}→${job.pid}`);
+      }
+      if (!(resumed && last === job.pid)) this.unitRunStartNs![unit] = now;
+      unitTask[unit] = job.pid;
+    }
+    if (job.traceKind !== null) this.sim.trace.record(now + job.switchNs, job.traceKind, job.pid, job.ns, job.bytes, job.detail);
+    scheduler.enqueue(job, job.ns + job.switchNs);
+  }
+
+  /** Starts the next waiting job, if any: urgent ones, then preempted tasks, then the line (wake-ups), then new tasks and those whose slice ran out. */
   private startNext(): void {
-    const next = this.urgentLine.size > 0 ? this.urgentLine.shift() : this.line.size > 0 ? this.line.shift() : null;
+    const resumed = this.urgentLine.size === 0 && this.resumeLine.size > 0;
+    const next =
+      this.urgentLine.size > 0 ? this.urgentLine.shift()
+      : resumed ? this.resumeLine.shift()
+      : this.line.size > 0 ? this.line.shift()
+      : this.runnableLine.size > 0 ? this.runnableLine.shift()
+      : null;
     if (next === null) return;
     this.waitNs += this.sim.scheduler.now() - next.startNs;
-    this.start(next);
+    this.inUse++;
+    this.start(next, this.takeUnit(next.pid), true, resumed);
   }
 
   /** Adds *ns* of busy time to *tag*. */
@@ -317,12 +511,48 @@ export class Resource {
 
   /** Called by the scheduler when *job*'s service ends. */
   finish(job: Servable): void {
-    job.status = IDLE;
-    this.inUse--;
-    this.busyNs += job.ns;
+    const unit = job.unit;
+    this.vacate(job);
+    job.unit = -1;
+    this.busyNs += job.ns + job.switchNs;
     this.completed++;
+    if (job.switchNs > 0) this.book(TASK_SWITCH, job.switchNs);
     this.book(job.tag, job.ns);
+    if (this.tasks !== null && job.pid !== 0) {
+      this.finishTaskStep(job, unit);
+      return;
+    }
+    this.release(unit);
     this.startNext();
     job.serviceEnded();
+  }
+
+  /** Ends a task's step on *unit*: keeps the core for its next step, or hands it over (see {@link Resource.scheduleTasks}). */
+  private finishTaskStep(job: Servable, unit: number): void {
+    const sliceOver = this.sim.scheduler.now() - this.unitRunStartNs![unit] >= this.tasks!.sliceNs;
+    const othersWait = this.line.size + this.resumeLine.size + this.runnableLine.size > 0;
+    if (this.urgentLine.size === 0 && this.line.size === 0 && !(sliceOver && othersWait)) {
+      // Keep the core while the task takes its next step; give it up if that step is not on this resource.
+      this.heldUnit = unit;
+      this.heldFor = job;
+      job.serviceEnded();
+      if (this.heldFor === job) {
+        this.heldFor = null;
+        this.heldUnit = -1;
+        this.release(unit);
+        this.startNext();
+      }
+      return;
+    }
+    // Hand the core over; a next step of this task waits as preempted (interrupt or wake-up) or at the back (slice over).
+    this.release(unit);
+    this.startNext();
+    this.requeueFor = job;
+    this.requeueLine = sliceOver && othersWait ? this.runnableLine : this.resumeLine;
+    job.serviceEnded();
+    if (this.requeueFor === job) {
+      this.requeueFor = null;
+      this.requeueLine = null;
+    }
   }
 }

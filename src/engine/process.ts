@@ -235,6 +235,10 @@ class Runner<R> implements Servable, Sleeper {
   readonly pid: number;
   bytes = 0;
   detail = "";
+  unit = -1;
+  switchNs = 0;
+  /** Whether its next `use` step follows a block or sleep (a wake-up), not a step it just finished or its start. */
+  woken = false;
   /** The signal it waits on, or whose value it resumes with. */
   private signal: Signal<unknown> | null = null;
   waitSlot = 0;
@@ -251,6 +255,7 @@ class Runner<R> implements Servable, Sleeper {
   /** Its service step ran to the end: resume the body with the runner (as a Job, like a `use` step always resumed). */
   serviceEnded(): void {
     this.phase = RUNNING;
+    this.woken = false;
     this.step(this);
   }
 
@@ -258,12 +263,14 @@ class Runner<R> implements Servable, Sleeper {
     switch (this.phase) {
       case SLEEPING:
         this.phase = RUNNING;
+        this.woken = true;
         this.step(undefined);
         return;
       case WOKEN: {
         const value = this.signal!.value;
         this.signal = null;
         this.phase = RUNNING;
+        this.woken = true;
         this.step(value);
         return;
       }

@@ -20,7 +20,7 @@ import type {Sim} from "../engine/sim.js";
 import type {TraceKind} from "../engine/trace.js";
 import {PageCache, type PageCacheOptions} from "../mm/pageCache.js";
 import {Disk, Nic, type DiskKind} from "./devices.js";
-import type {Profile} from "./profiles.js";
+import {timeSliceNs, type Profile} from "./profiles.js";
 
 /** A finished DMA transfer. */
 export interface DmaCompletion {
@@ -81,6 +81,8 @@ export class Host {
     options: HostOptions = {},
   ) {
     this.cpu = new Resource(sim, "cpu", options.cores ?? profile.cpu.cores);
+    // Processes are tasks: a core switching between them pays the profile's task switch (see Resource.scheduleTasks).
+    this.cpu.scheduleTasks({switchNs: profile.cpu.taskSwitchNs, sliceNs: timeSliceNs(profile, this.cpu.units)});
     const diskKind = options.disk ?? "ssd";
     this.disk = new Disk(sim, diskKind, profile.disks[diskKind]);
     this.nic = new Nic(sim, profile.nic.bytesPerNs, options.scatterGather ?? profile.nic.scatterGather);

@@ -40,8 +40,10 @@ export interface Profile {
     syscallNs: number;
     /** Handling one interrupt, ns. */
     irqNs: number;
-    /** Switching between processes or threads, ns. */
+    /** Switching a core from one process or thread to another, ns. */
     taskSwitchNs: number;
+    /** The scheduler's base time slice before Linux scales it by the number of CPUs, ns (see {@link timeSliceNs}). */
+    baseSliceNs: number;
   };
   memory: {
     /** CPU memcpy rate, bytes per ns. */
@@ -82,7 +84,7 @@ const diskRules: Rule = {
 const profileRules: {[key: string]: Rule} = {
   name: "string",
   description: "string",
-  cpu: {cores: "positiveInteger", modeSwitchNs: "nonNegative", syscallNs: "nonNegative", irqNs: "nonNegative", taskSwitchNs: "nonNegative"},
+  cpu: {cores: "positiveInteger", modeSwitchNs: "nonNegative", syscallNs: "nonNegative", irqNs: "nonNegative", taskSwitchNs: "nonNegative", baseSliceNs: "positive"},
   memory: {copyBytesPerNs: "positive", pageBytes: "positiveInteger", pageCacheBytes: "positiveInteger"},
   dma: {setupNs: "nonNegative", bytesPerNs: "positive"},
   disks: {ssd: diskRules, hdd: diskRules},
@@ -186,4 +188,14 @@ export function loadProfile(nameOrFile: string = defaultProfileName): Profile {
     throw new InputError("profile", nameOrFile, `a readable JSON file (${(err as Error).message.split("\n")[0]})`);
   }
   return parseProfile(raw, `profile ${nameOrFile}`);
+}
+
+/**
+ * Returns the time slice of a task on *cores* CPUs, ns: the profile's base
+ * slice times Linux's CPU-count factor 1 + ilog2(min(cores, 8)) (the default
+ * SCHED_TUNABLESCALING_LOG of get_update_sysctl_factor() in
+ * kernel/sched/fair.c, applied by update_sysctl()).
+ */
+export function timeSliceNs(profile: Profile, cores: number): number {
+  return profile.cpu.baseSliceNs * (1 + Math.floor(Math.log2(Math.min(cores, 8))));
 }

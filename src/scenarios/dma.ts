@@ -30,6 +30,8 @@ export function runDma(o: DmaRunOptions) {
   const host = new Host(sim, o.profile, {disk: o.disk ?? "ssd", cores: o.cores ?? 1});
   const quantumNs = o.quantumNs ?? 10_000;
   let ioDoneNs = -1;
+  /** CPU time by category until the read completed, the background's own work ("user") left out, ns. */
+  let ioCpuNsByCategory: Record<string, number> = {};
   /** CPU time the background process got, all of it, ns. */
   let backgroundNs = 0;
   /** The part of it before the read completed (a slice may straddle the end), ns. */
@@ -38,6 +40,8 @@ export function runDma(o: DmaRunOptions) {
   spawn(sim, 1, function* (): ProcessBody<void> {
     yield* reader(host, o.transferBytes, 1);
     ioDoneNs = sim.scheduler.now();
+    // Everything the core did until now except the background's work: the read's own steps, its interrupts and the task switches its blocking caused.
+    ioCpuNsByCategory = Object.fromEntries([...host.cpu.busyNsByTagSoFar()].filter(([tag, ns]) => tag !== "user" && ns > 0));
     // Bytes that reached memory: the CPU's word-by-word copies, or the disk's DMA (the only ones of this run).
     sim.trace.record(ioDoneNs, "done", 1, ioDoneNs, sim.trace.bytes(o.mode === "pio" ? "pio-copy" : "dma-copy"), o.mode);
   }).subscribe();
@@ -67,7 +71,10 @@ export function runDma(o: DmaRunOptions) {
       pioCopies: sim.trace.count("pio-copy"),
       cpuShare: share,
       cpuUtilization: utilization(host.cpu, endNs),
-      ioCpuNs: host.cpu.busyNs - (host.cpu.busyNsByTag.get("user") ?? 0),
+      /** CPU time the read cost until it completed, ns: every category but the background's "user" work (task switches its blocking caused included). */
+      ioCpuNs: Object.values(ioCpuNsByCategory).reduce((sum, ns) => sum + ns, 0),
+      /** The same by category, ns. */
+      ioCpuNsByCategory,
       backgroundCpuNs: backgroundNs,
       backgroundShareOfCapacity: utilization(host.cpu, endNs) > 0 ? backgroundNs / (host.cpu.units * endNs) : 0,
       /** CPU time the background process got before the read completed, ns. */

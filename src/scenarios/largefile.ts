@@ -107,14 +107,15 @@ export function runFileServer(o: FileServerRunOptions) {
     return {hits, misses};
   };
   // Every total is measured over the window after warm-up: snapshot the counters when it starts.
-  // (Resources book busy time when a job finishes, so a job straddling a boundary counts where it ends.)
+  // Busy time is read "so far" (jobs in service count up to now), so a job straddling a boundary is split
+  // at it and no resource is ever busier than 100% of the window.
   const snapshot = () => ({
     hot: hotCounters(),
-    cpuBusyNs: host.cpu.busyNs,
-    cpuByTag: host.cpu.busyNsByTag, // a fresh Map each call
+    cpuBusyNs: host.cpu.busyNsSoFar(),
+    cpuByTag: host.cpu.busyNsByTagSoFar(), // a fresh Map each call
     counts: countEvents(sim.trace),
     diskCompleted: host.disk.resource.completed,
-    diskBusyNs: host.disk.resource.busyNs,
+    diskBusyNs: host.disk.resource.busyNsSoFar(),
   });
   let atWarmup = snapshot();
   sim.scheduler.post(warmupNs, () => {

@@ -80,6 +80,8 @@ interface DmaRow {
   pioCopies: number;
   dmaCopies: number;
   contextSwitches: number;
+  /** Switches of a core between the reader and the background process (or back), until the end of the run. */
+  taskSwitches: number;
   syscalls: number;
 }
 
@@ -112,10 +114,8 @@ export function dmaStudy(params: Partial<DmaParams> = {}): StudyResult {
   for (const profile of profiles) {
     for (const mode of modes) {
       for (const transferBytes of p.transferSizesBytes) {
-        const {result, host} = runDma({mode, transferBytes, disk: p.disk, cores: p.cores, background: true, quantumNs: p.quantumNs, seed: p.seed, profile, keepEvents: false});
-        const byTag = host.cpu.busyNsByTag;
-        byTag.delete("user"); // the background process's own work
-        ioCpuByTag.set(`${profile.name} ${mode} ${transferBytes}`, byTag);
+        const {result} = runDma({mode, transferBytes, disk: p.disk, cores: p.cores, background: true, quantumNs: p.quantumNs, seed: p.seed, profile, keepEvents: false});
+        ioCpuByTag.set(`${profile.name} ${mode} ${transferBytes}`, new Map(Object.entries(result.ioCpuNsByCategory)));
         const capacityNs = result.cores * result.elapsedNs;
         resultRows.push({
           profile: profile.name,
@@ -131,6 +131,7 @@ export function dmaStudy(params: Partial<DmaParams> = {}): StudyResult {
           pioCopies: result.pioCopies,
           dmaCopies: result.dmaCopies,
           contextSwitches: result.contextSwitches,
+          taskSwitches: result.taskSwitches,
           syscalls: result.syscalls,
         });
         for (const [category, share] of Object.entries(result.cpuShare)) shareRows.push({profile: profile.name, mode, transferBytes, category, share});

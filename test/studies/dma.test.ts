@@ -103,6 +103,10 @@ test("dmaStudy() notes name what the DMA read still cost the CPU, by the categor
   const r = dmaStudy({profiles: ["server-2024"], transferSizesBytes: [4 * KiB]});
   const p = loadProfile("server-2024");
   const note = r.notes.find((n) => n.startsWith("At 4 KiB"))!;
-  // One read(2): two mode switches, the system call, the driver programming the DMA, one interrupt.
-  assert.ok(note.endsWith(`booked as mode-switch ${formatNs(2 * p.cpu.modeSwitchNs)}, syscall ${formatNs(p.cpu.syscallNs)}, driver ${formatNs(p.dma.setupNs)}, irq ${formatNs(p.cpu.irqNs)}.`), note);
+  // One read(2): two mode switches, the system call, the driver programming the DMA, two task switches (the reader blocks
+  // and the core switches to the background process; the interrupt wakes the reader, which takes the core back), one interrupt.
+  assert.ok(
+    note.endsWith(`booked as mode-switch ${formatNs(2 * p.cpu.modeSwitchNs)}, syscall ${formatNs(p.cpu.syscallNs)}, driver ${formatNs(p.dma.setupNs)}, task-switch ${formatNs(2 * p.cpu.taskSwitchNs)}, irq ${formatNs(p.cpu.irqNs)}.`),
+    note,
+  );
 });

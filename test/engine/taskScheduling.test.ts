@@ -1,0 +1,194 @@
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {Job, Resource, TASK_SWITCH} from "../../src/engine/Resource.js";
+import {createSim} from "../../src/engine/sim.js";
+import {Signal, sleep, spawn, use, wait, type ProcessBody} from "../../src/engine/process.js";
+
+const SWITCH = 2_500;
+const SLICE = 100_000;
+
+/** Returns a sim with a CPU of *cores* that schedules tasks (switch 2.5 µs, slice 100 µs). */
+function cpuSim(cores = 1) {
+  const sim = createSim({keepEvents: true});
+  const cpu = new Resource(sim, "cpu", cores);
+  cpu.scheduleTasks({switchNs: SWITCH, sliceNs: SLICE});
+  return {sim, cpu};
+}
+
+test("a core that goes idle and resumes the same task does not switch; an interrupt in between does not either", () => {
+  const {sim, cpu} = cpuSim();
+  const bell = new Signal<number>();
+  spawn(sim, 7, function* (): ProcessBody<void> {
+    yield use(cpu, 1_000, "syscall");
+    yield wait(bell); // blocks: the core goes idle
+    yield use(cpu, 1_000, "user");
+    yield sleep(5_000);
+    yield use(cpu, 1_000, "user");
+  }).subscribe();
+  sim.scheduler.post(10_000, () => cpu.submit(new Job(cpu, 1_500, "irq", () => bell.fire(0), "irq"), true));
+  sim.run();
+  assert.equal(cpu.taskSwitches, 0);
+  assert.equal(sim.trace.count(TASK_SWITCH), 0);
+  assert.equal(cpu.busyNsByTag.get(TASK_SWITCH), undefined);
+  assert.equal(cpu.busyNs, 4_500);
+});
+
+test("two tasks that block in turn on one core switch each time the other runs, and each switch costs switchNs", () => {
+  const {sim, cpu} = cpuSim();
+  const log: string[] = [];
+  const pingPong = (pid: number, startNs: number) =>
+    spawn(sim, pid, function* (): ProcessBody<void> {
+      yield sleep(startNs);
+      for (let i = 0; i < 3; i++) {
+        yield use(cpu, 10_000, "user");
+        log.push(`${pid}@${sim.scheduler.now()}`);
+        yield sleep(1_000); // blocks while the other runs
+      }
+    });
+  pingPong(1, 0).subscribe();
+  pingPong(2, 5_000).subscribe();
+  sim.run();
+  // 1 runs 0–10 µs; 2 (waiting since 5 µs) gets the core: switch; 1 wakes at 11 µs and waits; and so on.
+  assert.deepEqual(log, ["1@10000", "2@22500", "1@35000", "2@47500", "1@60000", "2@72500"]);
+  assert.equal(cpu.taskSwitches, 5);
+  assert.equal(sim.trace.count(TASK_SWITCH), 5);
+  assert.equal(cpu.busyNsByTag.get(TASK_SWITCH), 5 * SWITCH);
+  assert.equal(cpu.busyNs, 6 * 10_000 + 5 * SWITCH);
+  const first = sim.trace.events.find((e) => e.kind === TASK_SWITCH)!;
+  assert.deepEqual([first.timeNs, first.pid, first.durationNs, first.detail], [10_000, 2, SWITCH, "1→2"]);
+});
+
+test("on free cores each task keeps the core it last ran on: no switches with fewer tasks than cores", () => {
+  const {sim, cpu} = cpuSim(4);
+  for (let pid = 1; pid <= 3; pid++)
+    spawn(sim, pid, function* (): ProcessBody<void> {
+      for (let i = 0; i < 50; i++) {
+        yield use(cpu, 1_000 * pid, "user");
+        yield sleep(700 * pid); // blocked at different rhythms: cores free up in every order
+      }
+    }).subscribe();
+  sim.run();
+  assert.equal(cpu.taskSwitches, 0);
+});
+
+test("a task keeps its core between back-to-back steps, so a new task waits for it to block", () => {
+  const {sim, cpu} = cpuSim();
+  const done: Array<[number, number]> = [];
+  spawn(sim, 1, function* (): ProcessBody<void> {
+    for (let i = 0; i < 5; i++) yield use(cpu, 1_000, "syscall"); // one system call's steps
+    done.push([1, sim.scheduler.now()]);
+  }).subscribe();
+  spawn(sim, 2, function* (): ProcessBody<void> {
+    yield use(cpu, 1_000, "user");
+    done.push([2, sim.scheduler.now()]);
+  }).subscribe();
+  sim.run();
+  assert.deepEqual(done, [[1, 5_000], [2, 5_000 + SWITCH + 1_000]]);
+  assert.equal(cpu.taskSwitches, 1);
+});
+
+test("a task woken from a block preempts a CPU-bound task at its next step boundary; the preempted one resumes after", () => {
+  const {sim, cpu} = cpuSim();
+  let hogSteps = 0;
+  spawn(sim, 2, function* (): ProcessBody<void> {
+    for (let i = 0; i < 100; i++) {
+      yield use(cpu, 10_000, "user");
+      hogSteps++;
+    }
+  }).subscribe();
+  let readerDone = -1;
+  spawn(sim, 1, function* (): ProcessBody<void> {
+    yield sleep(25_000); // wakes in the middle of the hog's third step
+    yield use(cpu, 1_000, "syscall");
+    readerDone = sim.scheduler.now();
+  }).subscribe();
+  sim.run();
+  // The hog's third step ends at 30 µs; the reader switches in, runs 1 µs; the hog switches back.
+  assert.equal(readerDone, 30_000 + SWITCH + 1_000);
+  assert.equal(cpu.taskSwitches, 2);
+  assert.equal(hogSteps, 100);
+  assert.equal(sim.scheduler.now(), 100 * 10_000 + 1_000 + 2 * SWITCH);
+});
+
+test("CPU-bound tasks on one core take turns by time slice (round robin), one switch per slice", () => {
+  const {sim, cpu} = cpuSim();
+  const stepNs = 10_000;
+  const finished: number[] = [];
+  for (const pid of [1, 2])
+    spawn(sim, pid, function* (): ProcessBody<void> {
+      for (let i = 0; i < 100; i++) yield use(cpu, stepNs, "user"); // 1 ms of work each
+      finished.push(pid);
+    }).subscribe();
+  sim.run();
+  // 2 ms of work in 100 µs slices: 20 runs, so 19 switches; the two finish one slice apart.
+  assert.equal(cpu.taskSwitches, 19);
+  assert.equal(cpu.busyNsByTag.get("user"), 2 * 100 * stepNs);
+  assert.deepEqual(finished, [1, 2]);
+  assert.equal(sim.scheduler.now(), 2 * 100 * stepNs + 19 * SWITCH);
+});
+
+test("an interrupt preempts a task at a step boundary and the task resumes on its core without a switch", () => {
+  const {sim, cpu} = cpuSim();
+  const order: string[] = [];
+  spawn(sim, 1, function* (): ProcessBody<void> {
+    for (let i = 0; i < 3; i++) {
+      yield use(cpu, 10_000, "user");
+      order.push(`step${i}@${sim.scheduler.now()}`);
+    }
+  }).subscribe();
+  sim.scheduler.post(5_000, () => cpu.submit(new Job(cpu, 1_500, "irq", () => order.push(`irq@${sim.scheduler.now()}`)), true));
+  sim.run();
+  assert.deepEqual(order, ["step0@10000", "irq@11500", "step1@21500", "step2@31500"]);
+  assert.equal(cpu.taskSwitches, 0);
+});
+
+test("cancelling a task in the middle of its switch books only the switch time it used", () => {
+  const {sim, cpu} = cpuSim();
+  spawn(sim, 1, function* (): ProcessBody<void> {
+    yield use(cpu, 10_000, "user");
+  }).subscribe();
+  const second = spawn(sim, 2, function* (): ProcessBody<void> {
+    yield use(cpu, 10_000, "user");
+  }).subscribe();
+  sim.scheduler.post(11_000, () => second.unsubscribe()); // 1 µs into the 2.5 µs switch
+  sim.run();
+  assert.equal(cpu.taskSwitches, 1);
+  assert.equal(cpu.cancelled, 1);
+  assert.equal(cpu.busyNsByTag.get(TASK_SWITCH), 1_000);
+  assert.equal(cpu.busyNsByTag.get("user"), 10_000);
+});
+
+test("busyNsSoFar() splits a job in service at the reading, so busy time in any window never exceeds the window", () => {
+  const sim = createSim();
+  const disk = new Resource(sim, "disk", 1);
+  for (let i = 0; i < 10; i++) disk.submit(new Job(disk, 3_000, "read", () => {}));
+  let atStart = 0;
+  let atEnd = 0;
+  sim.scheduler.post(4_000, () => (atStart = disk.busyNsSoFar())); // a job is 1 µs into its service
+  sim.scheduler.post(14_000, () => (atEnd = disk.busyNsSoFar()));
+  sim.run();
+  assert.equal(atStart, 4_000);
+  assert.equal(atEnd - atStart, 10_000); // busy throughout the 10 µs window: exactly 100%
+  assert.equal(disk.busyNs, 30_000);
+});
+
+test("busyNsByTagSoFar() books the served part of a job in service, its task switch first", () => {
+  const {sim, cpu} = cpuSim();
+  spawn(sim, 1, function* (): ProcessBody<void> {
+    yield use(cpu, 10_000, "user");
+  }).subscribe();
+  spawn(sim, 2, function* (): ProcessBody<void> {
+    yield use(cpu, 10_000, "syscall");
+  }).subscribe();
+  let seen = new Map<string, number>();
+  sim.scheduler.post(13_500, () => (seen = cpu.busyNsByTagSoFar())); // 2.5 µs switched, 1 µs of the syscall served
+  sim.run();
+  assert.deepEqual(Object.fromEntries(seen), {user: 10_000, [TASK_SWITCH]: SWITCH, syscall: 1_000});
+});
+
+test("scheduleTasks() refuses a slice that is not a positive finite duration, naming it", () => {
+  const sim = createSim();
+  const cpu = new Resource(sim, "cpu", 1);
+  assert.throws(() => cpu.scheduleTasks({switchNs: 1, sliceNs: 0}), /cpu sliceNs: 0/);
+  assert.throws(() => cpu.scheduleTasks({switchNs: -1, sliceNs: 1}), /switchNs/);
+});
