@@ -84,10 +84,13 @@ export function runFileServer(o: FileServerRunOptions) {
   let hotBytes = 0;
   let largeBytes = 0;
   const paths: Record<PolicyPath, number> = {"sendfile": 0, "read-write": 0, "aio-direct": 0, "direct": 0};
+  /** The same count for the hot set's requests alone. */
+  const hotPaths: Record<PolicyPath, number> = {"sendfile": 0, "read-write": 0, "aio-direct": 0, "direct": 0};
   startClients<PolicyTransfer>(sim, workload, serve, durationNs, ({kind, transfer}) => {
     const measured = transfer.startNs >= warmupNs;
     if (measured) paths[transfer.path]++;
     if (kind === "hot" && measured) {
+      hotPaths[transfer.path]++;
       hotLatency.record(transfer.latencyNs);
       hotBytes += transfer.bytes;
     } else if (kind === "large" && transfer.endNs >= warmupNs) largeBytes += transfer.bytes;
@@ -155,6 +158,7 @@ export function runFileServer(o: FileServerRunOptions) {
     cpuUtilization: (atEnd.cpuBusyNs - atWarmup.cpuBusyNs) / (host.cpu.units * windowNs),
     cpuCoresBusy: (atEnd.cpuBusyNs - atWarmup.cpuBusyNs) / windowNs,
     paths,
+    hotPaths,
     ...countEvents(sim.trace, atWarmup.counts),
     cpuShare: cpuShare(host.cpu, atWarmup.cpuByTag),
   };

@@ -116,6 +116,27 @@ function resolve(params: Partial<PageCacheParams>): PageCacheParams {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const mbps = (bytesPerSec: number) => `${(bytesPerSec / 1e6).toFixed(0)} MB/s`;
+const usPerMB = (ns: number) => `${(ns / 1e3).toFixed(1)} µs`;
+/** Returns *lower*, *higher* or *same* as *a* compares with *b*. */
+const compare = (a: number, b: number, lower: string, higher: string, same: string) => (a < b ? lower : a > b ? higher : same);
+/** Returns "lowers <what> from A to B", "raises …" or "leaves <what> at A", from the sign of *to* − *from*. */
+const fromTo = (what: string, from: number, to: number, format: (x: number) => string) =>
+  to === from ? `leaves ${what} at ${format(from)}` : `${to < from ? "lowers" : "raises"} ${what} from ${format(from)} to ${format(to)}`;
+
+/**
+ * Returns whether the two lists resist the pollution, from the hit ratio
+ * plain LRU *lost* to streaming and the part of it the two lists *regained*:
+ * most (at least half regained), part (some), or none.
+ */
+function resistVerdict(lost: number, regained: number): string {
+  const points = (x: number) => `${(x * 100).toFixed(1)} points`;
+  if (!(lost > 0)) return "streaming costs plain LRU no hit ratio here, so there is no pollution for the two lists to resist";
+  const share = regained / lost;
+  const how = `they win back ${points(Math.max(0, regained))} of the ${points(lost)} plain LRU loses to streaming (${pct(Math.max(0, share))})`;
+  if (share >= 0.5) return `the two lists resist most of the pollution: ${how}`;
+  if (share > 0) return `the two lists resist only part of the pollution: ${how}`;
+  return `the two lists do not resist the pollution: ${regained < 0 ? `they lose ${points(-regained)} more than plain LRU` : how}`;
+}
 
 /** The file-server configurations compared, in display order. */
 const configs: Array<{name: string; largeStreams: boolean; lists: CacheLists; directio: string}> = [
@@ -225,7 +246,7 @@ export function pageCacheStudy(params: Partial<PageCacheParams> = {}): StudyResu
   const ra = (disk: string, pattern: string, readahead: string) => raRows.find((r) => r.disk === disk && r.pattern === pattern && r.readahead === readahead)!;
 
   // 4. The directio threshold sweep on a mixed workload.
-  const sweepRows: Array<{threshold: string; directioBytes: number | null; hotHitRatio: number; hotThroughputBytesPerSec: number; largeThroughputBytesPerSec: number; totalThroughputBytesPerSec: number; hotP99LatencyNs: number; cpuCoresBusy: number; cpuBusyNsPerMB: number; directRequests: number; sendfileRequests: number}> = [];
+  const sweepRows: Array<{threshold: string; directioBytes: number | null; hotHitRatio: number; hotThroughputBytesPerSec: number; largeThroughputBytesPerSec: number; totalThroughputBytesPerSec: number; hotP99LatencyNs: number; cpuCoresBusy: number; cpuBusyNsPerMB: number; directRequests: number; sendfileRequests: number; hotRequests: number; hotDirectRequests: number}> = [];
   for (const threshold of p.thresholds) {
     const {result: r} = runFileServer({
       profile,
@@ -255,6 +276,8 @@ export function pageCacheStudy(params: Partial<PageCacheParams> = {}): StudyResu
       cpuBusyNsPerMB: total > 0 ? (r.cpuCoresBusy * 1e9) / (total / 1e6) : 0,
       directRequests: r.paths["aio-direct"] + r.paths.direct,
       sendfileRequests: r.paths.sendfile + r.paths["read-write"],
+      hotRequests: r.hotRequests,
+      hotDirectRequests: r.hotPaths["aio-direct"] + r.hotPaths.direct,
     });
   }
   // Best: the most bytes served per second; ties go to the smaller threshold listed first.
@@ -342,7 +365,9 @@ export function pageCacheStudy(params: Partial<PageCacheParams> = {}): StudyResu
       title: "CPU per MB served against the directio threshold",
       html: thresholdChart(sweepCpu, {
         title: "CPU time per MB served against the directio threshold",
-        subtitle: sweepSetting + ". Direct I/O pays a CPU copy user→socket that sendfile with SG-DMA does not.",
+        subtitle:
+          sweepSetting +
+          `. Direct I/O is followed by write(2), one CPU copy user→socket; sendfile ${profile.nic.scatterGather ? "with SG-DMA makes none (the NIC gathers from the cache)" : "makes one, page cache→socket (this NIC has no SG-DMA)"}.`,
         yLabel: "CPU time (µs per MB served)",
         seriesLabel: "Measure",
         best: best.threshold,
@@ -351,7 +376,7 @@ export function pageCacheStudy(params: Partial<PageCacheParams> = {}): StudyResu
     },
   ];
 
-  // Notes, computed.
+  // Notes, computed: every verdict (lowers/raises, resists or not, went direct or not, trades or not) follows the rows.
   const notes: string[] = [];
   const alone = hot("hot set alone");
   const lru = hot("+ streaming, LRU");
@@ -359,18 +384,28 @@ export function pageCacheStudy(params: Partial<PageCacheParams> = {}): StudyResu
   const direct = hot("+ streaming, direct I/O");
   const full = (config: string) => hotRows.filter((r) => r.config === config).find((r) => r.hotHitRatio >= 0.99);
   const fullAlone = full("hot set alone");
+  const cachePages = Math.floor(p.pollutionCacheBytes / profile.memory.pageBytes);
   notes.push(
     `The hot set alone (${formatSize(p.hotFiles * p.hotFileBytes)} in ${p.hotFiles} files) reaches a ${pct(alone.hotHitRatio)} hit ratio in a ${formatSize(p.pollutionCacheBytes)} cache` +
       (fullAlone ? `; at least 99% from ${formatSize(fullAlone.cacheBytes)}.` : `; it never reaches 99% in the sizes swept.`),
   );
+  const lost = alone.hotHitRatio - lru.hotHitRatio;
   notes.push(
-    `Streaming ${p.largeStreams} GB-size files through the same ${formatSize(p.pollutionCacheBytes)} LRU cache lowers the hot set's hit ratio from ${pct(alone.hotHitRatio)} to ${pct(lru.hotHitRatio)} ` +
-      `and raises its p99 latency from ${formatNs(alone.hotP99LatencyNs)} to ${formatNs(lru.hotP99LatencyNs)} (the seed's pollution); ${lru.largeResidentPages} pages of the large files sit in the cache at the end, read once and never again.`,
+    `Streaming ${p.largeStreams} ${p.largeStreams === 1 ? "file" : "files"} of ${formatSize(p.largeFileBytes)} through the same ${formatSize(p.pollutionCacheBytes)} LRU cache ${fromTo("the hot set's hit ratio", alone.hotHitRatio, lru.hotHitRatio, pct)} ` +
+      `and ${fromTo("its p99 latency", alone.hotP99LatencyNs, lru.hotP99LatencyNs, formatNs)}` +
+      (lost > 0 ? " (the seed's pollution)" : "") +
+      `; ${lru.largeResidentPages} pages of the large files (${pct(lru.largeResidentPages / cachePages)} of the cache) sit in it at the end.`,
   );
   notes.push(
-    `Serving the large files by asynchronous direct I/O (directio 4m) leaves the cache to the hot set: hit ratio ${pct(direct.hotHitRatio)}, p99 ${formatNs(direct.hotP99LatencyNs)}, ` +
-      `large files at ${mbps(direct.largeThroughputBytesPerSec)} against ${mbps(lru.largeThroughputBytesPerSec)} through the cache. ` +
-      `Linux's two lists alone give ${pct(twoList.hotHitRatio)} (p99 ${formatNs(twoList.hotP99LatencyNs)}): a file read once never leaves the inactive list, so they already resist much of the pollution the seed describes for plain LRU.`,
+    `Serving the large files by asynchronous direct I/O (directio 4m) ` +
+      (direct.largeResidentPages === 0 ? "leaves no page of them in the cache" : `still leaves ${direct.largeResidentPages} pages of them in the cache`) +
+      `: the hot set's hit ratio is ${pct(direct.hotHitRatio)} (${pct(alone.hotHitRatio)} alone, ${pct(lru.hotHitRatio)} through the LRU cache), p99 ${formatNs(direct.hotP99LatencyNs)}; ` +
+      `the large files move at ${mbps(direct.largeThroughputBytesPerSec)} against ${mbps(lru.largeThroughputBytesPerSec)} through the cache.`,
+  );
+  notes.push(
+    `Linux's two lists give the hot set ${pct(twoList.hotHitRatio)} (p99 ${formatNs(twoList.hotP99LatencyNs)}, ${twoList.largeResidentPages} pages of the large files in the cache) against ${pct(lru.hotHitRatio)} with plain LRU: ` +
+      resistVerdict(lost, twoList.hotHitRatio - lru.hotHitRatio) +
+      ".",
   );
   for (const disk of p.disks) {
     const seqOff = ra(disk, "sequential", "no readahead");
@@ -379,28 +414,45 @@ export function pageCacheStudy(params: Partial<PageCacheParams> = {}): StudyResu
     const rndOff = ra(disk, "random", "no readahead");
     const rndFixed = ra(disk, "random", "fixed window");
     const rndAd = ra(disk, "random", "adaptive window");
+    const pageBytes = profile.memory.pageBytes;
     notes.push(
       `On the ${disk}, a sequential reader goes from ${mbps(seqOff.throughputBytesPerSec)} without readahead (${seqOff.diskReads} disk reads) to ${mbps(seqFixed.throughputBytesPerSec)} with a fixed ${formatSize(p.readaheadBytes)} window (${seqFixed.diskReads} reads) ` +
         `and ${mbps(seqAd.throughputBytesPerSec)} with the adaptive window (${seqAd.diskReads} reads), wasting ${formatSize(seqFixed.wastedPrefetchBytes)} of prefetch.`,
     );
     notes.push(
-      `On the ${disk}, a random reader gets ${mbps(rndOff.throughputBytesPerSec)} without readahead and ${mbps(rndFixed.throughputBytesPerSec)} with the fixed window, which prefetches ${formatSize(rndFixed.prefetchedPages * profile.memory.pageBytes)} of which ${formatSize(rndFixed.wastedPrefetchBytes)} (${pct(rndFixed.prefetchedPages ? rndFixed.prefetchedPagesUnused / rndFixed.prefetchedPages : 0)}) is never read; ` +
-        `the adaptive window sees the reads are not sequential and wastes ${formatSize(rndAd.wastedPrefetchBytes)} (${mbps(rndAd.throughputBytesPerSec)}).`,
+      `On the ${disk}, a random reader gets ${mbps(rndOff.throughputBytesPerSec)} without readahead and ${mbps(rndFixed.throughputBytesPerSec)} with the fixed window, which prefetches ${formatSize(rndFixed.prefetchedPages * pageBytes)} of which ${formatSize(rndFixed.wastedPrefetchBytes)} (${pct(rndFixed.prefetchedPages ? rndFixed.prefetchedPagesUnused / rndFixed.prefetchedPages : 0)}) is never read; ` +
+        `the adaptive window prefetches ${formatSize(rndAd.prefetchedPages * pageBytes)} and wastes ${formatSize(rndAd.wastedPrefetchBytes)} (${mbps(rndAd.throughputBytesPerSec)}).`,
     );
   }
+  const hotDirect = (r: (typeof sweepRows)[number]) =>
+    r.hotDirectRequests > 0
+      ? `${r.hotDirectRequests} of ${r.hotRequests} hot-file requests went direct, around the cache`
+      : `no hot-file request went direct (${r.hotRequests} through the cache)`;
   notes.push(
-    `The best directio threshold in the sweep is ${best.threshold}: small files at ${mbps(best.hotThroughputBytesPerSec)} (hit ratio ${pct(best.hotHitRatio)}, p99 ${formatNs(best.hotP99LatencyNs)}) and large files at ${mbps(best.largeThroughputBytesPerSec)}. ` +
-      `At ${lowest.threshold}, hot files go direct too and lose the cache: small files at ${mbps(lowest.hotThroughputBytesPerSec)}, p99 ${formatNs(lowest.hotP99LatencyNs)}.` +
-      (off ? ` With directio off, the large files pollute the cache: small files at ${mbps(off.hotThroughputBytesPerSec)} (hit ratio ${pct(off.hotHitRatio)}), large at ${mbps(off.largeThroughputBytesPerSec)}.` : ""),
+    `The best directio threshold in the sweep (most bytes served) is ${best.threshold}: small files at ${mbps(best.hotThroughputBytesPerSec)} (hit ratio ${pct(best.hotHitRatio)}, p99 ${formatNs(best.hotP99LatencyNs)}) and large files at ${mbps(best.largeThroughputBytesPerSec)}; ${hotDirect(best)}.` +
+      (lowest !== best
+        ? ` At the first threshold, ${lowest.threshold}, ${hotDirect(lowest)}: small files at ${mbps(lowest.hotThroughputBytesPerSec)}, p99 ${formatNs(lowest.hotP99LatencyNs)}.`
+        : "") +
+      (off && off !== best
+        ? ` With directio off, the large files go through the cache: the hot set's hit ratio is ${pct(off.hotHitRatio)}, ${compare(off.hotHitRatio, best.hotHitRatio, "lower than", "higher than", "the same as")} at ${best.threshold}; small files at ${mbps(off.hotThroughputBytesPerSec)}, large at ${mbps(off.largeThroughputBytesPerSec)}.`
+        : ""),
   );
-  notes.push(
-    `CPU: ${(best.cpuBusyNsPerMB / 1e3).toFixed(1)} µs per MB served at ${best.threshold}` +
-      (off ? ` against ${(off.cpuBusyNsPerMB / 1e3).toFixed(1)} µs with directio off` : "") +
-      `; direct I/O then write(2) copies every byte once on the CPU (user→socket buffer), which sendfile with SG-DMA avoids. The threshold trades that CPU for a cache kept for the hot set.`,
-  );
-  notes.push(
-    `The model's disk serves one request at a time (no NVMe queue parallelism), so direct I/O's lack of readahead and merging shows as many small requests each paying the ${formatNs(profile.disks.ssd.latencyNs)} latency; real NVMe drives overlap queued requests and narrow that gap.`,
-  );
+  if (off && off !== best) {
+    const moreCpu = best.cpuBusyNsPerMB - off.cpuBusyNsPerMB;
+    const moreHit = best.hotHitRatio - off.hotHitRatio;
+    notes.push(
+      `CPU: ${usPerMB(best.cpuBusyNsPerMB)} per MB served at ${best.threshold} against ${usPerMB(off.cpuBusyNsPerMB)} with directio off, hot-set hit ratio ${pct(best.hotHitRatio)} against ${pct(off.hotHitRatio)}: ` +
+        (moreCpu > 0 && moreHit > 0
+          ? `the threshold trades ${usPerMB(moreCpu)} more CPU per MB for a cache kept for the hot set.`
+          : moreCpu > 0
+            ? `the threshold costs ${usPerMB(moreCpu)} more CPU per MB and keeps no more of the cache for the hot set.`
+            : moreHit >= 0
+              ? `the threshold costs no CPU here: it uses ${usPerMB(-moreCpu)} less per MB and keeps ${moreHit > 0 ? "more" : "as much"} of the cache for the hot set.`
+              : `the threshold uses ${usPerMB(-moreCpu)} less CPU per MB but keeps less of the cache for the hot set.`),
+    );
+  } else if (off) {
+    notes.push(`CPU: ${usPerMB(off.cpuBusyNsPerMB)} per MB served with directio off, the best setting in the sweep; no threshold served more bytes.`);
+  }
 
   return {
     id: "page-cache",

@@ -56,3 +56,14 @@ for (const [args, param] of [
     assert.match(stderr, new RegExp(`invalid ${param}:`));
   });
 }
+
+test("runFileServer: hotPaths counts the hot set's requests by path; with directio 16k hot files of 4–512 KiB go direct, with 1m none does", () => {
+  const common = {profile, seed: 0, cacheBytes: 16 * MiB, hotFiles: 300, hotMinBytes: 4096, hotMaxBytes: 512 * 1024, largeStreams: 2, durationNs: 10e6};
+  const sum = (paths: Record<string, number>) => Object.values(paths).reduce((a, b) => a + b, 0);
+  const low = runFileServer({...common, directio: "16k"}).result;
+  const high = runFileServer({...common, directio: "1m"}).result;
+  for (const r of [low, high]) assert.equal(sum(r.hotPaths), r.hotRequests);
+  assert.ok(low.hotPaths["aio-direct"] > 0 && low.hotPaths.sendfile > 0, JSON.stringify(low.hotPaths));
+  assert.deepEqual(high.hotPaths, {"sendfile": high.hotRequests, "read-write": 0, "aio-direct": 0, "direct": 0});
+  assert.ok(high.paths["aio-direct"] > 0, "the large files still go direct at 1m");
+});

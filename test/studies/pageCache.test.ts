@@ -32,7 +32,7 @@ test("pageCacheStudy(small) returns tables, titled SVG charts and computed notes
   }
   assert.deepEqual(r.charts.map((c) => c.data.numRows()), [4 * 2, 4 * 2, 2 * 3, 2 * 3, 3 * 2, 3]);
   assert.equal(r.tables[0].table.numRows(), 4 * 2);
-  assert.equal(r.notes.length, 3 + 2 * small.disks.length + 3, "three on the hot set, two per disk, three on the threshold");
+  assert.equal(r.notes.length, 4 + 2 * small.disks.length + 2, "four on the hot set, two per disk, two on the threshold");
   const threshold = r.tables.find((t) => t.id === "threshold")!.table.objects() as Array<{threshold: string; totalThroughputBytesPerSec: number}>;
   const best = threshold.reduce((a, b) => (b.totalThroughputBytesPerSec > a.totalThroughputBytesPerSec ? b : a));
   assert.equal(best.threshold, "1m", "the best threshold lies between the hot files and the large files");
@@ -62,4 +62,48 @@ test("pageCacheStudy({profile: <8 KiB pages>}) states the random reader's prefet
   const r = pageCacheStudy({...small, profile: file, thresholds: ["off"], cacheSizesBytes: [16 * MiB]});
   const row = (r.tables.find((t) => t.id === "readahead")!.table.objects() as Array<Record<string, any>>).find((x) => x.pattern === "random" && x.readahead === "fixed window")!;
   assert.ok(r.notes.some((n) => n.includes(`prefetches ${formatSize(row.prefetchedPages * 8192)} of which`)), r.notes.join("\n"));
+});
+
+/** The smallest study that still runs every part: one cache size, one disk, a short readahead file. */
+const tiny = {...small, cacheSizesBytes: [16 * MiB], readFileBytes: 8 * MiB, randomReads: 64};
+const note = (notes: string[], start: string) => notes.find((n) => n.startsWith(start)) ?? assert.fail(`no note starts with ${start}:\n${notes.join("\n")}`);
+
+test("pageCacheStudy() notes follow the data: at a 32 MiB cache the two lists no longer resist the pollution", () => {
+  const at16 = note(pageCacheStudy({...tiny, thresholds: ["off"]}).notes, "Linux's two lists");
+  assert.match(at16, /with plain LRU: the two lists resist only part of the pollution: they win back \d+\.\d points of the \d+\.\d points plain LRU loses to streaming \(\d+\.\d%\)\.$/);
+  // A cache twice the hot set's size: streaming costs LRU little, and the two lists win none of it back.
+  const at32 = note(pageCacheStudy({...tiny, thresholds: ["off"], cacheSizesBytes: [32 * MiB], pollutionCacheBytes: 32 * MiB}).notes, "Linux's two lists");
+  assert.match(at32, /with plain LRU: the two lists do not resist the pollution: they win back 0\.0 points of the \d\.\d points plain LRU loses to streaming \(0\.0%\)\.$/);
+});
+
+test("pageCacheStudy() notes follow the data: whether hot files go direct at the first threshold depends on their sizes", () => {
+  const sweep = (r: ReturnType<typeof pageCacheStudy>) => r.tables.find((t) => t.id === "threshold")!.table.objects() as Array<{threshold: string; hotRequests: number; hotDirectRequests: number}>;
+  // Hot files of 4 KiB – 512 KiB: at 16k some of them go direct, and the note says how many, from the row.
+  const mixed = pageCacheStudy({...tiny, thresholds: ["16k", "1m", "off"]});
+  const first = sweep(mixed)[0];
+  assert.ok(first.hotDirectRequests > 0 && first.hotDirectRequests < first.hotRequests, JSON.stringify(first));
+  assert.match(note(mixed.notes, "The best directio threshold"), new RegExp(`At the first threshold, 16k, ${first.hotDirectRequests} of ${first.hotRequests} hot-file requests went direct, around the cache: `));
+  // Hot files of 4 KiB – 8 KiB: none reaches 16k, so none goes direct there.
+  const smallHot = pageCacheStudy({...tiny, thresholds: ["16k", "1m", "off"], sweepHotMaxBytes: 8 * 1024});
+  assert.equal(sweep(smallHot)[0].hotDirectRequests, 0);
+  const text = note(smallHot.notes, "The best directio threshold");
+  assert.match(text, /is 16k: .*; no hot-file request went direct \(\d+ through the cache\)\./);
+  assert.doesNotMatch(text, /went direct, around the cache/);
+});
+
+test("pageCacheStudy() notes follow the data: without SG-DMA and with slow copies, the threshold no longer trades CPU for the cache", async () => {
+  const {writeFileSync} = await import("node:fs");
+  const {join} = await import("node:path");
+  const params = {...tiny, thresholds: ["16k", "1m", "off"]};
+  const cpu = (r: ReturnType<typeof pageCacheStudy>) => note(r.notes, "CPU:");
+  assert.match(cpu(pageCacheStudy(params)), /: the threshold trades \d+\.\d µs more CPU per MB for a cache kept for the hot set\.$/);
+  // sendfile then copies every byte on the CPU as write(2) after direct I/O does: the threshold's copy is no longer extra.
+  const file = join(tempDir("iosim-study-"), "no-sg.json");
+  writeFileSync(file, JSON.stringify({extends: "server-2024", nic: {scatterGather: false}, memory: {copyBytesPerNs: 0.5}}));
+  const noSg = pageCacheStudy({...params, profile: file});
+  assert.match(cpu(noSg), /: the threshold costs no CPU here: it uses \d+\.\d µs less per MB and keeps more of the cache for the hot set\.$/);
+  // The subtitle states the profile's copies, its wrapped lines joined.
+  const svg = noSg.charts.find((c) => c.id === "threshold-cpu")!.html;
+  const subtitle = [...svg.slice(0, svg.indexOf('aria-label="color legend"')).matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]).join(" ");
+  assert.match(subtitle, /Direct I\/O is followed by write\(2\), one CPU copy user→socket; sendfile makes one, page cache→socket \(this NIC has no SG-DMA\)\.$/);
 });

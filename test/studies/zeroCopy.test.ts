@@ -93,6 +93,26 @@ test("zeroCopyStudy() notes follow the data: with CPU copies at 100 MB/s, zero-c
   assert.match(slow[0], /: 92\.8% less time \(speed-up ×13\.93\)/);
 });
 
+test("zeroCopyStudy() time-saved caption follows the data: with CPU copies at 100 MB/s, runs reach the seed's 65%", async () => {
+  const {writeFileSync} = await import("node:fs");
+  const {join} = await import("node:path");
+  const {tempDir} = await import("../helpers/files.js");
+  const params = {fileSizesBytes: [64 * KiB, 4 * MiB], shareSizesBytes: [64 * KiB], countsFileBytes: 64 * KiB, warmCheck: false};
+  /** The caption's text, its wrapped lines joined. */
+  const caption = (r: StudyResult) => {
+    const svg = r.charts.find((c) => c.id === "time-saved")!.html;
+    const footer = svg.slice(svg.indexOf('aria-label="caption"'));
+    return [...footer.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]).join(" ");
+  };
+  assert.match(
+    caption(zeroCopyStudy({...params, profiles: ["server-2024"]})),
+    /^The seed claims ~65% for zero-copy; the largest saving here is 11\.\d% \(sendfile-sg, 4 MiB, server-2024\), and none of the 6 runs reaches 65%\.$/,
+  );
+  const file = join(tempDir("iosim-zc-"), "slow-copy.json");
+  writeFileSync(file, JSON.stringify({extends: "server-2024", memory: {copyBytesPerNs: 0.1}}));
+  assert.match(caption(zeroCopyStudy({...params, profiles: [file]})), /^The seed claims ~65% for zero-copy; the largest saving here is 92\.8% \(sendfile-sg, 4 MiB, server-2024\+profile \S+\), and 2 of 6 runs reach 65%\.$/);
+});
+
 test("zeroCopyStudy() charts carry no NaN and have a title and a legend", () => {
   for (const chart of study().charts) {
     assert.ok(!chart.html.includes("NaN"), chart.id);
