@@ -19,7 +19,7 @@ export interface DmaRunOptions extends ScenarioSimOptions {
   cores?: number;
   /** Run a CPU-bound process alongside; default true. */
   background?: boolean;
-  /** Its time slice, ns; default 10 µs. */
+  /** Length of each of its CPU steps, ns: a woken reader preempts it at the end of one (see Resource.scheduleTasks); default 10 µs. */
   quantumNs?: number;
   profile: Profile;
 }
@@ -97,7 +97,7 @@ export const dmaScenario: Scenario = {
     {name: "disk", kind: "enum", values: diskKinds, default: "ssd", description: "which of the profile's disks"},
     {name: "cores", kind: "integer", min: 1, default: 1, unit: "cores", description: "CPU cores (overrides the profile)"},
     {name: "background", kind: "boolean", default: true, description: "run a CPU-bound process alongside"},
-    {name: "quantumNs", kind: "integer", min: 1, default: 10000, unit: "ns", description: "the background process's time slice"},
+    {name: "quantumNs", kind: "integer", min: 1, default: 10000, unit: "ns", description: "length of each CPU step of the background process; a woken reader preempts it at the end of one"},
   ],
   run(v, ctx) {
     const {result} = runDma({...dmaOptions(v, ctx), maxEvents: ctx.maxEvents, onSim: ctx.onSim});

@@ -29,7 +29,7 @@ export interface DmaParams {
   disk: DiskKind;
   /** CPU cores; default 1, so the reader and the background process compete for one core. */
   cores: number;
-  /** Time slice of the CPU-bound background process, ns; default 10 µs. */
+  /** Length of each CPU step of the background process, ns (a woken reader preempts it at the end of one); default 10 µs. */
   quantumNs: number;
   /** Seed of the simulation. */
   seed: number;
