@@ -154,6 +154,8 @@ export function runFileServer(o: FileServerRunOptions) {
     // Share of the disk's channels busy (each request holds one while it positions, waits for the link and transfers).
     diskUtilization: (atEnd.diskBusyNs - atWarmup.diskBusyNs) / (host.disk.resource.units * windowNs),
     nicUtilization: (atEnd.nicBusyNs - atWarmup.nicBusyNs) / (host.nic.resource.units * windowNs),
+    /** Most disk requests in service at once over the whole run. */
+    diskMaxInService: host.disk.maxInService,
     cpuUtilization: (atEnd.cpuBusyNs - atWarmup.cpuBusyNs) / (host.cpu.units * windowNs),
     cpuCoresBusy: (atEnd.cpuBusyNs - atWarmup.cpuBusyNs) / windowNs,
     paths,
