@@ -158,7 +158,8 @@ export class Host {
    * Returns a process body that reads *bytes* at *offsetBytes* of *fileId*
    * from the disk into memory by DMA (*detail*: "disk→page-cache"...): the
    * driver's set-up on a core ({@link Host.driverCommand}), then the disk's
-   * service time; its result is a signal fired when the interrupt has been
+   * service time, several requests overlapping on a disk with parallel
+   * channels ({@link Disk.submit}); its result is a signal fired when the interrupt has been
    * handled. The caller goes on at once after the set-up.
    *
    * ```ts
@@ -167,8 +168,22 @@ export class Host {
    */
   *diskDma(fileId: string, offsetBytes: number, bytes: number, detail: string, pid = 0): ProcessBody<Signal<number>> {
     yield* this.driverCommand();
-    // The head moves when the request reaches the disk, after the set-up.
-    return this.startDma(this.disk.resource, this.disk.serviceNs(fileId, offsetBytes, bytes), bytes, detail, pid);
+    // The request reaches the disk after the set-up; the disk queues it for a channel (see devices.ts), and its
+    // head moves when a channel takes it. The bytes cross the slower of the disk's link and the DMA engine.
+    const signal = new Signal<number>();
+    const device = this.disk.resource.name;
+    this.disk.submit({
+      fileId,
+      offsetBytes,
+      bytes,
+      rateBytesPerNs: this.profile.dma.bytesPerNs,
+      tag: "dma",
+      traceKind: "dma-copy",
+      pid,
+      detail,
+      done: (timeNs) => this.dmaCompletions$.next({device, bytes, detail, timeNs, signal}),
+    });
+    return signal;
   }
 
   /**

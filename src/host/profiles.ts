@@ -13,7 +13,7 @@ import {existsSync, readdirSync, readFileSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 import {InputError} from "../errors.js";
 
-/** One disk: a fixed latency, a transfer rate and, for spinning disks, a seek. */
+/** One disk: a fixed latency, a transfer rate and, for spinning disks, a seek; how many requests it serves at once. */
 export interface DiskProfile {
   /** Time to first byte of a request (rotational latency or flash read), ns. */
   latencyNs: number;
@@ -25,6 +25,10 @@ export interface DiskProfile {
   controllerBufferBytes: number;
   /** Rate at which the CPU moves data word by word under programmed I/O, bytes per ns. */
   pioBytesPerNs: number;
+  /** Requests the medium serves at once (flash channels and dies; 1 for a disk's single head assembly). */
+  parallelism: number;
+  /** Requests the host may have outstanding on the device (NVMe queue entries, SATA NCQ tags). */
+  queueDepth: number;
 }
 
 /** A machine's costs. */
@@ -78,6 +82,8 @@ const diskRules: Rule = {
   seekNs: "nonNegative",
   controllerBufferBytes: "positiveInteger",
   pioBytesPerNs: "positive",
+  parallelism: "positiveInteger",
+  queueDepth: "positiveInteger",
 };
 
 /** The schema a profile is checked against. */

@@ -22,11 +22,20 @@ export function* pioRead(host: Host, bytes: number, pid: number, fileId = "devic
     yield* host.driverCommand();
     for (let off = 0; off < bytes; off += buf) {
       const n = Math.min(buf, bytes - off);
-      // The controller fills its buffer: the first fill pays latency and seek, the rest stream on.
-      const fillNs = off === 0 ? host.disk.serviceNs(fileId, off, n) : n / host.disk.profile.bytesPerNs;
-      yield {op: "use", resource: host.disk.resource, ns: fillNs, tag: "fill", traceKind: "device-io", bytes: n, detail: "disk→controller-buffer", urgent: false};
+      // The controller fills its buffer: the first fill pays latency and seek, the rest stream on; then it
+      // raises an interrupt, and the CPU drains the buffer before the next fill.
       const ready = new Signal<number>();
-      host.interrupt(host.disk.resource.name, () => ready.fire(host.sim.scheduler.now()));
+      host.disk.submit({
+        fileId,
+        offsetBytes: off,
+        bytes: n,
+        streaming: off !== 0,
+        tag: "fill",
+        traceKind: "device-io",
+        pid,
+        detail: "disk→controller-buffer",
+        done: () => host.interrupt(host.disk.resource.name, () => ready.fire(host.sim.scheduler.now())),
+      });
       yield wait(ready);
       yield host.cpuWork(n / rate, "pio-copy", "pio-copy", n, "controller-buffer→memory");
     }

@@ -119,6 +119,7 @@ export function runFileServer(o: FileServerRunOptions) {
     counts: countEvents(sim.trace),
     diskCompleted: host.disk.resource.completed,
     diskBusyNs: host.disk.resource.busyNsSoFar(),
+    nicBusyNs: host.nic.resource.busyNsSoFar(),
   });
   let atWarmup = snapshot();
   sim.scheduler.post(warmupNs, () => {
@@ -154,7 +155,11 @@ export function runFileServer(o: FileServerRunOptions) {
     largeResidentPages,
     cacheHitRatio: cache.hitRatio,
     diskReads: atEnd.diskCompleted - atWarmup.diskCompleted,
+    // Share of the disk's channels busy (each request holds one while it positions, waits for the link and transfers).
     diskUtilization: (atEnd.diskBusyNs - atWarmup.diskBusyNs) / (host.disk.resource.units * windowNs),
+    nicUtilization: (atEnd.nicBusyNs - atWarmup.nicBusyNs) / (host.nic.resource.units * windowNs),
+    /** Most disk requests in service at once over the whole run. */
+    diskMaxInService: host.disk.maxInService,
     cpuUtilization: (atEnd.cpuBusyNs - atWarmup.cpuBusyNs) / (host.cpu.units * windowNs),
     cpuCoresBusy: (atEnd.cpuBusyNs - atWarmup.cpuBusyNs) / windowNs,
     paths,

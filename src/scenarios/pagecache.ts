@@ -94,6 +94,8 @@ export function runPageCache(o: PageCacheRunOptions) {
     elapsedNs: doneNs,
     throughputBytesPerSec: bytesPerSec(bytesRead, doneNs),
     diskBusyNs: host.disk.resource.busyNs,
+    /** Most disk requests in service at once (asynchronous readahead overlaps on a parallel SSD). */
+    diskMaxInService: host.disk.maxInService,
     ...countEvents(sim.trace),
   };
   return {result, sim, host};

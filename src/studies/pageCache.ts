@@ -246,7 +246,7 @@ export function pageCacheStudy(params: Partial<PageCacheParams> = {}): StudyResu
   const ra = (disk: string, pattern: string, readahead: string) => raRows.find((r) => r.disk === disk && r.pattern === pattern && r.readahead === readahead)!;
 
   // 4. The directio threshold sweep on a mixed workload.
-  const sweepRows: Array<{threshold: string; directioBytes: number | null; hotHitRatio: number; hotThroughputBytesPerSec: number; largeThroughputBytesPerSec: number; totalThroughputBytesPerSec: number; hotP99LatencyNs: number; cpuCoresBusy: number; cpuBusyNsPerMB: number; directRequests: number; sendfileRequests: number; hotRequests: number; hotDirectRequests: number}> = [];
+  const sweepRows: Array<{threshold: string; directioBytes: number | null; hotHitRatio: number; hotThroughputBytesPerSec: number; largeThroughputBytesPerSec: number; totalThroughputBytesPerSec: number; hotP99LatencyNs: number; cpuCoresBusy: number; cpuBusyNsPerMB: number; directRequests: number; sendfileRequests: number; hotRequests: number; hotDirectRequests: number; nicUtilization: number}> = [];
   for (const threshold of p.thresholds) {
     const {result: r} = runFileServer({
       profile,
@@ -278,6 +278,7 @@ export function pageCacheStudy(params: Partial<PageCacheParams> = {}): StudyResu
       sendfileRequests: r.paths.sendfile + r.paths["read-write"],
       hotRequests: r.hotRequests,
       hotDirectRequests: r.hotPaths["aio-direct"] + r.hotPaths.direct,
+      nicUtilization: r.nicUtilization,
     });
   }
   // Best: the most bytes served per second; ties go to the smaller threshold listed first.
@@ -453,6 +454,18 @@ export function pageCacheStudy(params: Partial<PageCacheParams> = {}): StudyResu
   } else if (off) {
     notes.push(`CPU: ${usPerMB(off.cpuBusyNsPerMB)} per MB served with directio off, the best setting in the sweep; no threshold served more bytes.`);
   }
+  // Which resource sets the pace: the spread of the sweep's totals and how busy the NIC was, both measured.
+  const totals = sweepRows.map((r) => r.totalThroughputBytesPerSec);
+  const nics = sweepRows.map((r) => r.nicUtilization);
+  const [minTotal, maxTotal] = [Math.min(...totals), Math.max(...totals)];
+  const spread = minTotal > 0 ? maxTotal / minTotal - 1 : 0;
+  const nicBound = spread < 0.05 && Math.min(...nics) > 0.9;
+  notes.push(
+    `Across the sweep the totals lie within ${pct(spread)} of one another (${mbps(minTotal)} to ${mbps(maxTotal)}), the NIC busy ${pct(Math.min(...nics))} to ${pct(Math.max(...nics))} of the time` +
+      (nicBound
+        ? `: the ${profile.disks.ssd.parallelism}-way parallel SSD keeps up, so the NIC sets the pace and the threshold moves CPU and latency rather than the bytes served.`
+        : "."),
+  );
 
   return {
     id: "page-cache",

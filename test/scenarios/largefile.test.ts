@@ -2,7 +2,7 @@ import {test} from "node:test";
 import assert from "node:assert/strict";
 import {spawnSync} from "node:child_process";
 import {fileURLToPath} from "node:url";
-import {loadProfile} from "../../src/host/profiles.js";
+import {loadProfile, parseProfile} from "../../src/host/profiles.js";
 import {largeFileScenario, runFileServer} from "../../src/scenarios/largefile.js";
 import {resolveParams} from "../../src/scenarios/scenario.js";
 
@@ -23,10 +23,23 @@ test("runFileServer: streaming GB-size files through an LRU cache lowers the hot
   assert.ok(alone.hotHitRatio > 0.99, `alone ${alone.hotHitRatio}`);
   assert.ok(buffered.hotHitRatio < alone.hotHitRatio - 0.1, `buffered ${buffered.hotHitRatio}`);
   assert.ok(direct.hotHitRatio > alone.hotHitRatio - 0.01, `direct ${direct.hotHitRatio}`);
-  assert.ok(direct.hotP99LatencyNs < buffered.hotP99LatencyNs / 5, `p99 direct ${direct.hotP99LatencyNs} buffered ${buffered.hotP99LatencyNs}`);
+  assert.ok(direct.hotP99LatencyNs < buffered.hotP99LatencyNs, `p99 direct ${direct.hotP99LatencyNs} buffered ${buffered.hotP99LatencyNs}`);
   assert.equal(direct.largeResidentPages, 0);
   assert.ok(buffered.largeResidentPages > 0);
   assert.ok(direct.paths["aio-direct"] > 0 && buffered.paths["aio-direct"] === 0);
+  // With the NVMe SSD serving 32 requests at once, the two streams fill the 25 GbE NIC on either path, and every hot
+  // response queues behind their chunks there: the NIC, not the cache, sets the hot set's tail (next test).
+  for (const r of [buffered, direct]) assert.ok(r.nicUtilization > 0.95, `NIC busy ${r.nicUtilization}`);
+});
+
+test("runFileServer with a 100 GbE NIC (not the bottleneck): direct I/O cuts the hot set's p99 more than 5× against streaming through the cache (seed 0)", () => {
+  const wide = parseProfile({extends: "server-2024", nic: {bytesPerNs: 12.5}}, "nic100g");
+  const common = {profile: wide, seed: 0, cacheBytes: 16 * MiB, hotFiles: 1000, durationNs: 30e6, largeStreams: 2};
+  const buffered = runFileServer({...common, directio: "off"}).result;
+  const direct = runFileServer({...common, directio: "4m"}).result;
+  for (const r of [buffered, direct]) assert.ok(r.nicUtilization < 0.5, `NIC busy ${r.nicUtilization}`);
+  assert.ok(buffered.hotHitRatio < direct.hotHitRatio - 0.1, `buffered ${buffered.hotHitRatio} direct ${direct.hotHitRatio}`);
+  assert.ok(direct.hotP99LatencyNs < buffered.hotP99LatencyNs / 5, `p99 direct ${direct.hotP99LatencyNs} buffered ${buffered.hotP99LatencyNs}`);
 });
 
 test("runFileServer is deterministic: same seed, same result", () => {
