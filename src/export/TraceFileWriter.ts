@@ -42,7 +42,7 @@ export function traceFileFormat(path: string): TraceFileFormat | undefined {
 export interface TraceFileOptions {
   /** The format; default from the path's extension (see {@link traceFileFormat}). */
   format?: TraceFileFormat;
-  /** Events per batch written (an Arrow record batch, a write of text); default 65,536. */
+  /** Events per Arrow record batch (text formats write every MiB or this many events); default 65,536. */
   batchRows?: number;
   /** Flush the file to disk before it takes its name; default true. */
   fsync?: boolean;
@@ -93,7 +93,10 @@ export class TraceFileWriter {
   private readonly durationNs: Float64Array;
   private readonly bytes: Float64Array;
   private readonly details: string[] = [];
-  private text = "";
+  /** Text rows not yet written (CSV, JSON), as UTF-8. */
+  private text = Buffer.alloc(0);
+  /** Bytes used in `text`. */
+  private textBytes = 0;
   /** The Arrow encoder (Arrow formats only). */
   private readonly arrow: ArrowIpcWriter | undefined;
   /** UTF-8 bytes of the string columns, reused from batch to batch; grows to the largest batch. */
@@ -119,6 +122,7 @@ export class TraceFileWriter {
     this.pids = new Int32Array(rows);
     this.durationNs = new Float64Array(rows);
     this.bytes = new Float64Array(rows);
+    if (!columnar) this.text = Buffer.alloc(1 << 20);
     this.file = new AtomicFile(path, {fsync: options.fsync ?? true});
     try {
       this.arrow = columnar ? new ArrowIpcWriter(traceArrowFields, (b) => this.file.write(b), {format: format === "arrow" ? "file" : "stream"}) : undefined;
@@ -133,30 +137,28 @@ export class TraceFileWriter {
   /** Appends one event (a {@link TraceListener}: pass it to `trace.listen`). */
   readonly record: TraceListener = (timeNs, kind, pid, durationNs, bytes, detail) => {
     if (this.ended) throw this.failure ?? new Error(`trace file ${this.path}: event after close`);
-    const i = this.n;
-    if (this.arrow) {
-      this.timeNs[i] = timeNs;
-      this.kinds[i] = kind;
-      this.pids[i] = pid;
-      this.durationNs[i] = durationNs;
-      this.bytes[i] = bytes;
-      this.details[i] = detail;
-    } else if (this.format === "csv") {
-      this.text += `${timeNs},${kind},${pid},${durationNs},${bytes},${csvField(detail)}\n`;
-    } else {
-      const row = `{"timeNs":${num(timeNs)},"kind":"${kind}","pid":${pid},"durationNs":${num(durationNs)},"bytes":${num(bytes)},"detail":${JSON.stringify(detail)}}`;
-      this.text += this.format === "ndjson" ? row + "\n" : (this.rows === 0 ? "\n" : ",\n") + row;
-    }
-    this.rows++;
-    if (++this.n === this.batchRows) {
-      try {
-        this.flush();
-      } catch (err) {
-        // The file is lost: remove it now, and let close() report the cause even if the run swallows this throw.
-        this.failure = err;
-        this.abort();
-        throw err;
+    try {
+      if (this.arrow) {
+        const i = this.n;
+        this.timeNs[i] = timeNs;
+        this.kinds[i] = kind;
+        this.pids[i] = pid;
+        this.durationNs[i] = durationNs;
+        this.bytes[i] = bytes;
+        this.details[i] = detail;
+      } else if (this.format === "csv") {
+        this.appendText(`${timeNs},${kind},${pid},${durationNs},${bytes},${csvField(detail)}\n`);
+      } else if (!this.arrow) {
+        const row = `{"timeNs":${num(timeNs)},"kind":"${kind}","pid":${pid},"durationNs":${num(durationNs)},"bytes":${num(bytes)},"detail":${JSON.stringify(detail)}}`;
+        this.appendText(this.format === "ndjson" ? row + "\n" : (this.rows === 0 ? "\n" : ",\n") + row);
       }
+      this.rows++;
+      if (++this.n === this.batchRows) this.flush();
+    } catch (err) {
+      // The file is lost: remove it now, and let close() report the cause even if the run swallows this throw.
+      this.failure = err;
+      this.abort();
+      throw err;
     }
   };
 
@@ -192,8 +194,7 @@ export class TraceFileWriter {
     if (n === 0) return;
     this.n = 0;
     if (!this.arrow) {
-      this.file.write(this.text);
-      this.text = "";
+      this.flushText();
       return;
     }
     const kind = this.encodeStrings(this.kinds, n, 0);
@@ -206,6 +207,23 @@ export class TraceFileWriter {
       this.bytes.subarray(0, n),
       detail,
     ]);
+  }
+
+  /** Adds a row of text to the buffer, writing the buffer out first when the row might not fit. */
+  private appendText(row: string): void {
+    // A UTF-16 code unit becomes at most 3 UTF-8 bytes.
+    if (this.textBytes + 3 * row.length > this.text.length) {
+      this.flushText();
+      if (3 * row.length > this.text.length) return this.file.write(row);
+    }
+    this.textBytes += this.text.write(row, this.textBytes, "utf8");
+  }
+
+  /** Writes the buffered text. */
+  private flushText(): void {
+    if (this.textBytes === 0) return;
+    this.file.write(this.text.subarray(0, this.textBytes));
+    this.textBytes = 0;
   }
 
   /** Returns Arrow utf8 offsets and bytes of *strings*[0, n), the bytes placed at *from* in the shared buffer. */
