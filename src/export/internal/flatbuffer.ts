@@ -107,7 +107,9 @@ function writeNode(w: ByteWriter, node: FbNode): number {
     const at = w.pos;
     const utf8 = new TextEncoder().encode(node.string);
     w.scalar(4, utf8.length);
-    w.bytes.set(utf8, w.reserve(utf8.length + 1)); // the terminating NUL stays zero
+    // Reserve first: it may replace w.bytes with a larger array.
+    const bytesAt = w.reserve(utf8.length + 1); // the terminating NUL stays zero
+    w.bytes.set(utf8, bytesAt);
     return at;
   }
   if ("structs" in node) {
@@ -115,7 +117,8 @@ function writeNode(w: ByteWriter, node: FbNode): number {
     while ((w.pos + 4) % 8 !== 0) w.reserve(1);
     const at = w.pos;
     w.scalar(4, node.count);
-    w.bytes.set(node.structs, w.reserve(node.structs.length));
+    const structsAt = w.reserve(node.structs.length);
+    w.bytes.set(node.structs, structsAt);
     return at;
   }
   if ("vector" in node) {
