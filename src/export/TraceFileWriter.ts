@@ -6,7 +6,9 @@
  * journey, so a run of 10^8 events needs no more memory than one of 10^5.
  * The roll is written under a temporary name and takes the file's name only
  * when the run has ended well (see {@link AtomicFile}): a crash or an error
- * never leaves a half-written trace at the path asked for.
+ * never leaves a half-written trace at the path asked for. A process killed
+ * mid-run leaves a hidden temporary file beside it, which the next writer to
+ * the same path removes.
  *
  * One row per event, the columns of {@link TraceEvent}: `timeNs`, `kind`,
  * `pid`, `durationNs`, `bytes`, `detail`. Formats, chosen by extension:
@@ -17,7 +19,8 @@
  */
 import type {Trace, TraceEvent, TraceKind, TraceListener} from "../engine/trace.js";
 import {ArrowIpcWriter, type ArrowField} from "./ArrowIpcWriter.js";
-import {AtomicFile} from "./writeFileAtomic.js";
+import {basename, dirname} from "node:path";
+import {AtomicFile, removeStaleTempFiles} from "./writeFileAtomic.js";
 
 /** A trace file format. */
 export type TraceFileFormat = "arrow" | "arrows" | "csv" | "json" | "ndjson";
@@ -123,6 +126,8 @@ export class TraceFileWriter {
     this.durationNs = new Float64Array(rows);
     this.bytes = new Float64Array(rows);
     if (!columnar) this.text = Buffer.alloc(1 << 20);
+    // A run killed mid-way (Ctrl-C: the run is synchronous, so nothing can clean up then) left its temporary file; remove it now.
+    removeStaleTempFiles(dirname(path), basename(path));
     this.file = new AtomicFile(path, {fsync: options.fsync ?? true});
     try {
       this.arrow = columnar ? new ArrowIpcWriter(traceArrowFields, (b) => this.file.write(b), {format: format === "arrow" ? "file" : "stream"}) : undefined;

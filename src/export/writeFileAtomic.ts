@@ -136,9 +136,10 @@ export class AtomicFile {
 /**
  * Removes temporary files that {@link writeFileAtomic} left in *dir* when a
  * process died mid-write (its pid no longer runs); returns their names.
- * Files of live processes are left alone.
+ * Files of live processes are left alone. With *target*, only the temporary
+ * files of that file name are considered.
  */
-export function removeStaleTempFiles(dir: string): string[] {
+export function removeStaleTempFiles(dir: string, target?: string): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -148,7 +149,7 @@ export function removeStaleTempFiles(dir: string): string[] {
   const removed: string[] = [];
   for (const name of names.sort()) {
     const m = tempPattern.exec(name);
-    if (!m) continue;
+    if (!m || (target !== undefined && m[1] !== target)) continue;
     const pid = Number(m[2]);
     if (pid === process.pid || isAlive(pid)) continue;
     rmSync(join(dir, name), {force: true});

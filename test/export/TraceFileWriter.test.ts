@@ -202,3 +202,14 @@ test("TraceFileWriter.close() gives the file its name only at the end", () => {
   assert.deepEqual(readdirSync(dir), ["t.csv"]);
   assert.throws(() => writer.close(), /closed twice/);
 });
+
+test("new TraceFileWriter(path) removes what a killed run left for that path, and nothing else", () => {
+  const dir = tempDir("iosim-trace-");
+  // Pid 999999999 runs nowhere (Linux pids stop at 2^22); our own pid is alive.
+  const stale = [".t.arrow.999999999.1.tmp", ".t.arrow.999999999.2.tmp"];
+  const kept = [`.t.arrow.${process.pid}.999.tmp`, ".other.csv.999999999.1.tmp", "t.arrow.999999999.1.tmp.bak"];
+  for (const name of [...stale, ...kept]) writeFileSync(join(dir, name), "x");
+  const writer = new TraceFileWriter(join(dir, "t.arrow"));
+  writer.close();
+  assert.deepEqual(readdirSync(dir).sort(), [...kept, "t.arrow"].sort());
+});
