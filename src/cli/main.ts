@@ -6,7 +6,7 @@
  * seed) prints one line naming the parameter, the value and what was
  * expected, and exits with status 2; no stack trace.
  */
-import {readFileSync} from "node:fs";
+import {readFileSync, statSync} from "node:fs";
 import {InputError, keyword} from "../errors.js";
 import {defaultProfileName, loadProfile, profileNames} from "../host/profiles.js";
 import {scenarios} from "../scenarios/index.js";
@@ -110,6 +110,8 @@ function parseMaxEvents(text: string | undefined): number {
 function openTrace(path: string | undefined): TraceFileWriter | undefined {
   if (path === undefined) return undefined;
   if (traceFileFormat(path) === undefined) throw new InputError("--trace", path, "a file name ending in .arrow, .arrows, .csv, .json, .ndjson or .jsonl");
+  // Found now, not after a long run when the rename fails.
+  if (statSync(path, {throwIfNoEntry: false})?.isDirectory()) throw new InputError("--trace", path, "a file, not a folder");
   try {
     return new TraceFileWriter(path);
   } catch (err) {

@@ -1,7 +1,7 @@
 import {describe, test as serialTest} from "node:test";
 import assert from "node:assert/strict";
 import {spawn} from "node:child_process";
-import {readdirSync, readFileSync, writeFileSync} from "node:fs";
+import {mkdirSync, readdirSync, readFileSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {fileURLToPath} from "node:url";
 import {tableFromIPC} from "@uwdata/flechette";
@@ -259,6 +259,11 @@ test("iosim run dma --trace t.csv and --trace t.ndjson write the same events as 
   assert.deepEqual(csv.slice(1), rows.map((r) => [r.timeNs, r.kind, r.pid, r.durationNs, r.bytes, r.detail].join(",")));
 });
 test("iosim run transfer --trace t.txt exits 2 naming --trace and the extensions", () => assertBadInput(["run", "transfer", "--trace", "t.txt"], "--trace", "t.txt"));
+test("iosim run transfer --trace onto a folder exits 2 before the run", async () => {
+  const dir = tempDir("iosim-cli-");
+  mkdirSync(join(dir, "t.arrow"));
+  await assertBadInput(["run", "transfer", "--trace", join(dir, "t.arrow")], "--trace", join(dir, "t.arrow"));
+});
 test("iosim run refused by the budget with --trace leaves no trace file", async () => {
   const dir = tempDir("iosim-cli-");
   const {status} = await iosim("run", "transfer", "--set", "files=100000000", "--trace", join(dir, "t.arrow"));
