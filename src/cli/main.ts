@@ -6,7 +6,7 @@
  * seed) prints one line naming the parameter, the value and what was
  * expected, and exits with status 2; no stack trace.
  */
-import {readFileSync} from "node:fs";
+import {readFileSync, statSync} from "node:fs";
 import {InputError, keyword} from "../errors.js";
 import {defaultProfileName, loadProfile, profileNames} from "../host/profiles.js";
 import {scenarios} from "../scenarios/index.js";
@@ -15,6 +15,7 @@ import type {Sim} from "../engine/sim.js";
 import {checkEventBudget, defaultMaxEvents, resolveParams, type Scenario} from "../scenarios/scenario.js";
 import {toCsv, toTable} from "./format.js";
 import {RunProgress} from "./runProgress.js";
+import {TraceFileWriter, traceFileFormat} from "../export/TraceFileWriter.js";
 import {commands as extraCommands} from "./commands.js";
 
 const version = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {version: string}).version;
@@ -25,7 +26,7 @@ Usage:
   iosim list [--format table|json]
       Name every scenario with its parameters, defaults and units, and the host profiles.
   iosim run <scenario> [--set key=value ...] [--seed N] [--profile NAME|FILE] [--format table|json|csv]
-            [--max-events N]
+            [--max-events N] [--trace FILE]
       Run one scenario and print its counts and costs.
 ${extraCommands.map((c) => `  ${c.usage}\n      ${c.summary}`).join("\n")}
   iosim --help | --version
@@ -37,10 +38,19 @@ The same parameters and seed always print the same bytes.
 --max-events N is the event budget of a run (default ${defaultMaxEvents}, i.e. 1e8; 1e9 and 2.5e8 are accepted):
 a run estimated to need more is refused before it starts (exit 2, naming the parameter that made it large),
 and the simulation stops at that many events if the estimate was short.
+--trace FILE streams every trace event of the run to FILE while it goes, 65,536 events at a time, so memory
+stays flat however many events there are. One row per event: timeNs, kind, pid, durationNs, bytes, detail.
+The format follows the extension: .arrow (Arrow IPC file, for arquero, pyarrow, DuckDB), .arrows (Arrow IPC
+stream), .csv, .json (one array) or .ndjson/.jsonl (one object per line). The file appears only when the run
+succeeds (it is written under a temporary name beside it, then renamed); on an error none is left.
+Progress: when stderr is a terminal, a run that lasts more than about 2 s shows one line on stderr with the
+simulated time reached, the events run and events per second, redrawn in place and erased at the end. Never on
+stdout, and never when stderr is piped or redirected, so results and logs stay clean.
 
 Examples:
   iosim run transfer --set strategy=sendfile-sg --set fileBytes=1GiB --format json
   iosim run dma --set mode=pio --profile desktop-2008
+  iosim run pagecache --set fileBytes=64MiB --trace pagecache.arrow
 `;
 
 /** Parsed command line. */
@@ -51,7 +61,7 @@ interface Args {
   flags: Set<string>;
 }
 
-const valueOptions = new Set(["--seed", "--profile", "--format", "--out", "--max-events"]);
+const valueOptions = new Set(["--seed", "--profile", "--format", "--out", "--max-events", "--trace"]);
 const flagOptions = new Set(["--help", "-h", "--version", "--png"]);
 
 function parseArgs(argv: string[]): Args {
@@ -94,6 +104,22 @@ function parseMaxEvents(text: string | undefined): number {
   const n = Number(text.trim());
   if (text.trim() === "" || !Number.isSafeInteger(n) || n < 1) throw new InputError("--max-events", text, "a positive integer (1e9 is fine)");
   return n;
+}
+
+/** Returns a trace file writer for `--trace` *path*, or undefined without the flag. */
+function openTrace(path: string | undefined): TraceFileWriter | undefined {
+  if (path === undefined) return undefined;
+  if (traceFileFormat(path) === undefined) throw new InputError("--trace", path, "a file name ending in .arrow, .arrows, .csv, .json, .ndjson or .jsonl");
+  // Found now, not after a long run when the rename fails.
+  if (statSync(path, {throwIfNoEntry: false})?.isDirectory()) throw new InputError("--trace", path, "a file, not a folder");
+  try {
+    return new TraceFileWriter(path);
+  } catch (err) {
+    // A folder that cannot be created or written: the user's input, one line.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === "string") throw new InputError("--trace", path, `a file that can be written (${code})`);
+    throw err;
+  }
 }
 
 function findScenario(name: string | undefined): Scenario {
@@ -147,13 +173,25 @@ async function main(argv: string[]): Promise<number> {
     const maxEvents = parseMaxEvents(args.options.get("--max-events"));
     const values = resolveParams(scenario, args.sets);
     checkEventBudget(scenario, values, {seed, profile, maxEvents}, maxEvents);
+    // Opened only once the input is known good, so bad input leaves no file behind.
+    const trace = openTrace(args.options.get("--trace"));
     // Progress on stderr, only at a terminal and only once the run has gone on for ~2 s.
     const progress = new RunProgress(process.stderr);
-    const ctx = {seed, profile, maxEvents, onSim: (sim: Sim) => void progress.follow(sim)};
+    const ctx = {
+      seed,
+      profile,
+      maxEvents,
+      onSim: (sim: Sim) => {
+        progress.follow(sim);
+        trace?.follow(sim.trace);
+      },
+    };
     let result: Record<string, unknown>;
     try {
       result = scenario.run(values, ctx);
+      trace?.close();
     } catch (err) {
+      trace?.abort();
       // The estimate was short: the engine's budget (the same number) stopped the run.
       if (err instanceof SimulationLimitError)
         throw new InputError("--max-events", String(maxEvents), `a budget the run fits in: it stopped after ${maxEvents} events; raise the limit with --max-events N`);

@@ -1,5 +1,6 @@
 /**
- * Exports of chart data (CSV, JSON, Arrow, metadata) and atomic file writes.
+ * Exports of chart data (CSV, JSON, Arrow, metadata), trace files streamed
+ * while a run goes, and atomic file writes.
  * Notebooks call {@link exportStudy} to write `data/exports/<notebook>/`;
  * `iosim report` calls it for `<out>/data/<study>/`.
  */
@@ -14,5 +15,15 @@ export {
   type ExportedFile,
   type ExportOptions,
 } from "./exportStudy.js";
-export {writeFileAtomic, type FileData, type WriteFileAtomicOptions} from "./writeFileAtomic.js";
+export {writeFileAtomic, AtomicFile, type FileData, type WriteFileAtomicOptions} from "./writeFileAtomic.js";
 export {buildInfo, packageRoot, type BuildInfo} from "./buildInfo.js";
+export {
+  TraceFileWriter,
+  writeTraceFile,
+  traceFileFormat,
+  traceFileExtensions,
+  traceArrowFields,
+  type TraceFileFormat,
+  type TraceFileOptions,
+} from "./TraceFileWriter.js";
+export {ArrowIpcWriter, type ArrowColumnData, type ArrowColumnType, type ArrowField, type ArrowIpcWriterOptions} from "./ArrowIpcWriter.js";

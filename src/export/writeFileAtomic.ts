@@ -42,33 +42,104 @@ const tempPattern = /^\.(.+)\.(\d+)\.(\d+)\.tmp$/;
  * @see exportStudy
  */
 export function writeFileAtomic(path: string, data: FileData, options: WriteFileAtomicOptions = {}): void {
-  const {fsync = true, mode = 0o644} = options;
-  const dir = dirname(path);
-  mkdirSync(dir, {recursive: true});
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${++tempCounter}.tmp`);
-  // "wx": never follow or reuse an existing file under the temporary name.
-  let fd = openSync(temp, "wx", mode);
+  const file = new AtomicFile(path, options);
   try {
-    for (const chunk of chunks(data)) writeAll(fd, chunk);
-    if (fsync) fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(temp, path);
+    for (const chunk of chunks(data)) file.write(chunk);
   } catch (err) {
-    if (fd >= 0) closeSync(fd);
-    rmSync(temp, {force: true});
+    file.abort();
     throw err;
   }
-  // Make the rename itself durable; some file systems refuse to fsync a directory.
-  if (fsync) syncDirectory(dir);
+  file.commit();
+}
+
+/**
+ * Returns a file being written atomically, chunk by chunk, for data that is
+ * produced over time (a trace streamed to disk while the run goes): the
+ * bytes go to a temporary file beside *path* as they are written, and only
+ * {@link AtomicFile.commit} renames it over *path*. Until then *path* keeps
+ * its previous contents (or stays absent); {@link AtomicFile.abort} removes
+ * the temporary file. A process killed mid-write leaves a temporary file
+ * that {@link removeStaleTempFiles} recognises.
+ *
+ * ```ts
+ * const file = new AtomicFile("trace.csv");
+ * try { file.write("a,b\n"); file.commit(); } catch (err) { file.abort(); throw err; }
+ * ```
+ * @see writeFileAtomic
+ */
+export class AtomicFile {
+  /** Where the bytes go until the commit: `.<target>.<pid>.<n>.tmp` beside the target. */
+  readonly tempPath: string;
+  /** Bytes written so far. */
+  bytesWritten = 0;
+  /** Open descriptor of the temporary file (-1 once closed). */
+  private fd: number;
+  /** Flush before and after the rename. */
+  private readonly fsync: boolean;
+  /** Whether the rename happened (the temporary file is then the target). */
+  private committed = false;
+
+  constructor(
+    /** The target path. */
+    readonly path: string,
+    options: WriteFileAtomicOptions = {},
+  ) {
+    const {fsync = true, mode = 0o644} = options;
+    this.fsync = fsync;
+    const dir = dirname(path);
+    mkdirSync(dir, {recursive: true});
+    this.tempPath = join(dir, `.${basename(path)}.${process.pid}.${++tempCounter}.tmp`);
+    // "wx": never follow or reuse an existing file under the temporary name.
+    this.fd = openSync(this.tempPath, "wx", mode);
+  }
+
+  /** Appends *data* (text is written as UTF-8) to the temporary file. */
+  write(data: string | Uint8Array): void {
+    if (this.fd < 0) throw new Error(`${this.path}: write after commit or abort`);
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    writeAll(this.fd, bytes);
+    this.bytesWritten += bytes.length;
+  }
+
+  /** Flushes, closes and renames the temporary file over the target; on failure removes it and rethrows. */
+  commit(): void {
+    if (this.fd < 0) throw new Error(`${this.path}: commit after commit or abort`);
+    try {
+      if (this.fsync) fsyncSync(this.fd);
+      closeSync(this.fd);
+      this.fd = -1;
+      renameSync(this.tempPath, this.path);
+      this.committed = true;
+    } catch (err) {
+      this.abort();
+      throw err;
+    }
+    // Make the rename itself durable; some file systems refuse to fsync a directory.
+    if (this.fsync) syncDirectory(dirname(this.path));
+  }
+
+  /** Closes and removes the temporary file, leaving the target as it was; safe to call twice or after a commit. */
+  abort(): void {
+    if (this.committed) return;
+    if (this.fd >= 0) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // Already unusable: removing the file is all that is left to do.
+      }
+      this.fd = -1;
+    }
+    rmSync(this.tempPath, {force: true});
+  }
 }
 
 /**
  * Removes temporary files that {@link writeFileAtomic} left in *dir* when a
  * process died mid-write (its pid no longer runs); returns their names.
- * Files of live processes are left alone.
+ * Files of live processes are left alone. With *target*, only the temporary
+ * files of that file name are considered.
  */
-export function removeStaleTempFiles(dir: string): string[] {
+export function removeStaleTempFiles(dir: string, target?: string): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -78,7 +149,7 @@ export function removeStaleTempFiles(dir: string): string[] {
   const removed: string[] = [];
   for (const name of names.sort()) {
     const m = tempPattern.exec(name);
-    if (!m) continue;
+    if (!m || (target !== undefined && m[1] !== target)) continue;
     const pid = Number(m[2]);
     if (pid === process.pid || isAlive(pid)) continue;
     rmSync(join(dir, name), {force: true});

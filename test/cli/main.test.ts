@@ -1,9 +1,10 @@
 import {describe, test as serialTest} from "node:test";
 import assert from "node:assert/strict";
 import {spawn} from "node:child_process";
-import {writeFileSync} from "node:fs";
+import {mkdirSync, readdirSync, readFileSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {fileURLToPath} from "node:url";
+import {tableFromIPC} from "@uwdata/flechette";
 import {scenarios} from "../../src/scenarios/index.js";
 import {runTransfer, strategies} from "../../src/scenarios/transfer.js";
 import {loadProfile} from "../../src/host/profiles.js";
@@ -220,6 +221,64 @@ test("iosim run longer than 2 s, piped, prints its results on stdout and no prog
   assert.equal(status, 0, stderr);
   assert.equal(stderr, "");
   assert.equal(JSON.parse(stdout).reads, (32 * 1024 * 1024) / 64);
+});
+test("iosim run transfer --trace t.arrow writes every event of the run; the results on stdout are unchanged", async () => {
+  const dir = tempDir("iosim-cli-");
+  const args = ["run", "transfer", "--set", "files=3", "--set", "fileBytes=256KiB", "--format", "json"];
+  const plain = await iosim(...args);
+  const traced = await iosim(...args, "--trace", join(dir, "t.arrow"));
+  assert.equal(traced.status, 0, traced.stderr);
+  assert.equal(traced.stderr, "");
+  assert.equal(traced.stdout, plain.stdout);
+  assert.deepEqual(readdirSync(dir), ["t.arrow"]);
+  const table = tableFromIPC(readFileSync(join(dir, "t.arrow")));
+  assert.deepEqual(
+    table.schema.fields.map((f) => f.name),
+    ["timeNs", "kind", "pid", "durationNs", "bytes", "detail"],
+  );
+  // The counts the run prints are counts of the events in the file.
+  const kinds = Array.from(table.getChild("kind")) as string[];
+  const r = JSON.parse(plain.stdout);
+  const count = (kind: string) => kinds.filter((k) => k === kind).length;
+  assert.deepEqual(
+    {syscalls: count("syscall"), contextSwitches: count("mode-switch"), dmaCopies: count("dma-copy"), cpuCopies: count("cpu-copy")},
+    {syscalls: r.syscalls, contextSwitches: r.contextSwitches, dmaCopies: r.dmaCopies, cpuCopies: r.cpuCopies},
+  );
+  const times = Array.from(table.getChild("timeNs")) as number[];
+  assert.ok(times.every((t, i) => i === 0 || t >= times[i - 1]), "events in time order");
+});
+test("iosim run dma --trace t.csv and --trace t.ndjson write the same events as --trace t.arrow", async () => {
+  const dir = tempDir("iosim-cli-");
+  for (const name of ["t.arrow", "t.csv", "t.ndjson"]) assert.equal((await iosim("run", "dma", "--trace", join(dir, name))).status, 0);
+  const rows = tableFromIPC(readFileSync(join(dir, "t.arrow"))).toArray().map((r) => ({...r}));
+  assert.ok(rows.length > 0);
+  const ndjson = readFileSync(join(dir, "t.ndjson"), "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(ndjson, rows);
+  const csv = readFileSync(join(dir, "t.csv"), "utf8").trimEnd().split("\n");
+  assert.equal(csv[0], "timeNs,kind,pid,durationNs,bytes,detail");
+  assert.deepEqual(csv.slice(1), rows.map((r) => [r.timeNs, r.kind, r.pid, r.durationNs, r.bytes, r.detail].join(",")));
+});
+test("iosim run transfer --trace t.txt exits 2 naming --trace and the extensions", () => assertBadInput(["run", "transfer", "--trace", "t.txt"], "--trace", "t.txt"));
+test("iosim run transfer --trace onto a folder exits 2 before the run", async () => {
+  const dir = tempDir("iosim-cli-");
+  mkdirSync(join(dir, "t.arrow"));
+  await assertBadInput(["run", "transfer", "--trace", join(dir, "t.arrow")], "--trace", join(dir, "t.arrow"));
+});
+test("iosim run refused by the budget with --trace leaves no trace file", async () => {
+  const dir = tempDir("iosim-cli-");
+  const {status} = await iosim("run", "transfer", "--set", "files=100000000", "--trace", join(dir, "t.arrow"));
+  assert.equal(status, 2);
+  assert.deepEqual(readdirSync(dir), []);
+});
+test("iosim --help describes --trace, --max-events and the progress line", async () => {
+  const {status, stdout} = await iosim("--help");
+  assert.equal(status, 0);
+  assert.match(stdout, /\[--max-events N\] \[--trace FILE\]/);
+  assert.match(stdout, /--max-events N is the event budget of a run \(default 100000000/);
+  assert.match(stdout, /--trace FILE streams every trace event of the run to FILE while it goes/);
+  assert.match(stdout, /\.arrow \(Arrow IPC file.*\.csv, \.json \(one array\) or \.ndjson/s);
+  assert.match(stdout, /Progress: when stderr is a terminal, a run that lasts more than about 2 s shows one line on stderr with the\nsimulated time reached, the events run and events per second/);
+  assert.match(stdout, /Never on\nstdout, and never when stderr is piped or redirected/);
 });
 test("iosim run transfer --max-events 0 exits 2 naming --max-events", () => assertBadInput(["run", "transfer", "--max-events", "0"], "--max-events", "0"));
 test("iosim run transfer --set files=0 exits 2", () => assertBadInput(["run", "transfer", "--set", "files=0"], "files", "0"));
