@@ -8,20 +8,22 @@ import type {Args} from "./main.js";
 import {InputError} from "../errors.js";
 import {defaultReportDir} from "../report/defaults.js";
 import {writeReport} from "../report/report.js";
+import {loadUserStudy} from "./userModule.js";
 
 /** The options `iosim report` takes. */
-const allowed = ["--out", "--seed", "--png"];
+const allowed = ["--out", "--seed", "--png", "--study"];
 
 /**
- * Runs `iosim report [--out DIR] [--png] [--seed N]`: every study, written
- * to `DIR/index.html` (default `reports/iosim/index.html`) with the data of
- * every chart beside it; progress on stderr, the report's location on
- * stdout. Returns the exit status.
+ * Runs `iosim report [--out DIR] [--png] [--seed N] [--study FILE]`: every
+ * study (or only the user's study in FILE), written to `DIR/index.html`
+ * (default `reports/iosim/index.html`) with the data of every chart beside
+ * it; progress on stderr, the report's location on stdout. Returns the exit
+ * status.
  */
-export function runReportCommand(args: Args): number {
+export async function runReportCommand(args: Args): Promise<number> {
   const [, ...extra] = args.positional;
-  if (extra.length > 0) throw new InputError("argument", extra[0], "no arguments after report (options: --out DIR, --png, --seed N)");
-  if (args.sets.length > 0) throw new InputError("--set", `${args.sets[0][0]}=${args.sets[0][1]}`, "no --set for report (options: --out DIR, --png, --seed N)");
+  if (extra.length > 0) throw new InputError("argument", extra[0], "no arguments after report (options: --out DIR, --png, --seed N, --study FILE)");
+  if (args.sets.length > 0) throw new InputError("--set", `${args.sets[0][0]}=${args.sets[0][1]}`, "no --set for report (options: --out DIR, --png, --seed N, --study FILE)");
   for (const name of [...args.options.keys(), ...args.flags]) {
     if (!allowed.includes(name)) throw new InputError("option for report", name, `one of ${allowed.join(", ")}`);
   }
@@ -30,8 +32,11 @@ export function runReportCommand(args: Args): number {
     throw new InputError("--seed", seedText, "an integer");
   }
   const out = args.options.get("--out") ?? defaultReportDir;
+  const studyFile = args.options.get("--study");
+  const studies = studyFile === undefined ? undefined : [await loadUserStudy(studyFile)];
   const summary = writeReport({
     out,
+    studies,
     seed: seedText === undefined ? undefined : Number(seedText),
     png: args.flags.has("--png"),
   });

@@ -76,10 +76,12 @@ export interface Scenario {
    * Returns about how many scheduler events a run with *values* takes,
    * measured on small runs of the same scenario and extrapolated to the
    * size asked for (never a hand-typed table, so it follows the model).
+   * Optional for a user's own scenario: without it no run is refused up
+   * front, and the engine's budget stops one that runs past it.
    */
-  estimateEvents(values: ParamValues, ctx: RunContext): number;
+  estimateEvents?(values: ParamValues, ctx: RunContext): number;
   /** The parameters the event count grows with, checked by {@link checkEventBudget} to say which one made a run large. */
-  sizeParams: readonly string[];
+  sizeParams?: readonly string[];
 }
 
 /**
@@ -111,14 +113,17 @@ export class EventBudgetError extends InputError {
  * default, shrinks the estimate most. Returns the estimate.
  */
 export function checkEventBudget(scenario: Scenario, values: ParamValues, ctx: RunContext, maxEvents: number): number {
-  const events = scenario.estimateEvents(values, ctx);
+  const estimate = scenario.estimateEvents;
+  if (estimate === undefined) return 0; // no estimate: the engine's budget still stops the run
+  const events = estimate.call(scenario, values, ctx);
   if (events <= maxEvents) return events;
-  let culprit = scenario.sizeParams[0];
+  const sizeParams = scenario.sizeParams ?? [];
+  let culprit = sizeParams[0] ?? "the run";
   let smallest = Infinity;
   const defaults = resolveParams(scenario, []);
-  for (const name of scenario.sizeParams) {
+  for (const name of sizeParams) {
     if (values[name] === defaults[name]) continue;
-    const e = scenario.estimateEvents({...values, [name]: defaults[name]}, ctx);
+    const e = estimate.call(scenario, {...values, [name]: defaults[name]}, ctx);
     if (e < smallest) {
       smallest = e;
       culprit = name;

@@ -1,0 +1,84 @@
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {spawn} from "node:child_process";
+import {existsSync, readFileSync, writeFileSync} from "node:fs";
+import {join, resolve} from "node:path";
+import {fileURLToPath} from "node:url";
+import {tempDir} from "../helpers/files.js";
+
+const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+/** The repository root: the examples import iosim by its own name, which resolves here. */
+const root = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+
+/** Runs `iosim ...args` from the repository root; resolves to its exit status, stdout and stderr. */
+function iosim(...args: string[]): Promise<{status: number | null; stdout: string; stderr: string}> {
+  return new Promise((done, reject) => {
+    const child = spawn(process.execPath, [main, ...args], {cwd: root});
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (status) => done({status, stdout, stderr}));
+  });
+}
+
+test("iosim run examples/sendfile-chunks.ts runs the user's scenario: both chunk sizes deliver the file, the larger in fewer calls", async () => {
+  const r = await iosim("run", "examples/sendfile-chunks.ts", "--set", "fileBytes=4MiB", "--set", "chunkA=64KiB", "--set", "chunkB=1MiB", "--format", "json");
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as Record<string, number>;
+  assert.equal(out.bytesDeliveredA, 4 * 1024 * 1024);
+  assert.equal(out.bytesDeliveredB, 4 * 1024 * 1024);
+  assert.ok(out.syscallsB < out.syscallsA, `${out.syscallsB} sendfile calls at 1 MiB against ${out.syscallsA} at 64 KiB`);
+  assert.equal(out.speedupBOverA, out.elapsedNsA / out.elapsedNsB);
+});
+
+test("iosim run <file.ts> checks --set against the file's own parameters", async () => {
+  const r = await iosim("run", "examples/sendfile-chunks.ts", "--set", "chunkC=1MiB");
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^iosim: invalid key for scenario sendfile-chunks: chunkC; expected one of fileBytes, chunkA, chunkB, cache\n$/);
+});
+
+test("iosim report --study examples/readahead-study.ts writes a report of the user's study with its chart data", async () => {
+  const out = join(tempDir("iosim-user-study-"), "report");
+  const r = await iosim("report", "--study", "examples/readahead-study.ts", "--out", out);
+  assert.equal(r.status, 0, r.stderr);
+  const html = readFileSync(join(out, "index.html"), "utf8");
+  assert.match(html, /Readahead window sweep/);
+  assert.match(html, /On the ssd, the best window in the sweep is /);
+  const csv = readFileSync(join(out, "data", "readahead-window", "throughput.csv"), "utf8").trim().split("\n");
+  assert.equal(csv.length, 1 + 2 * 6, "a header and one row per disk and window");
+  assert.ok(existsSync(join(out, "data", "readahead-window", "throughput.arrow")));
+});
+
+test("a type error in the user's file is one line naming the file, line and column; nothing runs", async () => {
+  const dir = tempDir("iosim-user-bad-");
+  const file = join(dir, "bad.ts");
+  writeFileSync(file, "export const scenario = {name: 'x'};\nconst n: string = 42;\nexport default n;\n");
+  const r = await iosim("run", file);
+  assert.equal(r.status, 2);
+  const lines = r.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /^iosim: scenario .*bad\.ts: type error at .*bad\.ts:2:7: Type 'number' is not assignable to type 'string'\. \(TS2322\)$/);
+});
+
+test("a file without a scenario export, or missing, is one line saying what was expected", async () => {
+  const dir = tempDir("iosim-user-none-");
+  const file = join(dir, "none.mts");
+  writeFileSync(file, "export const answer: number = 42;\n");
+  const none = await iosim("run", file);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /^iosim: scenario .*none\.mts: no `export default` or `export const scenario`; expected a scenario object \{name, description, params, run\}\n$/);
+  const partial = join(dir, "partial.mts");
+  writeFileSync(partial, "export default {name: 'p', params: []};\n");
+  const r = await iosim("run", partial);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /its scenario has no description, run; expected \{name, description, params, run\}\n$/);
+  const missing = await iosim("run", "./no-such-scenario.ts");
+  assert.equal(missing.status, 2);
+  assert.equal(missing.stderr, "iosim: scenario ./no-such-scenario.ts: no such file\n");
+  const study = await iosim("report", "--study", file, "--out", join(dir, "r"));
+  assert.equal(study.status, 2);
+  assert.match(study.stderr, /^iosim: --study .*none\.mts: no `export default` or `export const study`/);
+  assert.ok(!existsSync(join(dir, "r")), "no report folder is left for a bad study");
+});
