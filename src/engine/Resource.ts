@@ -286,9 +286,13 @@ export class Resource {
    *
    *   Linux 6.6+ (EEVDF): a task that slept comes back with the service it
    *   is owed (positive lag), which leaves the running task not eligible,
-   *   and pick_eevdf() drops a current task that is not eligible before
-   *   RUN_TO_PARITY could keep it (kernel/sched/fair.c), so the wake-up
-   *   preempts; a new task is placed with no lag and does not.
+   *   and the pick drops a current task that is not eligible before the
+   *   slice protection (RUN_TO_PARITY) could keep it (kernel/sched/fair.c,
+   *   __pick_eevdf() at lines 1010–1028 in 6.18 (the test at 1024–1028): `if (curr && (!curr->on_rq
+   *   || !entity_eligible(cfs_rq, curr))) curr = NULL;` then
+   *   `protect_slice(curr)`), so the wake-up preempts; a new task is placed
+   *   with no lag and does not. The previous-CPU preference is
+   *   select_idle_sibling() (line 7888 in 6.18).
    */
   scheduleTasks(scheduling: TaskScheduling): void {
     checkDurationNs(`${this.name} switchNs`, scheduling.switchNs);
