@@ -82,10 +82,17 @@ export const linuxTcpDefaults: Readonly<TcpSettings> = Object.freeze({
 /** Returns *overrides* over Linux's defaults, checked: a bad value is an {@link InputError} naming the field. */
 export function tcpSettings(overrides: Partial<TcpSettings> = {}): TcpSettings {
   const s = {...linuxTcpDefaults, ...overrides};
-  const ints: Array<[keyof TcpSettings, number]> = [["somaxconn", 0], ["maxSynBacklog", 1], ["synRetries", 1], ["synackRetries", 1], ["synLinearTimeouts", 0]];
-  for (const [key, min] of ints) {
+  // The retry counts are u8 sysctls (tcp_syn_retries and tcp_syn_linear_timeouts are capped at MAX_TCP_SYNCNT = 127, include/net/tcp.h line 187, net/ipv4/sysctl_net_ipv4.c lines 37–38); the backlogs are ints.
+  const ints: Array<[keyof TcpSettings, number, number]> = [
+    ["somaxconn", 0, 2 ** 31 - 1],
+    ["maxSynBacklog", 1, 2 ** 31 - 1],
+    ["synRetries", 1, 127],
+    ["synackRetries", 1, 255],
+    ["synLinearTimeouts", 0, 127],
+  ];
+  for (const [key, min, max] of ints) {
     const v = s[key] as number;
-    if (!Number.isSafeInteger(v) || v < min || v > 255) throw new InputError(key, String(v), `an integer from ${min} to 255`);
+    if (!Number.isSafeInteger(v) || v < min || v > max) throw new InputError(key, String(v), `an integer from ${min} to ${max}`);
   }
   if (![0, 1, 2].includes(s.syncookies)) throw new InputError("syncookies", String(s.syncookies), "0, 1 or 2");
   for (const key of ["timeoutInitNs", "rtoMaxNs", "invalidRatelimitNs"] as const)
