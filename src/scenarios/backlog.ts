@@ -37,6 +37,8 @@ export interface BacklogRunOptions extends ScenarioSimOptions {
   fdLimit?: number;
   /** Sysctls; default Linux's. */
   tcp?: Partial<TcpSettings>;
+  /** Stop the run at this time, ns, with clients still retrying counted as `synSent`; default "settled": run until no client's state can change. */
+  durationNs?: number | "settled";
 }
 
 /** Clients listed one by one up to this many; above it, times are summarized. */
@@ -98,13 +100,16 @@ export function runBacklog(o: BacklogRunOptions) {
 
   // A server that retries accept() after EMFILE never blocks: stop at a horizon after which no client's state can change
   // (every SYN timer and request timer has run out, and the server had time to accept every client once).
-  if (acceptDelayNs === "never") sim.run();
-  else {
+  let untilNs = Infinity;
+  if (acceptDelayNs !== "never") {
     const lastStartNs = Math.max(0, o.clients - 1) * (o.intervalNs ?? 0);
     const holdPartNs = holdNs === "forever" ? 0 : holdNs;
     const acceptPartNs = (o.clients + 1) * Math.max(acceptDelayNs, emfileRetryMinNs);
-    sim.run(lastStartNs + lifetimeNs(settings) + 4 * clients.latencyNs + holdPartNs + acceptPartNs);
+    untilNs = lastStartNs + lifetimeNs(settings) + 4 * clients.latencyNs + holdPartNs + acceptPartNs;
   }
+  const durationNs = o.durationNs ?? "settled";
+  if (durationNs !== "settled") untilNs = Math.min(untilNs, durationNs);
+  sim.run(untilNs);
 
   // Each client in exactly one class, from both ends' states.
   const classes = {established: 0, halfOpen: 0, clientOnly: 0, synSent: 0, failed: 0, notStarted: 0};
@@ -129,6 +134,7 @@ export function runBacklog(o: BacklogRunOptions) {
     latencyNs: clients.latencyNs,
     intervalNs: clients.intervalNs,
     fdLimit: fds.limit,
+    durationNs,
     syncookies: settings.syncookies,
     synRetries: cc.synRetransmits,
     tcpSynRetries: settings.synRetries,
@@ -216,6 +222,7 @@ export const backlogScenario: Scenario = {
     {name: "somaxconn", kind: "integer", min: 1, default: linuxTcpDefaults.somaxconn, description: "net.core.somaxconn"},
     {name: "maxSynBacklog", kind: "integer", min: 1, default: linuxTcpDefaults.maxSynBacklog, description: "net.ipv4.tcp_max_syn_backlog (used without syncookies)"},
     {name: "abortOnOverflow", kind: "boolean", default: false, description: "net.ipv4.tcp_abort_on_overflow"},
+    {name: "duration", kind: "duration", values: ["settled"], default: "settled", unit: "ns", description: "stop the run then (clients still retrying count as synSent), or settled: when nothing can change"},
   ],
   run(v, ctx) {
     const {result} = runBacklog({...backlogOptions(v, ctx), maxEvents: ctx.maxEvents, onSim: ctx.onSim});
@@ -246,6 +253,7 @@ function backlogOptions(v: ParamValues, ctx: RunContext): BacklogRunOptions {
     latencyNs: v.latency as number,
     intervalNs: v.interval as number,
     fdLimit: v.fdLimit as number,
+    durationNs: v.duration as number | "settled",
     tcp: {
       syncookies: Number(v.syncookies) as 0 | 1 | 2,
       synRetries: range("synRetries", 127),

@@ -48,6 +48,16 @@ test("iosim run backlog with syncookies=0 and acceptDelay=10ms: retry rounds of 
   assert.equal(r.synRetries, rounds.slice(1).reduce((sum, _, i) => sum + (100 - 9 * (i + 1)), 0));
 });
 
+test("runBacklog: stopped at 10 s, the clients dropped at the SYN queue are still retrying (synSent), after their retries at 1, 2, 3, 4, 5, 7 s", () => {
+  const {result: r} = runBacklog({profile, backlog: 8, clients: 100, durationNs: 10e9, tcp: {syncookies: 0}});
+  assert.equal(r.established, 9);
+  assert.equal(r.synSent, 91);
+  assert.equal(r.failed, 0);
+  assert.equal(r.synRetries, 91 * 6);
+  assert.equal(r.synDropsAcceptQueueFull, 91 * 6, "every retry met the full accept queue");
+  assert.equal(r.synQueueDrops, 91, "the first SYNs met the full SYN queue");
+});
+
 for (const [args, param, value] of [
   [["--set", "backlog=0"], "backlog", "0"],
   [["--set", "clients=-1"], "clients", "-1"],
@@ -56,6 +66,7 @@ for (const [args, param, value] of [
   [["--set", "latency=never"], "latency", "never"],
   [["--set", "fdLimit=3"], "fdLimit", "3"],
   [["--set", "synRetries=200"], "synRetries", "200"],
+  [["--set", "duration=later"], "duration", "later"],
 ] as const) {
   test(`iosim run backlog ${args.join(" ")} exits 2 with one line naming ${param}`, () => {
     const {status, stdout, stderr} = iosim("run", "backlog", ...args);
@@ -105,6 +116,7 @@ const params = fc.record({
   intervalNs: fc.integer({min: 0, max: 2_000_000}),
   latencyNs: fc.integer({min: 1_000, max: 400_000_000}),
   fdLimit: fc.integer({min: 4, max: 40}),
+  durationNs: fc.oneof(fc.constant("settled" as const), fc.integer({min: 0, max: 200_000_000_000})),
 });
 
 test("runBacklog: conservation: every client is established, half-open, known only to itself, still retrying or failed; the ledgers match the states", () => {
@@ -119,8 +131,10 @@ test("runBacklog: conservation: every client is established, half-open, known on
         intervalNs: p.intervalNs,
         latencyNs: p.latencyNs,
         fdLimit: p.fdLimit,
+        durationNs: p.durationNs,
         tcp: {syncookies: p.syncookies, synLinearTimeouts: p.synLinearTimeouts, synRetries: p.synRetries, synackRetries: p.synackRetries, abortOnOverflow: p.abortOnOverflow},
       });
+      if (p.durationNs === "settled") assert.equal(r.synSent + r.notStarted, 0, "a settled run leaves nobody connecting");
       assert.equal(r.established + r.halfOpen + r.clientOnly + r.synSent + r.failed + r.notStarted, p.clients);
       assert.equal(r.established, r.accepted + r.queued);
       assert.equal(r.failed, r.failedTimeout + r.failedReset);
