@@ -25,6 +25,8 @@ export interface ClientPopulationOptions {
   latencyNs?: number;
   /** Time between one client's connect() and the next's, ns; default 0 (all at once). */
   intervalNs?: number;
+  /** When each client calls connect(), ns from {@link ClientPopulation.start}; overrides **intervalNs**; one per client. */
+  startTimesNs?: readonly number[];
   /** Called when a client's state changes (connected, failed), with its connection. */
   onChange?: (conn: Connection) => void;
 }
@@ -78,6 +80,7 @@ export class ClientPopulation implements ClientEnd {
   readonly latencyNs: number;
   readonly intervalNs: number;
   private readonly onChange: ((conn: Connection) => void) | undefined;
+  private readonly startTimesNs: readonly number[] | undefined;
 
   constructor(
     readonly listener: Listener,
@@ -86,6 +89,9 @@ export class ClientPopulation implements ClientEnd {
     this.latencyNs = options.latencyNs ?? defaultLinkLatencyNs;
     this.intervalNs = options.intervalNs ?? 0;
     this.onChange = options.onChange;
+    this.startTimesNs = options.startTimesNs;
+    if (this.startTimesNs !== undefined && this.startTimesNs.length !== options.clients)
+      throw new RangeError(`startTimesNs has ${this.startTimesNs.length} times for ${options.clients} clients`);
     this.connections = Array.from({length: options.clients}, (_, i) => new Connection(i));
     listener.clients = this;
   }
@@ -93,7 +99,7 @@ export class ClientPopulation implements ClientEnd {
   /** Schedules every client's connect(), the first now. */
   start(): void {
     const scheduler = this.listener.host.sim.scheduler;
-    for (const conn of this.connections) scheduler.post(conn.id * this.intervalNs, () => this.connect(conn));
+    for (const conn of this.connections) scheduler.post(this.startTimesNs?.[conn.id] ?? conn.id * this.intervalNs, () => this.connect(conn));
   }
 
   /** connect(): the first SYN, and its retransmission timer at TCP_TIMEOUT_INIT (tcp_connect). */

@@ -16,7 +16,7 @@ const L = 250_000; // one-way latency, ns
 const s = 1e9;
 
 /** A listener on a fresh host and *clients* clients (one every *intervalNs*), with every SYN's arrival time recorded by client. */
-function setup(backlog: number, clients: number, tcp: Partial<TcpSettings>, intervalNs = 0) {
+function setup(backlog: number, clients: number, tcp: Partial<TcpSettings>, intervalNs = 0, startTimesNs?: number[]) {
   const sim = createSim({seed: 0});
   const host = new Host(sim, profile);
   const listener = new Listener(host, {backlog, settings: tcpSettings(tcp)});
@@ -26,7 +26,7 @@ function setup(backlog: number, clients: number, tcp: Partial<TcpSettings>, inte
     synArrivals[conn.id].push(sim.scheduler.now());
     receiveSyn(conn);
   };
-  const population = new ClientPopulation(listener, {clients, latencyNs: L, intervalNs});
+  const population = new ClientPopulation(listener, {clients, latencyNs: L, intervalNs, startTimesNs});
   population.start();
   return {sim, host, listener, population, conns: population.connections, synArrivals};
 }
@@ -189,4 +189,29 @@ test("close() returns a connection's descriptor and kernel memory: the ledger is
   assert.equal(listener.memory.bytes, 0);
   assert.deepEqual(listener.memory.byKind, {"request-sock": 0, socket: 0, buffers: 0});
   assert.equal(fds.open, 4);
+});
+
+test("a SYN queue more than half full of old requests prunes them: of 8 acked requests, 4 expire at 7 s after 2 retries; then the queue is half empty and the other 4 get all 5", () => {
+  // 8 clients at 0 fill the accept queue to 8 (not full: 8 > 8 is false); 9 more at 10 ms all get requests (qlen 0..8, none > 8),
+  // the first of their ACKs fills the accept queue (9 > 8) and the other 8 are dropped: 8 acked requests stay.
+  const starts = [...Array(8).fill(0), ...Array(9).fill(10_000_000)];
+  const {sim, listener, conns} = setup(8, 17, {syncookies: 0}, 0, starts);
+  const reqNs = 10_000_000 + L + synNs;
+  const pending = conns.slice(9);
+  sim.run(reqNs + 7 * s - 1);
+  assert.ok(pending.every((c) => c.serverState === "syn-recv" && c.acked && c.numTimeout === 2));
+  // At 1 s each timer sees qlen 8 (8·2 > max(8, 8)) and young falling from 8 to 1 as they fire: those seeing young ≤ 4 get
+  // fewer retries (4, 4, 3, 2), but all resend (num_timeout 0); at 3 s young is 0, so each gets 2 retries: resend.
+  assert.equal(listener.counters.synAckRetransmits, 16);
+  assert.equal(listener.counters.ackDropsAcceptQueueFull, 8 + 16);
+  // At 7 s: num_timeout 2 ≥ 2: the first 4 expire; then qlen is 4 and 4·2 > 8 no longer holds: the last 4 get 5 retries.
+  sim.run(reqNs + 7 * s);
+  assert.deepEqual(pending.map((c) => c.serverState), [..."nnnn"].map(() => "none").concat(Array(4).fill("syn-recv")));
+  assert.equal(listener.counters.requestsExpired, 4);
+  sim.run(reqNs + 63 * s - 1);
+  assert.equal(listener.counters.requestsExpired, 4);
+  sim.run(reqNs + 63 * s);
+  assert.equal(listener.counters.requestsExpired, 8);
+  assert.equal(listener.counters.synAckRetransmits, 4 * 2 + 4 * 5);
+  assert.ok(pending.every((c) => c.serverState === "none" && c.clientState === "established"));
 });
