@@ -18,7 +18,8 @@ export function* listenCall(host: Host, listener: Listener): ProcessBody<number>
 
 /**
  * Returns a process body for a blocking accept(2): its result is the new
- * descriptor, or an {@link EmfileError} when *fds* is full.
+ * descriptor and its connection, or an {@link EmfileError} when *fds* is
+ * full.
  *
  * The order is Linux's (net/socket.c __sys_accept4_file(), lines
  * 2011–2036): the descriptor is reserved first (get_unused_fd_flags(),
@@ -31,8 +32,8 @@ export function* listenCall(host: Host, listener: Listener): ProcessBody<number>
  * install) costs the profile's `net.acceptNs`, booked as "syscall".
  *
  * ```ts
- * const fd = yield* acceptCall(host, listener, fds);
- * if (fd instanceof EmfileError) ...
+ * const r = yield* acceptCall(host, listener, fds);
+ * if (r instanceof EmfileError) ... else r.fd, r.conn
  * ```
  * @see closeCall
  */
