@@ -20,6 +20,9 @@ export * from "./host/index.js";
 /* Kernel: system calls and read paths */
 export * from "./kernel/index.js";
 
+/* Net: sockets, the SYN and accept queues, connecting clients, fd tables */
+export * from "./net/index.js";
+
 /* Transfer: the file-transfer strategies */
 export * from "./transfer/index.js";
 
