@@ -1,20 +1,15 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {spawnSync} from "node:child_process";
-import {fileURLToPath} from "node:url";
+import {iosimSync} from "../helpers/cli.js";
 import fc from "fast-check";
 import {loadProfile} from "../../src/host/profiles.js";
 import {backlogScenario, runBacklog} from "../../src/scenarios/backlog.js";
 import {resolveParams} from "../../src/scenarios/scenario.js";
 
-const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const profile = loadProfile("server-2024");
 const {synNs, ackNs, socketBytes, rmemBytes, wmemBytes, requestSockBytes} = profile.net;
 
-function iosim(...args: string[]) {
-  const r = spawnSync(process.execPath, [main, ...args], {encoding: "utf8"});
-  return {status: r.status, stdout: r.stdout, stderr: r.stderr};
-}
+const iosim = iosimSync;
 
 test("iosim run backlog --set backlog=8 --set clients=100 --format json: 9 established, the 91 cookie clients connected but unknown to the server", () => {
   const {status, stdout, stderr} = iosim("run", "backlog", "--set", "backlog=8", "--set", "clients=100", "--format", "json");
