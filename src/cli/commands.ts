@@ -7,13 +7,16 @@
 import type {Args} from "./main.js";
 import {defaultReportDir} from "../report/defaults.js";
 
+
 /** A sub-command of `iosim`. */
 export interface Command {
   name: string;
   usage: string;
   summary: string;
-  /** Runs it; resolves to the exit status. */
-  run(args: Args): Promise<number>;
+  /** Runs it with the common options parsed; resolves to the exit status. */
+  run?(args: Args): Promise<number>;
+  /** Runs it with the raw words after its name, for a command whose options repeat (`--vary`); resolves to the exit status. */
+  runArgv?(argv: string[]): Promise<number>;
 }
 
 /** The extra sub-commands, in `--help` order. */
@@ -23,5 +26,20 @@ export const commands: Command[] = [
     usage: "iosim report [--out DIR] [--png] [--seed N]",
     summary: `Run every study and write a self-contained HTML report with each chart's data as CSV, JSON and Arrow (default ${defaultReportDir}/).`,
     run: async (args) => (await import("./reportCommand.js")).runReportCommand(args),
+  },
+  {
+    name: "sweep",
+    usage:
+      "iosim sweep <scenario> [--vary key=a,b,c | key=start..end:+step | key=start..end:xfactor ...] [--set key=value ...]\n" +
+      "            [--seeds 0..9] [--profile NAME|FILE] [--max-events N] [--jobs N] [--shard i/n|auto|auto/n]\n" +
+      "            (--out FILE.arrow|.csv|.json | --dry-run)",
+    summary: "Run a scenario over the cross product of parameter values and seeds on every core, one row per run (iosim sweep --help).",
+    runArgv: async (argv) => (await import("./sweepCommand.js")).runSweepCommand(argv),
+  },
+  {
+    name: "merge",
+    usage: "iosim merge <shard files ...> --out FILE.arrow|.csv|.json",
+    summary: "Join the shards of a sweep (iosim sweep --shard) into one table, checking no run is missing or repeated.",
+    runArgv: async (argv) => (await import("./mergeCommand.js")).runMergeCommand(argv),
   },
 ];
