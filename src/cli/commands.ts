@@ -29,10 +29,7 @@ export const commands: Command[] = [
   },
   {
     name: "sweep",
-    usage:
-      "iosim sweep <scenario> [--vary key=a,b,c | key=start..end:+step | key=start..end:xfactor ...] [--set key=value ...]\n" +
-      "            [--seeds 0..9] [--profile NAME|FILE] [--max-events N] [--jobs N] [--shard i/n|auto|auto/n]\n" +
-      "            (--out FILE.arrow|.csv|.json | --dry-run)",
+    usage: "iosim sweep <scenario> --vary key=a,b|a..b:xN ... [--set k=v] [--seeds 0..9] [--jobs N] [--shard i/n|auto] (--out FILE.arrow|.csv|.json | --dry-run)",
     summary: "Run a scenario over the cross product of parameter values and seeds on every core, one row per run (iosim sweep --help).",
     runArgv: async (argv) => (await import("./sweepCommand.js")).runSweepCommand(argv),
   },

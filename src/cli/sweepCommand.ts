@@ -16,12 +16,13 @@ import {runSweep, SweepStoppedError} from "../sweep/runSweep.js";
 import {describeRuns, parseShard, planSweep, shardRuns, type Shard} from "../sweep/sweepPlan.js";
 import {sweepFormatOf} from "../sweep/sweepTable.js";
 import {SweepProgress} from "./sweepProgress.js";
-import {commands} from "./commands.js";
 
 
 
 const sweepHelp = `Usage:
-  ${commands.find((c) => c.name === "sweep")!.usage}
+  iosim sweep <scenario> [--vary key=a,b,c | key=start..end:+step | key=start..end:xfactor ...] [--set key=value ...]
+              [--seeds 0..9] [--profile NAME|FILE] [--max-events N] [--jobs N] [--shard i/n|auto|auto/n]
+              (--out FILE.arrow|.csv|.json | --dry-run)
 
 Runs <scenario> once for every combination of the --vary values and the seeds
 (the first --vary changes slowest, the seed fastest; run index 0, 1, ...) and

@@ -11,6 +11,7 @@
 import {createHash} from "node:crypto";
 import {InputError} from "../errors.js";
 import type {Profile} from "../host/profiles.js";
+import {parseSize} from "../units.js";
 import {parseParam, resolveParams, type ParamSpec, type ParamValues, type Scenario} from "../scenarios/scenario.js";
 
 /** The version of the sweep definition hashed into {@link SweepPlan.id}; bumped when a run's meaning changes. */
@@ -143,6 +144,15 @@ function parseVaryValue(spec: ParamSpec, item: string, text: string): string | n
   }
 }
 
+/** Returns a size step such as `4KiB`, or NaN when it is not a size. */
+function sizeStep(text: string): number {
+  try {
+    return parseSize("step", text, true);
+  } catch {
+    return NaN;
+  }
+}
+
 /** Returns the values of range *item* (`a..b`, `a..b:+step`, `a..b:xfactor`). */
 function parseRange(spec: ParamSpec, item: string, text: string): number[] {
   const shape = `a range start..end, start..end:+step or start..end:xfactor with start ≤ end`;
@@ -158,7 +168,7 @@ function parseRange(spec: ParamSpec, item: string, text: string): number[] {
   const out: number[] = [];
   if (m[3] === undefined || m[3] === "+") {
     // A linear step is written like a value of the parameter (`+4KiB` for a size).
-    const step = m[3] === undefined ? 1 : spec.kind === "size" ? (parseVaryValue(spec, m[4], text) as number) : Number(m[4]);
+    const step = m[3] === undefined ? 1 : spec.kind === "size" ? sizeStep(m[4]) : Number(m[4]);
     if (!Number.isFinite(step) || step <= 0 || (integral && !Number.isInteger(step))) throw new InputError("--vary", text, `a positive ${integral ? "whole " : ""}step after :+`);
     const count = Math.floor((end - start) / step + 1e-9) + 1;
     if (count > maxSweepRuns) throw new InputError("--vary", text, `at most ${maxSweepRuns} values`);
