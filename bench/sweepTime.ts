@@ -13,6 +13,7 @@ import {mkdtempSync, readFileSync, rmSync} from "node:fs";
 import {availableParallelism, tmpdir} from "node:os";
 import {join} from "node:path";
 import {performance} from "node:perf_hooks";
+import {Worker} from "node:worker_threads";
 import {loadProfile} from "../src/host/profiles.js";
 import {defaultMaxEvents} from "../src/scenarios/scenario.js";
 import {transferScenario} from "../src/scenarios/transfer.js";
@@ -66,4 +67,33 @@ export async function timeSweep(repeats = 2): Promise<SweepTime> {
     rmSync(dir, {recursive: true, force: true});
   }
   return {runs: plan.runs, oneMs, allMs, jobs};
+}
+
+/**
+ * Returns how well this machine runs *jobs* threads side by side right now:
+ * the wall time of one busy loop on one thread, times *jobs*, over the wall
+ * time of *jobs* such loops on *jobs* threads (best of *repeats*). About
+ * *jobs* on idle cores; near 1 when other work holds the cores. It bounds
+ * what any sweep can gain here, so the bench prints it beside the sweep's.
+ */
+export async function threadScaling(jobs = availableParallelism(), repeats = 2): Promise<number> {
+  const code = `let x = 0; for (let i = 0; i < 2e8; i++) x += i % 7; require("node:worker_threads").parentPort.postMessage(x);`;
+  const loops = async (n: number) => {
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({length: n}, () => new Promise<void>((resolve, reject) => {
+        const w = new Worker(code, {eval: true});
+        w.once("message", () => void w.terminate().then(() => resolve()));
+        w.once("error", reject);
+      })),
+    );
+    return performance.now() - t0;
+  };
+  let one = Infinity;
+  let all = Infinity;
+  for (let r = 0; r < repeats; r++) {
+    one = Math.min(one, await loops(1));
+    all = Math.min(all, await loops(jobs));
+  }
+  return (one * jobs) / all;
 }
