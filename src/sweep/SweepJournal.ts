@@ -10,8 +10,9 @@
  *
  * The file is NDJSON beside the output (`results.arrow.partial.ndjson`): a
  * header line naming the sweep (its id, run count and shard), then one row
- * per line. Numbers JSON cannot hold (NaN, ±Infinity) are written as
- * `{"$number": "NaN"}` and read back as numbers.
+ * per line. Numbers JSON cannot hold (NaN, ±Infinity, -0) are written as
+ * `{"$number": "NaN"}` and read back as numbers, so a resumed row writes the
+ * same bytes as one run now.
  */
 import {closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync} from "node:fs";
 import {InputError} from "../errors.js";
@@ -153,9 +154,11 @@ export class SweepJournal {
   }
 }
 
-/** JSON replacer: non-finite numbers as `{"$number": "NaN"}`. */
+/** JSON replacer: non-finite numbers as `{"$number": "NaN"}`, and -0 as `{"$number": "-0"}` (JSON would write 0). */
 function replace(_key: string, value: unknown): unknown {
-  return typeof value === "number" && !Number.isFinite(value) ? {$number: String(value)} : value;
+  if (typeof value !== "number") return value;
+  if (!Number.isFinite(value)) return {$number: String(value)};
+  return Object.is(value, -0) ? {$number: "-0"} : value;
 }
 
 /** JSON reviver: undoes {@link replace}. */

@@ -9,7 +9,8 @@
  * index), so the result does not depend on how many cooks there were.
  */
 import {availableParallelism} from "node:os";
-import {existsSync, rmSync} from "node:fs";
+import {existsSync, mkdirSync, rmSync} from "node:fs";
+import {dirname, resolve} from "node:path";
 import {Worker} from "node:worker_threads";
 import {writeFileAtomic} from "../export/writeFileAtomic.js";
 import {SweepJournal, journalPath} from "./SweepJournal.js";
@@ -107,6 +108,7 @@ export async function runSweep(plan: SweepPlan, options: RunSweepOptions): Promi
     }
   }
 
+  mkdirSync(dirname(resolve(out)), {recursive: true});
   const journal = SweepJournal.open(journalFile, {format: sweepFormat, id: plan.id, runs: plan.runs, shard: shard ? `${shard.index}/${shard.count}` : null}, {fsync});
   const ownedSet = new Set(owned);
   const rows = new Map<number, SweepRow>();

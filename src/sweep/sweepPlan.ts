@@ -125,13 +125,14 @@ export function parseVary(scenario: Scenario, text: string): SweepAxis {
   const spec = scenario.params.find((p) => p.name === key);
   if (!spec) throw new InputError("--vary", text, `a key of scenario ${scenario.name}: one of ${scenario.params.map((p) => p.name).join(", ")}`);
   const items = text.slice(eq + 1).split(",");
-  const values: Array<string | number | boolean> = [];
+  const values = new Set<string | number | boolean>();
   for (const item of items) {
     if (item.trim() === "") throw new InputError("--vary", text, `a non-empty list of ${key} values separated by commas`);
     const parsed = item.includes("..") ? parseRange(spec, item, text) : [parseVaryValue(spec, item, text)];
-    for (const v of parsed) if (!values.includes(v)) values.push(v);
+    for (const v of parsed) values.add(v);
   }
-  return {key, values};
+  // A Set keeps first-seen order and each value once.
+  return {key, values: [...values]};
 }
 
 /** Returns *item* parsed as *spec*'s value, with the error naming `--vary` and the whole flag. */

@@ -7,16 +7,16 @@ import {tempDir} from "../helpers/files.js";
 
 const header = {format: "iosim-sweep/1" as const, id: "abc", runs: 4, shard: null};
 
-test("SweepJournal.open() reads back the rows appended before, NaN and Infinity included", () => {
+test("SweepJournal.open() reads back the rows appended before, NaN, Infinity and -0 included", () => {
   const path = join(tempDir(), "t.arrow.partial.ndjson");
   const j = SweepJournal.open(path, header, {fsync: false});
   assert.equal(j.resumed.size, 0);
-  j.append({run: 2, x: NaN, y: -Infinity, error: null});
+  j.append({run: 2, x: NaN, y: -Infinity, z: -0, error: null});
   j.append({run: 0, x: 1, error: "boom"});
   j.close();
   const again = SweepJournal.open(path, header, {fsync: false});
   assert.deepEqual([...again.resumed.entries()], [
-    [2, {run: 2, x: NaN, y: -Infinity, error: null}],
+    [2, {run: 2, x: NaN, y: -Infinity, z: -0, error: null}],
     [0, {run: 0, x: 1, error: "boom"}],
   ]);
   again.close();
