@@ -34,14 +34,14 @@ export interface SweepTime {
 
 /**
  * Returns the best of *repeats* wall-clock times of a 1,000-run sweep (4
- * strategies × 1 MiB × seeds 0..249) on one worker and on every core,
+ * strategies × 4 MiB × seeds 0..249) on one worker and on every core,
  * interleaved so both share the machine's noise; throws if the two files
  * differ.
  */
 export async function timeSweep(repeats = 2): Promise<SweepTime> {
   const plan = planSweep(transferScenario, {
     vary: ["strategy=read-write,mmap-write,sendfile,sendfile-sg"],
-    sets: [["fileBytes", "1MiB"]],
+    sets: [["fileBytes", "4MiB"]],
     seeds: "0..249",
     profile: loadProfile(),
     maxEvents: defaultMaxEvents,

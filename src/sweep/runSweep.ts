@@ -155,7 +155,7 @@ class StopSignal extends Error {}
 function runOnWorkers(plan: SweepPlan, indices: number[], options: RunSweepOptions, onRow: (row: SweepRow) => void): Promise<void> {
   if (indices.length === 0) return Promise.resolve();
   const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), indices.length));
-  const data: SweepWorkerData = {scenario: plan.scenario, profile: plan.profile, maxEvents: plan.maxEvents};
+  const data: SweepWorkerData = {scenario: plan.scenario, profile: plan.profile, maxEvents: plan.maxEvents, budgetSeed: plan.seeds[0]};
   const workerUrl = new URL("./sweepWorker.js", import.meta.url);
   return new Promise((resolve, reject) => {
     /** Runs not yet handed out, ascending (a queue read from *next*). */

@@ -5,6 +5,7 @@
  */
 import {parentPort, workerData} from "node:worker_threads";
 import {SimulationLimitError} from "../engine/SimScheduler.js";
+import {InputError} from "../errors.js";
 import type {Profile} from "../host/profiles.js";
 import {scenarios} from "../scenarios/index.js";
 import {checkEventBudget, type ParamValues} from "../scenarios/scenario.js";
@@ -14,6 +15,8 @@ export interface SweepWorkerData {
   scenario: string;
   profile: Profile;
   maxEvents: number;
+  /** The seed every budget estimate uses (the sweep's first), so a combination's verdict is the same on any worker. */
+  budgetSeed: number;
 }
 
 /** A run sent to a worker. */
@@ -31,13 +34,41 @@ const scenario = scenarios.find((s) => s.name === data.scenario);
 if (!scenario) throw new Error(`unknown scenario ${data.scenario}`);
 const port = parentPort!;
 
+/**
+ * The budget check's verdict per parameter combination (null: within the
+ * budget; else the refusal's message). The estimate runs small versions of
+ * the scenario, as costly as a small run itself, so it is made once per
+ * combination, with {@link SweepWorkerData.budgetSeed}, not once per seed;
+ * the verdict then depends on the parameters only, never on which worker
+ * got which run. Cleared when it grows large (a sweep of a million
+ * combinations gains nothing from it).
+ */
+const budgetVerdicts = new Map<string, string | null>();
+
+/** Throws the budget check's refusal for *values*, from the cache when this combination was checked before. */
+function checkBudget(values: ParamValues): void {
+  const key = JSON.stringify(values);
+  let verdict = budgetVerdicts.get(key);
+  if (verdict === undefined) {
+    try {
+      checkEventBudget(scenario!, values, {seed: data.budgetSeed, profile: data.profile, maxEvents: data.maxEvents}, data.maxEvents);
+      verdict = null;
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      verdict = err.message;
+    }
+    if (budgetVerdicts.size >= 10_000) budgetVerdicts.clear();
+    budgetVerdicts.set(key, verdict);
+  }
+  if (verdict !== null) throw new Error(verdict);
+}
+
 port.on("message", (task: SweepWorkerTask) => {
   let reply: SweepWorkerReply;
   try {
-    const ctx = {seed: task.seed, profile: data.profile, maxEvents: data.maxEvents};
     // A run estimated over the budget fails before it starts, as `iosim run` refuses it.
-    checkEventBudget(scenario, task.values, ctx, data.maxEvents);
-    reply = {run: task.run, result: scenario.run(task.values, ctx)};
+    checkBudget(task.values);
+    reply = {run: task.run, result: scenario!.run(task.values, {seed: task.seed, profile: data.profile, maxEvents: data.maxEvents})};
   } catch (err) {
     const error =
       err instanceof SimulationLimitError

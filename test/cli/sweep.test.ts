@@ -104,16 +104,19 @@ test("iosim sweep interrupted and rerun with the same --out resumes: it runs onl
 
 test("iosim sweep with a run over its event budget writes that run as a row with its error, and the others", async () => {
   const dir = tempDir("iosim-sweep-");
-  const {status, stdout, stderr} = await iosim(["sweep", "transfer", "--vary", "fileBytes=4KiB,1GiB", "--max-events", "3000", "--out", "e.json"], {cwd: dir});
+  const {status, stdout, stderr} = await iosim(["sweep", "transfer", "--vary", "fileBytes=4KiB,1GiB", "--seeds", "0..1", "--max-events", "3000", "--out", "e.json"], {cwd: dir});
   assert.equal(status, 0, stderr);
-  assert.match(stdout, /^Sweep written: e\.json \(2 rows, 35 columns; 2 runs run, 0 resumed from the journal, 1 failed \(see the error column\)\)\n$/);
+  assert.match(stdout, /^Sweep written: e\.json \(4 rows, 35 columns; 4 runs run, 0 resumed from the journal, 2 failed \(see the error column\)\)\n$/);
   const rows = JSON.parse(readFileSync(join(dir, "e.json"), "utf8")) as Array<Record<string, unknown>>;
   assert.deepEqual(rows.map((r) => [r.run, r.fileBytes, r.seed, r.error === null, r.bytesDelivered]), [
     [0, 4096, 0, true, 4096],
-    [1, 1073741824, 0, false, null],
+    [1, 4096, 1, true, 4096],
+    [2, 1073741824, 0, false, null],
+    [3, 1073741824, 1, false, null],
   ]);
-  assert.match(String(rows[1].error), /^fileBytes=1073741824 makes this run about .* events, over the budget of 3000/);
-  assert.equal(rows[0].sweepRuns, 2);
+  assert.match(String(rows[2].error), /^fileBytes=1073741824 makes this run about .* events, over the budget of 3000/);
+  assert.equal(rows[3].error, rows[2].error, "the budget is checked once per combination, for every seed alike");
+  assert.equal(rows[0].sweepRuns, 4);
 });
 
 test("iosim sweep --out x.csv writes one CSV row per run with flattened outputs such as cpuShare.irq", async () => {
