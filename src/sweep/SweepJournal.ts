@@ -108,16 +108,24 @@ export class SweepJournal {
         }
         offset = nl + 1;
       }
-      if (!first) {
-        const fd = openSync(path, "r+");
-        // Cut a torn tail so the next row starts on a line of its own.
-        if (offset < Buffer.byteLength(text, "utf8")) ftruncateSync(fd, Buffer.byteLength(text.slice(0, offset), "utf8"));
-        closeSync(fd);
-        return new SweepJournal(path, openSync(path, "a"), resumed, opts);
+      if (first) {
+        // No whole header: another sweep is just starting on this output, or one died in the instant after creating it.
+        throw new InputError("--out", path.replace(/\.partial\.ndjson$/, ""), `an output no other iosim sweep is writing (its journal ${path} has no header yet; if no sweep is running, delete the journal)`);
       }
-      // Not even a whole header: nothing was journaled; start again.
+      const fd = openSync(path, "r+");
+      // Cut a torn tail so the next row starts on a line of its own.
+      if (offset < Buffer.byteLength(text, "utf8")) ftruncateSync(fd, Buffer.byteLength(text.slice(0, offset), "utf8"));
+      closeSync(fd);
+      return new SweepJournal(path, openSync(path, "a"), resumed, opts);
     }
-    const fd = openSync(path, "w");
+    let fd: number;
+    try {
+      // "wx": of two sweeps started at once on the same output, one creates the journal and the other reads its header.
+      fd = openSync(path, "wx");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") return SweepJournal.open(path, header, options);
+      throw err;
+    }
     const journal = new SweepJournal(path, fd, resumed, opts);
     journal.write(JSON.stringify(header) + "\n");
     journal.sync();

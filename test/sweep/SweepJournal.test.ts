@@ -42,3 +42,9 @@ test("SweepJournal.open() refuses the journal of another sweep or shard, naming 
   writeFileSync(path, JSON.stringify({...header, shard: "1/2"}) + "\n");
   assert.throws(() => SweepJournal.open(path, header), /it holds sweep abc shard 1\/2, this is abc\)/);
 });
+
+test("SweepJournal.open() refuses a journal without a whole header (another sweep starting on the same output)", () => {
+  const path = join(tempDir(), "t.arrow.partial.ndjson");
+  writeFileSync(path, '{"format":"iosim-sw');
+  assert.throws(() => SweepJournal.open(path, header), /invalid --out: .*t\.arrow; expected an output no other iosim sweep is writing \(its journal .* has no header yet; if no sweep is running, delete the journal\)/);
+});
