@@ -63,7 +63,11 @@ function checkBudget(values: ParamValues): void {
   if (verdict !== null) throw new Error(verdict);
 }
 
+/** A test hook: the worker thread dies (exit code 70) when handed this run, as one out of memory would. */
+const crashRun = process.env.IOSIM_SWEEP_TEST_CRASH_RUN ? Number(process.env.IOSIM_SWEEP_TEST_CRASH_RUN) : undefined;
+
 port.on("message", (task: SweepWorkerTask) => {
+  if (task.run === crashRun) process.exit(70);
   let reply: SweepWorkerReply;
   try {
     // A run estimated over the budget fails before it starts, as `iosim run` refuses it.

@@ -1,9 +1,10 @@
 import {describe, test as serialTest} from "node:test";
 import assert from "node:assert/strict";
 import {spawn} from "node:child_process";
-import {existsSync, readFileSync, readdirSync, truncateSync, statSync} from "node:fs";
+import {existsSync, readFileSync, readdirSync, truncateSync, statSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {fileURLToPath} from "node:url";
+import {readSweepFile} from "../../src/sweep/sweepTable.js";
 import {tempDir} from "../helpers/files.js";
 
 const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
@@ -117,6 +118,19 @@ test("iosim sweep with a run over its event budget writes that run as a row with
   assert.match(String(rows[2].error), /^fileBytes=1073741824 makes this run about .* events, over the budget of 3000/);
   assert.equal(rows[3].error, rows[2].error, "the budget is checked once per combination, for every seed alike");
   assert.equal(rows[0].sweepRuns, 4);
+});
+
+test("iosim sweep whose worker thread dies on a run writes that run as an error row and every other run as usual", async () => {
+  const dir = tempDir("iosim-sweep-");
+  const {status, stdout, stderr} = await iosim([...sweep, "--jobs", "2", "--out", "crash.arrow"], {cwd: dir, env: {IOSIM_SWEEP_TEST_CRASH_RUN: "3"}});
+  assert.equal(status, 0, stderr);
+  assert.match(stdout, /\(12 rows, 35 columns; 12 runs run, 0 resumed from the journal, 1 failed \(see the error column\)\)/);
+  const refDir = tempDir("iosim-sweep-");
+  writeFileSync(join(refDir, "ref.arrow"), await referenceBytes());
+  const expected = readSweepFile("ref", join(refDir, "ref.arrow")).rows;
+  const got = readSweepFile("crash", join(dir, "crash.arrow")).rows;
+  assert.deepEqual(got[3], {run: 3, strategy: "read-write", fileBytes: 16384, chunkBytes: 65536, cache: "cold", disk: "ssd", readaheadBytes: 0, files: 1, seed: 0, error: "worker thread died: exit code 70"});
+  assert.deepEqual(got.filter((r) => r.run !== 3), expected.filter((r) => r.run !== 3));
 });
 
 test("iosim sweep --out x.csv writes one CSV row per run with flattened outputs such as cpuShare.irq", async () => {
