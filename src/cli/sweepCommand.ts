@@ -29,6 +29,8 @@ Runs <scenario> once for every combination of the --vary values and the seeds
 writes one row per run to --out: run, every parameter, seed, every output
 (nested ones flattened: cpuShare.irq; arrays as JSON text), error, sweepRuns,
 sweepId. The format follows the extension: .arrow (Arrow IPC file), .csv, .json.
+FILE.meta.json records the sweep's definition, the profile, the iosim version
+and commit, and the table's SHA-256.
 
   --vary key=a,b,c           values, parsed as --set parses them (sizes: 4KiB, 1MiB)
   --vary key=4KiB..1GiB:x4   geometric range (both ends included when reached)

@@ -7,3 +7,4 @@ export {runSweep, SweepStoppedError, type RunSweepOptions, type SweepSummary, ty
 export {mergeSweeps, type MergeSummary} from "./mergeSweeps.js";
 export {sweepRow, flatten, sweepColumns, encodeSweep, readSweepFile, sweepFormatOf, sweepFormats, trailingColumns, type SweepRow, type SweepFormat, type SweepFile} from "./sweepTable.js";
 export {SweepJournal, journalPath, type JournalHeader, type JournalOptions} from "./SweepJournal.js";
+export {sweepMetadata, readSweepMetadata, metadataPath, type SweepMetadata} from "./sweepMetadata.js";

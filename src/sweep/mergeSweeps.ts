@@ -7,8 +7,11 @@
  * edition is `sweepId` (the hash of the sweep's definition) and the page
  * count is `sweepRuns`, all stored in every row by `iosim sweep`.
  */
+import {createHash} from "node:crypto";
+import {basename} from "node:path";
 import {InputError} from "../errors.js";
 import {writeFileAtomic} from "../export/writeFileAtomic.js";
+import {metadataPath, metadataText, readSweepMetadata} from "./sweepMetadata.js";
 import {encodeSweep, readSweepFile, sweepColumns, sweepFormatOf, type SweepRow} from "./sweepTable.js";
 
 /** What {@link mergeSweeps} wrote. */
@@ -27,7 +30,8 @@ export interface MergeSummary {
  * Reads the sweep files *inputs* (shards written by `iosim sweep --shard`,
  * in any of `.arrow`, `.csv`, `.json`), checks that they belong to one
  * sweep and hold each of its runs exactly once, and writes the rows sorted
- * by run to *out*, atomically: the same bytes as the unsharded sweep writes.
+ * by run to *out*, atomically: the same bytes as the unsharded sweep writes,
+ * with a sidecar `<out>.meta.json` made from the shards' (when they have one).
  * Throws an {@link InputError} naming the files for a run missing or
  * repeated, or shards of different sweeps; nothing is written then.
  *
@@ -73,6 +77,14 @@ export function mergeSweeps(inputs: readonly string[], out: string, options: {fs
   }
   const rows: SweepRow[] = [];
   for (let i = 0; i < sweep.runs; i++) rows.push(byRun.get(i)!.row);
-  writeFileAtomic(out, encodeSweep(rows, format, sweep), {fsync: options.fsync ?? true});
+  const bytes = encodeSweep(rows, format, sweep);
+  const fsync = options.fsync ?? true;
+  // The sidecar, from the shards' own: the sweep as defined there, now whole (shard null).
+  const shardMeta = inputs.map(readSweepMetadata).find((m) => m !== null && m.sweep.id === sweep.id);
+  if (shardMeta) {
+    const meta = {...shardMeta, shard: null, rows: rows.length, columns: sweepColumns(rows), file: {name: basename(out), bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex")}};
+    writeFileAtomic(metadataPath(out), metadataText(meta), {fsync});
+  }
+  writeFileAtomic(out, bytes, {fsync});
   return {out, files: files.length, rows: rows.length, columns: sweepColumns(rows).length, failed: rows.filter((r) => r.error !== undefined && r.error !== null).length, id: sweep.id};
 }

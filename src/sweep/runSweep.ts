@@ -14,6 +14,7 @@ import {dirname, resolve} from "node:path";
 import {Worker} from "node:worker_threads";
 import {writeFileAtomic} from "../export/writeFileAtomic.js";
 import {SweepJournal, journalPath} from "./SweepJournal.js";
+import {metadataPath, metadataText, sweepMetadata} from "./sweepMetadata.js";
 import {runAt, shardRuns, sweepFormat, type Shard, type SweepPlan} from "./sweepPlan.js";
 import {encodeSweep, readSweepFile, sweepColumns, sweepFormatOf, sweepRow, type SweepRow} from "./sweepTable.js";
 import type {SweepWorkerData, SweepWorkerReply, SweepWorkerTask} from "./sweepWorker.js";
@@ -82,7 +83,8 @@ export class SweepStoppedError extends Error {
  * writes one row per run, sorted by run index, to **out**; resolves to a
  * summary. Each finished run is appended to the journal `<out>.partial.ndjson`
  * first, so a rerun after an interruption skips the runs already done; the
- * output is written atomically at the end and the journal removed. An output
+ * output and its sidecar `<out>.meta.json` ({@link SweepMetadata}) are
+ * written atomically at the end and the journal removed. An output
  * already holding every row of this sweep is left as it is. A run that throws
  * becomes a row with its message in the `error` column.
  *
@@ -109,7 +111,8 @@ export async function runSweep(plan: SweepPlan, options: RunSweepOptions): Promi
   }
 
   mkdirSync(dirname(resolve(out)), {recursive: true});
-  const journal = SweepJournal.open(journalFile, {format: sweepFormat, id: plan.id, runs: plan.runs, shard: shard ? `${shard.index}/${shard.count}` : null}, {fsync});
+  const shardText = shard ? `${shard.index}/${shard.count}` : null;
+  const journal = SweepJournal.open(journalFile, {format: sweepFormat, id: plan.id, runs: plan.runs, shard: shardText}, {fsync});
   const ownedSet = new Set(owned);
   const rows = new Map<number, SweepRow>();
   for (const [run, row] of journal.resumed) if (ownedSet.has(run)) rows.set(run, row);
@@ -137,6 +140,9 @@ export async function runSweep(plan: SweepPlan, options: RunSweepOptions): Promi
 
   const sorted = owned.map((i) => rows.get(i)!);
   const bytes = encodeSweep(sorted, format, sweepInfo);
+  // The sidecar first: a crash between the two leaves no table, so the rerun writes both.
+  const meta = sweepMetadata(plan, shardText, out, bytes, sorted.length, sweepColumns(sorted));
+  writeFileAtomic(metadataPath(out), metadataText(meta), {fsync});
   writeFileAtomic(out, bytes, {fsync});
   rmSync(journalFile, {force: true});
   return {out, rows: sorted.length, columns: sweepColumns(sorted).length, executed, resumed, failed, upToDate: false};

@@ -2,7 +2,8 @@ import {describe, test as serialTest} from "node:test";
 import assert from "node:assert/strict";
 import {spawn} from "node:child_process";
 import {existsSync, readFileSync, readdirSync, truncateSync, statSync, writeFileSync} from "node:fs";
-import {join} from "node:path";
+import {createHash} from "node:crypto";
+import {basename, join} from "node:path";
 import {fileURLToPath} from "node:url";
 import {readSweepFile} from "../../src/sweep/sweepTable.js";
 import {tempDir} from "../helpers/files.js";
@@ -27,9 +28,12 @@ const sweep = ["sweep", "transfer", "--vary", "strategy=read-write,sendfile-sg",
 
 /** The unsharded sweep on one worker, written once and shared by the tests that compare against it. */
 let reference: Promise<Buffer> | undefined;
+/** The folder of the reference sweep (its name under the temporary folder). */
+let referenceDir: string | undefined;
 function referenceBytes(): Promise<Buffer> {
   reference ??= (async () => {
     const dir = tempDir("iosim-sweep-");
+    referenceDir = basename(dir);
     const {status, stdout, stderr} = await iosim([...sweep, "--jobs", "1", "--out", "ref.arrow"], {cwd: dir});
     assert.equal(status, 0, stderr);
     assert.equal(stdout, "Sweep written: ref.arrow (12 rows, 35 columns; 12 runs run, 0 resumed from the journal)\n");
@@ -57,8 +61,16 @@ test("iosim sweep ... --jobs 2 writes the same bytes as --jobs 1, and no journal
   assert.equal(status, 0, stderr);
   assert.equal(stderr, "", "no progress bar when stderr is not a terminal");
   assert.match(stdout, /^Sweep written: two\.arrow \(12 rows, 35 columns; 12 runs run, 0 resumed from the journal\)\n$/);
-  assert.ok(readFileSync(join(dir, "two.arrow")).equals(await referenceBytes()));
-  assert.deepEqual(readdirSync(dir), ["two.arrow"]);
+  const bytes = readFileSync(join(dir, "two.arrow"));
+  assert.ok(bytes.equals(await referenceBytes()));
+  assert.deepEqual(readdirSync(dir).sort(), ["two.arrow", "two.arrow.meta.json"]);
+  const meta = JSON.parse(readFileSync(join(dir, "two.arrow.meta.json"), "utf8"));
+  assert.equal(meta.format, "iosim-sweep/1");
+  assert.deepEqual(meta.sweep.axes, [{key: "strategy", values: ["read-write", "sendfile-sg"]}, {key: "fileBytes", values: [4096, 16384]}]);
+  assert.deepEqual([meta.sweep.scenario, meta.sweep.runs, meta.sweep.seeds, meta.sweep.profile.name, meta.shard, meta.rows], ["transfer", 12, [0, 1, 2], "server-2024", null, 12]);
+  assert.equal(meta.columns.length, 35);
+  assert.deepEqual(meta.file, {name: "two.arrow", bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex")});
+  assert.equal(typeof meta.iosim.version, "string");
 });
 
 test("iosim sweep --shard i/3 three times, then iosim merge, gives exactly the unsharded bytes", async () => {
@@ -72,6 +84,11 @@ test("iosim sweep --shard i/3 three times, then iosim merge, gives exactly the u
   assert.equal(status, 0, stderr);
   assert.match(stdout, /^Merged 3 files: all\.arrow \(12 rows, 35 columns of sweep [0-9a-f]{16}\)\n$/);
   assert.ok(readFileSync(join(dir, "all.arrow")).equals(await referenceBytes()));
+  const shardMeta = JSON.parse(readFileSync(join(dir, "shard-1.arrow.meta.json"), "utf8"));
+  assert.deepEqual([shardMeta.shard, shardMeta.rows], ["1/3", 4]);
+  const mergedMeta = JSON.parse(readFileSync(join(dir, "all.arrow.meta.json"), "utf8"));
+  const unshardedMeta = JSON.parse(readFileSync(join(dir, "..", referenceDir!, "ref.arrow.meta.json"), "utf8"));
+  assert.deepEqual({...mergedMeta, file: {...mergedMeta.file, name: "ref.arrow"}}, unshardedMeta, "the merged sidecar is the unsharded one");
   await assertBadInput(["merge", "shard-0.arrow", "shard-2.arrow", "--out", "some.arrow"], "merge input", "shard-0.arrow shard-2.arrow", dir);
   const missing = await iosim(["merge", "shard-0.arrow", "shard-2.arrow", "--out", "some.arrow"], {cwd: dir});
   assert.match(missing.stderr, /4 missing: run 1, 4, 7, 10 \(a shard not run or not listed\?\)/);
