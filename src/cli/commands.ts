@@ -1,12 +1,13 @@
 /**
- * Commands beyond `list` and `run` (the report, ...), registered here so
+ * Commands beyond `list` and `run` (report, sweep, merge), registered here so
  * `--help` and the dispatcher stay in one place. Each command's code is
  * loaded only when it runs: the report pulls in jsdom and Plot, about a
- * second of start-up that `iosim run` should not pay.
+ * second of start-up that `iosim run` should not pay. A command whose options
+ * repeat or are its own (`sweep`'s `--vary`) takes the raw words instead of
+ * the common parse (`runArgv`).
  */
 import type {Args} from "./main.js";
 import {defaultReportDir} from "../report/defaults.js";
-
 
 /** A sub-command of `iosim`. */
 export interface Command {
