@@ -70,30 +70,43 @@ export async function timeSweep(repeats = 2): Promise<SweepTime> {
 }
 
 /**
- * Returns how well this machine runs *jobs* threads side by side right now:
- * the wall time of one busy loop on one thread, times *jobs*, over the wall
- * time of *jobs* such loops on *jobs* threads (best of *repeats*). About
- * *jobs* on idle cores; near 1 when other work holds the cores. It bounds
- * what any sweep can gain here, so the bench prints it beside the sweep's.
+ * Returns how well this machine runs the same simulations on *jobs* threads
+ * side by side right now, with none of the sweep's machinery (no queue, no
+ * messages per run, no journal): the wall time of *runs* transfer runs on
+ * one bare worker thread, times *jobs*, over the wall time of *jobs* bare
+ * threads doing *runs* each (best of *repeats*). About *jobs* on idle cores
+ * that do not share caches or memory bandwidth; lower on a shared or
+ * throttled machine. It bounds what any sweep can gain here, so the bench
+ * prints it beside `sweep/1job`.
  */
-export async function threadScaling(jobs = availableParallelism(), repeats = 2): Promise<number> {
-  const code = `let x = 0; for (let i = 0; i < 2e8; i++) x += i % 7; require("node:worker_threads").parentPort.postMessage(x);`;
-  const loops = async (n: number) => {
+export async function threadScaling(jobs = availableParallelism(), runs = 250, repeats = 3): Promise<number> {
+  const module = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+  const code = `
+    const {transferScenario} = await import(${module("../src/scenarios/transfer.js")});
+    const {resolveParams} = await import(${module("../src/scenarios/scenario.js")});
+    const {loadProfile} = await import(${module("../src/host/profiles.js")});
+    const {parentPort, workerData} = await import("node:worker_threads");
+    const profile = loadProfile();
+    const values = resolveParams(transferScenario, [["fileBytes", "4MiB"]]);
+    for (let i = 0; i < 20; i++) transferScenario.run(values, {seed: i, profile});
     const t0 = performance.now();
-    await Promise.all(
-      Array.from({length: n}, () => new Promise<void>((resolve, reject) => {
-        const w = new Worker(code, {eval: true});
-        w.once("message", () => void w.terminate().then(() => resolve()));
+    for (let i = 0; i < workerData; i++) transferScenario.run(values, {seed: i, profile});
+    parentPort.postMessage(performance.now() - t0);`;
+  const url = new URL("data:text/javascript," + encodeURIComponent(code));
+  // Each thread times its own runs (start-up excluded); the slowest thread is the wall time of the batch.
+  const batch = (n: number) =>
+    Promise.all(
+      Array.from({length: n}, () => new Promise<number>((resolve, reject) => {
+        const w = new Worker(url, {workerData: runs});
+        w.once("message", (ms: number) => void w.terminate().then(() => resolve(ms)));
         w.once("error", reject);
       })),
-    );
-    return performance.now() - t0;
-  };
+    ).then((ms) => Math.max(...ms));
   let one = Infinity;
   let all = Infinity;
   for (let r = 0; r < repeats; r++) {
-    one = Math.min(one, await loops(1));
-    all = Math.min(all, await loops(jobs));
+    one = Math.min(one, await batch(1));
+    all = Math.min(all, await batch(jobs));
   }
   return (one * jobs) / all;
 }
