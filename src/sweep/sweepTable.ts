@@ -94,7 +94,8 @@ function sameValue(a: unknown, b: unknown): boolean {
  * the order the rows first use it, then {@link trailingColumns}.
  */
 export function sweepColumns(rows: readonly SweepRow[]): string[] {
-  const seen = new Set<string>();
+  // `run` even with no rows, so an empty shard's table is still recognisably a sweep's.
+  const seen = new Set<string>(["run"]);
   const trailing = new Set<string>(trailingColumns);
   for (const row of rows) for (const key of Object.keys(row)) if (!trailing.has(key)) seen.add(key);
   return [...seen, ...trailingColumns];

@@ -182,6 +182,19 @@ test("iosim sweep --dry-run prints the number of runs and the first ones, and ru
   assert.deepEqual(readdirSync(dir), []);
 });
 
+test("iosim sweep --shard beyond the runs writes an empty table, and merge takes it with the others", async () => {
+  const dir = tempDir("iosim-sweep-");
+  const small = ["sweep", "transfer", "--vary", "fileBytes=4KiB,8KiB"];
+  for (const i of [0, 1, 2]) {
+    const {status, stderr} = await iosim([...small, "--shard", `${i}/3`, "--out", `s-${i}.arrow`], {cwd: dir});
+    assert.equal(status, 0, stderr);
+  }
+  assert.equal(readSweepFile("s-2", join(dir, "s-2.arrow")).rows.length, 0);
+  const merged = await iosim(["merge", "s-0.arrow", "s-1.arrow", "s-2.arrow", "--out", "all.json"], {cwd: dir});
+  assert.equal(merged.status, 0, merged.stderr);
+  assert.deepEqual((JSON.parse(readFileSync(join(dir, "all.json"), "utf8")) as Array<{run: number}>).map((r) => r.run), [0, 1]);
+});
+
 test("iosim sweep --help prints its usage", async () => {
   const {status, stdout} = await iosim(["sweep", "--help"]);
   assert.equal(status, 0);
