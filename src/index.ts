@@ -41,6 +41,9 @@ export * from "./studies/index.js";
 /* Charts */
 export * from "./charts/index.js";
 
+/* Sweeps: cross products of parameters and seeds, on every core or a cluster's shards */
+export * from "./sweep/index.js";
+
 /* Report and exports */
 export * from "./report/index.js";
 export * from "./export/index.js";
