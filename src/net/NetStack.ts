@@ -18,7 +18,9 @@
  * Rules simplified, and said so where they are: no loss or retransmission,
  * no congestion window (a sender is limited by its send buffer and the
  * peer's window only), one receive queue (no RSS), pacing and TSO
- * autosizing absent, the far side's ACK clocking at packet granularity.
+ * autosizing absent, the far side ACKing each burst that reaches it (a
+ * super-segment arrives at once, so it gets one ACK, as a GRO-merged skb
+ * would), not every second wire packet.
  */
 import {Job, Resource} from "../engine/Resource.js";
 import {Signal, spawn, use, type ProcessBody} from "../engine/process.js";
@@ -534,12 +536,17 @@ export class NetStack {
     this.host.sim.scheduler.post(this.peerWire(sock, headerBytes), () => this.arrive(pkt));
   }
 
-  /** The client sends what its window allows, one segment per packet (its own TSO is its own business: the wire carries MSS packets). */
+  /**
+   * The client sends what the server's window allows, one MSS per packet
+   * (its own TSO is its own business: the wire carries MSS packets). A
+   * segment leaves only if all of it fits the window (tcp_snd_wnd_test(),
+   * net/ipv4/tcp_output.c line 2298): no window-sized slivers.
+   */
   private peerPump(sock: TcpSocket): void {
     while (sock.peerUnsent > 0) {
       const allowed = sock.peerSndUna + sock.peerSndWnd - sock.peerSndNxt;
-      const n = Math.min(this.mss, sock.peerUnsent, allowed);
-      if (n <= 0) break;
+      const n = Math.min(this.mss, sock.peerUnsent);
+      if (n > allowed) break;
       const skb = new SkBuff(rxHeadroomBytes, n, sock.peerSndNxt);
       skb.len = n + headerBytes;
       // A data packet carries the client's ACK (piggybacked: its delayed ACK is cancelled).

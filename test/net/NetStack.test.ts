@@ -10,6 +10,12 @@ import {EagainError, recvCall, sendCall} from "../../src/net/socketCalls.js";
 import type {TcpSocket} from "../../src/net/TcpSocket.js";
 import {headerBytes, mssOf, linuxDataPathDefaults, sizeGoalOf, dataPathSettings} from "../../src/net/dataPath.js";
 import {KiB, MiB} from "../../src/units.js";
+import {SkBuff} from "../../src/net/SkBuff.js";
+import {Listener} from "../../src/net/Listener.js";
+import {ClientPopulation} from "../../src/net/ClientPopulation.js";
+import {EmfileError, FdTable} from "../../src/net/FdTable.js";
+import {acceptCall} from "../../src/net/socketCalls.js";
+import {tcpSettings} from "../../src/net/tcpSettings.js";
 
 const profile = loadProfile("server-2024");
 const L = 250_000;
@@ -208,4 +214,72 @@ test("exchange(): a 100-byte request and a 10 KiB response take at least two rou
   assert.ok(done.fired);
   assert.ok(done.value! >= 2 * L, `${done.value} ns`);
   assert.equal(sock.peerBytesReceived, 10 * KiB);
+});
+
+test("recvCall() returns 0 (end of file) once the client has closed and the queue is drained; readable$ fires for the FIN", () => {
+  const {sim, host, stack, sock} = setup();
+  const reads: number[] = [];
+  let fins = 0;
+  sock.readable$.subscribe(() => sock.peerClosed && fins++);
+  spawn(sim, 1, function* () {
+    for (;;) {
+      const r = yield* recvCall(host, sock, 3000);
+      reads.push(r as number);
+      if (r === 0) break;
+    }
+  }).subscribe();
+  stack.peerSend(sock, 5000);
+  stack.peerClose(sock);
+  sim.run();
+  assert.equal(reads.reduce((a, b) => a + b, 0), 5000);
+  assert.equal(reads.at(-1), 0);
+  assert.ok(fins >= 1);
+});
+
+test("SkBuff: headers are pushed into the headroom and pulled off without touching the payload; pushing past the headroom is skb_under_panic", () => {
+  const sim = createSim();
+  const skb = new SkBuff(66, 1000, 0);
+  skb.push(32, "tcp", sim.trace, 0);
+  skb.push(20, "ip", sim.trace, 0);
+  skb.push(14, "eth", sim.trace, 0);
+  assert.deepEqual({headroom: skb.headroom, len: skb.len, payload: skb.payloadBytes, headers: skb.headerBytes}, {headroom: 0, len: 1066, payload: 1000, headers: 66});
+  assert.throws(() => skb.push(1, "vlan", sim.trace, 0), /skb_under_panic/);
+  skb.pull(14, "eth", sim.trace, 0);
+  skb.pull(20, "ip", sim.trace, 0);
+  skb.pull(32, "tcp", sim.trace, 0);
+  assert.equal(skb.len, 1000);
+  assert.throws(() => skb.pull(1, "tcp", sim.trace, 0), /payload/);
+  assert.equal(sim.trace.count("cpu-copy"), 0);
+  assert.equal(sim.trace.count("header"), 6);
+});
+
+test("through the handshake: clients connect, the server accepts, each client exchanges a request for a response", () => {
+  const sim = createSim({seed: 0});
+  const host = new Host(sim, profile);
+  const stack = new NetStack(host, {latencyNs: L});
+  const listener = new Listener(host, {backlog: 16, settings: tcpSettings()});
+  const latencies: number[] = [];
+  const clients = new ClientPopulation(listener, {
+    clients: 3,
+    latencyNs: L,
+    stack,
+    onChange: (conn) => {
+      if (conn.clientState === "established") clients.exchange(conn, 200, 20 * KiB).then((ns) => latencies.push(ns));
+    },
+  });
+  const fds = new FdTable();
+  spawn(sim, 1, function* () {
+    for (let i = 0; i < 3; i++) {
+      const r = yield* acceptCall(host, listener, fds);
+      if (r instanceof EmfileError) throw r;
+      const sock = stack.socket(r.conn);
+      yield* readAll(host, sock, 200);
+      yield* sendCall(host, sock, 20 * KiB);
+    }
+  }).subscribe();
+  clients.start();
+  sim.run();
+  assert.equal(latencies.length, 3);
+  for (const c of clients.connections) assert.equal(c.socket!.peerBytesReceived, 20 * KiB);
+  assert.ok(latencies.every((ns) => ns >= 2 * L));
 });
