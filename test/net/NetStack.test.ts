@@ -283,3 +283,26 @@ test("through the handshake: clients connect, the server accepts, each client ex
   for (const c of clients.connections) assert.equal(c.socket!.peerBytesReceived, 20 * KiB);
   assert.ok(latencies.every((ns) => ns >= 2 * L));
 });
+
+test("a NAPI poll takes at most napiWeight packets: polls ≥ ceil(packets / weight) when the interrupt waits for a batch", () => {
+  for (const napiWeight of [4, 64]) {
+    const {sim, host, stack, sock} = setup({napiWeight, rxCoalesceFrames: 200, rxCoalesceNs: 1e6});
+    stack.peerSend(sock, 256 * KiB);
+    spawn(sim, 1, () => readAll(host, sock, 256 * KiB)).subscribe();
+    sim.run();
+    const rx = sim.trace.filter("packet").filter((e) => e.detail.startsWith("rx")).length;
+    assert.equal(sock.counters.bytesToUser, 256 * KiB);
+    assert.ok(stack.counters.polls >= Math.ceil(rx / napiWeight), `${stack.counters.polls} polls for ${rx} packets at weight ${napiWeight}`);
+    if (napiWeight === 4) assert.ok(countDetail(sim, "irq", "nic-rx") < stack.counters.polls, "a full poll polls again without an interrupt");
+  }
+});
+
+test("an idle socket holds no readiness Subject until readable$ or writable$ is asked for", () => {
+  const {sock} = setup();
+  const fields = sock as unknown as {readable: unknown; writable: unknown};
+  assert.equal(fields.readable, null);
+  assert.equal(fields.writable, null);
+  assert.equal(sock.readable$, sock.readable$, "one stream per socket, created once");
+  assert.notEqual(fields.readable, null);
+  assert.equal(fields.writable, null);
+});
