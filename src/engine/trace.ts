@@ -30,6 +30,10 @@ export type TraceKind =
   | "cache-hit"
   /** Page-cache pages missing. */
   | "cache-miss"
+  /** A network packet crossing the NIC; `detail` "tx"/"rx" (data) or "tx-ack"/"rx-ack", `bytes` its TCP payload. */
+  | "packet"
+  /** A protocol header pushed onto or pulled off an sk_buff (skb_push/skb_pull: no payload moves); `detail` e.g. "push tcp". */
+  | "header"
   /** A wake-up of a blocked task. */
   | "wakeup"
   /** Useful application work on a CPU. */

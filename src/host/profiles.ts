@@ -86,6 +86,14 @@ export interface Profile {
     rmemBytes: number;
     /** Default send buffer of a TCP socket, net.ipv4.tcp_wmem[1], bytes. */
     wmemBytes: number;
+    /** Transmit protocol work per skb handed to the device (tcp_transmit_skb → ip_queue_xmit → dev_queue_xmit), excluding the copy and the driver's descriptor, ns. */
+    txSegmentNs: number;
+    /** Receive work per wire packet in the NAPI poll (driver skb build, eth_type_trans, GRO), ns. */
+    rxPacketNs: number;
+    /** Receive protocol work per skb after GRO (ip_rcv → tcp_v4_rcv), also per incoming ACK, ns. */
+    rxSegmentNs: number;
+    /** Largest send buffer autotuning may reach, net.ipv4.tcp_wmem[2], bytes. */
+    wmemMaxBytes: number;
   };
   /** Where each number comes from, keyed by dotted path. */
   sources: Record<string, string>;
@@ -120,6 +128,10 @@ const profileRules: {[key: string]: Rule} = {
     socketBytes: "positiveInteger",
     rmemBytes: "positiveInteger",
     wmemBytes: "positiveInteger",
+    txSegmentNs: "nonNegative",
+    rxPacketNs: "nonNegative",
+    rxSegmentNs: "nonNegative",
+    wmemMaxBytes: "positiveInteger",
   },
   sources: "sources",
 };

@@ -9,6 +9,8 @@
  */
 import {Connection} from "./Connection.js";
 import type {ClientEnd, Listener} from "./Listener.js";
+import type {Signal} from "../engine/process.js";
+import type {NetStack} from "./NetStack.js";
 
 /**
  * One-way latency between the clients and the host by default: 250 µs, half
@@ -29,6 +31,8 @@ export interface ClientPopulationOptions {
   startTimesNs?: readonly number[];
   /** Called when a client's state changes (connected, failed), with its connection. */
   onChange?: (conn: Connection) => void;
+  /** The host's data path: each connection gets its socket there when connect() returns, so clients can send and exchange data. */
+  stack?: NetStack;
 }
 
 /** Counters of the client side. */
@@ -81,6 +85,8 @@ export class ClientPopulation implements ClientEnd {
   readonly intervalNs: number;
   private readonly onChange: ((conn: Connection) => void) | undefined;
   private readonly startTimesNs: readonly number[] | undefined;
+  /** The host's data path, if the clients exchange data. */
+  readonly stack: NetStack | null;
 
   constructor(
     readonly listener: Listener,
@@ -90,6 +96,7 @@ export class ClientPopulation implements ClientEnd {
     this.intervalNs = options.intervalNs ?? 0;
     this.onChange = options.onChange;
     this.startTimesNs = options.startTimesNs;
+    this.stack = options.stack ?? null;
     if (this.startTimesNs !== undefined && this.startTimesNs.length !== options.clients)
       throw new RangeError(`startTimesNs has ${this.startTimesNs.length} times for ${options.clients} clients`);
     this.connections = Array.from({length: options.clients}, (_, i) => new Connection(i));
@@ -160,6 +167,7 @@ export class ClientPopulation implements ClientEnd {
         conn.connectedNs = this.now();
         conn.clientTimer++;
         this.counters.connected++;
+        this.stack?.socket(conn, this.latencyNs);
         this.sendAck(conn);
         this.onChange?.(conn);
         return;
@@ -176,6 +184,37 @@ export class ClientPopulation implements ClientEnd {
         this.listener.host.sim.scheduler.post(this.latencyNs, () => this.listener.receiveRst(conn));
         return;
     }
+  }
+
+  /**
+   * Client *conn* sends a request of *requestBytes* and reads a response of
+   * *responseBytes*; returns a signal fired with the exchange's latency
+   * (request written → last response byte received), ns. Needs the
+   * **stack** option and a connected client; one exchange at a time.
+   *
+   * ```ts
+   * const done = clients.exchange(conn, 100, 64 * KiB);
+   * done.then((latencyNs) => ...);
+   * ```
+   */
+  exchange(conn: Connection, requestBytes: number, responseBytes: number): Signal<number> {
+    return this.stack!.peerExchange(this.dataSocket(conn), requestBytes, responseBytes);
+  }
+
+  /** Client *conn* writes *bytes* to the server (they leave as the server's window allows). */
+  send(conn: Connection, bytes: number): void {
+    this.stack!.peerSend(this.dataSocket(conn), bytes);
+  }
+
+  /** Client *conn* closes its socket: a FIN follows its unsent bytes, and the server's reads then return 0. */
+  close(conn: Connection): void {
+    this.stack!.peerClose(this.dataSocket(conn));
+  }
+
+  private dataSocket(conn: Connection) {
+    if (this.stack === null) throw new RangeError("the clients have no data path: pass the stack option");
+    if (conn.clientState !== "established") throw new RangeError(`client ${conn.id} is not connected (${conn.clientState})`);
+    return this.stack.socket(conn, this.latencyNs);
   }
 
   private sendAck(conn: Connection): void {

@@ -4,6 +4,8 @@
  * queue, a socket in the accept queue, an accepted descriptor).
  */
 
+import type {TcpSocket} from "./TcpSocket.js";
+
 /** The client's socket: connecting, connected (connect() returned 0), or failed. */
 export type ClientState = "closed" | "syn-sent" | "established" | "failed";
 
@@ -59,6 +61,8 @@ export class Connection {
   reqLastOowAckNs = -Infinity;
   /** The server answered with a SYN cookie and kept no state; the cookie is still valid. */
   cookie = false;
+  /** Its data path (both ends), once it carries data (see NetStack.socket), else null. */
+  socket: TcpSocket | null = null;
 
   constructor(
     /** Client number, 0-based. */

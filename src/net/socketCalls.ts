@@ -1,6 +1,6 @@
 /**
- * The server's side of the socket API as system calls: listen(), accept()
- * and close(), each a process body that pays the mode switches and the
+ * The server's side of the socket API as system calls: listen(), accept(),
+ * close(), send() and recv(), each a process body that pays the mode switches and the
  * kernel's work on a core, like every other system call in iosim.
  */
 import {wait, type ProcessBody} from "../engine/process.js";
@@ -9,6 +9,8 @@ import {syscall} from "../kernel/syscall.js";
 import type {Connection} from "./Connection.js";
 import {EmfileError, type FdTable} from "./FdTable.js";
 import type {Listener} from "./Listener.js";
+import type {SkBuff} from "./SkBuff.js";
+import type {TcpSocket} from "./TcpSocket.js";
 
 /** Returns a process body for listen(2) on *listener*'s socket: one system call (the queues are the Listener's). */
 export function* listenCall(host: Host, listener: Listener): ProcessBody<number> {
@@ -70,4 +72,129 @@ export function* closeCall(host: Host, listener: Listener, fds: FdTable, conn: C
   conn.fd = -1;
   conn.serverState = "closed";
   listener.releaseSocket(conn);
+}
+
+/** send(2) or recv(2) on a non-blocking socket would have blocked: EAGAIN (EWOULDBLOCK). */
+export class EagainError extends Error {
+  constructor(readonly call: string) {
+    super(`EAGAIN: ${call} would block`);
+    this.name = "EagainError";
+  }
+}
+
+/** Options of {@link sendCall} and {@link recvCall}. */
+export interface SocketIoOptions {
+  /** O_NONBLOCK (or MSG_DONTWAIT): return EAGAIN instead of blocking; default false. */
+  nonBlocking?: boolean;
+}
+
+/**
+ * Returns a process body for send(2) (write(2) on a socket takes the same
+ * path: sock_write_iter → tcp_sendmsg) of *bytes* on *sock*: its result is
+ * the bytes sent, or an {@link EagainError} when the socket is non-blocking
+ * and its send buffer is full.
+ *
+ * tcp_sendmsg_locked() (net/ipv4/tcp.c lines 1083–1380) copies the user's
+ * bytes into skbs, one copy per skb's worth (skb_copy_to_page_nocache(), line
+ * 1277: the one CPU copy on the way out, "user→skb"), charging
+ * sk_wmem_queued; when the send buffer is full it sets SOCK_NOSPACE and
+ * sleeps in sk_stream_wait_memory() (line 1371) until ACKs free space and
+ * sk_stream_write_space() finds the socket writable (free ≥ half of what is
+ * queued). Each copied chunk is pushed at once (tcp_push; Nagle and
+ * autocorking are not modelled); the segments leave through the
+ * {@link NetStack}'s transmit loop.
+ *
+ * ```ts
+ * const sent = yield* sendCall(host, sock, 1 * MiB);
+ * ```
+ * @see recvCall
+ */
+export function* sendCall(host: Host, sock: TcpSocket, bytes: number, options: SocketIoOptions = {}): ProcessBody<number | EagainError> {
+  if (!(Number.isSafeInteger(bytes) && bytes >= 0)) throw new RangeError(`invalid bytes: ${bytes}; expected an integer ≥ 0`);
+  const result = yield* syscall(host, "send", () => sendBody(host, sock, bytes, options.nonBlocking ?? false));
+  return result!;
+}
+
+function* sendBody(host: Host, sock: TcpSocket, bytes: number, nonBlocking: boolean): ProcessBody<number | EagainError> {
+  const stack = sock.stack;
+  let copied = 0;
+  while (copied < bytes) {
+    const space = sock.sendSpace;
+    if (space <= 0) {
+      sock.noSpace = true;
+      if (nonBlocking) {
+        if (copied > 0) return copied;
+        sock.counters.eagainWrites++;
+        return new EagainError("send");
+      }
+      sock.counters.blockedWrites++;
+      yield wait(sock.waitWritable());
+      continue;
+    }
+    const n = Math.min(bytes - copied, space, stack.sizeGoal(sock));
+    sock.wmemQueued += n;
+    yield host.cpuCopy(n, "user→skb");
+    stack.queueSend(sock, n);
+    copied += n;
+  }
+  return copied;
+}
+
+/**
+ * Returns a process body for recv(2) (read(2) on a socket: sock_read_iter →
+ * tcp_recvmsg) of up to *maxBytes* from *sock*: its result is the bytes
+ * read (0 at end of file: the peer closed and the queue is empty), or an
+ * {@link EagainError} when the socket is non-blocking and nothing is queued.
+ *
+ * tcp_recvmsg_locked() (net/ipv4/tcp.c lines 2640–2850) sleeps while the
+ * receive queue is empty (sk_wait_data; here a signal the socket fires when
+ * data or a FIN arrives), then copies from each queued skb in turn
+ * (skb_copy_datagram_msg(), line 2828: the one CPU copy on the way in,
+ * "skb→user"), up to *maxBytes*, without waiting for more; then
+ * tcp_cleanup_rbuf() may send a window update.
+ *
+ * ```ts
+ * const r = yield* recvCall(host, sock, 64 * KiB, {nonBlocking: true});
+ * if (r instanceof EagainError) ...
+ * ```
+ * @see sendCall
+ */
+export function* recvCall(host: Host, sock: TcpSocket, maxBytes: number, options: SocketIoOptions = {}): ProcessBody<number | EagainError> {
+  if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0)) throw new RangeError(`invalid maxBytes: ${maxBytes}; expected an integer > 0`);
+  const result = yield* syscall(host, "recv", () => recvBody(host, sock, maxBytes, options.nonBlocking ?? false));
+  return result!;
+}
+
+function* recvBody(host: Host, sock: TcpSocket, maxBytes: number, nonBlocking: boolean): ProcessBody<number | EagainError> {
+  while (sock.rcvQueued === 0) {
+    if (sock.peerClosed) return 0;
+    if (nonBlocking) {
+      sock.counters.eagainReads++;
+      return new EagainError("recv");
+    }
+    sock.counters.blockedReads++;
+    yield wait(sock.waitReadable());
+  }
+  let copied = 0;
+  while (copied < maxBytes && sock.rcvQueued > 0) {
+    const q = sock.rcvQueue;
+    const skb = q[sock.rcvHead];
+    const n = Math.min(skb.payloadBytes - sock.rcvOffset, maxBytes - copied);
+    // The bytes are taken from the queue before the copy runs (the socket is locked for it in Linux).
+    sock.rcvOffset += n;
+    sock.rcvQueued -= n;
+    if (sock.rcvOffset === skb.payloadBytes) {
+      q[sock.rcvHead++] = null as unknown as SkBuff;
+      sock.rcvOffset = 0;
+      if (sock.rcvHead === q.length) {
+        q.length = 0;
+        sock.rcvHead = 0;
+      }
+    }
+    yield host.cpuCopy(n, "skb→user");
+    copied += n;
+    sock.counters.bytesToUser += n;
+  }
+  sock.stack.afterRead(sock, copied);
+  return copied;
 }

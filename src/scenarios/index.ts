@@ -4,9 +4,10 @@ import {dmaScenario} from "./dma.js";
 import {largeFileScenario} from "./largefile.js";
 import {pageCacheScenario} from "./pagecache.js";
 import type {Scenario} from "./scenario.js";
+import {socketScenario} from "./socket.js";
 import {transferScenario} from "./transfer.js";
 
-export const scenarios: readonly Scenario[] = [transferScenario, dmaScenario, pageCacheScenario, largeFileScenario, backlogScenario];
+export const scenarios: readonly Scenario[] = [transferScenario, dmaScenario, pageCacheScenario, largeFileScenario, backlogScenario, socketScenario];
 
 export {
   parseParam,
@@ -27,3 +28,4 @@ export {runDma, type DmaRunOptions} from "./dma.js";
 export {runPageCache, pageCacheScenario, checkCacheBytes, type PageCacheRunOptions} from "./pagecache.js";
 export {runFileServer, largeFileScenario, largeFileModes, quantile, type LargeFileMode, type FileServerRunOptions} from "./largefile.js";
 export {runBacklog, backlogScenario, listedClientsMax, emfileRetryMinNs, type BacklogRunOptions} from "./backlog.js";
+export {runSocket, socketScenario, type SocketRunOptions, type SocketDirection} from "./socket.js";
