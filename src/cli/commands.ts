@@ -24,4 +24,13 @@ export const commands: Command[] = [
     summary: `Run every study (or only your own, --study my-study.ts) and write a self-contained HTML report with each chart's data as CSV, JSON and Arrow (default ${defaultReportDir}/).`,
     run: async (args) => (await import("./reportCommand.js")).runReportCommand(args),
   },
+  {
+    name: "calibrate",
+    usage: "iosim calibrate [--out FILE] [--extends PROFILE] [--quick]",
+    summary:
+      "Measure this Linux machine with small C probes (built with $CC or cc; about a minute, --quick a few seconds) and write a profile " +
+      "that extends PROFILE (default server-2024) with the numbers measured, each with its method and spread (default calibrated-profile.json), " +
+      "and every measurement to FILE.measurements.json.",
+    run: async (args) => (await import("./calibrateCommand.js")).runCalibrateCommand(args),
+  },
 ];

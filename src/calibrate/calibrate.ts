@@ -1,0 +1,190 @@
+/**
+ * `iosim calibrate`'s measurements: every probe run on this machine, with
+ * the spread of its runs.
+ *
+ * A tailor measures the customer, not the catalogue: the shipped profiles
+ * are catalogue sizes (a 2024 server, a 2008 desktop), and this module takes
+ * the measurements of the machine at hand. Each probe (see
+ * `probes/iosim-probe.c`) runs several times; each run keeps the median of
+ * many short samples, so a noisy neighbour spoils a sample, not the number.
+ */
+import {hostname, machine, release, tmpdir, type as osType, version as osVersion} from "node:os";
+import {compileProbes, runProbe, type ProbeLine, type ProbeSettings} from "./probes.js";
+import {spread} from "./spread.js";
+
+/** One measured quantity: its median over runs and their spread, or why it could not be measured. */
+export interface Measurement {
+  /** The probe (`memcpy`, `syscall`, `taskswitch`, `spawn`, `fileread`, `tcp`, `multiplex`). */
+  probe: string;
+  /** What was measured (`64MiB`, `null`, `sendfile sender CPU`, ...). */
+  case: string;
+  /** Unit: `ns`, `ns/call`, `bytes/ns` or `ratio`. */
+  unit: string;
+  /** Median of the run medians. */
+  median?: number;
+  /** Lowest run median. */
+  low?: number;
+  /** Highest run median. */
+  high?: number;
+  /** The median of each run. */
+  runs?: number[];
+  /** Samples over all runs. */
+  samples?: number;
+  /** Why this machine could not measure it. */
+  unsupported?: string;
+  /** How it was derived from other rows, for computed quantities. */
+  derivedFrom?: string;
+}
+
+/** Everything one calibration measured, with when, where and how. */
+export interface Calibration {
+  /** When it ran, ISO 8601 UTC. */
+  date: string;
+  /** The machine: `uname -a`'s fields (system, host name, release, version, architecture). */
+  machine: string;
+  /** The probe settings. */
+  settings: ProbeSettings & {quick: boolean};
+  /** Facts the probes read (online and usable CPUs, page size, RAM, the test file's file system). */
+  info: Record<string, number | string>;
+  /** Every quantity, measured or derived, in probe order. */
+  measured: Measurement[];
+}
+
+/** Options of {@link calibrate}. */
+export interface CalibrateOptions {
+  /** A few seconds instead of about a minute: 3 short runs, a 4 MiB test file (for tests). */
+  quick?: boolean;
+  /** Folder of the temporary test file (default the system's temporary folder: its file system is the one measured). */
+  dir?: string;
+  /** The C compiler (default `$CC`, else `cc`). */
+  cc?: string;
+  /** Told before each step: steps done, steps in all, what comes next. */
+  onProgress?: (done: number, total: number, label: string) => void;
+}
+
+/** The probes in the order they run, with what each measures. */
+export const probeSteps: ReadonlyArray<readonly [name: string, label: string]> = [
+  ["info", "machine facts"],
+  ["memcpy", "memory copy at 4 KiB, 256 KiB and 64 MiB"],
+  ["syscall", "null system call"],
+  ["taskswitch", "task switch (pipe ping-pong on one CPU)"],
+  ["spawn", "fork and thread creation"],
+  ["fileread", "direct and buffered reads"],
+  ["tcp", "read+write, mmap+write and sendfile over loopback TCP"],
+  ["multiplex", "select, poll and epoll_wait against the number of fds"],
+];
+
+const MiB = 1 << 20;
+
+/** Returns the probe settings: about a minute in all, or a few seconds with *quick*. */
+export function probeSettings(quick: boolean, dir: string = tmpdir()): ProbeSettings & {quick: boolean} {
+  return quick
+    ? {quick, runs: 3, runMs: 10, dir, fileBytes: 4 * MiB, timeoutMs: 30_000}
+    : {quick, runs: 7, runMs: 250, dir, fileBytes: 64 * MiB, timeoutMs: 90_000};
+}
+
+/** Returns `uname -a`'s fields as Node sees them. */
+export function unameText(): string {
+  return `${osType()} ${hostname()} ${release()} ${osVersion()} ${machine()}`;
+}
+
+/** Returns *line* with its spread. */
+function summarize(line: ProbeLine): Measurement {
+  if (!line.runs) return {...line};
+  return {probe: line.probe, case: line.case, unit: line.unit, ...spread(line.runs), runs: line.runs, samples: line.samples};
+}
+
+/**
+ * Returns a row computed run by run from rows *a* and *b* of *lines* (so a
+ * run's pair saw the same moment of the machine), or undefined if either is
+ * missing or unsupported.
+ */
+function derive(
+  lines: Measurement[],
+  a: string,
+  b: string,
+  out: {probe: string; case: string; unit: string; derivedFrom: string},
+  f: (x: number, y: number) => number,
+): Measurement | undefined {
+  const x = lines.find((l) => `${l.probe}/${l.case}` === a)?.runs;
+  const y = lines.find((l) => `${l.probe}/${l.case}` === b)?.runs;
+  if (!x || !y || x.length !== y.length) return undefined;
+  const runs = x.map((v, i) => f(v, y[i]));
+  return {...out, ...spread(runs), runs};
+}
+
+/** Returns the quantities computed from the measured ones. */
+export function derivedMeasurements(measured: Measurement[]): Measurement[] {
+  const rows = [
+    derive(measured, "syscall/null", "syscall/read1", {probe: "syscall", case: "mode switch (null / 2)", unit: "ns", derivedFrom: "syscall/null ÷ 2"}, (n) => n / 2),
+    derive(
+      measured,
+      "syscall/read1",
+      "syscall/null",
+      {probe: "syscall", case: "entry work of a short fd call (read1 − null)", unit: "ns", derivedFrom: "syscall/read1 − syscall/null, clamped at 0"},
+      (r, n) => Math.max(0, r - n),
+    ),
+    derive(
+      measured,
+      "taskswitch/pingpong round trip",
+      "taskswitch/pipe write+read, no switch",
+      {probe: "taskswitch", case: "task switch", unit: "ns", derivedFrom: "(pingpong round trip − 2 × pipe write+read) ÷ 2, clamped at 0"},
+      (rt, pair) => Math.max(0, (rt - 2 * pair) / 2),
+    ),
+    derive(
+      measured,
+      "tcp/read+write sender CPU",
+      "tcp/sendfile sender CPU",
+      {probe: "tcp", case: "sender CPU read+write : sendfile", unit: "ratio", derivedFrom: "tcp/read+write sender CPU ÷ tcp/sendfile sender CPU"},
+      (a, b) => a / b,
+    ),
+    derive(
+      measured,
+      "tcp/read+write sender CPU",
+      "tcp/mmap+write sender CPU",
+      {probe: "tcp", case: "sender CPU read+write : mmap+write", unit: "ratio", derivedFrom: "tcp/read+write sender CPU ÷ tcp/mmap+write sender CPU"},
+      (a, b) => a / b,
+    ),
+    derive(
+      measured,
+      "tcp/sendfile elapsed",
+      "tcp/read+write elapsed",
+      {probe: "tcp", case: "elapsed saved by sendfile", unit: "ratio", derivedFrom: "1 − tcp/sendfile elapsed ÷ tcp/read+write elapsed"},
+      (s, rw) => 1 - s / rw,
+    ),
+  ];
+  return rows.filter((r): r is Measurement => r !== undefined);
+}
+
+/**
+ * Returns the measurements of this machine: compiles the C probes (an
+ * {@link InputError} if there is no compiler or this is not Linux), runs
+ * each in turn, summarises every quantity as the median of its run medians
+ * with the lowest and highest run, and adds the derived quantities (mode
+ * switch, syscall entry work, task switch, the loopback ratios). About a
+ * minute; a few seconds with **quick**.
+ *
+ * ```ts
+ * const cal = await calibrate({quick: true});
+ * cal.measured.find((m) => m.probe === "syscall" && m.case === "null")?.median // ns per call
+ * ```
+ * @see calibratedProfile
+ */
+export async function calibrate(options: CalibrateOptions = {}): Promise<Calibration> {
+  const {quick = false, onProgress} = options;
+  const settings = probeSettings(quick, options.dir);
+  const total = probeSteps.length + 1;
+  onProgress?.(0, total, "compiling the probes");
+  const binary = await compileProbes(options.cc);
+  const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const info: Record<string, number | string> = {};
+  const measured: Measurement[] = [];
+  for (const [i, [name, label]] of probeSteps.entries()) {
+    onProgress?.(i + 1, total, label);
+    const out = await runProbe(binary, name, settings);
+    Object.assign(info, out.info);
+    measured.push(...out.lines.map(summarize));
+  }
+  measured.push(...derivedMeasurements(measured));
+  return {date, machine: unameText(), settings, info, measured};
+}
