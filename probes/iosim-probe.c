@@ -31,7 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <math.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
@@ -95,7 +97,12 @@ static double measure(sample_fn fn, void *ctx) {
 
 static void print_runs(const char *probe, const char *kase, const char *unit, const double *v, int n, long samples) {
   printf("{\"probe\":\"%s\",\"case\":\"%s\",\"unit\":\"%s\",\"runs\":[", probe, kase, unit);
-  for (int i = 0; i < n; i++) printf("%s%.6g", i ? "," : "", v[i]);
+  /* JSON has no NaN or Infinity: such a run is null, and iosim reports the quantity as unmeasured. */
+  for (int i = 0; i < n; i++) {
+    if (i) putchar(',');
+    if (isfinite(v[i])) printf("%.6g", v[i]);
+    else fputs("null", stdout);
+  }
   printf("],\"samples\":%ld}\n", samples);
   fflush(stdout);
 }
@@ -228,7 +235,13 @@ static int probe_taskswitch(void) {
   while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &mine)) cpu++;
   CPU_SET(cpu, &one);
   /* Both processes on one CPU: every hand-over is a switch on that CPU. */
-  if (sched_setaffinity(0, sizeof one, &one) != 0) die("sched_setaffinity");
+  if (sched_setaffinity(0, sizeof one, &one) != 0) {
+    char why[160];
+    snprintf(why, sizeof why, "cannot pin to one CPU (sched_setaffinity: %s)", strerror(errno));
+    print_unsupported("taskswitch", "pingpong round trip", "ns", why);
+    print_unsupported("taskswitch", "pipe write+read, no switch", "ns", why);
+    return 0;
+  }
   if (pipe(to_child) || pipe(to_parent) || pipe(self_pipe)) die("pipe");
   pid_t child = fork();
   if (child < 0) die("fork");
@@ -371,6 +384,10 @@ static int probe_fileread(void) {
   static const size_t chunks[] = {4096, 64 << 10, 1 << 20};
   static const char *names[] = {"4KiB", "64KiB", "1MiB"};
   int fd = make_file(file_bytes);
+  int dfd = open(file_path, O_RDONLY | O_DIRECT);
+  int direct_errno = dfd < 0 ? errno : 0;
+  /* Gone from the folder at once: an interrupted probe leaves no file behind. */
+  unlink(file_path);
   struct statfs fs;
   if (fstatfs(fd, &fs) == 0) printf("{\"info\":{\"fileSystemMagic\":\"0x%lx\",\"fileBytes\":%zu}}\n", (unsigned long)fs.f_type, file_bytes);
   char *buf;
@@ -379,8 +396,6 @@ static int probe_fileread(void) {
   warm(fd);
   posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
   int can_drop = resident(fd) < 0.5;
-  int dfd = open(file_path, O_RDONLY | O_DIRECT);
-  int direct_errno = dfd < 0 ? errno : 0;
   for (int k = 0; k < 3; k++) {
     char kase[64];
     size_t sample = 4 << 20;
@@ -423,7 +438,6 @@ static int probe_fileread(void) {
   }
   if (dfd >= 0) close(dfd);
   close(fd);
-  unlink(file_path);
   return 0;
 }
 
@@ -500,6 +514,7 @@ static double send_once(int m, int fd, struct sockaddr_in *addr, int results, do
 static int probe_tcp(void) {
   static const char *names[] = {"read+write", "mmap+write", "sendfile"};
   int fd = make_file(file_bytes);
+  unlink(file_path);
   warm(fd);
   int listener = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = 0};
@@ -511,6 +526,8 @@ static int probe_tcp(void) {
   pid_t child = fork();
   if (child < 0) die("fork");
   if (child == 0) {
+    /* Dies with the sender, even if that is killed at its time limit. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     close(res[0]);
     receiver(listener, res[1]);
   }
@@ -547,7 +564,6 @@ static int probe_tcp(void) {
   }
   printf("{\"info\":{\"tcpFileBytes\":%zu}}\n", file_bytes);
   close(fd);
-  unlink(file_path);
   return 0;
 }
 

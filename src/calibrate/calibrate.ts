@@ -46,7 +46,7 @@ export interface Calibration {
   settings: ProbeSettings & {quick: boolean};
   /** Facts the probes read (online and usable CPUs, page size, RAM, the test file's file system). */
   info: Record<string, number | string>;
-  /** Every quantity, measured or derived, in probe order. */
+  /** Every quantity measured, in probe order, then the derived ones. */
   measured: Measurement[];
 }
 
@@ -90,8 +90,11 @@ export function unameText(): string {
 
 /** Returns *line* with its spread. */
 function summarize(line: ProbeLine): Measurement {
-  if (!line.runs) return {...line};
-  return {probe: line.probe, case: line.case, unit: line.unit, ...spread(line.runs), runs: line.runs, samples: line.samples};
+  const {probe, case: kase, unit, runs, samples, unsupported} = line;
+  if (!runs) return {probe, case: kase, unit, unsupported: unsupported ?? "the probe printed no runs"};
+  const finite = runs.filter((v): v is number => v !== null && Number.isFinite(v));
+  if (finite.length < runs.length) return {probe, case: kase, unit, unsupported: `${runs.length - finite.length} of ${runs.length} runs gave no finite number`};
+  return {probe, case: kase, unit, ...spread(finite), runs: finite, samples};
 }
 
 /**

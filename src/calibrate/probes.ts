@@ -87,8 +87,8 @@ export interface ProbeLine {
   case: string;
   /** Unit of the values: `ns`, `ns/call`, `bytes/ns`. */
   unit: string;
-  /** The median of each run's samples. */
-  runs?: number[];
+  /** The median of each run's samples (null: the run produced no finite number). */
+  runs?: Array<number | null>;
   /** Samples taken over all runs. */
   samples?: number;
   /** Why the machine could not measure it (e.g. O_DIRECT on tmpfs). */
@@ -125,7 +125,12 @@ export async function runProbe(binary: string, name: string, settings: ProbeSett
   const out: ProbeOutput = {lines: [], info: {}};
   for (const text of r.stdout.split("\n")) {
     if (text.trim() === "") continue;
-    const obj = JSON.parse(text) as ProbeLine | {info: Record<string, number | string>};
+    let obj: ProbeLine | {info: Record<string, number | string>};
+    try {
+      obj = JSON.parse(text) as ProbeLine | {info: Record<string, number | string>};
+    } catch {
+      throw new Error(`probe ${name} printed a line that is not JSON: ${text.slice(0, 120)}`);
+    }
     if ("info" in obj) Object.assign(out.info, obj.info);
     else out.lines.push(obj);
   }

@@ -37,11 +37,19 @@ const fileSystems: Record<string, string> = {
 };
 
 /**
- * A one-line progress display of the calibration on a terminal's stderr:
- * the step, what it measures and the seconds so far, redrawn in place and
- * erased at the end. Silent when stderr is not a TTY (see runProgress.ts).
+ * Returns a one-line progress display of the calibration on a terminal's
+ * stderr: a bar of the steps done, the step and what it measures, and the
+ * seconds so far, redrawn in place (every half second while a probe runs)
+ * and erased at the end. Silent when *stream* is not a TTY, so logs stay
+ * clean (the conventions of runProgress.ts).
+ *
+ * ```ts
+ * const progress = new CalibrateProgress(process.stderr);
+ * progress.update(2, 9, "null system call");
+ * progress.end();
+ * ```
  */
-class CalibrateProgress {
+export class CalibrateProgress {
   /** Wall clock at the start, ms. */
   private readonly startMs = performance.now();
   /** The current step's text. */
@@ -51,19 +59,25 @@ class CalibrateProgress {
   /** Whether a line is on the terminal. */
   private shown = false;
 
-  constructor(private readonly stream: ProgressStream) {}
+  constructor(
+    private readonly stream: ProgressStream,
+    /** Redraw the seconds while a step runs; tests turn it off. */
+    private readonly tick = true,
+  ) {}
 
-  /** Shows step *done* + 1 of *total*, *label*. */
+  /** Shows that *done* of *total* steps are done and step *done* + 1, *label*, is running. */
   update(done: number, total: number, label: string): void {
     if (this.stream.isTTY !== true) return;
-    this.step = `[${done + 1}/${total}] ${label}`;
+    const width = 20;
+    const filled = Math.round((done / total) * width);
+    this.step = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done + 1}/${total} ${label}`;
     this.draw();
-    this.timer ??= setInterval(() => this.draw(), 500).unref();
+    if (this.tick) this.timer ??= setInterval(() => this.draw(), 500).unref();
   }
 
   private draw(): void {
     const s = Math.round((performance.now() - this.startMs) / 1000);
-    this.stream.write(`\riosim calibrate: ${this.step}… ${s} s\x1b[K`);
+    this.stream.write(`\riosim calibrate ${this.step}… ${s} s\x1b[K`);
     this.shown = true;
   }
 

@@ -6,7 +6,7 @@ import {join} from "node:path";
 import {fileURLToPath} from "node:url";
 import {loadProfile, parseProfile} from "../../src/host/profiles.js";
 import {calibratedProfile, derivedMeasurements, spread, type Calibration, type Measurement} from "../../src/calibrate/index.js";
-import {measurementsPath} from "../../src/cli/calibrateCommand.js";
+import {CalibrateProgress, measurementsPath} from "../../src/cli/calibrateCommand.js";
 import {tempDir} from "../helpers/files.js";
 
 const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
@@ -168,4 +168,28 @@ test("iosim calibrate --extends NAME must name a shipped profile", async () => {
 test("iosim calibrate refuses options it does not take", async () => {
   const line = assertOneLineError(await iosim({}, "calibrate", "--seed", "1"));
   assert.match(line, /^iosim: invalid option for calibrate: --seed; expected one of --out, --extends, --quick/);
+});
+
+test("CalibrateProgress draws a bar of the steps on a terminal and erases it at the end", () => {
+  const written: string[] = [];
+  const progress = new CalibrateProgress({isTTY: true, write: (t: string) => written.push(t)}, false);
+  progress.update(0, 4, "compiling the probes");
+  progress.update(2, 4, "null system call");
+  progress.end();
+  assert.deepEqual(
+    written.map((t) => t.replace(/\d+ s/, "N s")),
+    [
+      "\riosim calibrate [--------------------] 1/4 compiling the probes… N s\x1b[K",
+      "\riosim calibrate [##########----------] 3/4 null system call… N s\x1b[K",
+      "\r\x1b[K",
+    ],
+  );
+});
+
+test("CalibrateProgress writes nothing when stderr is not a terminal", () => {
+  const written: string[] = [];
+  const progress = new CalibrateProgress({isTTY: false, write: (t: string) => written.push(t)}, false);
+  progress.update(0, 4, "compiling the probes");
+  progress.end();
+  assert.deepEqual(written, []);
 });
