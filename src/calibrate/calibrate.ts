@@ -43,7 +43,7 @@ export interface Calibration {
   /** The machine: `uname -a`'s fields (system, host name, release, version, architecture). */
   machine: string;
   /** The probe settings. */
-  settings: ProbeSettings & {quick: boolean};
+  settings: CalibrationSettings;
   /** Facts the probes read (online and usable CPUs, page size, RAM, the test file's file system). */
   info: Record<string, number | string>;
   /** Every quantity measured, in probe order, then the derived ones. */
@@ -62,7 +62,7 @@ export interface CalibrateOptions {
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
-/** The probes in the order they run, with what each measures. */
+/** The probes in the order they run, with what each measures (the TCP probe runs once per size of {@link CalibrationSettings.tcpBytes}). */
 export const probeSteps: ReadonlyArray<readonly [name: string, label: string]> = [
   ["info", "machine facts"],
   ["memcpy", "memory copy at 4 KiB, 256 KiB and 64 MiB"],
@@ -76,11 +76,19 @@ export const probeSteps: ReadonlyArray<readonly [name: string, label: string]> =
 
 const MiB = 1 << 20;
 
-/** Returns the probe settings: about a minute in all, or a few seconds with *quick*. */
-export function probeSettings(quick: boolean, dir: string = tmpdir()): ProbeSettings & {quick: boolean} {
+/** Settings of a whole calibration: the probes' settings, and the file sizes sent over loopback TCP. */
+export interface CalibrationSettings extends ProbeSettings {
+  /** Whether these are the few, short runs of `--quick`. */
+  quick: boolean;
+  /** File sizes the TCP probe sends, bytes (one probe run each). */
+  tcpBytes: number[];
+}
+
+/** Returns the settings: about a minute in all, or a few seconds with *quick*. */
+export function probeSettings(quick: boolean, dir: string = tmpdir()): CalibrationSettings {
   return quick
-    ? {quick, runs: 3, runMs: 10, dir, fileBytes: 4 * MiB, timeoutMs: 30_000}
-    : {quick, runs: 7, runMs: 250, dir, fileBytes: 64 * MiB, timeoutMs: 90_000};
+    ? {quick, runs: 3, runMs: 10, dir, fileBytes: 4 * MiB, tcpBytes: [4 * MiB], timeoutMs: 30_000}
+    : {quick, runs: 7, runMs: 250, dir, fileBytes: 64 * MiB, tcpBytes: [16 * MiB, 256 * MiB], timeoutMs: 90_000};
 }
 
 /** Returns `uname -a`'s fields as Node sees them. */
@@ -134,28 +142,41 @@ export function derivedMeasurements(measured: Measurement[]): Measurement[] {
       {probe: "taskswitch", case: "task switch", unit: "ns", derivedFrom: "(pingpong round trip − 2 × pipe write+read) ÷ 2, clamped at 0"},
       (rt, pair) => Math.max(0, (rt - 2 * pair) / 2),
     ),
-    derive(
-      measured,
-      "tcp/read+write sender CPU",
-      "tcp/sendfile sender CPU",
-      {probe: "tcp", case: "sender CPU read+write : sendfile", unit: "ratio", derivedFrom: "tcp/read+write sender CPU ÷ tcp/sendfile sender CPU"},
-      (a, b) => a / b,
-    ),
-    derive(
-      measured,
-      "tcp/read+write sender CPU",
-      "tcp/mmap+write sender CPU",
-      {probe: "tcp", case: "sender CPU read+write : mmap+write", unit: "ratio", derivedFrom: "tcp/read+write sender CPU ÷ tcp/mmap+write sender CPU"},
-      (a, b) => a / b,
-    ),
-    derive(
-      measured,
-      "tcp/sendfile elapsed",
-      "tcp/read+write elapsed",
-      {probe: "tcp", case: "elapsed saved by sendfile", unit: "ratio", derivedFrom: "1 − tcp/sendfile elapsed ÷ tcp/read+write elapsed"},
-      (s, rw) => 1 - s / rw,
-    ),
   ];
+  // Direct reads: the time per call, the device's latency at 4 KiB.
+  for (const size of ["4KiB", "64KiB", "1MiB"]) {
+    const bytes = {"4KiB": 4096, "64KiB": 65536, "1MiB": 1 << 20}[size]!;
+    const row = `fileread/direct ${size}`;
+    rows.push(derive(measured, row, row, {probe: "fileread", case: `direct ${size} per call`, unit: "ns", derivedFrom: `${bytes} bytes ÷ ${row}`}, (bpn) => bytes / bpn));
+  }
+  // Loopback TCP, at each size sent: the sender CPU ratios and the elapsed time sendfile saves.
+  const sizes = [...new Set(measured.filter((m) => m.probe === "tcp").map((m) => /(\S+)$/.exec(m.case)?.[1] ?? ""))];
+  for (const size of sizes) {
+    const tx = (method: string) => `tcp/${method} sender CPU ${size}`;
+    rows.push(
+      derive(measured, tx("read+write"), tx("sendfile"), {probe: "tcp", case: `sender CPU read+write : sendfile ${size}`, unit: "ratio", derivedFrom: `${tx("read+write")} ÷ ${tx("sendfile")}`}, (a, b) => a / b),
+      derive(measured, tx("read+write"), tx("mmap+write"), {probe: "tcp", case: `sender CPU read+write : mmap+write ${size}`, unit: "ratio", derivedFrom: `${tx("read+write")} ÷ ${tx("mmap+write")}`}, (a, b) => a / b),
+      derive(
+        measured,
+        `tcp/sendfile elapsed ${size}`,
+        `tcp/read+write elapsed ${size}`,
+        {probe: "tcp", case: `elapsed saved by sendfile ${size}`, unit: "ratio", derivedFrom: `1 − tcp/sendfile elapsed ${size} ÷ tcp/read+write elapsed ${size}`},
+        (sf, rw) => 1 - sf / rw,
+      ),
+    );
+  }
+  // Multiplexing: what each more watched descriptor adds to a call, between 10 and 1000 of them.
+  for (const call of ["select", "poll", "epoll_wait"]) {
+    rows.push(
+      derive(
+        measured,
+        `multiplex/${call} 1000 fds`,
+        `multiplex/${call} 10 fds`,
+        {probe: "multiplex", case: `${call} per watched fd`, unit: "ns", derivedFrom: `(${call} 1000 fds − ${call} 10 fds) ÷ 990`},
+        (big, small) => (big - small) / 990,
+      ),
+    );
+  }
   return rows.filter((r): r is Measurement => r !== undefined);
 }
 
@@ -176,15 +197,21 @@ export function derivedMeasurements(measured: Measurement[]): Measurement[] {
 export async function calibrate(options: CalibrateOptions = {}): Promise<Calibration> {
   const {quick = false, onProgress} = options;
   const settings = probeSettings(quick, options.dir);
-  const total = probeSteps.length + 1;
+  // One step per probe run: the TCP probe once per size.
+  const steps = probeSteps.flatMap(([name, label]) =>
+    name === "tcp"
+      ? settings.tcpBytes.map((bytes) => ({name, label: `${label}, ${bytes / MiB} MiB`, settings: {...settings, fileBytes: bytes}}))
+      : [{name, label, settings}],
+  );
+  const total = steps.length + 1;
   onProgress?.(0, total, "compiling the probes");
   const binary = await compileProbes(options.cc);
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const info: Record<string, number | string> = {};
   const measured: Measurement[] = [];
-  for (const [i, [name, label]] of probeSteps.entries()) {
-    onProgress?.(i + 1, total, label);
-    const out = await runProbe(binary, name, settings);
+  for (const [i, step] of steps.entries()) {
+    onProgress?.(i + 1, total, step.label);
+    const out = await runProbe(binary, step.name, step.settings);
     Object.assign(info, out.info);
     measured.push(...out.lines.map(summarize));
   }

@@ -51,7 +51,7 @@ function fakeCalibration(measured: Measurement[]): Calibration {
   return {
     date: "2026-01-02T03:04:05Z",
     machine: "Linux box 6.18.0 #1 SMP x86_64",
-    settings: {quick: true, runs: 3, runMs: 10, dir: "/tmp", fileBytes: 4 << 20, timeoutMs: 30_000},
+    settings: {quick: true, runs: 3, runMs: 10, dir: "/tmp", fileBytes: 4 << 20, tcpBytes: [4 << 20], timeoutMs: 30_000},
     info: {onlineCpus: 8, affinityCpus: 4, pageBytes: 4096},
     measured: [...measured, ...derivedMeasurements(measured)],
   };
@@ -72,6 +72,29 @@ test("derivedMeasurements(rows) computes each derived quantity run by run", () =
       ["mode switch (null / 2)", [50, 60, 55], 55, 50, 60],
       ["entry work of a short fd call (read1 − null)", [50, 40, 0], 40, 0, 50],
       ["task switch", [1000, 1100, 1050], 1050, 1000, 1100],
+    ],
+  );
+});
+
+test("derivedMeasurements(rows) gives the loopback ratios per size, the per-fd cost of a call and the time of a direct read", () => {
+  const derived = derivedMeasurements([
+    row("fileread", "direct 4KiB", "bytes/ns", [0.5, 0.25, 0.125]),
+    row("tcp", "read+write sender CPU 16MiB", "ns", [30, 40, 50]),
+    row("tcp", "mmap+write sender CPU 16MiB", "ns", [20, 20, 20]),
+    row("tcp", "sendfile sender CPU 16MiB", "ns", [10, 10, 10]),
+    row("tcp", "read+write elapsed 16MiB", "ns", [100, 100, 100]),
+    row("tcp", "sendfile elapsed 16MiB", "ns", [50, 25, 75]),
+    row("multiplex", "poll 10 fds", "ns/call", [1000, 1000, 1000]),
+    row("multiplex", "poll 1000 fds", "ns/call", [1990, 2980, 10900]),
+  ]);
+  assert.deepEqual(
+    derived.map((d) => [d.case, d.runs]),
+    [
+      ["direct 4KiB per call", [8192, 16384, 32768]],
+      ["sender CPU read+write : sendfile 16MiB", [3, 4, 5]],
+      ["sender CPU read+write : mmap+write 16MiB", [1.5, 2, 2.5]],
+      ["elapsed saved by sendfile 16MiB", [0.5, 0.75, 0.25]],
+      ["poll per watched fd", [1, 2, 10]],
     ],
   );
 });
