@@ -5,7 +5,8 @@ import {readdirSync, readFileSync} from "node:fs";
 import {join} from "node:path";
 import {fileURLToPath} from "node:url";
 import {loadProfile, parseProfile} from "../../src/host/profiles.js";
-import {calibratedProfile, derivedMeasurements, spread, type Calibration, type Measurement} from "../../src/calibrate/index.js";
+import {calibratedProfile, checkPlatform, derivedMeasurements, spread, type Calibration, type Measurement} from "../../src/calibrate/index.js";
+import {InputError} from "../../src/errors.js";
 import {CalibrateProgress, measurementsPath} from "../../src/cli/calibrateCommand.js";
 import {tempDir} from "../helpers/files.js";
 
@@ -39,6 +40,14 @@ test("spread(values) is the median of the run medians with the lowest and highes
   assert.deepEqual(spread([5.2, 4.9, 5.6]), {median: 5.2, low: 4.9, high: 5.6});
   assert.deepEqual(spread([4, 1, 3, 2]), {median: 2.5, low: 1, high: 4});
   assert.deepEqual(spread([7]), {median: 7, low: 7, high: 7});
+});
+
+test("checkPlatform(platform) refuses anything but Linux, saying why", () => {
+  assert.doesNotThrow(() => checkPlatform("linux"));
+  assert.throws(
+    () => checkPlatform("darwin"),
+    (err: unknown) => err instanceof InputError && /^invalid platform: darwin; expected Linux: iosim calibrate measures Linux system calls/.test(err.message),
+  );
 });
 
 test("measurementsPath(out) puts the measurements beside the profile", () => {
