@@ -16,8 +16,12 @@
  *     booked per step as iosim's steps book theirs. All must finish at the
  *     same virtual time with the same trace counts.
  *
+ * (c) The default report, as a whole process.
+ * (d) `iosim sweep` of 1,000 small transfer runs on one worker thread and on
+ *     every core (target ≥ 1.7× on 2 cores).
+ *
  * Each figure is the best of a few repetitions (the machine is shared).
- * The last line is `scheduler/bare=<ratio> process/bare=<ratio> model/bare=<ratio>`.
+ * The last line is `scheduler/bare=<ratio> process/bare=<ratio> model/bare=<ratio> sweep/1job=<ratio>`.
  */
 import {concatMap, mergeMap, range, VirtualTimeScheduler, type SchedulerAction} from "rxjs";
 import {mergeProcesses} from "../src/engine/mergeProcesses.js";
@@ -28,6 +32,7 @@ import {Random} from "../src/engine/random.js";
 import {createSim} from "../src/engine/sim.js";
 import {Trace, type TraceKind} from "../src/engine/trace.js";
 import {timeDefaultReport} from "./reportTime.js";
+import {threadScaling, timeSweep} from "./sweepTime.js";
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 /** Mean delay of the hold model, ns. */
@@ -408,4 +413,11 @@ console.log(
   `targets: scheduler/bare ≥ 0.80 at 10,000 pending: ${schedulerOverBare10k >= 0.8 ? "met" : "MISSED"}; ` +
     `process/bare ≥ 0.70 at 10,000 pending: ${processOverBare10k >= 0.7 ? "met" : "MISSED"}; model/bare ≥ 0.35: ${modelOverBare >= 0.35 ? "met" : "MISSED"}`,
 );
-console.log(`scheduler/bare=${schedulerOverBare10k.toFixed(2)} process/bare=${processOverBare10k.toFixed(2)} model/bare=${modelOverBare.toFixed(2)}`);
+const sweep = await timeSweep();
+const sweepSpeedup = sweep.oneMs / sweep.allMs;
+console.log(
+  `(d) iosim sweep, ${sweep.runs.toLocaleString("en")} transfer runs: 1 worker ${(sweep.oneMs / 1000).toFixed(2)} s, ${sweep.jobs} workers ${(sweep.allMs / 1000).toFixed(2)} s, ` +
+    `speed-up ${sweepSpeedup.toFixed(2)}× (target ≥ 1.7× on 2 cores: ${sweep.jobs < 2 ? "n/a, 1 core" : sweepSpeedup >= 1.7 ? "met" : "MISSED"}); ` +
+    `the same runs on ${sweep.jobs} bare threads (no sweep machinery) gain ${(await threadScaling(sweep.jobs)).toFixed(2)}× on this machine now (the ceiling)`,
+);
+console.log(`scheduler/bare=${schedulerOverBare10k.toFixed(2)} process/bare=${processOverBare10k.toFixed(2)} model/bare=${modelOverBare.toFixed(2)} sweep/1job=${sweepSpeedup.toFixed(2)}`);

@@ -20,6 +20,9 @@ export * from "./host/index.js";
 /* Kernel: system calls and read paths */
 export * from "./kernel/index.js";
 
+/* Net: sockets, the SYN and accept queues, connecting clients, fd tables */
+export * from "./net/index.js";
+
 /* Transfer: the file-transfer strategies */
 export * from "./transfer/index.js";
 
@@ -37,6 +40,9 @@ export * from "./studies/index.js";
 
 /* Charts */
 export * from "./charts/index.js";
+
+/* Sweeps: cross products of parameters and seeds, on every core or a cluster's shards */
+export * from "./sweep/index.js";
 
 /* Report and exports */
 export * from "./report/index.js";

@@ -53,3 +53,22 @@ export function formatNs(ns: number): string {
   if (a >= 1e3) return `${(ns / 1e3).toFixed(1)} µs`;
   return `${ns.toFixed(0)} ns`;
 }
+
+const durationUnits: Record<string, number> = {"": 1, ns: 1, us: 1e3, "µs": 1e3, ms: 1e6, s: 1e9};
+
+/**
+ * Returns the nanoseconds written in *text* ("250us", "10ms", "1.5s", "0"; a
+ * bare number is ns), or *text* itself when it is one of *words* (such as
+ * "never"); throws an {@link InputError} naming *param* for anything else,
+ * negative durations included.
+ */
+export function parseDuration<W extends string>(param: string, text: string | number, words: readonly W[] = []): number | W {
+  const s = String(text).trim();
+  if ((words as readonly string[]).includes(s)) return s as W;
+  const expected = `a duration ≥ 0 (ns, or a number with a unit ns, us, µs, ms or s)${words.length ? ` or ${words.join(" or ")}` : ""}`;
+  const m = /^(\d+(?:\.\d+)?(?:e\d+)?)\s*(ns|us|µs|ms|s)?$/.exec(s);
+  if (!m) throw new InputError(param, String(text), expected);
+  const ns = Number(m[1]) * durationUnits[m[2] ?? ""];
+  if (!Number.isFinite(ns)) throw new InputError(param, String(text), expected);
+  return Math.round(ns);
+}

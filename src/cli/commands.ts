@@ -1,8 +1,10 @@
 /**
- * Commands beyond `list` and `run` (the report, ...), registered here so
+ * Commands beyond `list` and `run` (report, sweep, merge, calibrate), registered here so
  * `--help` and the dispatcher stay in one place. Each command's code is
  * loaded only when it runs: the report pulls in jsdom and Plot, about a
- * second of start-up that `iosim run` should not pay.
+ * second of start-up that `iosim run` should not pay. A command whose options
+ * repeat or are its own (`sweep`'s `--vary`) takes the raw words instead of
+ * the common parse (`runArgv`).
  */
 import type {Args} from "./main.js";
 import {defaultReportDir} from "../report/defaults.js";
@@ -12,8 +14,10 @@ export interface Command {
   name: string;
   usage: string;
   summary: string;
-  /** Runs it; resolves to the exit status. */
-  run(args: Args): Promise<number>;
+  /** Runs it with the common options parsed; resolves to the exit status. */
+  run?(args: Args): Promise<number>;
+  /** Runs it with the raw words after its name, for a command whose options repeat (`--vary`); resolves to the exit status. */
+  runArgv?(argv: string[]): Promise<number>;
 }
 
 /** The extra sub-commands, in `--help` order. */
@@ -23,6 +27,18 @@ export const commands: Command[] = [
     usage: "iosim report [--out DIR] [--png] [--seed N] [--study FILE]",
     summary: `Run every study (or only your own, --study my-study.ts) and write a self-contained HTML report with each chart's data as CSV, JSON and Arrow (default ${defaultReportDir}/).`,
     run: async (args) => (await import("./reportCommand.js")).runReportCommand(args),
+  },
+  {
+    name: "sweep",
+    usage: "iosim sweep <scenario> --vary key=a,b|a..b:xN ... [--set k=v] [--seeds 0..9] [--jobs N] [--shard i/n|auto] (--out FILE.arrow|.csv|.json | --dry-run)",
+    summary: "Run a scenario over the cross product of parameter values and seeds on every core, one row per run (iosim sweep --help).",
+    runArgv: async (argv) => (await import("./sweepCommand.js")).runSweepCommand(argv),
+  },
+  {
+    name: "merge",
+    usage: "iosim merge <shard files ...> --out FILE.arrow|.csv|.json",
+    summary: "Join the shards of a sweep (iosim sweep --shard) into one table, checking no run is missing or repeated.",
+    runArgv: async (argv) => (await import("./mergeCommand.js")).runMergeCommand(argv),
   },
   {
     name: "calibrate",

@@ -150,6 +150,9 @@ function listText(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // Commands with options of their own (sweep's repeated --vary) read the raw words.
+  const direct = extraCommands.find((c) => c.name === argv[0] && c.runArgv);
+  if (direct?.runArgv) return await direct.runArgv(argv.slice(1));
   const args = parseArgs(argv);
   if (args.flags.has("--version")) {
     process.stdout.write(`${version}\n`);
@@ -209,7 +212,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const extra = extraCommands.find((c) => c.name === command);
-  if (extra) return await extra.run(args);
+  if (extra?.run) return await extra.run(args);
   throw new InputError("command", command, `one of list, run, ${extraCommands.map((c) => c.name).join(", ")}, help`);
 }
 

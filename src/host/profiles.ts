@@ -70,6 +70,23 @@ export interface Profile {
     /** Whether the NIC can gather from several buffers in one DMA (SG-DMA). */
     scatterGather: boolean;
   };
+  /** The TCP stack's costs: CPU time per handshake step, kernel memory per connection. */
+  net: {
+    /** Softirq CPU time to process one SYN on a listening socket (tcp_v4_rcv → tcp_conn_request: look-up, request sock, SYN-ACK), ns. */
+    synNs: number;
+    /** Softirq CPU time to process the handshake's final ACK (tcp_check_req → tcp_v4_syn_recv_sock: clone the child socket, hash it, queue it), ns. */
+    ackNs: number;
+    /** Kernel work of accept(2) beyond the system-call entry (fd allocation, inet_csk_accept, the socket's file), ns. */
+    acceptNs: number;
+    /** Kernel memory of one half-open request (struct tcp_request_sock), bytes. */
+    requestSockBytes: number;
+    /** Kernel memory of one connected socket's objects (struct tcp_sock, socket inode, file, dentry), bytes. */
+    socketBytes: number;
+    /** Default receive buffer of a TCP socket, net.ipv4.tcp_rmem[1], bytes. */
+    rmemBytes: number;
+    /** Default send buffer of a TCP socket, net.ipv4.tcp_wmem[1], bytes. */
+    wmemBytes: number;
+  };
   /** Where each number comes from, keyed by dotted path. */
   sources: Record<string, string>;
 }
@@ -95,6 +112,15 @@ const profileRules: {[key: string]: Rule} = {
   dma: {setupNs: "nonNegative", bytesPerNs: "positive"},
   disks: {ssd: diskRules, hdd: diskRules},
   nic: {bytesPerNs: "positive", scatterGather: "boolean"},
+  net: {
+    synNs: "nonNegative",
+    ackNs: "nonNegative",
+    acceptNs: "nonNegative",
+    requestSockBytes: "positiveInteger",
+    socketBytes: "positiveInteger",
+    rmemBytes: "positiveInteger",
+    wmemBytes: "positiveInteger",
+  },
   sources: "sources",
 };
 

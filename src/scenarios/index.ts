@@ -1,11 +1,12 @@
 /** Every scenario the CLI knows, by name. */
+import {backlogScenario} from "./backlog.js";
 import {dmaScenario} from "./dma.js";
 import {largeFileScenario} from "./largefile.js";
 import {pageCacheScenario} from "./pagecache.js";
 import type {Scenario} from "./scenario.js";
 import {transferScenario} from "./transfer.js";
 
-export const scenarios: readonly Scenario[] = [transferScenario, dmaScenario, pageCacheScenario, largeFileScenario];
+export const scenarios: readonly Scenario[] = [transferScenario, dmaScenario, pageCacheScenario, largeFileScenario, backlogScenario];
 
 export {
   parseParam,
@@ -25,3 +26,4 @@ export {runTransfer, strategies, strategyOperator, type StrategyName, type Trans
 export {runDma, type DmaRunOptions} from "./dma.js";
 export {runPageCache, pageCacheScenario, checkCacheBytes, type PageCacheRunOptions} from "./pagecache.js";
 export {runFileServer, largeFileScenario, largeFileModes, quantile, type LargeFileMode, type FileServerRunOptions} from "./largefile.js";
+export {runBacklog, backlogScenario, listedClientsMax, emfileRetryMinNs, type BacklogRunOptions} from "./backlog.js";

@@ -8,17 +8,17 @@
 import {createSim, type Sim} from "../engine/sim.js";
 import {InputError, keyword} from "../errors.js";
 import type {Profile} from "../host/profiles.js";
-import {parseSize} from "../units.js";
+import {parseDuration, parseSize} from "../units.js";
 
 /** One parameter of a scenario. */
 export interface ParamSpec {
   name: string;
-  /** size: bytes with optional unit; integer; number; enum: one of *values*; boolean. */
-  kind: "size" | "integer" | "number" | "enum" | "boolean";
+  /** size: bytes with optional unit; integer; number; enum: one of *values*; boolean; duration: ns with optional unit (ns, us, ms, s), or one of *values* (a word such as "never"). */
+  kind: "size" | "integer" | "number" | "enum" | "boolean" | "duration";
   default: string | number | boolean;
   /** Unit shown by `iosim list` ("bytes", "ns"...). */
   unit?: string;
-  /** Allowed values of an enum. */
+  /** Allowed values of an enum; the words a duration also accepts. */
   values?: readonly string[];
   /** Minimum of a number or integer, inclusive. */
   min?: number;
@@ -167,13 +167,15 @@ export function parseParam(spec: ParamSpec, text: string): string | number | boo
       return keyword(spec.name, text, spec.values ?? []);
     case "boolean":
       return keyword(spec.name, text, ["true", "false"]) === "true";
+    case "duration":
+      return parseDuration(spec.name, text, spec.values ?? []);
   }
 }
 
 /** Returns the scenario's values: defaults overridden by *sets* (`key → text`); unknown keys are errors. */
 export function resolveParams(scenario: Scenario, sets: ReadonlyArray<[string, string]>): ParamValues {
   const values: ParamValues = {};
-  for (const spec of scenario.params) values[spec.name] = spec.kind === "size" || spec.kind === "boolean" || spec.kind === "enum" ? parseParam(spec, String(spec.default)) : spec.default;
+  for (const spec of scenario.params) values[spec.name] = spec.kind === "size" || spec.kind === "boolean" || spec.kind === "enum" || spec.kind === "duration" ? parseParam(spec, String(spec.default)) : spec.default;
   for (const [key, text] of sets) {
     const spec = scenario.params.find((p) => p.name === key);
     if (!spec) throw new InputError(`key for scenario ${scenario.name}`, key, `one of ${scenario.params.map((p) => p.name).join(", ")}`);

@@ -1,32 +1,19 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {spawn} from "node:child_process";
 import {readdirSync, readFileSync} from "node:fs";
 import {join} from "node:path";
-import {fileURLToPath} from "node:url";
 import {loadProfile, parseProfile} from "../../src/host/profiles.js";
 import {calibratedProfile, checkPlatform, derivedMeasurements, spread, type Calibration, type Measurement} from "../../src/calibrate/index.js";
 import {InputError} from "../../src/errors.js";
 import {CalibrateProgress, measurementsPath} from "../../src/cli/calibrateCommand.js";
 import {tempDir} from "../helpers/files.js";
+import {iosimAsync, type CliRun} from "../helpers/cli.js";
 
-const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-
-/** Runs `iosim ...args` with *env* added; resolves to its exit status, stdout and stderr. */
-function iosim(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{status: number | null; stdout: string; stderr: string}> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], {env: {...process.env, ...env}});
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({status, stdout, stderr}));
-  });
-}
+/** Runs `iosim ...args` with *env* added to this process's environment. */
+const iosim = (env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRun> => iosimAsync(args, {env: {...process.env, ...env}});
 
 /** Asserts a run failed with status 2 and printed one line on stderr, nothing on stdout; returns the line. */
-function assertOneLineError(r: {status: number | null; stdout: string; stderr: string}): string {
+function assertOneLineError(r: CliRun): string {
   assert.equal(r.status, 2, r.stderr);
   assert.equal(r.stdout, "");
   const lines = r.stderr.split("\n");

@@ -1,29 +1,16 @@
 import {describe, test as serialTest} from "node:test";
 import assert from "node:assert/strict";
-import {spawn} from "node:child_process";
 import {mkdirSync, readdirSync, readFileSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
-import {fileURLToPath} from "node:url";
 import {tableFromIPC} from "@uwdata/flechette";
 import {scenarios} from "../../src/scenarios/index.js";
 import {runTransfer, strategies} from "../../src/scenarios/transfer.js";
 import {loadProfile} from "../../src/host/profiles.js";
+import {iosimAsync} from "../helpers/cli.js";
 import {tempDir} from "../helpers/files.js";
 
-const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-
 /** Runs `iosim ...args`; resolves to its exit status, stdout and stderr. */
-function iosim(...args: string[]): Promise<{status: number | null; stdout: string; stderr: string}> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args]);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({status, stdout, stderr}));
-  });
-}
+const iosim = (...args: string[]) => iosimAsync(args);
 
 // Each test starts a Node process (the CLI loads the report's modules too): run them side by side.
 const tests: Array<[string, () => Promise<void>]> = [];

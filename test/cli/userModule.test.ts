@@ -1,27 +1,12 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {spawn} from "node:child_process";
 import {existsSync, readFileSync, writeFileSync} from "node:fs";
-import {join, resolve} from "node:path";
-import {fileURLToPath} from "node:url";
+import {join} from "node:path";
+import {iosimAsync, repoRoot} from "../helpers/cli.js";
 import {tempDir} from "../helpers/files.js";
 
-const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-/** The repository root: the examples import iosim by its own name, which resolves here. */
-const root = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
-
-/** Runs `iosim ...args` from the repository root; resolves to its exit status, stdout and stderr. */
-function iosim(...args: string[]): Promise<{status: number | null; stdout: string; stderr: string}> {
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, [main, ...args], {cwd: root});
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => done({status, stdout, stderr}));
-  });
-}
+/** Runs `iosim ...args` from the repository root: the examples import iosim by its own name, which resolves there. */
+const iosim = (...args: string[]) => iosimAsync(args, {cwd: repoRoot});
 
 test("iosim run examples/sendfile-chunks.ts runs the user's scenario: both chunk sizes deliver the file, the larger in fewer calls", async () => {
   const r = await iosim("run", "examples/sendfile-chunks.ts", "--set", "fileBytes=4MiB", "--set", "chunkA=64KiB", "--set", "chunkB=1MiB", "--format", "json");

@@ -1,19 +1,14 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {spawnSync} from "node:child_process";
-import {fileURLToPath} from "node:url";
+import {iosimSync} from "../helpers/cli.js";
 import {loadProfile, parseProfile} from "../../src/host/profiles.js";
 import {largeFileScenario, runFileServer} from "../../src/scenarios/largefile.js";
 import {resolveParams} from "../../src/scenarios/scenario.js";
 
-const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const profile = loadProfile("server-2024");
 const MiB = 1024 * 1024;
 
-function iosim(...args: string[]) {
-  const r = spawnSync(process.execPath, [main, ...args], {encoding: "utf8"});
-  return {status: r.status, stdout: r.stdout, stderr: r.stderr};
-}
+const iosim = iosimSync;
 
 test("runFileServer: streaming GB-size files through an LRU cache lowers the hot set's hit ratio; direct I/O restores it (seed 0)", () => {
   const common = {profile, seed: 0, cacheBytes: 16 * MiB, hotFiles: 1000, durationNs: 30e6};

@@ -1,20 +1,15 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {spawnSync} from "node:child_process";
-import {fileURLToPath} from "node:url";
+import {iosimSync} from "../helpers/cli.js";
 import {loadProfile} from "../../src/host/profiles.js";
 import {pageCacheScenario, runPageCache} from "../../src/scenarios/pagecache.js";
 import {resolveParams} from "../../src/scenarios/scenario.js";
 
-const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const profile = loadProfile("server-2024");
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-function iosim(...args: string[]) {
-  const r = spawnSync(process.execPath, [main, ...args], {encoding: "utf8"});
-  return {status: r.status, stdout: r.stdout, stderr: r.stderr};
-}
+const iosim = iosimSync;
 
 test("iosim run pagecache --set pattern=random --set readaheadBytes=128KiB --format json prints the scenario's measured result", () => {
   const sets: Array<[string, string]> = [["pattern", "random"], ["readaheadBytes", "128KiB"], ["fileBytes", "16MiB"], ["reads", "256"]];

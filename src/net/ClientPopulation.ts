@@ -1,0 +1,199 @@
+/**
+ * Clients on the far side of the NIC: each calls connect() once, at its
+ * start time, over a link with a fixed one-way latency.
+ *
+ * They are other machines, so their own CPU time is not the host's: only
+ * their timers and their side of the handshake are modelled, as Linux runs
+ * them for an active open (tcp_connect, then tcp_retransmit_timer while in
+ * SYN_SENT, then tcp_rcv_synsent_state_process on the SYN-ACK).
+ */
+import {Connection} from "./Connection.js";
+import type {ClientEnd, Listener} from "./Listener.js";
+
+/**
+ * One-way latency between the clients and the host by default: 250 µs, half
+ * of the 500 µs "round trip within same datacenter" of Jeff Dean's "Numbers
+ * everyone should know" (LADIS 2009 keynote), ns.
+ */
+export const defaultLinkLatencyNs = 250_000;
+
+/** Options of a {@link ClientPopulation}. */
+export interface ClientPopulationOptions {
+  /** How many clients. */
+  clients: number;
+  /** One-way link latency, ns; default {@link defaultLinkLatencyNs}. */
+  latencyNs?: number;
+  /** Time between one client's connect() and the next's, ns; default 0 (all at once). */
+  intervalNs?: number;
+  /** When each client calls connect(), ns from {@link ClientPopulation.start}; overrides **intervalNs**; one per client. */
+  startTimesNs?: readonly number[];
+  /** Called when a client's state changes (connected, failed), with its connection. */
+  onChange?: (conn: Connection) => void;
+}
+
+/** Counters of the client side. */
+export interface ClientCounters {
+  /** SYNs sent, first ones included. */
+  synsSent: number;
+  /** SYNs sent again after a timeout (the sum of each connection's synRetransmits). */
+  synRetransmits: number;
+  /** ACKs sent: one per SYN-ACK that completed connect(), plus answers to retransmitted SYN-ACKs. */
+  acksSent: number;
+  /** connect() calls that returned 0. */
+  connected: number;
+  /** connect() calls that failed with ETIMEDOUT. */
+  timedOut: number;
+  /** Connections reset by the server. */
+  reset: number;
+}
+
+/**
+ * Returns *clients* clients that will connect to *listener*, one every
+ * **intervalNs** from now, with **latencyNs** each way. Each follows
+ * Linux's active open: the SYN's retransmission timer starts at
+ * TCP_TIMEOUT_INIT and, on each expiry, tcp_write_timeout() gives up once
+ * icsk_retransmits ≥ tcp_syn_retries + tcp_syn_linear_timeouts (ETIMEDOUT;
+ * net/ipv4/tcp_timer.c lines 249–260), else the SYN is sent again and the
+ * timeout doubles, capped at TCP_RTO_MAX, except after the first
+ * tcp_syn_linear_timeouts retransmissions (tcp_retransmit_timer(), lines
+ * 671–679). A SYN-ACK completes connect() and is answered with the final ACK
+ * (tcp_rcv_synsent_state_process → tcp_send_ack). A SYN-ACK arriving later
+ * (the server retransmitting because it dropped that ACK) is out of window:
+ * tcp_validate_incoming() answers it with a challenge ACK (net/ipv4/tcp_input.c
+ * line 6156 → syn_challenge, line 6236), at most one per tcp_invalid_ratelimit
+ * (tcp_send_challenge_ack, line 3838; the global tcp_challenge_ack_limit
+ * is INT_MAX since 6.0, tcp_ipv4.c line 3632). A SYN-ACK for a client that
+ * gave up finds no socket and is answered with a RST.
+ *
+ * ```ts
+ * const clients = new ClientPopulation(listener, {clients: 100});
+ * clients.start();
+ * sim.run();
+ * ```
+ * @see Listener
+ */
+export class ClientPopulation implements ClientEnd {
+  /** Every client's connection, by id. */
+  readonly connections: Connection[];
+  /** Counters. */
+  readonly counters: ClientCounters = {synsSent: 0, synRetransmits: 0, acksSent: 0, connected: 0, timedOut: 0, reset: 0};
+  readonly latencyNs: number;
+  readonly intervalNs: number;
+  private readonly onChange: ((conn: Connection) => void) | undefined;
+  private readonly startTimesNs: readonly number[] | undefined;
+
+  constructor(
+    readonly listener: Listener,
+    options: ClientPopulationOptions,
+  ) {
+    this.latencyNs = options.latencyNs ?? defaultLinkLatencyNs;
+    this.intervalNs = options.intervalNs ?? 0;
+    this.onChange = options.onChange;
+    this.startTimesNs = options.startTimesNs;
+    if (this.startTimesNs !== undefined && this.startTimesNs.length !== options.clients)
+      throw new RangeError(`startTimesNs has ${this.startTimesNs.length} times for ${options.clients} clients`);
+    this.connections = Array.from({length: options.clients}, (_, i) => new Connection(i));
+    listener.clients = this;
+  }
+
+  /** Schedules every client's connect(), the first now. */
+  start(): void {
+    const scheduler = this.listener.host.sim.scheduler;
+    for (const conn of this.connections) scheduler.post(this.startTimesNs?.[conn.id] ?? conn.id * this.intervalNs, () => this.connect(conn));
+  }
+
+  /** connect(): the first SYN, and its retransmission timer at TCP_TIMEOUT_INIT (tcp_connect). */
+  private connect(conn: Connection): void {
+    conn.clientState = "syn-sent";
+    conn.startNs = this.now();
+    conn.retransmits = 0;
+    conn.rtoNs = this.listener.settings.timeoutInitNs;
+    this.sendSyn(conn);
+    this.armSynTimer(conn);
+  }
+
+  private sendSyn(conn: Connection): void {
+    this.counters.synsSent++;
+    this.listener.host.sim.scheduler.post(this.latencyNs, () => this.listener.receiveSyn(conn));
+  }
+
+  private armSynTimer(conn: Connection): void {
+    const gen = ++conn.clientTimer;
+    this.listener.host.sim.scheduler.post(conn.rtoNs, () => {
+      if (conn.clientTimer === gen && conn.clientState === "syn-sent") this.synTimeout(conn);
+    });
+  }
+
+  /** tcp_retransmit_timer() in SYN_SENT: give up, or resend the SYN and back off. */
+  private synTimeout(conn: Connection): void {
+    const s = this.listener.settings;
+    if (conn.retransmits >= s.synRetries + s.synLinearTimeouts) {
+      conn.clientState = "failed";
+      conn.failure = "timeout";
+      conn.failedNs = this.now();
+      this.counters.timedOut++;
+      this.onChange?.(conn);
+      return;
+    }
+    conn.retransmits++; // tcp_update_rto_stats(): icsk_retransmits and total_rto, equal for a socket still connecting
+    conn.synRetransmits++;
+    this.counters.synRetransmits++;
+    this.sendSyn(conn);
+    if (conn.retransmits > s.synLinearTimeouts) conn.rtoNs = Math.min(conn.rtoNs * 2, s.rtoMaxNs);
+    this.armSynTimer(conn);
+  }
+
+  /** The listener sends a SYN-ACK: it reaches the client after the link's latency. */
+  sendSynAck(conn: Connection): void {
+    this.listener.host.sim.scheduler.post(this.latencyNs, () => this.receiveSynAck(conn));
+  }
+
+  /** The listener sends a RST: it reaches the client after the link's latency. */
+  sendRst(conn: Connection): void {
+    this.listener.host.sim.scheduler.post(this.latencyNs, () => this.receiveRst(conn));
+  }
+
+  private receiveSynAck(conn: Connection): void {
+    switch (conn.clientState) {
+      case "syn-sent":
+        conn.clientState = "established";
+        conn.connectedNs = this.now();
+        conn.clientTimer++;
+        this.counters.connected++;
+        this.sendAck(conn);
+        this.onChange?.(conn);
+        return;
+      case "established": {
+        const now = this.now();
+        if (now - conn.clientLastOowAckNs >= this.listener.settings.invalidRatelimitNs) {
+          conn.clientLastOowAckNs = now;
+          this.sendAck(conn);
+        }
+        return;
+      }
+      case "failed":
+        // The socket is gone: the client's kernel answers with a RST, which drops the server's request.
+        this.listener.host.sim.scheduler.post(this.latencyNs, () => this.listener.receiveRst(conn));
+        return;
+    }
+  }
+
+  private sendAck(conn: Connection): void {
+    this.counters.acksSent++;
+    this.listener.host.sim.scheduler.post(this.latencyNs, () => this.listener.receiveAck(conn));
+  }
+
+  private receiveRst(conn: Connection): void {
+    if (conn.clientState !== "established" && conn.clientState !== "syn-sent") return;
+    conn.clientState = "failed";
+    conn.failure = "reset";
+    conn.failedNs = this.now();
+    conn.clientTimer++;
+    this.counters.reset++;
+    this.onChange?.(conn);
+  }
+
+  private now(): number {
+    return this.listener.host.sim.scheduler.now();
+  }
+}
