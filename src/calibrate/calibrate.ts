@@ -8,6 +8,7 @@
  * `probes/iosim-probe.c`) runs several times; each run keeps the median of
  * many short samples, so a noisy neighbour spoils a sample, not the number.
  */
+import {readFileSync} from "node:fs";
 import {hostname, machine, release, tmpdir, type as osType, version as osVersion} from "node:os";
 import {compileProbes, runProbe, type ProbeLine, type ProbeSettings} from "./probes.js";
 import {spread} from "./spread.js";
@@ -44,7 +45,7 @@ export interface Calibration {
   machine: string;
   /** The probe settings. */
   settings: CalibrationSettings;
-  /** Facts the probes read (online and usable CPUs, page size, RAM, the test file's file system). */
+  /** Facts the probes read (online and usable CPUs, page size, RAM, the test file's file system, the TCP buffer sysctls). */
   info: Record<string, number | string>;
   /** Every quantity measured, in probe order, then the derived ones. */
   measured: Measurement[];
@@ -94,6 +95,23 @@ export function probeSettings(quick: boolean, dir: string = tmpdir()): Calibrati
 /** Returns `uname -a`'s fields as Node sees them. */
 export function unameText(): string {
   return `${osType()} ${hostname()} ${release()} ${osVersion()} ${machine()}`;
+}
+
+/**
+ * Returns the TCP buffer sysctls of this machine (`net.ipv4.tcp_rmem` and
+ * `tcp_wmem`, each "min default max" in bytes), read from /proc; a missing
+ * file (no IPv4, a restricted container) is left out.
+ */
+export function tcpBufferSysctls(procDir = "/proc/sys/net/ipv4"): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ["tcp_rmem", "tcp_wmem"]) {
+    try {
+      out[name] = readFileSync(`${procDir}/${name}`, "utf8").trim().split(/\s+/).join(" ");
+    } catch {
+      // Not readable here: the profile keeps the base's number.
+    }
+  }
+  return out;
 }
 
 /** Returns *line* with its spread. */
@@ -207,7 +225,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   onProgress?.(0, total, "compiling the probes");
   const binary = await compileProbes(options.cc);
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-  const info: Record<string, number | string> = {};
+  const info: Record<string, number | string> = {...tcpBufferSysctls()};
   const measured: Measurement[] = [];
   for (const [i, step] of steps.entries()) {
     onProgress?.(i + 1, total, step.label);

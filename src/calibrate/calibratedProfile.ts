@@ -65,9 +65,9 @@ function shown(x: number, unit: string): string {
 
 /**
  * Returns the profile a calibration writes: it `extends` *base* and sets
- * only the fields measured directly (`cpu.cores`, `memory.pageBytes`,
- * `cpu.modeSwitchNs`, `cpu.syscallNs`, `cpu.taskSwitchNs`,
- * `memory.copyBytesPerNs`), each with a `sources` entry giving the method,
+ * only the fields measured or read directly (`cpu.cores`, `memory.pageBytes`,
+ * `net.rmemBytes`, `net.wmemBytes`, `cpu.modeSwitchNs`, `cpu.syscallNs`,
+ * `cpu.taskSwitchNs`, `memory.copyBytesPerNs`), each with a `sources` entry giving the method,
  * the median, the spread of the runs, the date and the machine. A quantity
  * that came out unsupported, zero or not finite leaves the base's number.
  * *sidecar* names the file that holds every measurement, for the
@@ -90,6 +90,13 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
     });
   const page = Number(cal.info.pageBytes);
   if (Number.isSafeInteger(page) && page > 0) overrides.push({path: "memory.pageBytes", value: page, source: `sysconf(_SC_PAGESIZE). ${where}.`});
+  // The TCP buffers' defaults are settings of this kernel, read rather than timed.
+  for (const [sysctl, path] of [["tcp_rmem", "net.rmemBytes"], ["tcp_wmem", "net.wmemBytes"]] as const) {
+    const text = cal.info[sysctl];
+    const bytes = typeof text === "string" ? Number(text.split(" ")[1]) : NaN;
+    if (Number.isSafeInteger(bytes) && bytes > 0)
+      overrides.push({path, value: bytes, source: `net.ipv4.${sysctl}[1], the default buffer of a new socket, read from /proc/sys/net/ipv4/${sysctl} ("${text}": min, default, max). ${where}.`});
+  }
   for (const rule of fieldRules) {
     const m: Measurement | undefined = cal.measured.find((r) => `${r.probe}/${r.case}` === rule.row);
     if (!m || m.median === undefined || m.low === undefined || m.high === undefined || !Number.isFinite(m.median) || m.median <= 0) continue;
@@ -106,7 +113,7 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
     extends: base,
     name: `calibrated-${cal.machine.split(" ")[1] ?? "host"}`,
     description:
-      `${base} with the CPU and memory numbers measured on this machine by iosim calibrate (${cal.date}); every other number is ${base}'s. ` +
+      `${base} with the CPU, memory and TCP buffer numbers measured on this machine by iosim calibrate (${cal.date}); every other number is ${base}'s. ` +
       `All the measurements, with their spread, are in ${sidecar}.`,
   };
   const sources: Record<string, string> = {};

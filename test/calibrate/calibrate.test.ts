@@ -1,9 +1,9 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {readdirSync, readFileSync} from "node:fs";
+import {readdirSync, readFileSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {loadProfile, parseProfile} from "../../src/host/profiles.js";
-import {calibratedProfile, checkPlatform, derivedMeasurements, spread, type Calibration, type Measurement} from "../../src/calibrate/index.js";
+import {calibratedProfile, checkPlatform, derivedMeasurements, spread, tcpBufferSysctls, type Calibration, type Measurement} from "../../src/calibrate/index.js";
 import {InputError} from "../../src/errors.js";
 import {CalibrateProgress, measurementsPath} from "../../src/cli/calibrateCommand.js";
 import {tempDir} from "../helpers/files.js";
@@ -37,6 +37,12 @@ test("checkPlatform(platform) refuses anything but Linux, saying why", () => {
   );
 });
 
+test("tcpBufferSysctls(dir) reads tcp_rmem and tcp_wmem, and leaves out what it cannot read", () => {
+  const dir = tempDir("iosim-sysctl-");
+  writeFileSync(join(dir, "tcp_rmem"), "4096\t131072\t6291456\n");
+  assert.deepEqual(tcpBufferSysctls(dir), {tcp_rmem: "4096 131072 6291456"});
+});
+
 test("measurementsPath(out) puts the measurements beside the profile", () => {
   assert.equal(measurementsPath("mine.json"), "mine.measurements.json");
   assert.equal(measurementsPath("dir/mine"), "dir/mine.measurements.json");
@@ -48,7 +54,7 @@ function fakeCalibration(measured: Measurement[]): Calibration {
     date: "2026-01-02T03:04:05Z",
     machine: "Linux box 6.18.0 #1 SMP x86_64",
     settings: {quick: true, runs: 3, runMs: 10, dir: "/tmp", fileBytes: 4 << 20, tcpBytes: [4 << 20], timeoutMs: 30_000},
-    info: {onlineCpus: 8, affinityCpus: 4, pageBytes: 4096},
+    info: {onlineCpus: 8, affinityCpus: 4, pageBytes: 4096, tcp_rmem: "4096 131072 6291456", tcp_wmem: "4096 16384 4194304"},
     measured: [...measured, ...derivedMeasurements(measured)],
   };
 }
@@ -109,11 +115,13 @@ test("calibratedProfile(cal, base, sidecar) sets only the measured fields, each 
     [
       ["cpu.cores", 4],
       ["memory.pageBytes", 4096],
+      ["net.rmemBytes", 131072],
+      ["net.wmemBytes", 16384],
       ["cpu.modeSwitchNs", 55],
       ["memory.copyBytesPerNs", 9.88],
     ],
   );
-  assert.deepEqual(Object.keys(profile.sources as object), ["cpu.cores", "memory.pageBytes", "cpu.modeSwitchNs", "memory.copyBytesPerNs"]);
+  assert.deepEqual(Object.keys(profile.sources as object), ["cpu.cores", "memory.pageBytes", "net.rmemBytes", "net.wmemBytes", "cpu.modeSwitchNs", "memory.copyBytesPerNs"]);
   assert.match((profile.sources as Record<string, string>)["cpu.modeSwitchNs"], /Median 55 ns over 3 runs.*run medians 50 ns to 60 ns.*2026-01-02T03:04:05Z, Linux box 6\.18\.0/);
   const loaded = parseProfile(profile, "calibrated");
   const base = loadProfile("desktop-2008");
@@ -141,7 +149,7 @@ test("iosim calibrate --quick --out FILE writes a profile that loads and runs, a
   assert.equal(raw.extends, "server-2024");
   const profile = loadProfile(out);
   const overridden = Object.entries(raw)
-    .filter(([k]) => ["cpu", "memory", "dma", "disks", "nic"].includes(k))
+    .filter(([k]) => ["cpu", "memory", "dma", "disks", "nic", "net"].includes(k))
     .flatMap(([section, obj]) => Object.entries(obj).map(([key, value]) => [`${section}.${key}`, value] as const));
   assert.ok(overridden.length >= 4, JSON.stringify(overridden));
   for (const [path, value] of overridden) {
