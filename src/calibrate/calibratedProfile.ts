@@ -79,23 +79,26 @@ function shown(x: number, unit: string): string {
  * @see calibrate
  */
 export function calibratedProfile(cal: Calibration, base: string, sidecar: string): {profile: Record<string, unknown>; overrides: ProfileOverride[]} {
-  const where = `Measured by iosim calibrate on ${cal.date}, ${cal.machine}`;
+  // Timed numbers were measured; the CPU count, page size and sysctls were read.
+  const when = `iosim calibrate on ${cal.date}, ${cal.machine}`;
+  const where = `Measured by ${when}`;
+  const read = `Read by ${when}`;
   const overrides: ProfileOverride[] = [];
   const cpus = Number(cal.info.affinityCpus);
   if (Number.isSafeInteger(cpus) && cpus > 0)
     overrides.push({
       path: "cpu.cores",
       value: cpus,
-      source: `The CPUs this process may run on, sched_getaffinity(2), as nproc counts them (${cal.info.onlineCpus} online). ${where}.`,
+      source: `The CPUs this process may run on, sched_getaffinity(2), as nproc counts them (${cal.info.onlineCpus} online). ${read}.`,
     });
   const page = Number(cal.info.pageBytes);
-  if (Number.isSafeInteger(page) && page > 0) overrides.push({path: "memory.pageBytes", value: page, source: `sysconf(_SC_PAGESIZE). ${where}.`});
+  if (Number.isSafeInteger(page) && page > 0) overrides.push({path: "memory.pageBytes", value: page, source: `sysconf(_SC_PAGESIZE). ${read}.`});
   // The TCP buffers' defaults are settings of this kernel, read rather than timed.
   for (const [sysctl, path] of [["tcp_rmem", "net.rmemBytes"], ["tcp_wmem", "net.wmemBytes"]] as const) {
     const text = cal.info[sysctl];
     const bytes = typeof text === "string" ? Number(text.split(" ")[1]) : NaN;
     if (Number.isSafeInteger(bytes) && bytes > 0)
-      overrides.push({path, value: bytes, source: `net.ipv4.${sysctl}[1], the default buffer of a new socket, read from /proc/sys/net/ipv4/${sysctl} ("${text}": min, default, max). ${where}.`});
+      overrides.push({path, value: bytes, source: `net.ipv4.${sysctl}[1], the default buffer of a new socket, read from /proc/sys/net/ipv4/${sysctl} ("${text}": min, default, max). ${read}.`});
   }
   for (const rule of fieldRules) {
     const m: Measurement | undefined = cal.measured.find((r) => `${r.probe}/${r.case}` === rule.row);
