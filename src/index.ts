@@ -47,3 +47,6 @@ export * from "./sweep/index.js";
 /* Report and exports */
 export * from "./report/index.js";
 export * from "./export/index.js";
+
+/* Calibration (runs C probes on this machine) */
+export * from "./calibrate/index.js";

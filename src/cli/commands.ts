@@ -1,5 +1,5 @@
 /**
- * Commands beyond `list` and `run` (report, sweep, merge), registered here so
+ * Commands beyond `list` and `run` (report, sweep, merge, calibrate), registered here so
  * `--help` and the dispatcher stay in one place. Each command's code is
  * loaded only when it runs: the report pulls in jsdom and Plot, about a
  * second of start-up that `iosim run` should not pay. A command whose options
@@ -39,5 +39,14 @@ export const commands: Command[] = [
     usage: "iosim merge <shard files ...> --out FILE.arrow|.csv|.json",
     summary: "Join the shards of a sweep (iosim sweep --shard) into one table, checking no run is missing or repeated.",
     runArgv: async (argv) => (await import("./mergeCommand.js")).runMergeCommand(argv),
+  },
+  {
+    name: "calibrate",
+    usage: "iosim calibrate [--out FILE] [--extends PROFILE] [--quick]",
+    summary:
+      "Measure this Linux machine with small C probes (built with $CC or cc; about a minute, --quick a few seconds) and write a profile " +
+      "that extends PROFILE (default server-2024) with the numbers measured, each with its method and spread (default calibrated-profile.json), " +
+      "and every measurement to FILE.measurements.json.",
+    run: async (args) => (await import("./calibrateCommand.js")).runCalibrateCommand(args),
   },
 ];

@@ -66,8 +66,8 @@ interface Args {
   flags: Set<string>;
 }
 
-const valueOptions = new Set(["--seed", "--profile", "--format", "--out", "--max-events", "--trace", "--study"]);
-const flagOptions = new Set(["--help", "-h", "--version", "--png"]);
+const valueOptions = new Set(["--seed", "--profile", "--format", "--out", "--max-events", "--trace", "--study", "--extends"]);
+const flagOptions = new Set(["--help", "-h", "--version", "--png", "--quick"]);
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {positional: [], sets: [], options: new Map(), flags: new Set()};

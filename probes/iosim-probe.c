@@ -1,0 +1,703 @@
+/*
+ * iosim-probe: the measurements behind `iosim calibrate`, one subcommand each.
+ *
+ *   iosim-probe <probe> <runs> <runMs> [dir] [fileBytes]
+ *
+ * probe is one of info, memcpy, syscall, taskswitch, spawn, fileread, tcp,
+ * multiplex. Each run takes many short samples for about runMs milliseconds
+ * (at least 3) and keeps their median; the probe prints, per quantity, one
+ * JSON line with the median of every run:
+ *
+ *   {"probe":"memcpy","case":"4KiB","unit":"bytes/ns","runs":[31.2,30.8,31.5],"samples":4211}
+ *
+ * A case the machine cannot measure prints "unsupported" with the reason
+ * instead of "runs". iosim computes the spread across runs and maps the
+ * numbers onto a profile; this program only measures. Written in C because
+ * Node or Python would add their own overhead to every call measured.
+ *
+ * Build: cc -O2 -pthread -o iosim-probe iosim-probe.c   (Linux only)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <math.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SAMPLES 200000
+#define MAX_RUNS 64
+
+static int runs = 5;
+static double run_ms = 200;
+static const char *dir = "/tmp";
+static size_t file_bytes = 64u << 20;
+
+static double mono_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
+static double cpu_ns(clockid_t clock) {
+  struct timespec t;
+  clock_gettime(clock, &t);
+  return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
+static void die(const char *what) {
+  fprintf(stderr, "iosim-probe: %s: %s\n", what, strerror(errno));
+  exit(1);
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+  qsort(v, n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* One sample: returns its value in the quantity's unit. */
+typedef double (*sample_fn)(void *ctx);
+
+static double samples_buf[MAX_SAMPLES];
+static long total_samples;
+
+/* Returns the median of samples of fn taken for about run_ms (at least 3). */
+static double measure(sample_fn fn, void *ctx) {
+  double start = mono_ns();
+  int n = 0;
+  while (n < MAX_SAMPLES && (n < 3 || mono_ns() - start < run_ms * 1e6)) samples_buf[n++] = fn(ctx);
+  total_samples += n;
+  return median(samples_buf, n);
+}
+
+static void print_runs(const char *probe, const char *kase, const char *unit, const double *v, int n, long samples) {
+  printf("{\"probe\":\"%s\",\"case\":\"%s\",\"unit\":\"%s\",\"runs\":[", probe, kase, unit);
+  /* JSON has no NaN or Infinity: such a run is null, and iosim reports the quantity as unmeasured. */
+  for (int i = 0; i < n; i++) {
+    if (i) putchar(',');
+    if (isfinite(v[i])) printf("%.6g", v[i]);
+    else fputs("null", stdout);
+  }
+  printf("],\"samples\":%ld}\n", samples);
+  fflush(stdout);
+}
+
+static void print_unsupported(const char *probe, const char *kase, const char *unit, const char *why) {
+  printf("{\"probe\":\"%s\",\"case\":\"%s\",\"unit\":\"%s\",\"unsupported\":\"%s\"}\n", probe, kase, unit, why);
+  fflush(stdout);
+}
+
+/* ---- info ---------------------------------------------------------------- */
+
+static int probe_info(void) {
+  cpu_set_t set;
+  int affinity = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : -1;
+  printf("{\"info\":{\"onlineCpus\":%ld,\"affinityCpus\":%d,\"pageBytes\":%ld,\"physBytes\":%.0f}}\n", sysconf(_SC_NPROCESSORS_ONLN), affinity,
+         sysconf(_SC_PAGESIZE), (double)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE));
+  return 0;
+}
+
+/* ---- memcpy -------------------------------------------------------------- */
+
+/* Through a volatile pointer, so the compiler cannot drop or inline the copies. */
+static void *(*volatile copy_fn)(void *, const void *, size_t) = memcpy;
+
+struct copy_ctx {
+  char *src, *dst;
+  size_t bytes;
+  int repeat;
+};
+
+static double copy_sample(void *p) {
+  struct copy_ctx *c = p;
+  double t0 = mono_ns();
+  for (int i = 0; i < c->repeat; i++) copy_fn(c->dst, c->src, c->bytes);
+  double t1 = mono_ns();
+  return (double)c->bytes * c->repeat / (t1 - t0);
+}
+
+static int probe_memcpy(void) {
+  static const size_t sizes[] = {4096, 256 << 10, 64 << 20};
+  static const char *names[] = {"4KiB", "256KiB", "64MiB"};
+  size_t max = 64 << 20;
+  char *src, *dst;
+  if (posix_memalign((void **)&src, 4096, max) || posix_memalign((void **)&dst, 4096, max)) die("posix_memalign");
+  memset(src, 1, max);
+  memset(dst, 2, max);
+  for (int s = 0; s < 3; s++) {
+    struct copy_ctx c = {src, dst, sizes[s], (int)((1 << 20) / sizes[s]) ?: 1};
+    double v[MAX_RUNS];
+    total_samples = 0;
+    for (int r = 0; r < runs; r++) v[r] = measure(copy_sample, &c);
+    print_runs("memcpy", names[s], "bytes/ns", v, runs, total_samples);
+  }
+  return 0;
+}
+
+/* ---- system calls -------------------------------------------------------- */
+
+#define CALLS 1000
+
+static double null_sample(void *p) {
+  (void)p;
+  double t0 = mono_ns();
+  for (int i = 0; i < CALLS; i++) syscall(SYS_getppid);
+  return (mono_ns() - t0) / CALLS;
+}
+
+static int zero_fd;
+
+static double read1_sample(void *p) {
+  char b;
+  (void)p;
+  double t0 = mono_ns();
+  for (int i = 0; i < CALLS; i++)
+    if (read(zero_fd, &b, 1) != 1) die("read /dev/zero");
+  return (mono_ns() - t0) / CALLS;
+}
+
+static int probe_syscall(void) {
+  zero_fd = open("/dev/zero", O_RDONLY);
+  if (zero_fd < 0) die("open /dev/zero");
+  double vn[MAX_RUNS], vr[MAX_RUNS];
+  long sn = 0, sr = 0;
+  /* Interleaved, so each run's pair saw the same machine. */
+  for (int r = 0; r < runs; r++) {
+    total_samples = 0;
+    vn[r] = measure(null_sample, NULL);
+    sn += total_samples;
+    total_samples = 0;
+    vr[r] = measure(read1_sample, NULL);
+    sr += total_samples;
+  }
+  print_runs("syscall", "null", "ns/call", vn, runs, sn);
+  print_runs("syscall", "read1", "ns/call", vr, runs, sr);
+  return 0;
+}
+
+/* ---- task switch: pipe ping-pong on one CPU ------------------------------- */
+
+#define TRIPS 200
+
+static int to_child[2], to_parent[2], self_pipe[2];
+
+static double pingpong_sample(void *p) {
+  char b = 0;
+  (void)p;
+  double t0 = mono_ns();
+  for (int i = 0; i < TRIPS; i++) {
+    if (write(to_child[1], &b, 1) != 1 || read(to_parent[0], &b, 1) != 1) die("ping-pong");
+  }
+  return (mono_ns() - t0) / TRIPS;
+}
+
+static double pair_sample(void *p) {
+  char b = 0;
+  (void)p;
+  double t0 = mono_ns();
+  for (int i = 0; i < TRIPS; i++) {
+    if (write(self_pipe[1], &b, 1) != 1 || read(self_pipe[0], &b, 1) != 1) die("pipe pair");
+  }
+  return (mono_ns() - t0) / TRIPS;
+}
+
+static int probe_taskswitch(void) {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  cpu_set_t mine;
+  if (sched_getaffinity(0, sizeof mine, &mine) != 0) die("sched_getaffinity");
+  int cpu = 0;
+  while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &mine)) cpu++;
+  CPU_SET(cpu, &one);
+  /* Both processes on one CPU: every hand-over is a switch on that CPU. */
+  if (sched_setaffinity(0, sizeof one, &one) != 0) {
+    char why[160];
+    snprintf(why, sizeof why, "cannot pin to one CPU (sched_setaffinity: %s)", strerror(errno));
+    print_unsupported("taskswitch", "pingpong round trip", "ns", why);
+    print_unsupported("taskswitch", "pipe write+read, no switch", "ns", why);
+    return 0;
+  }
+  if (pipe(to_child) || pipe(to_parent) || pipe(self_pipe)) die("pipe");
+  pid_t child = fork();
+  if (child < 0) die("fork");
+  if (child == 0) {
+    char b;
+    /* Only the parent's write end may stay open, or the child never sees EOF. */
+    close(to_child[1]);
+    close(to_parent[0]);
+    while (read(to_child[0], &b, 1) == 1)
+      if (write(to_parent[1], &b, 1) != 1) _exit(1);
+    _exit(0);
+  }
+  close(to_child[0]);
+  close(to_parent[1]);
+  double vrt[MAX_RUNS], vp[MAX_RUNS];
+  long st = 0, sp = 0;
+  for (int r = 0; r < runs; r++) {
+    total_samples = 0;
+    vrt[r] = measure(pingpong_sample, NULL);
+    st += total_samples;
+    total_samples = 0;
+    vp[r] = measure(pair_sample, NULL);
+    sp += total_samples;
+  }
+  close(to_child[1]);
+  waitpid(child, NULL, 0);
+  print_runs("taskswitch", "pingpong round trip", "ns", vrt, runs, st);
+  print_runs("taskswitch", "pipe write+read, no switch", "ns", vp, runs, sp);
+  return 0;
+}
+
+/* ---- process and thread creation ----------------------------------------- */
+
+static double fork_sample(void *p) {
+  (void)p;
+  double t0 = mono_ns();
+  pid_t pid = fork();
+  if (pid < 0) die("fork");
+  if (pid == 0) _exit(0);
+  if (waitpid(pid, NULL, 0) != pid) die("waitpid");
+  return mono_ns() - t0;
+}
+
+static void *thread_body(void *p) { return p; }
+
+static double thread_sample(void *p) {
+  (void)p;
+  pthread_t t;
+  double t0 = mono_ns();
+  if (pthread_create(&t, NULL, thread_body, NULL) != 0) die("pthread_create");
+  pthread_join(t, NULL);
+  return mono_ns() - t0;
+}
+
+static int probe_spawn(void) {
+  double vf[MAX_RUNS], vt[MAX_RUNS];
+  long sf = 0, st = 0;
+  for (int r = 0; r < runs; r++) {
+    total_samples = 0;
+    vf[r] = measure(fork_sample, NULL);
+    sf += total_samples;
+    total_samples = 0;
+    vt[r] = measure(thread_sample, NULL);
+    st += total_samples;
+  }
+  print_runs("spawn", "fork+exit+wait", "ns", vf, runs, sf);
+  print_runs("spawn", "pthread_create+join", "ns", vt, runs, st);
+  return 0;
+}
+
+/* ---- a temporary test file ------------------------------------------------ */
+
+static char file_path[4096];
+
+static int make_file(size_t bytes) {
+  snprintf(file_path, sizeof file_path, "%s/.iosim-probe-XXXXXX", dir);
+  int fd = mkstemp(file_path);
+  if (fd < 0) die("mkstemp");
+  size_t chunk = 1 << 20;
+  char *buf = malloc(chunk);
+  for (size_t i = 0; i < chunk; i++) buf[i] = (char)(i * 131 + 7);
+  for (size_t done = 0; done < bytes; done += chunk) {
+    size_t n = bytes - done < chunk ? bytes - done : chunk;
+    if (write(fd, buf, n) != (ssize_t)n) die("write test file");
+  }
+  free(buf);
+  /* Clean pages: posix_fadvise(DONTNEED) can then drop them. */
+  if (fsync(fd) != 0) die("fsync test file");
+  return fd;
+}
+
+static void warm(int fd) {
+  char *buf = malloc(1 << 20);
+  for (off_t off = 0; pread(fd, buf, 1 << 20, off) > 0; off += 1 << 20) {
+  }
+  free(buf);
+}
+
+/* ---- file reads ------------------------------------------------------------ */
+
+struct read_ctx {
+  int fd;
+  char *buf;
+  size_t chunk, sample_bytes;
+  off_t pos;
+  int cold, failed;
+};
+
+static double read_sample(void *p) {
+  struct read_ctx *c = p;
+  if (c->cold) posix_fadvise(c->fd, 0, 0, POSIX_FADV_DONTNEED);
+  double t0 = mono_ns();
+  for (size_t done = 0; done < c->sample_bytes; done += c->chunk) {
+    if (c->pos + (off_t)c->chunk > (off_t)file_bytes) c->pos = 0;
+    ssize_t n = pread(c->fd, c->buf, c->chunk, c->pos);
+    if (n != (ssize_t)c->chunk) {
+      c->failed = n < 0 ? errno : EIO;
+      return 0;
+    }
+    c->pos += c->chunk;
+  }
+  return (double)c->sample_bytes / (mono_ns() - t0);
+}
+
+/* Returns the fraction of the file's pages in memory. */
+static double resident(int fd) {
+  long page = sysconf(_SC_PAGESIZE);
+  void *m = mmap(NULL, file_bytes, PROT_READ, MAP_SHARED, fd, 0);
+  if (m == MAP_FAILED) return -1;
+  size_t pages = (file_bytes + page - 1) / page, in = 0;
+  unsigned char *vec = malloc(pages);
+  if (mincore(m, file_bytes, vec) == 0)
+    for (size_t i = 0; i < pages; i++) in += vec[i] & 1;
+  free(vec);
+  munmap(m, file_bytes);
+  return (double)in / pages;
+}
+
+static int probe_fileread(void) {
+  static const size_t chunks[] = {4096, 64 << 10, 1 << 20};
+  static const char *names[] = {"4KiB", "64KiB", "1MiB"};
+  int fd = make_file(file_bytes);
+  int dfd = open(file_path, O_RDONLY | O_DIRECT);
+  int direct_errno = dfd < 0 ? errno : 0;
+  /* Gone from the folder at once: an interrupted probe leaves no file behind. */
+  unlink(file_path);
+  struct statfs fs;
+  if (fstatfs(fd, &fs) == 0) printf("{\"info\":{\"fileSystemMagic\":\"0x%lx\",\"fileBytes\":%zu}}\n", (unsigned long)fs.f_type, file_bytes);
+  char *buf;
+  if (posix_memalign((void **)&buf, 4096, 1 << 20)) die("posix_memalign");
+  /* Does DONTNEED drop the pages here? Not on tmpfs, whose pages are the file. */
+  warm(fd);
+  posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  int can_drop = resident(fd) < 0.5;
+  for (int k = 0; k < 3; k++) {
+    char kase[64];
+    size_t sample = 4 << 20;
+    if (sample > file_bytes) sample = file_bytes;
+    if (sample < chunks[k]) sample = chunks[k];
+    /* Buffered, warm. */
+    warm(fd);
+    struct read_ctx c = {fd, buf, chunks[k], sample, 0, 0, 0};
+    double v[MAX_RUNS];
+    total_samples = 0;
+    for (int r = 0; r < runs; r++) v[r] = measure(read_sample, &c);
+    snprintf(kase, sizeof kase, "buffered warm %s", names[k]);
+    print_runs("fileread", kase, "bytes/ns", v, runs, total_samples);
+    /* Buffered, cold: the pages dropped before every sample. */
+    snprintf(kase, sizeof kase, "buffered cold %s", names[k]);
+    if (!can_drop) print_unsupported("fileread", kase, "bytes/ns", "posix_fadvise(DONTNEED) does not drop this file system's pages (tmpfs?)");
+    else {
+      struct read_ctx cc = {fd, buf, chunks[k], sample, 0, 1, 0};
+      total_samples = 0;
+      for (int r = 0; r < runs; r++) v[r] = measure(read_sample, &cc);
+      print_runs("fileread", kase, "bytes/ns", v, runs, total_samples);
+    }
+    /* Direct: no page cache; fewer bytes per sample at 4 KiB, each read goes to the device. */
+    snprintf(kase, sizeof kase, "direct %s", names[k]);
+    if (dfd < 0) {
+      char why[160];
+      snprintf(why, sizeof why, "O_DIRECT not supported on this file system (open: %s)", strerror(direct_errno));
+      print_unsupported("fileread", kase, "bytes/ns", why);
+      continue;
+    }
+    size_t dsample = chunks[k] * 64 < sample ? chunks[k] * 64 : sample;
+    struct read_ctx dc = {dfd, buf, chunks[k], dsample, 0, 0, 0};
+    total_samples = 0;
+    for (int r = 0; r < runs && !dc.failed; r++) v[r] = measure(read_sample, &dc);
+    if (dc.failed) {
+      char why[160];
+      snprintf(why, sizeof why, "O_DIRECT not supported on this file system (pread: %s)", strerror(dc.failed));
+      print_unsupported("fileread", kase, "bytes/ns", why);
+    } else print_runs("fileread", kase, "bytes/ns", v, runs, total_samples);
+  }
+  if (dfd >= 0) close(dfd);
+  close(fd);
+  return 0;
+}
+
+/* ---- loopback TCP: read+write, mmap+write, sendfile ----------------------- */
+
+struct rx_result {
+  double cpu_ns, end_ns, bytes;
+};
+
+static void receiver(int listener, int results) {
+  char *buf = malloc(64 << 10);
+  for (;;) {
+    int s = accept(listener, NULL, NULL);
+    if (s < 0) _exit(0);
+    double c0 = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+    double bytes = 0;
+    ssize_t n;
+    while ((n = read(s, buf, 64 << 10)) > 0) bytes += n;
+    struct rx_result r = {cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - c0, mono_ns(), bytes};
+    close(s);
+    if (write(results, &r, sizeof r) != sizeof r) _exit(1);
+  }
+}
+
+static void write_all(int s, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(s, p, n);
+    if (w <= 0) die("write to socket");
+    p += w;
+    n -= w;
+  }
+}
+
+/* Sends the file by method m; returns sender CPU ns, and elapsed and receiver CPU through the pointers. */
+static double send_once(int m, int fd, struct sockaddr_in *addr, int results, double *elapsed, double *rx_cpu) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  if (s < 0 || connect(s, (struct sockaddr *)addr, sizeof *addr) != 0) die("connect");
+  static char *buf;
+  if (!buf) buf = malloc(64 << 10);
+  double t0 = mono_ns(), c0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+  if (m == 0) {
+    /* read + write, 64 KiB buffer. */
+    off_t off = 0;
+    ssize_t n;
+    while ((n = pread(fd, buf, 64 << 10, off)) > 0) {
+      write_all(s, buf, n);
+      off += n;
+    }
+  } else if (m == 1) {
+    /* mmap + write: one mapping of the whole file, written in one call (the kernel loops). */
+    char *p = mmap(NULL, file_bytes, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) die("mmap");
+    write_all(s, p, file_bytes);
+    munmap(p, file_bytes);
+  } else {
+    /* sendfile: one call per file, repeated only if the kernel returns early. */
+    off_t off = 0;
+    while ((size_t)off < file_bytes)
+      if (sendfile(s, fd, &off, file_bytes - off) <= 0) die("sendfile");
+  }
+  double c1 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+  close(s);
+  struct rx_result r;
+  if (read(results, &r, sizeof r) != sizeof r) die("receiver result");
+  if (r.bytes != (double)file_bytes) {
+    errno = EIO;
+    die("receiver got a short transfer");
+  }
+  *elapsed = r.end_ns - t0;
+  *rx_cpu = r.cpu_ns;
+  return c1 - c0;
+}
+
+static int probe_tcp(void) {
+  static const char *names[] = {"read+write", "mmap+write", "sendfile"};
+  int fd = make_file(file_bytes);
+  unlink(file_path);
+  warm(fd);
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = 0};
+  socklen_t len = sizeof addr;
+  if (listener < 0 || bind(listener, (struct sockaddr *)&addr, sizeof addr) || listen(listener, 8) || getsockname(listener, (struct sockaddr *)&addr, &len))
+    die("listen on loopback");
+  int res[2];
+  if (pipe(res)) die("pipe");
+  pid_t child = fork();
+  if (child < 0) die("fork");
+  if (child == 0) {
+    /* Dies with the sender, even if that is killed at its time limit. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close(res[0]);
+    receiver(listener, res[1]);
+  }
+  close(res[1]);
+  close(listener);
+  double tx[3][MAX_RUNS], rx[3][MAX_RUNS], el[3][MAX_RUNS];
+  long sent[3] = {0, 0, 0};
+  /* Transfers per run: as many as fit in run_ms (at least 1), the run keeps their medians. */
+  for (int r = 0; r < runs; r++) {
+    for (int m = 0; m < 3; m++) {
+      double a[64], b[64], c[64];
+      int n = 0;
+      double start = mono_ns();
+      do {
+        a[n] = send_once(m, fd, &addr, res[0], &b[n], &c[n]);
+        n++;
+      } while (n < 64 && mono_ns() - start < run_ms * 1e6 / 3);
+      tx[m][r] = median(a, n);
+      el[m][r] = median(b, n);
+      rx[m][r] = median(c, n);
+      sent[m] += n;
+    }
+  }
+  kill(child, SIGTERM);
+  waitpid(child, NULL, 0);
+  /* The file size is part of each case: iosim runs this probe at several sizes. */
+  char size_name[32];
+  if (file_bytes % (1 << 20) == 0) snprintf(size_name, sizeof size_name, "%zuMiB", file_bytes >> 20);
+  else snprintf(size_name, sizeof size_name, "%zuB", file_bytes);
+  for (int m = 0; m < 3; m++) {
+    char kase[64];
+    snprintf(kase, sizeof kase, "%s sender CPU %s", names[m], size_name);
+    print_runs("tcp", kase, "ns", tx[m], runs, sent[m]);
+    snprintf(kase, sizeof kase, "%s receiver CPU %s", names[m], size_name);
+    print_runs("tcp", kase, "ns", rx[m], runs, sent[m]);
+    snprintf(kase, sizeof kase, "%s elapsed %s", names[m], size_name);
+    print_runs("tcp", kase, "ns", el[m], runs, sent[m]);
+  }
+  close(fd);
+  return 0;
+}
+
+/* ---- select, poll, epoll against the number of fds ----------------------- */
+
+struct mux_ctx {
+  int n, maxfd, epfd, calls;
+  int *fds;
+  fd_set set;
+  struct pollfd *pfds;
+};
+
+static double select_sample(void *p) {
+  struct mux_ctx *c = p;
+  double t0 = mono_ns();
+  for (int i = 0; i < c->calls; i++) {
+    fd_set s = c->set; /* select overwrites its set: a server rebuilds it every call */
+    struct timeval zero = {0, 0};
+    if (select(c->maxfd + 1, &s, NULL, NULL, &zero) != 1) die("select");
+  }
+  return (mono_ns() - t0) / c->calls;
+}
+
+static double poll_sample(void *p) {
+  struct mux_ctx *c = p;
+  double t0 = mono_ns();
+  for (int i = 0; i < c->calls; i++)
+    if (poll(c->pfds, c->n, 0) != 1) die("poll");
+  return (mono_ns() - t0) / c->calls;
+}
+
+static double epoll_sample(void *p) {
+  struct mux_ctx *c = p;
+  struct epoll_event ev[64];
+  double t0 = mono_ns();
+  for (int i = 0; i < c->calls; i++)
+    if (epoll_wait(c->epfd, ev, 64, 0) != 1) die("epoll_wait");
+  return (mono_ns() - t0) / c->calls;
+}
+
+static int probe_multiplex(void) {
+  static const int counts[] = {10, 100, 1000};
+  struct rlimit rl;
+  getrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  for (int k = 0; k < 3; k++) {
+    int n = counts[k];
+    char kase[64];
+    if ((rlim_t)(2 * n + 16) > rl.rlim_cur) {
+      for (int m = 0; m < 3; m++) {
+        snprintf(kase, sizeof kase, "%s %d fds", m == 0 ? "select" : m == 1 ? "poll" : "epoll_wait", n);
+        print_unsupported("multiplex", kase, "ns/call", "too few file descriptors allowed (ulimit -n)");
+      }
+      continue;
+    }
+    struct mux_ctx c = {.n = n, .calls = n >= 1000 ? 50 : n >= 100 ? 200 : 1000};
+    c.fds = malloc(n * sizeof(int));
+    int *peers = malloc(n * sizeof(int));
+    c.pfds = calloc(n, sizeof(struct pollfd));
+    /* Reserve low descriptors first, so the watched ends stay below FD_SETSIZE for select. */
+    for (int i = 0; i < n; i++)
+      if ((c.fds[i] = open("/dev/null", O_RDONLY)) < 0) die("open /dev/null");
+    FD_ZERO(&c.set);
+    c.epfd = epoll_create1(0);
+    for (int i = 0; i < n; i++) {
+      int sv[2];
+      if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) die("socketpair");
+      if (dup2(sv[0], c.fds[i]) < 0) die("dup2");
+      close(sv[0]);
+      peers[i] = sv[1];
+      FD_SET(c.fds[i], &c.set);
+      if (c.fds[i] > c.maxfd) c.maxfd = c.fds[i];
+      c.pfds[i].fd = c.fds[i];
+      c.pfds[i].events = POLLIN;
+      struct epoll_event ev = {.events = EPOLLIN, .data.fd = c.fds[i]};
+      if (epoll_ctl(c.epfd, EPOLL_CTL_ADD, c.fds[i], &ev)) die("epoll_ctl");
+    }
+    /* One ready descriptor, the last: a byte that is never read. */
+    if (write(peers[n - 1], "x", 1) != 1) die("write");
+    double v[3][MAX_RUNS];
+    long s[3] = {0, 0, 0};
+    sample_fn fns[3] = {select_sample, poll_sample, epoll_sample};
+    for (int r = 0; r < runs; r++)
+      for (int m = 0; m < 3; m++) {
+        if (m == 0 && c.maxfd >= FD_SETSIZE) continue;
+        total_samples = 0;
+        v[m][r] = measure(fns[m], &c);
+        s[m] += total_samples;
+      }
+    for (int m = 0; m < 3; m++) {
+      snprintf(kase, sizeof kase, "%s %d fds", m == 0 ? "select" : m == 1 ? "poll" : "epoll_wait", n);
+      if (m == 0 && c.maxfd >= FD_SETSIZE) print_unsupported("multiplex", kase, "ns/call", "descriptors above FD_SETSIZE");
+      else print_runs("multiplex", kase, "ns/call", v[m], runs, s[m]);
+    }
+    for (int i = 0; i < n; i++) {
+      close(c.fds[i]);
+      close(peers[i]);
+    }
+    close(c.epfd);
+    free(c.fds);
+    free(peers);
+    free(c.pfds);
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4) {
+    fprintf(stderr, "usage: iosim-probe info|memcpy|syscall|taskswitch|spawn|fileread|tcp|multiplex <runs> <runMs> [dir] [fileBytes]\n");
+    return 2;
+  }
+  runs = atoi(argv[2]);
+  if (runs < 1) runs = 1;
+  if (runs > MAX_RUNS) runs = MAX_RUNS;
+  run_ms = atof(argv[3]);
+  if (argc > 4) dir = argv[4];
+  if (argc > 5) file_bytes = strtoull(argv[5], NULL, 10);
+  /* A receiver that died must not kill the sender with SIGPIPE: write fails instead. */
+  signal(SIGPIPE, SIG_IGN);
+  const char *p = argv[1];
+  if (!strcmp(p, "info")) return probe_info();
+  if (!strcmp(p, "memcpy")) return probe_memcpy();
+  if (!strcmp(p, "syscall")) return probe_syscall();
+  if (!strcmp(p, "taskswitch")) return probe_taskswitch();
+  if (!strcmp(p, "spawn")) return probe_spawn();
+  if (!strcmp(p, "fileread")) return probe_fileread();
+  if (!strcmp(p, "tcp")) return probe_tcp();
+  if (!strcmp(p, "multiplex")) return probe_multiplex();
+  fprintf(stderr, "iosim-probe: unknown probe %s\n", p);
+  return 2;
+}

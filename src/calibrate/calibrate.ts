@@ -1,0 +1,238 @@
+/**
+ * `iosim calibrate`'s measurements: every probe run on this machine, with
+ * the spread of its runs.
+ *
+ * A tailor measures the customer, not the catalogue: the shipped profiles
+ * are catalogue sizes (a 2024 server, a 2008 desktop), and this module takes
+ * the measurements of the machine at hand. Each probe (see
+ * `probes/iosim-probe.c`) runs several times; each run keeps the median of
+ * many short samples, so a noisy neighbour spoils a sample, not the number.
+ */
+import {readFileSync} from "node:fs";
+import {hostname, machine, release, tmpdir, type as osType, version as osVersion} from "node:os";
+import {compileProbes, runProbe, type ProbeLine, type ProbeSettings} from "./probes.js";
+import {spread} from "./spread.js";
+
+/** One measured quantity: its median over runs and their spread, or why it could not be measured. */
+export interface Measurement {
+  /** The probe (`memcpy`, `syscall`, `taskswitch`, `spawn`, `fileread`, `tcp`, `multiplex`). */
+  probe: string;
+  /** What was measured (`64MiB`, `null`, `sendfile sender CPU`, ...). */
+  case: string;
+  /** Unit: `ns`, `ns/call`, `bytes/ns` or `ratio`. */
+  unit: string;
+  /** Median of the run medians. */
+  median?: number;
+  /** Lowest run median. */
+  low?: number;
+  /** Highest run median. */
+  high?: number;
+  /** The median of each run. */
+  runs?: number[];
+  /** Samples over all runs. */
+  samples?: number;
+  /** Why this machine could not measure it. */
+  unsupported?: string;
+  /** How it was derived from other rows, for computed quantities. */
+  derivedFrom?: string;
+}
+
+/** Everything one calibration measured, with when, where and how. */
+export interface Calibration {
+  /** When it ran, ISO 8601 UTC. */
+  date: string;
+  /** The machine: `uname -a`'s fields (system, host name, release, version, architecture). */
+  machine: string;
+  /** The probe settings. */
+  settings: CalibrationSettings;
+  /** Facts the probes read (online and usable CPUs, page size, RAM, the test file's file system, the TCP buffer sysctls). */
+  info: Record<string, number | string>;
+  /** Every quantity measured, in probe order, then the derived ones. */
+  measured: Measurement[];
+}
+
+/** Options of {@link calibrate}. */
+export interface CalibrateOptions {
+  /** A few seconds instead of about a minute: 3 short runs, a 4 MiB test file (for tests). */
+  quick?: boolean;
+  /** Folder of the temporary test file (default the system's temporary folder: its file system is the one measured). */
+  dir?: string;
+  /** The C compiler (default `$CC`, else `cc`). */
+  cc?: string;
+  /** Told before each step: steps done, steps in all, what comes next. */
+  onProgress?: (done: number, total: number, label: string) => void;
+}
+
+/** The probes in the order they run, with what each measures (the TCP probe runs once per size of {@link CalibrationSettings.tcpBytes}). */
+export const probeSteps: ReadonlyArray<readonly [name: string, label: string]> = [
+  ["info", "machine facts"],
+  ["memcpy", "memory copy at 4 KiB, 256 KiB and 64 MiB"],
+  ["syscall", "null system call"],
+  ["taskswitch", "task switch (pipe ping-pong on one CPU)"],
+  ["spawn", "fork and thread creation"],
+  ["fileread", "direct and buffered reads"],
+  ["tcp", "read+write, mmap+write and sendfile over loopback TCP"],
+  ["multiplex", "select, poll and epoll_wait against the number of fds"],
+];
+
+const MiB = 1 << 20;
+
+/** Settings of a whole calibration: the probes' settings, and the file sizes sent over loopback TCP. */
+export interface CalibrationSettings extends ProbeSettings {
+  /** Whether these are the few, short runs of `--quick`. */
+  quick: boolean;
+  /** File sizes the TCP probe sends, bytes (one probe run each). */
+  tcpBytes: number[];
+}
+
+/** Returns the settings: about a minute in all, or a few seconds with *quick*. */
+export function probeSettings(quick: boolean, dir: string = tmpdir()): CalibrationSettings {
+  return quick
+    ? {quick, runs: 3, runMs: 10, dir, fileBytes: 4 * MiB, tcpBytes: [4 * MiB], timeoutMs: 30_000}
+    : {quick, runs: 7, runMs: 250, dir, fileBytes: 64 * MiB, tcpBytes: [16 * MiB, 256 * MiB], timeoutMs: 90_000};
+}
+
+/** Returns `uname -a`'s fields as Node sees them. */
+export function unameText(): string {
+  return `${osType()} ${hostname()} ${release()} ${osVersion()} ${machine()}`;
+}
+
+/**
+ * Returns the TCP buffer sysctls of this machine (`net.ipv4.tcp_rmem` and
+ * `tcp_wmem`, each "min default max" in bytes), read from /proc; a missing
+ * file (no IPv4, a restricted container) is left out.
+ */
+export function tcpBufferSysctls(procDir = "/proc/sys/net/ipv4"): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ["tcp_rmem", "tcp_wmem"]) {
+    try {
+      out[name] = readFileSync(`${procDir}/${name}`, "utf8").trim().split(/\s+/).join(" ");
+    } catch {
+      // Not readable here: the profile keeps the base's number.
+    }
+  }
+  return out;
+}
+
+/** Returns *line* with its spread. */
+function summarize(line: ProbeLine): Measurement {
+  const {probe, case: kase, unit, runs, samples, unsupported} = line;
+  if (!runs) return {probe, case: kase, unit, unsupported: unsupported ?? "the probe printed no runs"};
+  const finite = runs.filter((v): v is number => v !== null && Number.isFinite(v));
+  if (finite.length < runs.length) return {probe, case: kase, unit, unsupported: `${runs.length - finite.length} of ${runs.length} runs gave no finite number`};
+  return {probe, case: kase, unit, ...spread(finite), runs: finite, samples};
+}
+
+/**
+ * Returns a row computed run by run from rows *a* and *b* of *lines* (so a
+ * run's pair saw the same moment of the machine), or undefined if either is
+ * missing or unsupported.
+ */
+function derive(
+  lines: Measurement[],
+  a: string,
+  b: string,
+  out: {probe: string; case: string; unit: string; derivedFrom: string},
+  f: (x: number, y: number) => number,
+): Measurement | undefined {
+  const x = lines.find((l) => `${l.probe}/${l.case}` === a)?.runs;
+  const y = lines.find((l) => `${l.probe}/${l.case}` === b)?.runs;
+  if (!x || !y || x.length !== y.length) return undefined;
+  const runs = x.map((v, i) => f(v, y[i]));
+  return {...out, ...spread(runs), runs};
+}
+
+/** Returns the quantities computed from the measured ones. */
+export function derivedMeasurements(measured: Measurement[]): Measurement[] {
+  const rows = [
+    derive(measured, "syscall/null", "syscall/read1", {probe: "syscall", case: "mode switch (null / 2)", unit: "ns", derivedFrom: "syscall/null ÷ 2"}, (n) => n / 2),
+    derive(
+      measured,
+      "syscall/read1",
+      "syscall/null",
+      {probe: "syscall", case: "entry work of a short fd call (read1 − null)", unit: "ns", derivedFrom: "syscall/read1 − syscall/null, clamped at 0"},
+      (r, n) => Math.max(0, r - n),
+    ),
+    derive(
+      measured,
+      "taskswitch/pingpong round trip",
+      "taskswitch/pipe write+read, no switch",
+      {probe: "taskswitch", case: "task switch", unit: "ns", derivedFrom: "(pingpong round trip − 2 × pipe write+read) ÷ 2, clamped at 0"},
+      (rt, pair) => Math.max(0, (rt - 2 * pair) / 2),
+    ),
+  ];
+  // Direct reads: the time per call, the device's latency at 4 KiB.
+  for (const size of ["4KiB", "64KiB", "1MiB"]) {
+    const bytes = {"4KiB": 4096, "64KiB": 65536, "1MiB": 1 << 20}[size]!;
+    const row = `fileread/direct ${size}`;
+    rows.push(derive(measured, row, row, {probe: "fileread", case: `direct ${size} per call`, unit: "ns", derivedFrom: `${bytes} bytes ÷ ${row}`}, (bpn) => bytes / bpn));
+  }
+  // Loopback TCP, at each size sent: the sender CPU ratios and the elapsed time sendfile saves.
+  const sizes = [...new Set(measured.filter((m) => m.probe === "tcp").map((m) => /(\S+)$/.exec(m.case)?.[1] ?? ""))];
+  for (const size of sizes) {
+    const tx = (method: string) => `tcp/${method} sender CPU ${size}`;
+    rows.push(
+      derive(measured, tx("read+write"), tx("sendfile"), {probe: "tcp", case: `sender CPU read+write : sendfile ${size}`, unit: "ratio", derivedFrom: `${tx("read+write")} ÷ ${tx("sendfile")}`}, (a, b) => a / b),
+      derive(measured, tx("read+write"), tx("mmap+write"), {probe: "tcp", case: `sender CPU read+write : mmap+write ${size}`, unit: "ratio", derivedFrom: `${tx("read+write")} ÷ ${tx("mmap+write")}`}, (a, b) => a / b),
+      derive(
+        measured,
+        `tcp/sendfile elapsed ${size}`,
+        `tcp/read+write elapsed ${size}`,
+        {probe: "tcp", case: `elapsed saved by sendfile ${size}`, unit: "ratio", derivedFrom: `1 − tcp/sendfile elapsed ${size} ÷ tcp/read+write elapsed ${size}`},
+        (sf, rw) => 1 - sf / rw,
+      ),
+    );
+  }
+  // Multiplexing: what each more watched descriptor adds to a call, between 10 and 1000 of them.
+  for (const call of ["select", "poll", "epoll_wait"]) {
+    rows.push(
+      derive(
+        measured,
+        `multiplex/${call} 1000 fds`,
+        `multiplex/${call} 10 fds`,
+        {probe: "multiplex", case: `${call} per watched fd`, unit: "ns", derivedFrom: `(${call} 1000 fds − ${call} 10 fds) ÷ 990`},
+        (big, small) => (big - small) / 990,
+      ),
+    );
+  }
+  return rows.filter((r): r is Measurement => r !== undefined);
+}
+
+/**
+ * Returns the measurements of this machine: compiles the C probes (an
+ * {@link InputError} if there is no compiler or this is not Linux), runs
+ * each in turn, summarises every quantity as the median of its run medians
+ * with the lowest and highest run, and adds the derived quantities (mode
+ * switch, syscall entry work, task switch, the loopback ratios). About a
+ * minute; a few seconds with **quick**.
+ *
+ * ```ts
+ * const cal = await calibrate({quick: true});
+ * cal.measured.find((m) => m.probe === "syscall" && m.case === "null")?.median // ns per call
+ * ```
+ * @see calibratedProfile
+ */
+export async function calibrate(options: CalibrateOptions = {}): Promise<Calibration> {
+  const {quick = false, onProgress} = options;
+  const settings = probeSettings(quick, options.dir);
+  // One step per probe run: the TCP probe once per size.
+  const steps = probeSteps.flatMap(([name, label]) =>
+    name === "tcp"
+      ? settings.tcpBytes.map((bytes) => ({name, label: `${label}, ${bytes / MiB} MiB`, settings: {...settings, fileBytes: bytes}}))
+      : [{name, label, settings}],
+  );
+  const total = steps.length + 1;
+  onProgress?.(0, total, "compiling the probes");
+  const binary = await compileProbes(options.cc);
+  const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const info: Record<string, number | string> = {...tcpBufferSysctls()};
+  const measured: Measurement[] = [];
+  for (const [i, step] of steps.entries()) {
+    onProgress?.(i + 1, total, step.label);
+    const out = await runProbe(binary, step.name, step.settings);
+    Object.assign(info, out.info);
+    measured.push(...out.lines.map(summarize));
+  }
+  measured.push(...derivedMeasurements(measured));
+  return {date, machine: unameText(), settings, info, measured};
+}

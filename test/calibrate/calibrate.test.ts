@@ -1,0 +1,222 @@
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {readdirSync, readFileSync, writeFileSync} from "node:fs";
+import {join} from "node:path";
+import {loadProfile, parseProfile} from "../../src/host/profiles.js";
+import {calibratedProfile, checkPlatform, derivedMeasurements, spread, tcpBufferSysctls, type Calibration, type Measurement} from "../../src/calibrate/index.js";
+import {InputError} from "../../src/errors.js";
+import {CalibrateProgress, measurementsPath} from "../../src/cli/calibrateCommand.js";
+import {tempDir} from "../helpers/files.js";
+import {iosimAsync, type CliRun} from "../helpers/cli.js";
+
+/** Runs `iosim ...args` with *env* added to this process's environment. */
+const iosim = (env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRun> => iosimAsync(args, {env: {...process.env, ...env}});
+
+/** Asserts a run failed with status 2 and printed one line on stderr, nothing on stdout; returns the line. */
+function assertOneLineError(r: CliRun): string {
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stdout, "");
+  const lines = r.stderr.split("\n");
+  assert.equal(lines.length, 2, `one line, got: ${JSON.stringify(r.stderr)}`);
+  assert.equal(lines[1], "");
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  return lines[0];
+}
+
+test("spread(values) is the median of the run medians with the lowest and highest", () => {
+  assert.deepEqual(spread([5.2, 4.9, 5.6]), {median: 5.2, low: 4.9, high: 5.6});
+  assert.deepEqual(spread([4, 1, 3, 2]), {median: 2.5, low: 1, high: 4});
+  assert.deepEqual(spread([7]), {median: 7, low: 7, high: 7});
+});
+
+test("checkPlatform(platform) refuses anything but Linux, saying why", () => {
+  assert.doesNotThrow(() => checkPlatform("linux"));
+  assert.throws(
+    () => checkPlatform("darwin"),
+    (err: unknown) => err instanceof InputError && /^invalid platform: darwin; expected Linux: iosim calibrate measures Linux system calls/.test(err.message),
+  );
+});
+
+test("tcpBufferSysctls(dir) reads tcp_rmem and tcp_wmem, and leaves out what it cannot read", () => {
+  const dir = tempDir("iosim-sysctl-");
+  writeFileSync(join(dir, "tcp_rmem"), "4096\t131072\t6291456\n");
+  assert.deepEqual(tcpBufferSysctls(dir), {tcp_rmem: "4096 131072 6291456"});
+});
+
+test("measurementsPath(out) puts the measurements beside the profile", () => {
+  assert.equal(measurementsPath("mine.json"), "mine.measurements.json");
+  assert.equal(measurementsPath("dir/mine"), "dir/mine.measurements.json");
+});
+
+/** A calibration as the probes would report it, with round numbers. */
+function fakeCalibration(measured: Measurement[]): Calibration {
+  return {
+    date: "2026-01-02T03:04:05Z",
+    machine: "Linux box 6.18.0 #1 SMP x86_64",
+    settings: {quick: true, runs: 3, runMs: 10, dir: "/tmp", fileBytes: 4 << 20, tcpBytes: [4 << 20], timeoutMs: 30_000},
+    info: {onlineCpus: 8, affinityCpus: 4, pageBytes: 4096, tcp_rmem: "4096 131072 6291456", tcp_wmem: "4096 16384 4194304"},
+    measured: [...measured, ...derivedMeasurements(measured)],
+  };
+}
+
+const row = (probe: string, kase: string, unit: string, runs: number[]): Measurement => ({probe, case: kase, unit, ...spread(runs), runs, samples: 100});
+
+test("derivedMeasurements(rows) computes each derived quantity run by run", () => {
+  const derived = derivedMeasurements([
+    row("syscall", "null", "ns/call", [100, 120, 110]),
+    row("syscall", "read1", "ns/call", [150, 160, 100]),
+    row("taskswitch", "pingpong round trip", "ns", [3000, 3400, 3200]),
+    row("taskswitch", "pipe write+read, no switch", "ns", [500, 600, 550]),
+  ]);
+  assert.deepEqual(
+    derived.map((d) => [d.case, d.runs, d.median, d.low, d.high]),
+    [
+      ["mode switch (null / 2)", [50, 60, 55], 55, 50, 60],
+      ["entry work of a short fd call (read1 − null)", [50, 40, 0], 40, 0, 50],
+      ["task switch", [1000, 1100, 1050], 1050, 1000, 1100],
+    ],
+  );
+});
+
+test("derivedMeasurements(rows) gives the loopback ratios per size, the per-fd cost of a call and the time of a direct read", () => {
+  const derived = derivedMeasurements([
+    row("fileread", "direct 4KiB", "bytes/ns", [0.5, 0.25, 0.125]),
+    row("tcp", "read+write sender CPU 16MiB", "ns", [30, 40, 50]),
+    row("tcp", "mmap+write sender CPU 16MiB", "ns", [20, 20, 20]),
+    row("tcp", "sendfile sender CPU 16MiB", "ns", [10, 10, 10]),
+    row("tcp", "read+write elapsed 16MiB", "ns", [100, 100, 100]),
+    row("tcp", "sendfile elapsed 16MiB", "ns", [50, 25, 75]),
+    row("multiplex", "poll 10 fds", "ns/call", [1000, 1000, 1000]),
+    row("multiplex", "poll 1000 fds", "ns/call", [1990, 2980, 10900]),
+  ]);
+  assert.deepEqual(
+    derived.map((d) => [d.case, d.runs]),
+    [
+      ["direct 4KiB per call", [8192, 16384, 32768]],
+      ["sender CPU read+write : sendfile 16MiB", [3, 4, 5]],
+      ["sender CPU read+write : mmap+write 16MiB", [1.5, 2, 2.5]],
+      ["elapsed saved by sendfile 16MiB", [0.5, 0.75, 0.25]],
+      ["poll per watched fd", [1, 2, 10]],
+    ],
+  );
+});
+
+test("calibratedProfile(cal, base, sidecar) sets only the measured fields, each with a source, and loads", () => {
+  const cal = fakeCalibration([
+    row("memcpy", "64MiB", "bytes/ns", [9.87654, 10.1234, 9.5]),
+    row("syscall", "null", "ns/call", [100, 120, 110]),
+    row("syscall", "read1", "ns/call", [90, 100, 100]),
+    {probe: "fileread", case: "direct 4KiB", unit: "bytes/ns", unsupported: "O_DIRECT not supported on this file system (open: Invalid argument)"},
+  ]);
+  const {profile, overrides} = calibratedProfile(cal, "desktop-2008", "mine.measurements.json");
+  // syscallNs came out 0 (read1 ≤ null) and the task switch was not measured: both keep desktop-2008's numbers.
+  assert.deepEqual(
+    overrides.map((o) => [o.path, o.value]),
+    [
+      ["cpu.cores", 4],
+      ["memory.pageBytes", 4096],
+      ["net.rmemBytes", 131072],
+      ["net.wmemBytes", 16384],
+      ["cpu.modeSwitchNs", 55],
+      ["memory.copyBytesPerNs", 9.88],
+    ],
+  );
+  assert.deepEqual(Object.keys(profile.sources as object), ["cpu.cores", "memory.pageBytes", "net.rmemBytes", "net.wmemBytes", "cpu.modeSwitchNs", "memory.copyBytesPerNs"]);
+  assert.match((profile.sources as Record<string, string>)["cpu.modeSwitchNs"], /Median 55 ns over 3 runs.*run medians 50 ns to 60 ns.*2026-01-02T03:04:05Z, Linux box 6\.18\.0/);
+  const loaded = parseProfile(profile, "calibrated");
+  const base = loadProfile("desktop-2008");
+  assert.equal(loaded.cpu.modeSwitchNs, 55);
+  assert.equal(loaded.cpu.syscallNs, base.cpu.syscallNs);
+  assert.equal(loaded.cpu.taskSwitchNs, base.cpu.taskSwitchNs);
+  assert.equal(loaded.sources["cpu.syscallNs"], base.sources["cpu.syscallNs"]);
+});
+
+test("iosim calibrate --quick --out FILE writes a profile that loads and runs, and every measurement beside it", async () => {
+  // TMPDIR: the probes' build cache and test files go to a folder of this test, which must end up holding only the cache.
+  const tmp = tempDir("iosim-calibrate-");
+  const out = join(tempDir("iosim-calibrate-out-"), "mine.json");
+  const r = await iosim({TMPDIR: tmp}, "calibrate", "--quick", "--out", out);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, "", "no progress when stderr is not a terminal");
+  assert.match(r.stdout, /Profile written: .*mine\.json \(extends server-2024; sets cpu\.cores=\d+/);
+  assert.deepEqual(
+    readdirSync(tmp).filter((n) => !n.startsWith("iosim-probes-")),
+    [],
+    "no test file left behind",
+  );
+
+  const raw = JSON.parse(readFileSync(out, "utf8")) as Record<string, Record<string, unknown>>;
+  assert.equal(raw.extends, "server-2024");
+  const profile = loadProfile(out);
+  const overridden = Object.entries(raw)
+    .filter(([k]) => ["cpu", "memory", "dma", "disks", "nic", "net"].includes(k))
+    .flatMap(([section, obj]) => Object.entries(obj).map(([key, value]) => [`${section}.${key}`, value] as const));
+  assert.ok(overridden.length >= 4, JSON.stringify(overridden));
+  for (const [path, value] of overridden) {
+    assert.ok(typeof value === "number" && Number.isFinite(value) && value > 0, `${path} = ${value}`);
+    assert.match(profile.sources[path], /iosim calibrate on \d{4}-\d\d-\d\dT/, `source of ${path}`);
+    assert.match((raw.sources as Record<string, string>)[path], /Linux/, `machine in the source of ${path}`);
+  }
+  assert.deepEqual(Object.keys(raw.sources).sort(), overridden.map(([p]) => p).sort(), "a source for each overridden number, and no other");
+
+  const side = JSON.parse(readFileSync(measurementsPath(out), "utf8")) as {extends: string; measured: Measurement[]};
+  assert.equal(side.extends, "server-2024");
+  const probes = new Set(side.measured.map((m) => m.probe));
+  assert.deepEqual([...probes].sort(), ["fileread", "memcpy", "multiplex", "spawn", "syscall", "taskswitch", "tcp"]);
+  for (const m of side.measured) {
+    if (m.unsupported !== undefined) {
+      assert.ok(m.unsupported.length > 0);
+      continue;
+    }
+    const {low, median, high} = m as Required<Measurement>;
+    assert.ok(low <= median && median <= high, `${m.probe} ${m.case}: ${low} ≤ ${median} ≤ ${high}`);
+    assert.ok((m.runs ?? []).length > 0 && (m.runs ?? []).every((v) => Number.isFinite(v)), `${m.probe} ${m.case}`);
+  }
+  for (const kase of ["fork+exit+wait", "pthread_create+join"]) {
+    assert.ok(side.measured.some((m) => m.probe === "spawn" && m.case === kase && (m.median ?? 0) > 0), kase);
+  }
+
+  const run = await iosim({}, "run", "transfer", "--profile", out, "--format", "json");
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(JSON.parse(run.stdout).profile, profile.name);
+});
+
+test("iosim calibrate with CC=/nonexistent exits 2 with one line naming the compiler and what to install", async () => {
+  const r = await iosim({CC: "/nonexistent", TMPDIR: tempDir("iosim-calibrate-")}, "calibrate", "--quick", "--out", join(tempDir("iosim-calibrate-out-"), "x.json"));
+  const line = assertOneLineError(r);
+  assert.match(line, /^iosim: invalid C compiler: \/nonexistent \(not found\); expected .*install gcc or clang/);
+});
+
+test("iosim calibrate --extends NAME must name a shipped profile", async () => {
+  const line = assertOneLineError(await iosim({}, "calibrate", "--extends", "mainframe-1970"));
+  assert.match(line, /^iosim: invalid --extends: mainframe-1970; expected one of desktop-2008, server-2024/);
+});
+
+test("iosim calibrate refuses options it does not take", async () => {
+  const line = assertOneLineError(await iosim({}, "calibrate", "--seed", "1"));
+  assert.match(line, /^iosim: invalid option for calibrate: --seed; expected one of --out, --extends, --quick/);
+});
+
+test("CalibrateProgress draws a bar of the steps on a terminal and erases it at the end", () => {
+  const written: string[] = [];
+  const progress = new CalibrateProgress({isTTY: true, write: (t: string) => written.push(t)}, false);
+  progress.update(0, 4, "compiling the probes");
+  progress.update(2, 4, "null system call");
+  progress.end();
+  assert.deepEqual(
+    written.map((t) => t.replace(/\d+ s/, "N s")),
+    [
+      "\riosim calibrate [--------------------] 1/4 compiling the probes… N s\x1b[K",
+      "\riosim calibrate [##########----------] 3/4 null system call… N s\x1b[K",
+      "\r\x1b[K",
+    ],
+  );
+});
+
+test("CalibrateProgress writes nothing when stderr is not a terminal", () => {
+  const written: string[] = [];
+  const progress = new CalibrateProgress({isTTY: false, write: (t: string) => written.push(t)}, false);
+  progress.update(0, 4, "compiling the probes");
+  progress.end();
+  assert.deepEqual(written, []);
+});
