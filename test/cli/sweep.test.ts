@@ -1,26 +1,15 @@
 import {describe, test as serialTest} from "node:test";
 import assert from "node:assert/strict";
-import {spawn} from "node:child_process";
 import {existsSync, readFileSync, readdirSync, truncateSync, statSync, writeFileSync} from "node:fs";
 import {createHash} from "node:crypto";
 import {basename, join} from "node:path";
-import {fileURLToPath} from "node:url";
 import {readSweepFile} from "../../src/sweep/sweepTable.js";
+import {iosimAsync, type CliRun} from "../helpers/cli.js";
 import {tempDir} from "../helpers/files.js";
 
-const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-
 /** Runs `iosim ...args` in *cwd* (outside any Slurm array or Kubernetes Job); resolves to its exit status, stdout and stderr. */
-function iosim(args: string[], options: {cwd?: string; env?: Record<string, string>} = {}): Promise<{status: number | null; stdout: string; stderr: string}> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], {cwd: options.cwd, env: {...process.env, SLURM_ARRAY_TASK_ID: "", JOB_COMPLETION_INDEX: "", ...options.env}});
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({status, stdout, stderr}));
-  });
+function iosim(args: string[], options: {cwd?: string; env?: Record<string, string>} = {}): Promise<CliRun> {
+  return iosimAsync(args, {cwd: options.cwd, env: {...process.env, SLURM_ARRAY_TASK_ID: "", JOB_COMPLETION_INDEX: "", ...options.env}});
 }
 
 /** A small sweep: 2 strategies × 2 file sizes × 3 seeds = 12 runs of a few KiB each. */
