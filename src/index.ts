@@ -23,6 +23,9 @@ export * from "./kernel/index.js";
 /* Net: sockets, the SYN and accept queues, connecting clients, fd tables */
 export * from "./net/index.js";
 
+/* Multiplex: select, poll and epoll, level- and edge-triggered; the event loop */
+export * from "./multiplex/index.js";
+
 /* Transfer: the file-transfer strategies */
 export * from "./transfer/index.js";
 

@@ -95,6 +95,23 @@ export interface Profile {
     /** Largest send buffer autotuning may reach, net.ipv4.tcp_wmem[2], bytes. */
     wmemMaxBytes: number;
   };
+  /** I/O multiplexing: what select(2), poll(2) and epoll cost per descriptor, per call and per event (see src/multiplex). */
+  multiplex: {
+    /** Kernel work per watched descriptor in one pass of select or poll (fdget, vfs_poll → tcp_poll, fdput), ns. */
+    pollFdNs: number;
+    /** Registering and later removing a wait-queue entry on one descriptor when select or poll sleeps (__pollwait, poll_freewait), ns. */
+    pollWaitNs: number;
+    /** User-space work per descriptor per pass over the application's set or array (FD_SET, FD_ISSET, a revents test), ns. */
+    userFdNs: number;
+    /** Kernel work of one epoll_ctl beyond system-call entry and the tree walk (epitem, wait-queue hook), ns. */
+    epollCtlNs: number;
+    /** One level of epoll's red-black tree of registered descriptors, ns (a call walks ⌈log2(n + 1)⌉ levels). */
+    epollTreeLevelNs: number;
+    /** ep_poll_callback: a readiness change putting an item on the ready list, in softirq, ns. */
+    epollCallbackNs: number;
+    /** ep_send_events per item taken off the ready list (re-poll, event written out, LT re-queue), ns. */
+    epollEventNs: number;
+  };
   /** Where each number comes from, keyed by dotted path. */
   sources: Record<string, string>;
 }
@@ -132,6 +149,15 @@ const profileRules: {[key: string]: Rule} = {
     rxPacketNs: "nonNegative",
     rxSegmentNs: "nonNegative",
     wmemMaxBytes: "positiveInteger",
+  },
+  multiplex: {
+    pollFdNs: "nonNegative",
+    pollWaitNs: "nonNegative",
+    userFdNs: "nonNegative",
+    epollCtlNs: "nonNegative",
+    epollTreeLevelNs: "nonNegative",
+    epollCallbackNs: "nonNegative",
+    epollEventNs: "nonNegative",
   },
   sources: "sources",
 };

@@ -6,8 +6,10 @@ import {pageCacheScenario} from "./pagecache.js";
 import type {Scenario} from "./scenario.js";
 import {socketScenario} from "./socket.js";
 import {transferScenario} from "./transfer.js";
+import {triggerScenario} from "./trigger.js";
+import {multiplexScenario} from "./multiplex.js";
 
-export const scenarios: readonly Scenario[] = [transferScenario, dmaScenario, pageCacheScenario, largeFileScenario, backlogScenario, socketScenario];
+export const scenarios: readonly Scenario[] = [transferScenario, dmaScenario, pageCacheScenario, largeFileScenario, backlogScenario, socketScenario, multiplexScenario, triggerScenario];
 
 export {
   parseParam,
@@ -29,3 +31,5 @@ export {runPageCache, pageCacheScenario, checkCacheBytes, type PageCacheRunOptio
 export {runFileServer, largeFileScenario, largeFileModes, quantile, type LargeFileMode, type FileServerRunOptions} from "./largefile.js";
 export {runBacklog, backlogScenario, listedClientsMax, emfileRetryMinNs, type BacklogRunOptions} from "./backlog.js";
 export {runSocket, socketScenario, type SocketRunOptions, type SocketDirection} from "./socket.js";
+export {runTrigger, triggerScenario, createMultiplexer, checkTriggerOptions, multiplexApis, type MultiplexApi, type TriggerMode, type ReadPolicy, type TriggerRunOptions} from "./trigger.js";
+export {runMultiplex, multiplexScenario, checkMultiplexOptions, type MultiplexRunOptions} from "./multiplex.js";
