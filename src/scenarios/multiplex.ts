@@ -16,7 +16,7 @@ import {Host} from "../host/Host.js";
 import type {Profile} from "../host/profiles.js";
 import {defaultEpollMaxEvents, EPOLLET} from "../multiplex/epoll.js";
 import {eventLoop} from "../multiplex/eventLoop.js";
-import {EPOLLIN, type ReadyEvent} from "../multiplex/internal/readinessLoop.js";
+import {EPOLLIN, type ReadyEvent} from "../multiplex/index.js";
 import {FD_SETSIZE} from "../multiplex/select.js";
 import {spawn, type ProcessBody} from "../engine/process.js";
 import {defaultLinkLatencyNs} from "../net/ClientPopulation.js";

@@ -16,7 +16,7 @@ import {InputError} from "../errors.js";
 import {Host} from "../host/Host.js";
 import type {Profile} from "../host/profiles.js";
 import {epoll, EPOLLET} from "../multiplex/epoll.js";
-import {EPOLLIN, type Multiplexer} from "../multiplex/internal/readinessLoop.js";
+import {EPOLLIN, type Multiplexer} from "../multiplex/index.js";
 import {poll} from "../multiplex/poll.js";
 import {select} from "../multiplex/select.js";
 import {defaultLinkLatencyNs} from "../net/ClientPopulation.js";
