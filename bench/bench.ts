@@ -19,9 +19,13 @@
  * (c) The default report, as a whole process.
  * (d) `iosim sweep` of 1,000 small transfer runs on one worker thread and on
  *     every core (target ≥ 1.7× on 2 cores).
+ * (e) An epoll event loop over 100,000 connections, 1% active (the
+ *     `multiplex` scenario, registrations included), in scheduler events
+ *     per second against the bare heap's hold model at 10,000 pending
+ *     (target ≥ 0.3×).
  *
  * Each figure is the best of a few repetitions (the machine is shared).
- * The last line is `scheduler/bare=<ratio> process/bare=<ratio> model/bare=<ratio> sweep/1job=<ratio>`.
+ * The last line is `scheduler/bare=<ratio> process/bare=<ratio> model/bare=<ratio> sweep/1job=<ratio> epoll/bare=<ratio>`.
  */
 import {concatMap, mergeMap, range, VirtualTimeScheduler, type SchedulerAction} from "rxjs";
 import {mergeProcesses} from "../src/engine/mergeProcesses.js";
@@ -32,6 +36,7 @@ import {Random} from "../src/engine/random.js";
 import {createSim} from "../src/engine/sim.js";
 import {Trace, type TraceKind} from "../src/engine/trace.js";
 import {timeDefaultReport} from "./reportTime.js";
+import {EPOLL_ACTIVE, EPOLL_FDS, EPOLL_REQUESTS, timeEpollLoop} from "./multiplexTime.js";
 import {threadScaling, timeSweep} from "./sweepTime.js";
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
@@ -420,4 +425,23 @@ console.log(
     `speed-up ${sweepSpeedup.toFixed(2)}× (target ≥ 1.7× on 2 cores: ${sweep.jobs < 2 ? "n/a, 1 core" : sweepSpeedup >= 1.7 ? "met" : "MISSED"}); ` +
     `the same runs on ${sweep.jobs} bare threads (no sweep machinery) gain ${(await threadScaling(sweep.jobs)).toFixed(2)}× on this machine now (the ceiling)`,
 );
-console.log(`scheduler/bare=${schedulerOverBare10k.toFixed(2)} process/bare=${processOverBare10k.toFixed(2)} model/bare=${modelOverBare.toFixed(2)} sweep/1job=${sweepSpeedup.toFixed(2)}`);
+let epollPerCallNs = 0;
+const [epollLoop, bareAgain] = best<number>(
+  [
+    () => {
+      const r = timeEpollLoop();
+      epollPerCallNs = r.perCallNs;
+      return r.events;
+    },
+    () => holdBare(10_000, 1_000_000)[0],
+  ],
+  Math.min(REPEATS, 3),
+);
+const epollRate = rate(epollLoop.result, epollLoop.ms);
+const epollOverBare = epollRate / rate(1_000_000, bareAgain.ms);
+console.log(
+  `(e) epoll event loop, ${EPOLL_FDS.toLocaleString("en")} connections, ${EPOLL_ACTIVE.toLocaleString("en")} active × ${EPOLL_REQUESTS} requests: ` +
+    `${epollLoop.result.toLocaleString("en")} events in ${epollLoop.ms.toFixed(0)} ms, ${fmt(epollRate)}ev/s, ${epollOverBare.toFixed(2)}× the bare heap (target ≥ 0.3×: ${epollOverBare >= 0.3 ? "met" : "MISSED"}); ` +
+    `simulated epoll_wait ${epollPerCallNs.toFixed(0)} ns per call`,
+);
+console.log(`scheduler/bare=${schedulerOverBare10k.toFixed(2)} process/bare=${processOverBare10k.toFixed(2)} model/bare=${modelOverBare.toFixed(2)} sweep/1job=${sweepSpeedup.toFixed(2)} epoll/bare=${epollOverBare.toFixed(2)}`);
