@@ -26,10 +26,12 @@
  *   list (line 788).
  * - ep_poll() (lines 1936–2060) sleeps only when no event is available.
  */
+import {Job} from "../engine/Resource.js";
 import {Signal, wait, type ProcessBody} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
+import type {NetStack} from "../net/NetStack.js";
 import type {TcpSocket} from "../net/TcpSocket.js";
-import {charge, copy, enter, EPOLLIN, EPOLLOUT, leave, readyMask, softirqWork, zeroCounters, type Multiplexer, type MultiplexCounters, type ReadyEvent} from "./internal/readinessLoop.js";
+import {charge, copy, enter, EPOLLIN, EPOLLOUT, leave, readyMask, zeroCounters, type Multiplexer, type MultiplexCounters, type ReadyEvent} from "./internal/readinessLoop.js";
 
 /** Edge-triggered (EPOLLET = 1u << 31, include/uapi/linux/eventpoll.h). */
 export const EPOLLET = 0x80000000 | 0;
@@ -48,8 +50,8 @@ interface EpItem {
   linked: boolean;
   /** On the overflow list of a scan in progress. */
   inOverflow: boolean;
-  /** Stops its callbacks (ep_unregister_pollwait). */
-  stop: () => void;
+  /** The softirq work of its callback, reused while idle; null until first needed. */
+  job: Job | null;
 }
 
 /** A FIFO of items with O(1) take from the head. */
@@ -96,8 +98,16 @@ export class Epoll implements Multiplexer {
   readonly counters: MultiplexCounters = zeroCounters();
   /** Registered items by descriptor (the red-black tree; a Map stands in for it, its depth is priced). */
   private readonly items = new Map<number, EpItem>();
+  /** The same items by socket: where a readiness emission finds its item (the wait-queue entry's back pointer). */
+  private readonly bySocket = new Map<TcpSocket, EpItem>();
+  /** The stacks whose readiness streams this instance listens to, and whether to writable$ as well. */
+  private readonly hooked = new Map<NetStack, {writable: boolean}>();
   /** The ready list (rdllist). */
   private rdllist = new ItemQueue();
+  /** The list a scan works on (txlist), kept between calls so a call allocates no list. */
+  private txlist = new ItemQueue();
+  /** Spare overflow list, reused by each scan. */
+  private spareOverflow: EpItem[] = [];
   /** The overflow list while a scan runs (ovflist), else null (EP_UNACTIVE_PTR). */
   private overflow: EpItem[] | null = null;
   /** The caller sleeping in epoll_wait (ep->wq), fired by the first callback. */
@@ -135,18 +145,18 @@ export class Epoll implements Multiplexer {
   /**
    * Returns a process body for EPOLL_CTL_ADD of *fd* (*sock*) for *events*
    * (default {@link EPOLLIN}; add {@link EPOLLET} for edge triggering):
-   * ep_insert() hooks ep_poll_callback to the socket's readiness streams and
+   * ep_insert() hooks ep_poll_callback to the socket's wait queue (here: the
+   * item is found by socket when the stack's readiness stream emits it) and
    * queues the item at once if the socket is already ready (fs/eventpoll.c
    * line 1668).
    */
   add(fd: number, sock: TcpSocket, events = EPOLLIN, pid = 0): ProcessBody<void> {
     if (this.items.has(fd)) throw new RangeError(`EEXIST: fd ${fd} is already registered`);
     return this.ctl(pid, () => {
-      const item: EpItem = {fd, sock, events, linked: false, inOverflow: false, stop: () => {}};
-      const onReady = () => this.callback(item);
-      const subs = [sock.readable$.subscribe(onReady)];
-      if (events & EPOLLOUT) subs.push(sock.writable$.subscribe(onReady));
-      item.stop = () => subs.forEach((s) => s.unsubscribe());
+      const item: EpItem = {fd, sock, events, linked: false, inOverflow: false, job: null};
+      this.hook(sock.stack, events);
+      if (this.bySocket.has(sock)) throw new RangeError(`fd ${fd}: this socket is already registered under fd ${this.bySocket.get(sock)!.fd}`);
+      this.bySocket.set(sock, item);
       this.items.set(fd, item);
       if (readyMask(sock, events) !== 0) this.queue(item);
     });
@@ -157,6 +167,7 @@ export class Epoll implements Multiplexer {
     const item = this.items.get(fd);
     if (item === undefined) throw new RangeError(`ENOENT: fd ${fd} is not registered`);
     return this.ctl(pid, () => {
+      this.hook(item.sock.stack, events);
       item.events = events;
       if (readyMask(item.sock, events) !== 0) this.queue(item);
     });
@@ -167,7 +178,7 @@ export class Epoll implements Multiplexer {
     const item = this.items.get(fd);
     if (item === undefined) throw new RangeError(`ENOENT: fd ${fd} is not registered`);
     return this.ctl(pid, () => {
-      item.stop();
+      this.bySocket.delete(item.sock);
       this.items.delete(fd);
       if (item.linked) {
         const q = this.rdllist;
@@ -179,10 +190,40 @@ export class Epoll implements Multiplexer {
     });
   }
 
+  /**
+   * Subscribes this instance to *stack*'s readiness streams (readable$, and
+   * writable$ once an item wants EPOLLOUT): one subscription per stack, not
+   * per socket; each emission finds its item by socket, as the wait-queue
+   * entry ep_insert hooks on the socket would (ep_ptable_queue_proc).
+   */
+  private hook(stack: NetStack, events: number): void {
+    let h = this.hooked.get(stack);
+    if (h === undefined) {
+      stack.readable$.subscribe((sock) => this.onReady(sock));
+      this.hooked.set(stack, (h = {writable: false}));
+    }
+    if (events & EPOLLOUT && !h.writable) {
+      h.writable = true;
+      stack.writable$.subscribe((sock) => this.onReady(sock));
+    }
+  }
+
+  private onReady(sock: TcpSocket): void {
+    const item = this.bySocket.get(sock);
+    if (item !== undefined) this.callback(item);
+  }
+
   /** ep_poll_callback: the socket's state changed (softirq). */
   private callback(item: EpItem): void {
     this.counters.callbacks++;
-    softirqWork(this.host, this.host.profile.multiplex.epollCallbackNs, "epoll-callback");
+    const ns = this.host.profile.multiplex.epollCallbackNs;
+    if (ns > 0) {
+      // Softirq work nothing waits for: the item's own job, unless a previous callback's is still queued (then a fresh one).
+      const cpu = this.host.cpu;
+      let job = item.job;
+      if (job === null || job.status !== 0) job = item.job = new Job(cpu, ns, "epoll-callback", noop);
+      cpu.submit(job, true);
+    }
     if (readyMask(item.sock, item.events) === 0) return; // the key does not match the interest (line 1275)
     this.queue(item);
   }
@@ -230,8 +271,9 @@ export class Epoll implements Multiplexer {
       }
       // ep_start_scan: steal the ready list; callbacks from now on go to the overflow list.
       const tx = this.rdllist;
-      this.rdllist = new ItemQueue();
-      this.overflow = [];
+      this.rdllist = this.txlist;
+      this.txlist = tx;
+      this.overflow = this.spareOverflow;
       out = [];
       let examined = 0;
       while (tx.length > 0 && out.length < maxEvents) {
@@ -254,7 +296,7 @@ export class Epoll implements Multiplexer {
       if (bytes > 0) yield copy(host, c, bytes, "kernel→epoll_event");
       // ep_done_scan: what maxevents left goes back to the head (list_splice, line 788), then the overflowed items not
       // linked, oldest first (list_add of a LIFO list, line 774), then the level-triggered items re-queued above.
-      const ovf = this.overflow;
+      const ovf = this.overflow!;
       this.overflow = null;
       if (tx.length > 0 || ovf.length > 0) {
         const requeued = this.rdllist;
@@ -269,6 +311,8 @@ export class Epoll implements Multiplexer {
         }
         while (requeued.length > 0) q.push(requeued.shift());
       }
+      ovf.length = 0;
+      this.spareOverflow = ovf;
     } while (out.length === 0);
     yield* leave(host, c);
     if (out.length > 0) yield charge(host, c, out.length * m.userFdNs, "user-scan");
@@ -276,6 +320,8 @@ export class Epoll implements Multiplexer {
     return out;
   }
 }
+
+const noop = () => {};
 
 /** Returns a new epoll instance on *host* (epoll_create1(2)); see {@link Epoll}. */
 export function epoll(host: Host): Epoll {

@@ -22,6 +22,7 @@
  * super-segment arrives at once, so it gets one ACK, as a GRO-merged skb
  * would), not every second wire packet.
  */
+import {Subject} from "rxjs";
 import {Job, Resource} from "../engine/Resource.js";
 import {Signal, spawn, use, type ProcessBody} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
@@ -135,6 +136,15 @@ export class NetStack {
   readonly groHeld: Packet[] = [];
   /** Transmitted skbs by the signal of their DMA. */
   private readonly inFlight = new Map<Signal<number>, InFlight>();
+  /**
+   * Every socket of this stack as it becomes readable (each sk_data_ready),
+   * one stream for all of them: what a multiplexer watching thousands of
+   * sockets subscribes to once, instead of once per socket (see
+   * {@link TcpSocket.readable$} for one socket's).
+   */
+  readonly readable$ = new Subject<TcpSocket>();
+  /** Every socket of this stack as it becomes writable again after a writer found it full (see {@link TcpSocket.writable$}). */
+  readonly writable$ = new Subject<TcpSocket>();
 
   constructor(
     readonly host: Host,

@@ -191,6 +191,8 @@ export class TcpSocket {
     this.readWait = null;
     w?.fire();
     this.readable?.next(this);
+    const all = this.stack.readable$;
+    if (all.observed) all.next(this);
   }
 
   /** Space freed: wake writers and emit readiness if the socket is writable and someone found it full. */
@@ -201,6 +203,8 @@ export class TcpSocket {
     this.writeWait = null;
     w?.fire();
     this.writable?.next(this);
+    const all = this.stack.writable$;
+    if (all.observed) all.next(this);
   }
 
   /** Bytes written by the application and not yet sent (write_seq − snd_nxt). */

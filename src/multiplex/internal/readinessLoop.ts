@@ -11,14 +11,16 @@
  * queue, installed once by epoll_ctl): the porter only reads the board.
  *
  * The simulator never walks the corridor either: which sockets are
- * readable is known from their `readable$` streams (the set of sockets that
- * said so since they were last found empty), so a select or poll pass costs
- * its n × per-descriptor price in virtual time but O(ready) in JavaScript;
- * its result is the one a walk would find.
+ * readable is known from the readiness stream (the stack's `readable$`,
+ * every socket's sk_data_ready; the set of sockets that said so since they
+ * were last found empty), so a select or poll pass costs its n ×
+ * per-descriptor price in virtual time but O(ready) in JavaScript; its
+ * result is the one a walk would find. A multiplexer subscribes once per
+ * stack, not once per socket, so 100,000 idle sockets hold no subscription.
  */
-import {Job} from "../../engine/Resource.js";
 import {Signal, use, wait, type ProcessBody} from "../../engine/process.js";
 import type {Host} from "../../host/Host.js";
+import type {NetStack} from "../../net/NetStack.js";
 import type {TcpSocket} from "../../net/TcpSocket.js";
 
 /** Readable, or end of file (EPOLLIN = POLLIN = 0x001, include/uapi/linux/eventpoll.h; select's read set). */
@@ -123,11 +125,6 @@ export function copy(host: Host, counters: MultiplexCounters, bytes: number, det
   return charge(host, counters, bytes / host.profile.memory.copyBytesPerNs, "fd-copy", "cpu-copy", bytes, detail);
 }
 
-/** Runs *ns* of kernel work in softirq context on a core (pid 0, ahead of queued tasks), booked under *tag*; nothing waits for it. */
-export function softirqWork(host: Host, ns: number, tag: string): void {
-  if (ns > 0) host.cpu.submit(new Job(host.cpu, ns, tag, noop), true);
-}
-const noop = () => {};
 
 /** A descriptor watched by select or poll. */
 interface ScanEntry {
@@ -136,8 +133,6 @@ interface ScanEntry {
   events: number;
   /** Whether it is in the candidate set. */
   candidate: boolean;
-  /** Stops its readiness subscriptions. */
-  stop: () => void;
 }
 
 /**
@@ -150,6 +145,10 @@ interface ScanEntry {
 export class ScanSet {
   /** Watched descriptors by number. */
   private readonly entries = new Map<number, ScanEntry>();
+  /** The same by socket: where a readiness emission finds its entry. */
+  private readonly bySocket = new Map<TcpSocket, ScanEntry>();
+  /** The stacks whose readiness streams this set listens to (one subscription each), and whether to writable$ as well. */
+  private readonly hooked = new Map<NetStack, {writable: boolean}>();
   /** Watched descriptor numbers, ascending (kept sorted on insertion). */
   readonly fds: number[] = [];
   /** Descriptors that may be ready: the only ones the simulator looks at. */
@@ -172,15 +171,12 @@ export class ScanSet {
 
   add(fd: number, sock: TcpSocket, events: number): void {
     if (this.entries.has(fd)) throw new RangeError(`fd ${fd} is already watched`);
-    const entry: ScanEntry = {fd, sock, events, candidate: false, stop: noop};
-    const onReady = () => this.onReady(entry);
-    const subs = [sock.readable$.subscribe(onReady)];
-    if (events & EPOLLOUT) {
-      subs.push(sock.writable$.subscribe(onReady));
-      this.writers.add(entry);
-    }
-    entry.stop = () => subs.forEach((s) => s.unsubscribe());
+    if (this.bySocket.has(sock)) throw new RangeError(`fd ${fd}: this socket is already watched under fd ${this.bySocket.get(sock)!.fd}`);
+    const entry: ScanEntry = {fd, sock, events, candidate: false};
+    this.hook(sock.stack, events);
+    if (events & EPOLLOUT) this.writers.add(entry);
     this.entries.set(fd, entry);
+    this.bySocket.set(sock, entry);
     const f = this.fds;
     if (f.length === 0 || f[f.length - 1] < fd) f.push(fd);
     else f.splice(lowerBound(f, fd), 0, fd);
@@ -190,11 +186,29 @@ export class ScanSet {
   remove(fd: number): void {
     const entry = this.entries.get(fd);
     if (entry === undefined) throw new RangeError(`fd ${fd} is not watched`);
-    entry.stop();
     this.entries.delete(fd);
+    this.bySocket.delete(entry.sock);
     this.candidates.delete(entry);
     this.writers.delete(entry);
     this.fds.splice(lowerBound(this.fds, fd), 1);
+  }
+
+  /** Subscribes to *stack*'s readiness streams once (writable$ once an entry wants EPOLLOUT). */
+  private hook(stack: NetStack, events: number): void {
+    let h = this.hooked.get(stack);
+    if (h === undefined) {
+      stack.readable$.subscribe((sock) => this.onSocket(sock));
+      this.hooked.set(stack, (h = {writable: false}));
+    }
+    if (events & EPOLLOUT && !h.writable) {
+      h.writable = true;
+      stack.writable$.subscribe((sock) => this.onSocket(sock));
+    }
+  }
+
+  private onSocket(sock: TcpSocket): void {
+    const entry = this.bySocket.get(sock);
+    if (entry !== undefined) this.onReady(entry);
   }
 
   /** A socket's readiness stream emitted: it joins the candidates, and a sleeping pass is woken (pollwake). */
