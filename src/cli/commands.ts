@@ -49,4 +49,12 @@ export const commands: Command[] = [
       "and every measurement to FILE.measurements.json.",
     run: async (args) => (await import("./calibrateCommand.js")).runCalibrateCommand(args),
   },
+  {
+    name: "validate",
+    usage: "iosim validate [--profile FILE] [--measurements FILE] [--format table|json|csv] [--out FILE]",
+    summary:
+      "Simulate what iosim calibrate measured with the calibrated profile (default calibrated-profile.json) and print measured beside predicted, " +
+      "flagging what falls outside its band (ratios and bandwidths ±25%, elapsed time saved ±10 pp).",
+    runArgv: async (argv) => (await import("./validateCommand.js")).runValidateCommand(argv),
+  },
 ];
