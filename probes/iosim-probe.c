@@ -114,6 +114,25 @@ static void print_unsupported(const char *probe, const char *kase, const char *u
 
 /* ---- info ---------------------------------------------------------------- */
 
+/*
+ * Runs two probes interleaved, run by run (so each run's pair saw the same
+ * moment of the machine), and prints both as probe/case_a and probe/case_b.
+ */
+static void measure_pair(const char *probe, const char *unit, const char *case_a, sample_fn a, const char *case_b, sample_fn b) {
+  double va[MAX_RUNS], vb[MAX_RUNS];
+  long sa = 0, sb = 0;
+  for (int r = 0; r < runs; r++) {
+    total_samples = 0;
+    va[r] = measure(a, NULL);
+    sa += total_samples;
+    total_samples = 0;
+    vb[r] = measure(b, NULL);
+    sb += total_samples;
+  }
+  print_runs(probe, case_a, unit, va, runs, sa);
+  print_runs(probe, case_b, unit, vb, runs, sb);
+}
+
 static int probe_info(void) {
   cpu_set_t set;
   int affinity = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : -1;
@@ -184,19 +203,7 @@ static double read1_sample(void *p) {
 static int probe_syscall(void) {
   zero_fd = open("/dev/zero", O_RDONLY);
   if (zero_fd < 0) die("open /dev/zero");
-  double vn[MAX_RUNS], vr[MAX_RUNS];
-  long sn = 0, sr = 0;
-  /* Interleaved, so each run's pair saw the same machine. */
-  for (int r = 0; r < runs; r++) {
-    total_samples = 0;
-    vn[r] = measure(null_sample, NULL);
-    sn += total_samples;
-    total_samples = 0;
-    vr[r] = measure(read1_sample, NULL);
-    sr += total_samples;
-  }
-  print_runs("syscall", "null", "ns/call", vn, runs, sn);
-  print_runs("syscall", "read1", "ns/call", vr, runs, sr);
+  measure_pair("syscall", "ns/call", "null", null_sample, "read1", read1_sample);
   return 0;
 }
 
@@ -256,20 +263,9 @@ static int probe_taskswitch(void) {
   }
   close(to_child[0]);
   close(to_parent[1]);
-  double vrt[MAX_RUNS], vp[MAX_RUNS];
-  long st = 0, sp = 0;
-  for (int r = 0; r < runs; r++) {
-    total_samples = 0;
-    vrt[r] = measure(pingpong_sample, NULL);
-    st += total_samples;
-    total_samples = 0;
-    vp[r] = measure(pair_sample, NULL);
-    sp += total_samples;
-  }
+  measure_pair("taskswitch", "ns", "pingpong round trip", pingpong_sample, "pipe write+read, no switch", pair_sample);
   close(to_child[1]);
   waitpid(child, NULL, 0);
-  print_runs("taskswitch", "pingpong round trip", "ns", vrt, runs, st);
-  print_runs("taskswitch", "pipe write+read, no switch", "ns", vp, runs, sp);
   return 0;
 }
 
@@ -297,18 +293,7 @@ static double thread_sample(void *p) {
 }
 
 static int probe_spawn(void) {
-  double vf[MAX_RUNS], vt[MAX_RUNS];
-  long sf = 0, st = 0;
-  for (int r = 0; r < runs; r++) {
-    total_samples = 0;
-    vf[r] = measure(fork_sample, NULL);
-    sf += total_samples;
-    total_samples = 0;
-    vt[r] = measure(thread_sample, NULL);
-    st += total_samples;
-  }
-  print_runs("spawn", "fork+exit+wait", "ns", vf, runs, sf);
-  print_runs("spawn", "pthread_create+join", "ns", vt, runs, st);
+  measure_pair("spawn", "ns", "fork+exit+wait", fork_sample, "pthread_create+join", thread_sample);
   return 0;
 }
 
