@@ -23,6 +23,9 @@ export * from "./kernel/index.js";
 /* Net: sockets, the SYN and accept queues, connecting clients, fd tables */
 export * from "./net/index.js";
 
+/* io_uring: the Proactor's rings */
+export * from "./uring/index.js";
+
 /* Transfer: the file-transfer strategies */
 export * from "./transfer/index.js";
 

@@ -23,6 +23,7 @@ import {readCall} from "../kernel/bufferedRead.js";
 import {directRead} from "../kernel/directIo.js";
 import {syscall} from "../kernel/syscall.js";
 import {runTransfer, type StrategyName} from "../scenarios/transfer.js";
+import {IoUring} from "../uring/IoUring.js";
 import {KiB, MiB} from "../units.js";
 import type {Calibration, Measurement} from "./calibrate.js";
 
@@ -61,7 +62,7 @@ export interface ValidationRow {
 }
 
 /** Rows whose measurement a calibrated profile copies into a field (see calibratedProfile.ts). */
-const calibratedRows = new Set(["syscall/mode switch (null / 2)", "syscall/null", "taskswitch/task switch", "memcpy/64MiB"]);
+const calibratedRows = new Set(["syscall/mode switch (null / 2)", "syscall/null", "taskswitch/task switch", "memcpy/64MiB", "uring/per SQE"]);
 
 /** Returns the elapsed virtual time of *body* run alone on a fresh host of *profile*, with the host for its counters. */
 function simulate(profile: Profile, body: (host: Host) => ProcessBody<void>, hostOptions: ConstructorParameters<typeof Host>[2] = {}): {elapsedNs: number; host: Host} {
@@ -114,6 +115,20 @@ export function predictCopy(profile: Profile, bytes: number): number {
   return bytes / elapsedNs;
 }
 
+/** Predicted time of one io_uring_enter that submits *nops* NOPs and waits for their completions, ns (the probe's 200 calls in a row). */
+export function predictUringEnter(profile: Profile, nops: number): number {
+  const calls = 200;
+  const {elapsedNs} = simulate(profile, function* (host) {
+    const ring = new IoUring(host, {entries: 64});
+    for (let i = 0; i < calls; i++) {
+      for (let j = 0; j < nops; j++) ring.prep({op: "nop"});
+      yield* ring.enter(nops);
+      ring.reap();
+    }
+  });
+  return elapsedNs / calls;
+}
+
 /** The loopback-TCP experiment in the model: one warm file sent by each method, the sender's CPU time and the elapsed time. */
 export interface TcpPrediction {
   senderCpuNs: number;
@@ -162,7 +177,7 @@ function compare(m: Measurement | undefined, quantity: string, unit: string, pre
  * Returns every quantity of *cal* the model can predict, each set against
  * a simulation of the same experiment on *profile* (normally the profile
  * `iosim calibrate` wrote from *cal*): null system call, memory copy at
- * each size, buffered (warm and cold) and direct read bandwidth at 4 KiB,
+ * each size, an io_uring_enter of 1 and of 32 NOPs, buffered (warm and cold) and direct read bandwidth at 4 KiB,
  * 64 KiB and 1 MiB, and for each file size sent over loopback TCP the
  * sender CPU ratios read + write : sendfile and read + write : mmap + write
  * and the share of elapsed time sendfile saves.
@@ -179,6 +194,10 @@ export function validate(cal: Calibration, profile: Profile): ValidationRow[] {
   for (const size of ["4KiB", "256KiB", "64MiB"]) {
     const bytes = sizeOf(size)!;
     rows.push(compare(byRow.get(`memcpy/${size}`), `memcpy/${size}`, "bytes/ns", predictCopy(profile, bytes), relativeBand, `one CPU copy of ${size}`));
+  }
+  for (const nops of [1, 32]) {
+    const quantity = `uring/enter with ${nops} nop${nops > 1 ? "s" : ""}`;
+    rows.push(compare(byRow.get(quantity), quantity, "ns/call", predictUringEnter(profile, nops), relativeBand, `200 io_uring_enter calls, each submitting and waiting for ${nops} NOP${nops > 1 ? "s" : ""}`));
   }
   const fileBytes = Number(cal.info.fileBytes) > 0 ? Number(cal.info.fileBytes) : cal.settings.fileBytes;
   for (const size of ["4KiB", "64KiB", "1MiB"]) {

@@ -95,6 +95,13 @@ export interface Profile {
     /** Largest send buffer autotuning may reach, net.ipv4.tcp_wmem[2], bytes. */
     wmemMaxBytes: number;
   };
+  /** io_uring's costs beyond the io_uring_enter system call and each operation's own work (copies, device). */
+  uring: {
+    /** Kernel work per submission-queue entry: reading the SQE, preparing and issuing the request, posting its CQE (what a NOP costs), ns. */
+    sqeNs: number;
+    /** Arming the internal poll of a request that would block on a socket or pipe (io_arm_poll_handler) and its firing when the file becomes ready, ns. */
+    pollArmNs: number;
+  };
   /** Where each number comes from, keyed by dotted path. */
   sources: Record<string, string>;
 }
@@ -133,6 +140,7 @@ const profileRules: {[key: string]: Rule} = {
     rxSegmentNs: "nonNegative",
     wmemMaxBytes: "positiveInteger",
   },
+  uring: {sqeNs: "nonNegative", pollArmNs: "nonNegative"},
   sources: "sources",
 };
 
