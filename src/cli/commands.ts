@@ -24,8 +24,8 @@ export interface Command {
 export const commands: Command[] = [
   {
     name: "report",
-    usage: "iosim report [--out DIR] [--png] [--seed N] [--study FILE]",
-    summary: `Run every study (or only your own, --study my-study.ts) and write a self-contained HTML report with each chart's data as CSV, JSON and Arrow (default ${defaultReportDir}/).`,
+    usage: "iosim report [--out DIR] [--png] [--seed N] [--study FILE] [--calibration FILE]",
+    summary: `Run every study (or only your own, --study my-study.ts; with --calibration mine.json also the validation against that machine) and write a self-contained HTML report with each chart's data as CSV, JSON and Arrow (default ${defaultReportDir}/).`,
     run: async (args) => (await import("./reportCommand.js")).runReportCommand(args),
   },
   {

@@ -3,13 +3,13 @@
  * calibrated profile beside what `iosim calibrate` measured, flagging what
  * falls outside its band.
  */
-import {existsSync, readFileSync} from "node:fs";
+import {existsSync} from "node:fs";
 import {parseArgs} from "node:util";
 import {InputError, keyword} from "../errors.js";
 import {loadProfile} from "../host/profiles.js";
-import type {Calibration} from "../calibrate/calibrate.js";
 import {significant} from "../calibrate/spread.js";
 import {validate, validationSummary, type ValidationRow} from "../calibrate/validate.js";
+import {readCalibrationFile} from "../calibrate/validationStudy.js";
 import {writeFileAtomic} from "../export/writeFileAtomic.js";
 import {defaultCalibrationFile, measurementsPath} from "./calibrateCommand.js";
 
@@ -57,21 +57,6 @@ export function validationCsv(rows: readonly ValidationRow[]): string {
   return [head, ...body].join("\n") + "\n";
 }
 
-/** Returns the calibration in *file*, checked enough to be compared. */
-export function readCalibration(file: string): Calibration {
-  if (!existsSync(file)) throw new InputError("--measurements", file, "the measurements file iosim calibrate wrote (run iosim calibrate first)");
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new InputError("--measurements", file, `a readable JSON file (${(err as Error).message.split("\n")[0]})`);
-  }
-  const cal = raw as Partial<Calibration> & {format?: string};
-  if (cal.format !== "iosim-calibration/1" || !Array.isArray(cal.measured) || !cal.settings || !Array.isArray(cal.settings.tcpBytes))
-    throw new InputError("--measurements", file, "an iosim-calibration/1 file written by iosim calibrate");
-  return cal as Calibration;
-}
-
 /**
  * Runs `iosim validate`: reads the calibrated profile (default
  * `calibrated-profile.json`) and its measurements (default beside it),
@@ -106,7 +91,9 @@ export async function runValidateCommand(argv: string[]): Promise<number> {
   const profileFile = v.profile ?? defaultCalibrationFile;
   if (!existsSync(profileFile)) throw new InputError("--profile", profileFile, "a profile file written by iosim calibrate (run iosim calibrate first)");
   const profile = loadProfile(profileFile.includes("/") || profileFile.includes(".") ? profileFile : `./${profileFile}`);
-  const cal = readCalibration(v.measurements ?? measurementsPath(profileFile));
+  const measurements = v.measurements ?? measurementsPath(profileFile);
+  if (!existsSync(measurements)) throw new InputError("--measurements", measurements, "the measurements file iosim calibrate wrote (run iosim calibrate first)");
+  const cal = readCalibrationFile(measurements, "--measurements");
   const format = keyword("--format", v.format ?? "table", formats);
   const rows = validate(cal, profile);
   const s = validationSummary(rows);
