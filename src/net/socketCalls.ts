@@ -44,7 +44,8 @@ export function* acceptCall(host: Host, listener: Listener, fds: FdTable): Proce
   return result!;
 }
 
-function* acceptBody(host: Host, listener: Listener, fds: FdTable): ProcessBody<{fd: number; conn: Connection} | EmfileError> {
+/** The kernel work of accept(2) without the system call around it (fd reservation, inet_csk_accept), for callers already in the kernel (io_uring). */
+export function* acceptBody(host: Host, listener: Listener, fds: FdTable): ProcessBody<{fd: number; conn: Connection} | EmfileError> {
   const fd = fds.allocate();
   if (fd < 0) return new EmfileError(fds.limit);
   let conn = listener.takeAccepted();

@@ -50,7 +50,10 @@ import {bufferedRead} from "../kernel/bufferedRead.js";
 import {directSubmit} from "../kernel/directIo.js";
 import {syscall} from "../kernel/syscall.js";
 import type {FileRef} from "../mm/pageCache.js";
-import {EagainError, recvBody, sendBody} from "../net/socketCalls.js";
+import type {Connection} from "../net/Connection.js";
+import {EmfileError, type FdTable} from "../net/FdTable.js";
+import type {Listener} from "../net/Listener.js";
+import {acceptBody, EagainError, recvBody, sendBody} from "../net/socketCalls.js";
 import type {TcpSocket} from "../net/TcpSocket.js";
 
 /** A submission-queue entry: one operation, and the caller's tag returned with its completion. */
@@ -61,7 +64,9 @@ export type Sqe =
   /** recv(2) of up to *maxBytes* from a connected socket. */
   | {op: "recv"; sock: TcpSocket; maxBytes: number; userData?: unknown}
   /** send(2) of *bytes* on a connected socket (a short count when the send buffer fills, as a non-blocking send). */
-  | {op: "send"; sock: TcpSocket; bytes: number; userData?: unknown};
+  | {op: "send"; sock: TcpSocket; bytes: number; userData?: unknown}
+  /** accept(2) on a listening socket into the process's fd table; the CQE's *conn* is the connection (res −EMFILE at the descriptor limit). */
+  | {op: "accept"; listener: Listener; fds: FdTable; userData?: unknown};
 
 /** How a request finished: inside the call, at the device's interrupt, after waiting for pages, or after its poll fired. */
 export type CompletionPath = "inline" | "device" | "page-wait" | "poll";
@@ -70,8 +75,10 @@ export type CompletionPath = "inline" | "device" | "page-wait" | "poll";
 export interface Cqe {
   op: Sqe["op"];
   userData: unknown;
-  /** The operation's result: bytes moved (0 for a NOP, or at the end of a socket's stream). */
+  /** The operation's result: bytes moved (0 for a NOP, or at the end of a socket's stream), the new descriptor of an accept, or a negative errno (−24, EMFILE). */
   res: number;
+  /** The accepted connection (accept only, when it succeeded). */
+  conn?: Connection;
   path: CompletionPath;
   /** Virtual time the SQE was issued (inside io_uring_enter), ns. */
   submittedNs: number;
@@ -101,6 +108,9 @@ export interface IoUringOptions {
   /** The process that owns the ring; default 1. */
   pid?: number;
 }
+
+/** EMFILE (include/uapi/asm-generic/errno-base.h): a CQE's res is the negative errno. */
+const emfile = 24;
 
 /** IORING_MAX_ENTRIES (io_uring/io_uring.c). */
 export const maxRingEntries = 32768;
@@ -253,6 +263,17 @@ export class IoUring {
         this.later(this.polledRecv(sqe, submittedNs));
         return;
       }
+      case "accept": {
+        // The descriptor is reserved first, as accept4 does: at RLIMIT_NOFILE the CQE carries −EMFILE at once.
+        if (sqe.listener.acceptQueueLength > 0 || (sqe.fds.open >= sqe.fds.limit)) {
+          const r = yield* acceptBody(host, sqe.listener, sqe.fds);
+          this.postAccept(sqe, r, "inline", submittedNs);
+          return;
+        }
+        yield host.cpuWork(host.profile.uring.pollArmNs, "uring-poll", null, 0, "accept");
+        this.later(this.polledAccept(sqe, submittedNs));
+        return;
+      }
       case "send": {
         if (sqe.sock.sendSpace > 0) {
           const n = yield* sendBody(host, sqe.sock, sqe.bytes, true);
@@ -286,6 +307,19 @@ export class IoUring {
     this.post(sqe, n instanceof EagainError ? 0 : n, "poll", submittedNs);
   }
 
+  /** An accept whose poll fires when a connection completes its handshake, then retried. */
+  private *polledAccept(sqe: Extract<Sqe, {op: "accept"}>, submittedNs: number): ProcessBody<void> {
+    while (sqe.listener.acceptQueueLength === 0 && sqe.fds.open < sqe.fds.limit) yield wait(sqe.listener.waitForConnection());
+    const r = yield* acceptBody(this.host, sqe.listener, sqe.fds);
+    this.postAccept(sqe, r, "poll", submittedNs);
+  }
+
+  /** Posts an accept's CQE: the descriptor and connection, or −EMFILE. */
+  private postAccept(sqe: Sqe, r: {fd: number; conn: Connection} | EmfileError, path: CompletionPath, submittedNs: number): void {
+    if (r instanceof EmfileError) this.post(sqe, -emfile, path, submittedNs);
+    else this.post(sqe, r.fd, path, submittedNs, r.conn);
+  }
+
   /** A send whose poll fires when the send buffer has room, then retried. */
   private *polledSend(sqe: Extract<Sqe, {op: "send"}>, submittedNs: number): ProcessBody<void> {
     while (sqe.sock.sendSpace <= 0) yield wait(sqe.sock.waitWritable());
@@ -294,8 +328,9 @@ export class IoUring {
   }
 
   /** Posts the CQE of *sqe* and wakes the owner if it waits for completions. */
-  private post(sqe: Sqe, res: number, path: CompletionPath, submittedNs: number): void {
+  private post(sqe: Sqe, res: number, path: CompletionPath, submittedNs: number, conn?: Connection): void {
     const cqe: Cqe = {op: sqe.op, userData: sqe.userData, res, path, submittedNs, postedNs: this.host.sim.scheduler.now()};
+    if (conn) cqe.conn = conn;
     this.pending--;
     this.cq.push(cqe);
     if (path === "inline") this.counters.inline++;

@@ -8,6 +8,10 @@ import {Connection} from "../../src/net/Connection.js";
 import {NetStack} from "../../src/net/NetStack.js";
 import {IoUring, type Cqe} from "../../src/uring/IoUring.js";
 import {InputError} from "../../src/errors.js";
+import {ClientPopulation} from "../../src/net/ClientPopulation.js";
+import {FdTable} from "../../src/net/FdTable.js";
+import {Listener} from "../../src/net/Listener.js";
+import {tcpSettings} from "../../src/net/tcpSettings.js";
 import {KiB} from "../../src/units.js";
 
 const profile = loadProfile("server-2024");
@@ -164,6 +168,37 @@ test("a send with room in the send buffer completes inline and leaves through th
   assert.equal(result[0].path, "inline");
   assert.equal(result[0].res, 8 * KiB);
   assert.equal(sock.counters.bytesFromUser, 8 * KiB);
+});
+
+test("an accept waits for a handshake through its poll; at the descriptor limit its CQE carries −EMFILE and the connection stays queued", () => {
+  const {sim, host} = setup();
+  const listener = new Listener(host, {backlog: 8, settings: tcpSettings({})});
+  const clients = new ClientPopulation(listener, {clients: 2, latencyNs: 250_000, intervalNs: 1_000_000});
+  clients.start();
+  // Three descriptors already open (0, 1, 2) under a limit of four: room for one more, then none.
+  const fds = new FdTable(4, 3);
+  const ring = new IoUring(host);
+  const {result} = run(sim, function* () {
+    ring.prep({op: "accept", listener, fds, userData: 1});
+    yield* ring.enter();
+    const [first] = yield* ring.waitCqes(1);
+    yield sleep(10_000_000); // the second client is queued by now
+    ring.prep({op: "accept", listener, fds, userData: 2});
+    yield* ring.enter();
+    return {first, second: ring.reap()};
+  });
+  assert.equal(result.first.path, "poll");
+  assert.equal(result.first.res, 3, "the lowest free descriptor");
+  assert.equal(result.first.conn?.id, 0);
+  assert.equal(result.first.conn?.serverState, "accepted");
+  // The first client's handshake: SYN, SYN-ACK and ACK over a 250 µs link, so the accept completed after 750 µs.
+  assert.ok(result.first.postedNs >= 750_000, `${result.first.postedNs}`);
+  assert.deepEqual(
+    result.second.map((c) => [c.userData, c.path, c.res, c.conn]),
+    [[2, "inline", -24, undefined]],
+  );
+  assert.equal(listener.acceptQueueLength, 1, "the second connection stays queued");
+  assert.equal(fds.emfileErrors, 1);
 });
 
 test("bad input: a ring size that is not a power of two, a full ring, waiting for more than was submitted", () => {
