@@ -4,7 +4,7 @@
  *   iosim-probe <probe> <runs> <runMs> [dir] [fileBytes]
  *
  * probe is one of info, memcpy, syscall, taskswitch, spawn, fileread, tcp,
- * multiplex. Each run takes many short samples for about runMs milliseconds
+ * multiplex, uring. Each run takes many short samples for about runMs milliseconds
  * (at least 3) and keeps their median; the probe prints, per quantity, one
  * JSON line with the median of every run:
  *
@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/io_uring.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -112,6 +113,25 @@ static void print_unsupported(const char *probe, const char *kase, const char *u
   fflush(stdout);
 }
 
+/*
+ * Runs two probes interleaved, run by run (so each run's pair saw the same
+ * moment of the machine), and prints both as probe/case_a and probe/case_b.
+ */
+static void measure_pair(const char *probe, const char *unit, const char *case_a, sample_fn a, const char *case_b, sample_fn b) {
+  double va[MAX_RUNS], vb[MAX_RUNS];
+  long sa = 0, sb = 0;
+  for (int r = 0; r < runs; r++) {
+    total_samples = 0;
+    va[r] = measure(a, NULL);
+    sa += total_samples;
+    total_samples = 0;
+    vb[r] = measure(b, NULL);
+    sb += total_samples;
+  }
+  print_runs(probe, case_a, unit, va, runs, sa);
+  print_runs(probe, case_b, unit, vb, runs, sb);
+}
+
 /* ---- info ---------------------------------------------------------------- */
 
 static int probe_info(void) {
@@ -184,19 +204,7 @@ static double read1_sample(void *p) {
 static int probe_syscall(void) {
   zero_fd = open("/dev/zero", O_RDONLY);
   if (zero_fd < 0) die("open /dev/zero");
-  double vn[MAX_RUNS], vr[MAX_RUNS];
-  long sn = 0, sr = 0;
-  /* Interleaved, so each run's pair saw the same machine. */
-  for (int r = 0; r < runs; r++) {
-    total_samples = 0;
-    vn[r] = measure(null_sample, NULL);
-    sn += total_samples;
-    total_samples = 0;
-    vr[r] = measure(read1_sample, NULL);
-    sr += total_samples;
-  }
-  print_runs("syscall", "null", "ns/call", vn, runs, sn);
-  print_runs("syscall", "read1", "ns/call", vr, runs, sr);
+  measure_pair("syscall", "ns/call", "null", null_sample, "read1", read1_sample);
   return 0;
 }
 
@@ -256,20 +264,9 @@ static int probe_taskswitch(void) {
   }
   close(to_child[0]);
   close(to_parent[1]);
-  double vrt[MAX_RUNS], vp[MAX_RUNS];
-  long st = 0, sp = 0;
-  for (int r = 0; r < runs; r++) {
-    total_samples = 0;
-    vrt[r] = measure(pingpong_sample, NULL);
-    st += total_samples;
-    total_samples = 0;
-    vp[r] = measure(pair_sample, NULL);
-    sp += total_samples;
-  }
+  measure_pair("taskswitch", "ns", "pingpong round trip", pingpong_sample, "pipe write+read, no switch", pair_sample);
   close(to_child[1]);
   waitpid(child, NULL, 0);
-  print_runs("taskswitch", "pingpong round trip", "ns", vrt, runs, st);
-  print_runs("taskswitch", "pipe write+read, no switch", "ns", vp, runs, sp);
   return 0;
 }
 
@@ -297,18 +294,7 @@ static double thread_sample(void *p) {
 }
 
 static int probe_spawn(void) {
-  double vf[MAX_RUNS], vt[MAX_RUNS];
-  long sf = 0, st = 0;
-  for (int r = 0; r < runs; r++) {
-    total_samples = 0;
-    vf[r] = measure(fork_sample, NULL);
-    sf += total_samples;
-    total_samples = 0;
-    vt[r] = measure(thread_sample, NULL);
-    st += total_samples;
-  }
-  print_runs("spawn", "fork+exit+wait", "ns", vf, runs, sf);
-  print_runs("spawn", "pthread_create+join", "ns", vt, runs, st);
+  measure_pair("spawn", "ns", "fork+exit+wait", fork_sample, "pthread_create+join", thread_sample);
   return 0;
 }
 
@@ -676,9 +662,159 @@ static int probe_multiplex(void) {
   return 0;
 }
 
+/* ---- io_uring: one io_uring_enter for 1 and for 32 NOPs ------------------ */
+
+/*
+ * The ring, set up with the raw system calls (no liburing): the submission
+ * ring's tail and index array, the SQE array, and the completion ring.
+ */
+static int ring_fd = -1;
+static unsigned *sq_tail, *sq_mask, *sq_array, *cq_head, *cq_tail;
+static struct io_uring_sqe *sqes;
+
+#define URING_ENTRIES 64
+#define URING_CALLS 200
+
+/* Sets up a ring of URING_ENTRIES; returns 0, or errno when this machine refuses io_uring. */
+static int uring_setup(void) {
+  struct io_uring_params p;
+  memset(&p, 0, sizeof p);
+  ring_fd = (int)syscall(__NR_io_uring_setup, URING_ENTRIES, &p);
+  if (ring_fd < 0) return errno;
+  size_t sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+  size_t cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+  if ((p.features & IORING_FEAT_SINGLE_MMAP) && cq_len > sq_len) sq_len = cq_len;
+  char *sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring_fd, IORING_OFF_SQ_RING);
+  if (sq == MAP_FAILED) return errno;
+  char *cq = sq;
+  if (!(p.features & IORING_FEAT_SINGLE_MMAP)) {
+    cq = mmap(NULL, cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring_fd, IORING_OFF_CQ_RING);
+    if (cq == MAP_FAILED) return errno;
+  }
+  sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring_fd, IORING_OFF_SQES);
+  if (sqes == MAP_FAILED) return errno;
+  sq_tail = (unsigned *)(sq + p.sq_off.tail);
+  sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
+  sq_array = (unsigned *)(sq + p.sq_off.array);
+  cq_head = (unsigned *)(cq + p.cq_off.head);
+  cq_tail = (unsigned *)(cq + p.cq_off.tail);
+  return 0;
+}
+
+/* Queues n NOPs, submits them and waits for their n completions in one io_uring_enter, then reaps them. */
+static void uring_nops(unsigned n) {
+  unsigned tail = *sq_tail;
+  for (unsigned i = 0; i < n; i++, tail++) {
+    unsigned idx = tail & *sq_mask;
+    memset(&sqes[idx], 0, sizeof sqes[idx]);
+    sqes[idx].opcode = IORING_OP_NOP;
+    sqes[idx].user_data = i;
+    sq_array[idx] = idx;
+  }
+  __atomic_store_n(sq_tail, tail, __ATOMIC_RELEASE);
+  if (syscall(__NR_io_uring_enter, ring_fd, n, n, IORING_ENTER_GETEVENTS, NULL, 0) != (long)n) die("io_uring_enter");
+  unsigned head = *cq_head;
+  unsigned end = __atomic_load_n(cq_tail, __ATOMIC_ACQUIRE);
+  if (end - head != n) {
+    errno = EIO;
+    die("io_uring completions");
+  }
+  __atomic_store_n(cq_head, end, __ATOMIC_RELEASE);
+}
+
+/* Queues one SQE that the caller fills; returns it. */
+static struct io_uring_sqe *uring_sqe(void) {
+  unsigned tail = *sq_tail;
+  unsigned idx = tail & *sq_mask;
+  memset(&sqes[idx], 0, sizeof sqes[idx]);
+  sq_array[idx] = idx;
+  __atomic_store_n(sq_tail, tail + 1, __ATOMIC_RELEASE);
+  return &sqes[idx];
+}
+
+/* Reaps every posted completion; returns how many. */
+static unsigned uring_reap(void) {
+  unsigned head = *cq_head;
+  unsigned end = __atomic_load_n(cq_tail, __ATOMIC_ACQUIRE);
+  __atomic_store_n(cq_head, end, __ATOMIC_RELEASE);
+  return end - head;
+}
+
+static int poll_pipe[2];
+
+/*
+ * One round on an empty pipe: submit (a poll of its read end, or a NOP),
+ * make it readable, wait for the completion, drain it. The two rounds differ
+ * only in the poll: armed on submission (the pipe is not ready) and fired by
+ * the write's wake-up, against a NOP completed at once.
+ */
+static void uring_poll_round(int poll) {
+  char b = 0;
+  struct io_uring_sqe *sqe = uring_sqe();
+  if (poll) {
+    sqe->opcode = IORING_OP_POLL_ADD;
+    sqe->fd = poll_pipe[0];
+    sqe->poll32_events = POLLIN;
+  } else sqe->opcode = IORING_OP_NOP;
+  if (syscall(__NR_io_uring_enter, ring_fd, 1, 0, 0, NULL, 0) != 1) die("io_uring_enter submit");
+  if (write(poll_pipe[1], &b, 1) != 1) die("pipe write");
+  if (syscall(__NR_io_uring_enter, ring_fd, 0, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0) die("io_uring_enter wait");
+  if (uring_reap() != 1) {
+    errno = EIO;
+    die("io_uring poll completion");
+  }
+  if (read(poll_pipe[0], &b, 1) != 1) die("pipe read");
+}
+
+static double uring_poll_sample(void *p) {
+  (void)p;
+  double t0 = mono_ns();
+  for (int i = 0; i < URING_CALLS; i++) uring_poll_round(1);
+  return (mono_ns() - t0) / URING_CALLS;
+}
+
+static double uring_nop_round_sample(void *p) {
+  (void)p;
+  double t0 = mono_ns();
+  for (int i = 0; i < URING_CALLS; i++) uring_poll_round(0);
+  return (mono_ns() - t0) / URING_CALLS;
+}
+
+static double uring1_sample(void *p) {
+  (void)p;
+  double t0 = mono_ns();
+  for (int i = 0; i < URING_CALLS; i++) uring_nops(1);
+  return (mono_ns() - t0) / URING_CALLS;
+}
+
+static double uring32_sample(void *p) {
+  (void)p;
+  double t0 = mono_ns();
+  for (int i = 0; i < URING_CALLS; i++) uring_nops(32);
+  return (mono_ns() - t0) / URING_CALLS;
+}
+
+static int probe_uring(void) {
+  int err = uring_setup();
+  if (err) {
+    char why[160];
+    snprintf(why, sizeof why, "io_uring refused here (%s; kernel.io_uring_disabled or a seccomp filter?)", strerror(err));
+    print_unsupported("uring", "enter with 1 nop", "ns/call", why);
+    print_unsupported("uring", "enter with 32 nops", "ns/call", why);
+    print_unsupported("uring", "poll round", "ns", why);
+    print_unsupported("uring", "nop round", "ns", why);
+    return 0;
+  }
+  measure_pair("uring", "ns/call", "enter with 1 nop", uring1_sample, "enter with 32 nops", uring32_sample);
+  if (pipe(poll_pipe)) die("pipe");
+  measure_pair("uring", "ns", "poll round", uring_poll_sample, "nop round", uring_nop_round_sample);
+  close(ring_fd);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: iosim-probe info|memcpy|syscall|taskswitch|spawn|fileread|tcp|multiplex <runs> <runMs> [dir] [fileBytes]\n");
+    fprintf(stderr, "usage: iosim-probe info|memcpy|syscall|taskswitch|spawn|fileread|tcp|multiplex|uring <runs> <runMs> [dir] [fileBytes]\n");
     return 2;
   }
   runs = atoi(argv[2]);
@@ -698,6 +834,7 @@ int main(int argc, char **argv) {
   if (!strcmp(p, "fileread")) return probe_fileread();
   if (!strcmp(p, "tcp")) return probe_tcp();
   if (!strcmp(p, "multiplex")) return probe_multiplex();
+  if (!strcmp(p, "uring")) return probe_uring();
   fprintf(stderr, "iosim-probe: unknown probe %s\n", p);
   return 2;
 }

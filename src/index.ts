@@ -26,6 +26,9 @@ export * from "./net/index.js";
 /* Multiplex: select, poll and epoll, level- and edge-triggered; the event loop */
 export * from "./multiplex/index.js";
 
+/* io_uring: the Proactor's rings */
+export * from "./uring/index.js";
+
 /* Transfer: the file-transfer strategies */
 export * from "./transfer/index.js";
 

@@ -15,7 +15,7 @@ import {spread} from "./spread.js";
 
 /** One measured quantity: its median over runs and their spread, or why it could not be measured. */
 export interface Measurement {
-  /** The probe (`memcpy`, `syscall`, `taskswitch`, `spawn`, `fileread`, `tcp`, `multiplex`). */
+  /** The probe (`memcpy`, `syscall`, `taskswitch`, `spawn`, `fileread`, `tcp`, `multiplex`, `uring`). */
   probe: string;
   /** What was measured (`64MiB`, `null`, `sendfile sender CPU`, ...). */
   case: string;
@@ -73,6 +73,7 @@ export const probeSteps: ReadonlyArray<readonly [name: string, label: string]> =
   ["fileread", "direct and buffered reads"],
   ["tcp", "read+write, mmap+write and sendfile over loopback TCP"],
   ["multiplex", "select, poll and epoll_wait against the number of fds"],
+  ["uring", "io_uring: one enter with 1 and 32 NOPs, a poll armed and fired"],
 ];
 
 const MiB = 1 << 20;
@@ -195,6 +196,23 @@ export function derivedMeasurements(measured: Measurement[]): Measurement[] {
       ),
     );
   }
+  // io_uring: what each more SQE adds to one enter, and what arming a poll (and its wake-up) adds to a round trip.
+  rows.push(
+    derive(
+      measured,
+      "uring/enter with 32 nops",
+      "uring/enter with 1 nop",
+      {probe: "uring", case: "per SQE", unit: "ns", derivedFrom: "(uring/enter with 32 nops − uring/enter with 1 nop) ÷ 31, clamped at 0"},
+      (n32, n1) => Math.max(0, (n32 - n1) / 31),
+    ),
+    derive(
+      measured,
+      "uring/poll round",
+      "uring/nop round",
+      {probe: "uring", case: "poll armed and fired", unit: "ns", derivedFrom: "uring/poll round − uring/nop round, clamped at 0"},
+      (poll, nop) => Math.max(0, poll - nop),
+    ),
+  );
   return rows.filter((r): r is Measurement => r !== undefined);
 }
 

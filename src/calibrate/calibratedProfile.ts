@@ -56,6 +56,20 @@ const fieldRules: FieldRule[] = [
       "Single-thread memcpy of a 64 MiB buffer to another (larger than the caches: streaming from memory), one copy per sample; " +
       "the 4 KiB and 256 KiB in-cache rates are in the measurements file",
   },
+  {
+    path: "uring.sqeNs",
+    row: "uring/per SQE",
+    how:
+      "One io_uring_enter submitting and waiting for 32 NOPs against one with 1 NOP, raw system calls on a 64-entry ring, 200 enters per sample: " +
+      "(32-NOP enter − 1-NOP enter) ÷ 31, each run's pair measured back to back",
+  },
+  {
+    path: "uring.pollArmNs",
+    row: "uring/poll armed and fired",
+    how:
+      "A round of submit, pipe write, wait and drain with an IORING_OP_POLL_ADD armed on an empty pipe (fired by the write) " +
+      "against the same round with a NOP, 200 rounds per sample",
+  },
 ];
 
 /** Returns the value with its unit, short: `532 ns`, `5.21 bytes/ns`. */
@@ -67,7 +81,7 @@ function shown(x: number, unit: string): string {
  * Returns the profile a calibration writes: it `extends` *base* and sets
  * only the fields measured or read directly (`cpu.cores`, `memory.pageBytes`,
  * `net.rmemBytes`, `net.wmemBytes`, `cpu.modeSwitchNs`, `cpu.syscallNs`,
- * `cpu.taskSwitchNs`, `memory.copyBytesPerNs`), each with a `sources` entry giving the method,
+ * `cpu.taskSwitchNs`, `memory.copyBytesPerNs`, `uring.sqeNs`, `uring.pollArmNs`), each with a `sources` entry giving the method,
  * the median, the spread of the runs, the date and the machine. A quantity
  * that came out unsupported, zero or not finite leaves the base's number.
  * *sidecar* names the file that holds every measurement, for the
@@ -116,7 +130,7 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
     extends: base,
     name: `calibrated-${cal.machine.split(" ")[1] ?? "host"}`,
     description:
-      `${base} with the CPU, memory and TCP buffer numbers measured on this machine by iosim calibrate (${cal.date}); every other number is ${base}'s. ` +
+      `${base} with the CPU, memory, TCP buffer and io_uring numbers measured on this machine by iosim calibrate (${cal.date}); every other number is ${base}'s. ` +
       `All the measurements, with their spread, are in ${sidecar}.`,
   };
   const sources: Record<string, string> = {};

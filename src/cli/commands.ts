@@ -24,8 +24,8 @@ export interface Command {
 export const commands: Command[] = [
   {
     name: "report",
-    usage: "iosim report [--out DIR] [--png] [--seed N] [--study FILE]",
-    summary: `Run every study (or only your own, --study my-study.ts) and write a self-contained HTML report with each chart's data as CSV, JSON and Arrow (default ${defaultReportDir}/).`,
+    usage: "iosim report [--out DIR] [--png] [--seed N] [--study FILE] [--calibration FILE]",
+    summary: `Run every study (or only your own, --study my-study.ts; with --calibration mine.json also the validation against that machine) and write a self-contained HTML report with each chart's data as CSV, JSON and Arrow (default ${defaultReportDir}/).`,
     run: async (args) => (await import("./reportCommand.js")).runReportCommand(args),
   },
   {
@@ -48,5 +48,13 @@ export const commands: Command[] = [
       "that extends PROFILE (default server-2024) with the numbers measured, each with its method and spread (default calibrated-profile.json), " +
       "and every measurement to FILE.measurements.json.",
     run: async (args) => (await import("./calibrateCommand.js")).runCalibrateCommand(args),
+  },
+  {
+    name: "validate",
+    usage: "iosim validate [--profile FILE] [--measurements FILE] [--format table|json|csv] [--out FILE]",
+    summary:
+      "Simulate what iosim calibrate measured with the calibrated profile (default calibrated-profile.json) and print measured beside predicted, " +
+      "flagging what falls outside its band (ratios and bandwidths ±25%, elapsed time saved ±10 pp).",
+    runArgv: async (argv) => (await import("./validateCommand.js")).runValidateCommand(argv),
   },
 ];

@@ -66,7 +66,7 @@ interface Args {
   flags: Set<string>;
 }
 
-const valueOptions = new Set(["--seed", "--profile", "--format", "--out", "--max-events", "--trace", "--study", "--extends"]);
+const valueOptions = new Set(["--seed", "--profile", "--format", "--out", "--max-events", "--trace", "--study", "--extends", "--calibration"]);
 const flagOptions = new Set(["--help", "-h", "--version", "--png", "--quick"]);
 
 function parseArgs(argv: string[]): Args {

@@ -17,8 +17,8 @@
  * `"type": "module"`, name it `.mts`.
  */
 import {existsSync} from "node:fs";
-import {register} from "node:module";
-import {relative, resolve} from "node:path";
+import {createRequire, register} from "node:module";
+import {dirname, relative, resolve} from "node:path";
 import {pathToFileURL} from "node:url";
 import {InputError} from "../errors.js";
 import type {Scenario} from "../scenarios/scenario.js";
@@ -41,9 +41,23 @@ export class UserFileError extends InputError {
 
 let tsLoaderRegistered = false;
 
+/**
+ * Returns the folder holding Node's type definitions as iosim itself
+ * resolves them (`…/node_modules/@types`), so a file checked from any
+ * working folder sees them; undefined when they are not installed.
+ */
+function nodeTypeRoots(): string[] | undefined {
+  try {
+    return [dirname(dirname(createRequire(import.meta.url).resolve("@types/node/package.json")))];
+  } catch {
+    return undefined;
+  }
+}
+
 /** Type-checks *file* (absolute) and throws a {@link UserFileError} naming the first error's line. */
 async function typeCheck(param: string, file: string, shown: string): Promise<void> {
   const ts = (await import("typescript")).default;
+  const typeRoots = nodeTypeRoots();
   const program = ts.createProgram([file], {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext,
@@ -52,7 +66,8 @@ async function typeCheck(param: string, file: string, shown: string): Promise<vo
     noEmit: true,
     skipLibCheck: true,
     esModuleInterop: true,
-    types: ["node"],
+    // Node's types from where iosim finds them, not from the working folder (which may have none).
+    ...(typeRoots ? {typeRoots, types: ["node"]} : {types: []}),
   });
   const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (diagnostics.length === 0) return;
@@ -76,6 +91,9 @@ async function importUserFile(param: string, path: string): Promise<Record<strin
     if (!tsLoaderRegistered) {
       // The check is done: the loader only strips types. Resolved from iosim's own node_modules.
       process.env.TS_NODE_TRANSPILE_ONLY = "true";
+      // ES modules whatever folder it runs from: without a tsconfig.json up the tree, ts-node's defaults for
+      // Node 20 pair module NodeNext with the old resolution, which TypeScript refuses (TS5109).
+      process.env.TS_NODE_COMPILER_OPTIONS ??= JSON.stringify({module: "NodeNext", moduleResolution: "NodeNext"});
       register("ts-node/esm", import.meta.url);
       tsLoaderRegistered = true;
     }

@@ -112,6 +112,13 @@ export interface Profile {
     /** ep_send_events per item taken off the ready list (re-poll, event written out, LT re-queue), ns. */
     epollEventNs: number;
   };
+  /** io_uring's costs beyond the io_uring_enter system call and each operation's own work (copies, device). */
+  uring: {
+    /** Kernel work per submission-queue entry: reading the SQE, preparing and issuing the request, posting its CQE (what a NOP costs), ns. */
+    sqeNs: number;
+    /** Arming the internal poll of a request that would block on a socket or pipe (io_arm_poll_handler) and its firing when the file becomes ready, ns. */
+    pollArmNs: number;
+  };
   /** Where each number comes from, keyed by dotted path. */
   sources: Record<string, string>;
 }
@@ -159,6 +166,7 @@ const profileRules: {[key: string]: Rule} = {
     epollCallbackNs: "nonNegative",
     epollEventNs: "nonNegative",
   },
+  uring: {sqeNs: "nonNegative", pollArmNs: "nonNegative"},
   sources: "sources",
 };
 

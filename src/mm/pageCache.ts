@@ -294,6 +294,20 @@ export class PageCache {
     return this.inactive.has(k) || this.active.has(k);
   }
 
+  /**
+   * Whether every page of [*offsetBytes*, +*bytes*) of *file* is resident
+   * and holds data (no disk read of it in flight): a read of it would not
+   * block (what a non-blocking read, IOCB_NOWAIT, may serve). Looks only:
+   * no hit or miss is counted, no list order changes.
+   */
+  upToDate(file: FileRef, offsetBytes: number, bytes: number): boolean {
+    const [first, last] = this.pageRange(file, offsetBytes, bytes);
+    for (let p = first; p <= last; p++) if (!this.has(file.id, p)) return false;
+    const no = this.fileNos.get(file.id);
+    const runs = no === undefined ? undefined : this.pending.get(no);
+    return !runs || runs.every((r) => r.lastPage < first || r.firstPage > last);
+  }
+
   /** Returns the resident pages of *fileId* in eviction order: inactive (or the LRU list) least recent first, then active. */
   residentPages(fileId: string): number[] {
     const no = this.fileNos.get(fileId);

@@ -44,7 +44,8 @@ export function* acceptCall(host: Host, listener: Listener, fds: FdTable): Proce
   return result!;
 }
 
-function* acceptBody(host: Host, listener: Listener, fds: FdTable): ProcessBody<{fd: number; conn: Connection} | EmfileError> {
+/** The kernel work of accept(2) without the system call around it (fd reservation, inet_csk_accept), for callers already in the kernel (io_uring). */
+export function* acceptBody(host: Host, listener: Listener, fds: FdTable): ProcessBody<{fd: number; conn: Connection} | EmfileError> {
   const fd = fds.allocate();
   if (fd < 0) return new EmfileError(fds.limit);
   let conn = listener.takeAccepted();
@@ -115,7 +116,8 @@ export function* sendCall(host: Host, sock: TcpSocket, bytes: number, options: S
   return result!;
 }
 
-function* sendBody(host: Host, sock: TcpSocket, bytes: number, nonBlocking: boolean): ProcessBody<number | EagainError> {
+/** The kernel work of send(2) without the system call around it (tcp_sendmsg_locked), for callers already in the kernel (io_uring). */
+export function* sendBody(host: Host, sock: TcpSocket, bytes: number, nonBlocking: boolean): ProcessBody<number | EagainError> {
   const stack = sock.stack;
   let copied = 0;
   while (copied < bytes) {
@@ -165,7 +167,8 @@ export function* recvCall(host: Host, sock: TcpSocket, maxBytes: number, options
   return result!;
 }
 
-function* recvBody(host: Host, sock: TcpSocket, maxBytes: number, nonBlocking: boolean): ProcessBody<number | EagainError> {
+/** The kernel work of recv(2) without the system call around it (tcp_recvmsg_locked), for callers already in the kernel (io_uring). */
+export function* recvBody(host: Host, sock: TcpSocket, maxBytes: number, nonBlocking: boolean): ProcessBody<number | EagainError> {
   while (sock.rcvQueued === 0) {
     if (sock.peerClosed) return 0;
     if (nonBlocking) {

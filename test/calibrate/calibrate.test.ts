@@ -78,6 +78,23 @@ test("derivedMeasurements(rows) computes each derived quantity run by run", () =
   );
 });
 
+test("derivedMeasurements(rows) gives io_uring's cost per SQE and of a poll armed and fired, run by run", () => {
+  const derived = derivedMeasurements([
+    row("uring", "enter with 1 nop", "ns/call", [1000, 1100, 1300]),
+    row("uring", "enter with 32 nops", "ns/call", [2550, 2650, 1200]),
+    row("uring", "poll round", "ns", [5000, 6000, 7000]),
+    row("uring", "nop round", "ns", [4000, 4500, 7500]),
+  ]);
+  assert.deepEqual(
+    derived.map((d) => [d.case, d.runs]),
+    [
+      // (32-NOP − 1-NOP) ÷ 31; a run where the batch came out cheaper is clamped at 0.
+      ["per SQE", [50, 50, 0]],
+      ["poll armed and fired", [1000, 1500, 0]],
+    ],
+  );
+});
+
 test("derivedMeasurements(rows) gives the loopback ratios per size, the per-fd cost of a call and the time of a direct read", () => {
   const derived = derivedMeasurements([
     row("fileread", "direct 4KiB", "bytes/ns", [0.5, 0.25, 0.125]),
@@ -149,7 +166,7 @@ test("iosim calibrate --quick --out FILE writes a profile that loads and runs, a
   assert.equal(raw.extends, "server-2024");
   const profile = loadProfile(out);
   const overridden = Object.entries(raw)
-    .filter(([k]) => ["cpu", "memory", "dma", "disks", "nic", "net"].includes(k))
+    .filter(([k]) => ["cpu", "memory", "dma", "disks", "nic", "net", "uring"].includes(k))
     .flatMap(([section, obj]) => Object.entries(obj).map(([key, value]) => [`${section}.${key}`, value] as const));
   assert.ok(overridden.length >= 4, JSON.stringify(overridden));
   for (const [path, value] of overridden) {
@@ -162,7 +179,7 @@ test("iosim calibrate --quick --out FILE writes a profile that loads and runs, a
   const side = JSON.parse(readFileSync(measurementsPath(out), "utf8")) as {extends: string; measured: Measurement[]};
   assert.equal(side.extends, "server-2024");
   const probes = new Set(side.measured.map((m) => m.probe));
-  assert.deepEqual([...probes].sort(), ["fileread", "memcpy", "multiplex", "spawn", "syscall", "taskswitch", "tcp"]);
+  assert.deepEqual([...probes].sort(), ["fileread", "memcpy", "multiplex", "spawn", "syscall", "taskswitch", "tcp", "uring"]);
   for (const m of side.measured) {
     if (m.unsupported !== undefined) {
       assert.ok(m.unsupported.length > 0);

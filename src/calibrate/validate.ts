@@ -1,0 +1,234 @@
+/**
+ * `iosim validate`: the simulator's predictions beside what `iosim
+ * calibrate` measured on the same machine, quantity by quantity.
+ *
+ * A weather service keeps score: each forecast is written down before the
+ * day and set against the thermometer after it, and a forecast that was
+ * read off the thermometer does not count. Here every prediction comes from
+ * a simulation run with the calibrated profile (the same experiment as the
+ * probe: same sizes, same buffer, same warm or cold cache), and each row
+ * says whether the quantity was itself measured into the profile
+ * (`calibrated`: its agreement is by construction, shown only as a check of
+ * the plumbing) or is a true prediction.
+ *
+ * Bands (issue 9): ratios and bandwidths within ±25% of the measured
+ * median, the share of elapsed time sendfile saves within ±10 percentage
+ * points.
+ */
+import {createSim} from "../engine/sim.js";
+import {spawn, type ProcessBody} from "../engine/process.js";
+import {Host} from "../host/Host.js";
+import type {Profile} from "../host/profiles.js";
+import {readCall} from "../kernel/bufferedRead.js";
+import {directRead} from "../kernel/directIo.js";
+import {syscall} from "../kernel/syscall.js";
+import {runTransfer, type StrategyName} from "../scenarios/transfer.js";
+import {IoUring} from "../uring/IoUring.js";
+import {KiB, MiB} from "../units.js";
+import type {Calibration, Measurement} from "./calibrate.js";
+
+/** How far a prediction may be from the measurement and still agree. */
+export type Band = {kind: "relative"; within: number} | {kind: "points"; within: number};
+
+/** ±25% of the measured value. */
+export const relativeBand: Band = {kind: "relative", within: 0.25};
+/** ±10 percentage points (for shares such as the elapsed time saved). */
+export const pointsBand: Band = {kind: "points", within: 0.1};
+
+/** One quantity: measured on the machine, predicted by the simulator. */
+export interface ValidationRow {
+  /** The measurement's row, `probe/case`. */
+  quantity: string;
+  unit: string;
+  /** Median of the calibration's runs; undefined when the machine could not measure it. */
+  measured?: number;
+  /** Lowest and highest run median. */
+  measuredLow?: number;
+  measuredHigh?: number;
+  /** The simulator's value for the same experiment. */
+  predicted: number;
+  /** predicted ÷ measured (relative bands), or predicted − measured (points). */
+  error?: number;
+  /** The band's kind and width. */
+  band: Band;
+  /** Whether the prediction is inside the band; undefined when nothing was measured. */
+  within?: boolean;
+  /** The profile took this number from this very measurement, so agreement is by construction. */
+  calibrated: boolean;
+  /** Why there is no comparison (the machine could not measure it). */
+  unsupported?: string;
+  /** What the simulation ran. */
+  how: string;
+}
+
+/** Rows whose measurement a calibrated profile copies into a field (see calibratedProfile.ts). */
+const calibratedRows = new Set(["syscall/mode switch (null / 2)", "syscall/null", "taskswitch/task switch", "memcpy/64MiB", "uring/per SQE"]);
+
+/** Returns the elapsed virtual time of *body* run alone on a fresh host of *profile*, with the host for its counters. */
+function simulate(profile: Profile, body: (host: Host) => ProcessBody<void>, hostOptions: ConstructorParameters<typeof Host>[2] = {}): {elapsedNs: number; host: Host} {
+  const sim = createSim({seed: 0});
+  const host = new Host(sim, profile, hostOptions);
+  spawn(sim, 1, () => body(host)).subscribe();
+  return {elapsedNs: sim.run(), host};
+}
+
+/** Bytes a read probe reads per sample (iosim-probe.c probe_fileread: 4 MiB, at least one chunk; direct reads 64 chunks at most). */
+function readSampleBytes(chunk: number, fileBytes: number, direct: boolean): number {
+  let sample = Math.min(4 * MiB, fileBytes);
+  sample = Math.max(sample, chunk);
+  return direct ? Math.min(chunk * 64, sample) : sample;
+}
+
+/** Predicted bandwidth of sequential read(2)s of *chunk* bytes, bytes per ns, as the file-read probe does them. */
+export function predictRead(profile: Profile, mode: "buffered warm" | "buffered cold" | "direct", chunk: number, fileBytes: number): number {
+  const bytes = readSampleBytes(chunk, fileBytes, mode === "direct");
+  const file = {id: "probe-file", sizeBytes: fileBytes};
+  // A cold read on Linux gets the kernel's default readahead (128 KiB, VM_READAHEAD_PAGES in include/linux/mm.h), grown adaptively.
+  const {elapsedNs} = simulate(
+    profile,
+    function* (host) {
+      if (mode === "buffered warm") host.pageCache.warm(file);
+      for (let off = 0; off < bytes; off += chunk) {
+        if (mode === "direct") yield* directRead(host, file, off, chunk, 1);
+        else yield* readCall(host, file, off, chunk, 1);
+      }
+    },
+    mode === "buffered cold" ? {readaheadBytes: 128 * KiB, readaheadWindow: "adaptive"} : {},
+  );
+  return bytes / elapsedNs;
+}
+
+/** Predicted time of one null system call, ns. */
+export function predictNullSyscall(profile: Profile): number {
+  const calls = 1000;
+  const {elapsedNs} = simulate(profile, function* (host) {
+    for (let i = 0; i < calls; i++) yield* syscall(host, "getppid");
+  });
+  return elapsedNs / calls;
+}
+
+/** Predicted memory-copy rate for *bytes* in one copy, bytes per ns. */
+export function predictCopy(profile: Profile, bytes: number): number {
+  const {elapsedNs} = simulate(profile, function* (host) {
+    yield host.cpuCopy(bytes, "user→user");
+  });
+  return bytes / elapsedNs;
+}
+
+/** Predicted time of one io_uring_enter that submits *nops* NOPs and waits for their completions, ns (the probe's 200 calls in a row). */
+export function predictUringEnter(profile: Profile, nops: number): number {
+  const calls = 200;
+  const {elapsedNs} = simulate(profile, function* (host) {
+    const ring = new IoUring(host, {entries: 64});
+    for (let i = 0; i < calls; i++) {
+      for (let j = 0; j < nops; j++) ring.prep({op: "nop"});
+      yield* ring.enter(nops);
+      ring.reap();
+    }
+  });
+  return elapsedNs / calls;
+}
+
+/** The loopback-TCP experiment in the model: one warm file sent by each method, the sender's CPU time and the elapsed time. */
+export interface TcpPrediction {
+  senderCpuNs: number;
+  elapsedNs: number;
+}
+
+/** The model's strategy for each method the TCP probe times (loopback carries page fragments, so sendfile gathers: SG). */
+const tcpStrategies: Record<string, StrategyName> = {"read+write": "read-write", "mmap+write": "mmap-write", sendfile: "sendfile-sg"};
+
+/** Predicted sender CPU and elapsed time of sending a warm *fileBytes* file by *method* (64 KiB buffers, as the probe). */
+export function predictTcp(profile: Profile, method: string, fileBytes: number): TcpPrediction {
+  const strategy = tcpStrategies[method];
+  if (!strategy) throw new Error(`no model strategy for TCP method ${method}`);
+  const {result} = runTransfer({strategy, fileBytes, chunkBytes: 64 * KiB, cache: "warm", profile, keepEvents: false});
+  return {senderCpuNs: result.cpuBusyNs, elapsedNs: result.elapsedNs};
+}
+
+/** Returns *size* (`4KiB`, `64MiB`, `300B`) in bytes, or undefined. */
+function sizeOf(text: string): number | undefined {
+  const m = /^(\d+)(B|KiB|MiB|GiB)$/.exec(text);
+  if (!m) return undefined;
+  return Number(m[1]) * {B: 1, KiB, MiB, GiB: 1024 * MiB}[m[2] as "B" | "KiB" | "MiB" | "GiB"];
+}
+
+/** Returns the comparison of *measured* with *predicted* in *band*. */
+function compare(m: Measurement | undefined, quantity: string, unit: string, predicted: number, band: Band, how: string): ValidationRow {
+  const row: ValidationRow = {quantity, unit, predicted, band, calibrated: calibratedRows.has(quantity), how};
+  if (!m || m.median === undefined) {
+    row.unsupported = m?.unsupported ?? "not measured";
+    return row;
+  }
+  row.measured = m.median;
+  row.measuredLow = m.low;
+  row.measuredHigh = m.high;
+  if (band.kind === "relative") {
+    row.error = m.median > 0 ? predicted / m.median : undefined;
+    row.within = row.error !== undefined && Math.abs(row.error - 1) <= band.within;
+  } else {
+    row.error = predicted - m.median;
+    row.within = Math.abs(row.error) <= band.within;
+  }
+  return row;
+}
+
+/**
+ * Returns every quantity of *cal* the model can predict, each set against
+ * a simulation of the same experiment on *profile* (normally the profile
+ * `iosim calibrate` wrote from *cal*): null system call, memory copy at
+ * each size, an io_uring_enter of 1 and of 32 NOPs, buffered (warm and cold) and direct read bandwidth at 4 KiB,
+ * 64 KiB and 1 MiB, and for each file size sent over loopback TCP the
+ * sender CPU ratios read + write : sendfile and read + write : mmap + write
+ * and the share of elapsed time sendfile saves.
+ *
+ * ```ts
+ * const rows = validate(JSON.parse(readFileSync("mine.measurements.json", "utf8")), loadProfile("mine.json"));
+ * rows.filter((r) => r.within === false) // what the model gets wrong on this machine
+ * ```
+ */
+export function validate(cal: Calibration, profile: Profile): ValidationRow[] {
+  const byRow = new Map(cal.measured.map((m) => [`${m.probe}/${m.case}`, m]));
+  const rows: ValidationRow[] = [];
+  rows.push(compare(byRow.get("syscall/null"), "syscall/null", "ns", predictNullSyscall(profile), relativeBand, "1000 system calls with no work, back to back"));
+  for (const size of ["4KiB", "256KiB", "64MiB"]) {
+    const bytes = sizeOf(size)!;
+    rows.push(compare(byRow.get(`memcpy/${size}`), `memcpy/${size}`, "bytes/ns", predictCopy(profile, bytes), relativeBand, `one CPU copy of ${size}`));
+  }
+  for (const nops of [1, 32]) {
+    const quantity = `uring/enter with ${nops} nop${nops > 1 ? "s" : ""}`;
+    rows.push(compare(byRow.get(quantity), quantity, "ns/call", predictUringEnter(profile, nops), relativeBand, `200 io_uring_enter calls, each submitting and waiting for ${nops} NOP${nops > 1 ? "s" : ""}`));
+  }
+  const fileBytes = Number(cal.info.fileBytes) > 0 ? Number(cal.info.fileBytes) : cal.settings.fileBytes;
+  for (const size of ["4KiB", "64KiB", "1MiB"]) {
+    const chunk = sizeOf(size)!;
+    for (const mode of ["buffered warm", "buffered cold", "direct"] as const) {
+      const quantity = `fileread/${mode} ${size}`;
+      const how = `sequential ${mode} read(2)s of ${size} (${readSampleBytes(chunk, fileBytes, mode === "direct") / KiB} KiB per sample)`;
+      rows.push(compare(byRow.get(quantity), quantity, "bytes/ns", predictRead(profile, mode, chunk, fileBytes), relativeBand, how));
+    }
+  }
+  for (const bytes of cal.settings.tcpBytes) {
+    const size = bytes % MiB === 0 ? `${bytes / MiB}MiB` : `${bytes}B`;
+    const tcp = Object.fromEntries(Object.keys(tcpStrategies).map((method) => [method, predictTcp(profile, method, bytes)]));
+    const how = `a warm ${size} file sent once by each method, 64 KiB buffers`;
+    rows.push(
+      compare(byRow.get(`tcp/sender CPU read+write : sendfile ${size}`), `tcp/sender CPU read+write : sendfile ${size}`, "ratio", tcp["read+write"].senderCpuNs / tcp.sendfile.senderCpuNs, relativeBand, how),
+      compare(byRow.get(`tcp/sender CPU read+write : mmap+write ${size}`), `tcp/sender CPU read+write : mmap+write ${size}`, "ratio", tcp["read+write"].senderCpuNs / tcp["mmap+write"].senderCpuNs, relativeBand, how),
+      compare(byRow.get(`tcp/elapsed saved by sendfile ${size}`), `tcp/elapsed saved by sendfile ${size}`, "ratio", 1 - tcp.sendfile.elapsedNs / tcp["read+write"].elapsedNs, pointsBand, how),
+    );
+  }
+  return rows;
+}
+
+/** Returns how many rows were compared and how many of those are within their band, true predictions and calibrated ones apart. */
+export function validationSummary(rows: readonly ValidationRow[]): {compared: number; within: number; predictedCompared: number; predictedWithin: number} {
+  const compared = rows.filter((r) => r.within !== undefined);
+  const predicted = compared.filter((r) => !r.calibrated);
+  return {
+    compared: compared.length,
+    within: compared.filter((r) => r.within).length,
+    predictedCompared: predicted.length,
+    predictedWithin: predicted.filter((r) => r.within).length,
+  };
+}
