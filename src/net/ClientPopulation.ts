@@ -109,6 +109,19 @@ export class ClientPopulation implements ClientEnd {
     for (const conn of this.connections) scheduler.post(this.startTimesNs?.[conn.id] ?? conn.id * this.intervalNs, () => this.connect(conn));
   }
 
+  /**
+   * Adds one more client connection, which calls connect() *delayNs* from
+   * now; returns its connection (id: its index in `connections`). For
+   * workloads that open connections as they go (a new connection per
+   * request, open-loop arrivals).
+   */
+  add(delayNs = 0): Connection {
+    const conn = new Connection(this.connections.length);
+    this.connections.push(conn);
+    this.listener.host.sim.scheduler.post(delayNs, () => this.connect(conn));
+    return conn;
+  }
+
   /** connect(): the first SYN, and its retransmission timer at TCP_TIMEOUT_INIT (tcp_connect). */
   private connect(conn: Connection): void {
     conn.clientState = "syn-sent";

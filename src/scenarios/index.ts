@@ -4,10 +4,11 @@ import {dmaScenario} from "./dma.js";
 import {largeFileScenario} from "./largefile.js";
 import {pageCacheScenario} from "./pagecache.js";
 import type {Scenario} from "./scenario.js";
+import {serverScenario} from "./server.js";
 import {socketScenario} from "./socket.js";
 import {transferScenario} from "./transfer.js";
 
-export const scenarios: readonly Scenario[] = [transferScenario, dmaScenario, pageCacheScenario, largeFileScenario, backlogScenario, socketScenario];
+export const scenarios: readonly Scenario[] = [transferScenario, dmaScenario, pageCacheScenario, largeFileScenario, backlogScenario, socketScenario, serverScenario];
 
 export {
   parseParam,
@@ -29,3 +30,4 @@ export {runPageCache, pageCacheScenario, checkCacheBytes, type PageCacheRunOptio
 export {runFileServer, largeFileScenario, largeFileModes, quantile, type LargeFileMode, type FileServerRunOptions} from "./largefile.js";
 export {runBacklog, backlogScenario, listedClientsMax, emfileRetryMinNs, type BacklogRunOptions} from "./backlog.js";
 export {runSocket, socketScenario, type SocketRunOptions, type SocketDirection} from "./socket.js";
+export {runServer, serverScenario, type ServerRunOptions} from "./server.js";
