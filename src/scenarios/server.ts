@@ -129,7 +129,7 @@ export function runServer(o: ServerRunOptions) {
     /** Every request issued is served, failed (with its reason) or still open at the end. */
     requestsIssued: k.issued,
     requestsServed: k.served,
-    requestsFailed: {connectTimeout: k.failedConnectTimeout, reset: k.failedReset},
+    requestsFailed: {connectTimeout: k.failedConnectTimeout, dataTimeout: k.failedDataTimeout, reset: k.failedReset},
     requestsOpen: load.open,
     /** Requests served per second of simulated time, from the start to the last response. */
     requestsPerSec: servedSpanNs > 0 ? (k.served / servedSpanNs) * 1e9 : 0,
@@ -142,6 +142,8 @@ export function runServer(o: ServerRunOptions) {
     /** Connections the server reset (refused for memory, or tcp_abort_on_overflow). */
     connectionResets: cc.reset,
     synRetries: cc.synRetransmits,
+    /** Request segments sent again because the server had dropped the handshake's final ACK (their ACK completes it). */
+    dataRetransmits: cc.dataRetransmits,
     /** ListenOverflows: SYNs and final ACKs dropped because the accept queue was full. */
     acceptQueueDrops: lc.listenOverflows,
     peakAcceptQueue: listener.peakAcceptQueueLength,

@@ -52,6 +52,8 @@ export interface ServerClientCounters {
   served: number;
   /** Requests failed because connect() timed out (the SYN retries ran out). */
   failedConnectTimeout: number;
+  /** Requests failed because the server never acknowledged their data (it had no socket for them; tcp_retries2 ran out). */
+  failedDataTimeout: number;
   /** Requests failed because the server reset the connection (refused it, or aborted on accept-queue overflow). */
   failedReset: number;
   /** Connections the clients opened. */
@@ -75,7 +77,7 @@ export interface ServerClientCounters {
  * ```
  */
 export class ServerClients {
-  readonly counters: ServerClientCounters = {issued: 0, served: 0, failedConnectTimeout: 0, failedReset: 0, connectionsOpened: 0, connectionsClosed: 0, lastServedNs: 0};
+  readonly counters: ServerClientCounters = {issued: 0, served: 0, failedConnectTimeout: 0, failedDataTimeout: 0, failedReset: 0, connectionsOpened: 0, connectionsClosed: 0, lastServedNs: 0};
   /** Per client: requests left to start. */
   private readonly remaining: Int32Array;
   /** Per client: when its current request started, ns, or −1 when none is open. */
@@ -125,7 +127,7 @@ export class ServerClients {
   /** Requests started and not yet served or failed. */
   get open(): number {
     const k = this.counters;
-    return k.issued - k.served - k.failedConnectTimeout - k.failedReset;
+    return k.issued - k.served - k.failedConnectTimeout - k.failedDataTimeout - k.failedReset;
   }
 
   /** Client *c* starts its next request: on its open connection, or on a new one. */
@@ -157,6 +159,7 @@ export class ServerClients {
     this.conns[c] = null;
     if (this.requestStartNs[c] < 0) return; // reset while idle: the next request opens a new connection
     if (conn.failure === "timeout") this.counters.failedConnectTimeout++;
+    else if (conn.failure === "data-timeout") this.counters.failedDataTimeout++;
     else this.counters.failedReset++;
     this.requestStartNs[c] = -1;
     this.afterRequest(c, null);
