@@ -19,9 +19,13 @@
  * (c) The default report, as a whole process.
  * (d) `iosim sweep` of 1,000 small transfer runs on one worker thread and on
  *     every core (target ≥ 1.7× on 2 cores).
+ * (e) `iosim run server` with 100,000 clients (thread per connection, the
+ *     scenario's defaults otherwise): wall time, simulated events per second
+ *     against the bare heap's at 10,000 pending, and the peak live heap per
+ *     simulated client (targets ≤ 4 KiB, ≥ 0.3× bare).
  *
  * Each figure is the best of a few repetitions (the machine is shared).
- * The last line is `scheduler/bare=<ratio> process/bare=<ratio> model/bare=<ratio> sweep/1job=<ratio>`.
+ * The last line is `scheduler/bare=<ratio> process/bare=<ratio> model/bare=<ratio> sweep/1job=<ratio> server/bare=<ratio> bytesPerConn=<n>`.
  */
 import {concatMap, mergeMap, range, VirtualTimeScheduler, type SchedulerAction} from "rxjs";
 import {mergeProcesses} from "../src/engine/mergeProcesses.js";
@@ -32,6 +36,7 @@ import {Random} from "../src/engine/random.js";
 import {createSim} from "../src/engine/sim.js";
 import {Trace, type TraceKind} from "../src/engine/trace.js";
 import {timeDefaultReport} from "./reportTime.js";
+import {timeServer} from "./serverTime.js";
 import {threadScaling, timeSweep} from "./sweepTime.js";
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
@@ -204,6 +209,7 @@ console.log("pending   events      SimScheduler   processes      VirtualTime    
 let schedulerOverBare10k = 0;
 let processOverBare10k = 0;
 let inlineOverBare10k = 0;
+let bareRate10k = 0;
 for (const pending of [100, 1_000, 10_000]) {
   const events = 1_000_000;
   // VirtualTimeScheduler sorts its whole action array on every schedule(): fewer events as N grows.
@@ -218,6 +224,7 @@ for (const pending of [100, 1_000, 10_000]) {
   const bareRate = rate(events, bare.ms);
   const virtualRate = rate(virtualEvents, virtual.ms);
   if (pending === 10_000) {
+    bareRate10k = bareRate;
     schedulerOverBare10k = simRate / bareRate;
     processOverBare10k = procRate / bareRate;
     const [inline, bareAgain] = best([() => holdProcesses(pending, events, true), () => holdBare(pending, events)]);
@@ -420,4 +427,16 @@ console.log(
     `speed-up ${sweepSpeedup.toFixed(2)}× (target ≥ 1.7× on 2 cores: ${sweep.jobs < 2 ? "n/a, 1 core" : sweepSpeedup >= 1.7 ? "met" : "MISSED"}); ` +
     `the same runs on ${sweep.jobs} bare threads (no sweep machinery) gain ${(await threadScaling(sweep.jobs)).toFixed(2)}× on this machine now (the ceiling)`,
 );
-console.log(`scheduler/bare=${schedulerOverBare10k.toFixed(2)} process/bare=${processOverBare10k.toFixed(2)} model/bare=${modelOverBare.toFixed(2)} sweep/1job=${sweepSpeedup.toFixed(2)}`);
+const server = timeServer(100_000);
+const serverOverBare = server.eventsPerSec / bareRate10k;
+const bytesPerConn = Math.round(server.peakHeapBytesPerClient);
+console.log(
+  `(e) iosim run server, ${server.clients.toLocaleString("en")} clients (${server.model} per connection): ${(server.wallMs / 1000).toFixed(1)} s wall, ` +
+    `${server.events.toLocaleString("en")} events (${fmt(server.eventsPerSec)}ev/s, ${serverOverBare.toFixed(3)}× the bare heap's; target ≥ 0.3: ${serverOverBare >= 0.3 ? "met" : "MISSED"}), ` +
+    `${server.requestsServed.toLocaleString("en")} of ${server.requestsIssued.toLocaleString("en")} requests served in ${(server.simulatedNs / 1e9).toFixed(1)} s simulated, ` +
+    `peak live heap ${bytesPerConn} bytes per client (target ≤ 4096: ${bytesPerConn <= 4096 ? "met" : "MISSED"})`,
+);
+console.log(
+  `scheduler/bare=${schedulerOverBare10k.toFixed(2)} process/bare=${processOverBare10k.toFixed(2)} model/bare=${modelOverBare.toFixed(2)} sweep/1job=${sweepSpeedup.toFixed(2)} ` +
+    `server/bare=${serverOverBare.toFixed(3)} bytesPerConn=${bytesPerConn}`,
+);
