@@ -23,9 +23,13 @@
  *     `multiplex` scenario, registrations included), in scheduler events
  *     per second against the bare heap's hold model at 10,000 pending
  *     (target ≥ 0.3×).
+ * (f) `iosim run server` with 100,000 clients (thread per connection, the
+ *     scenario's defaults otherwise): wall time, simulated events per second
+ *     against the bare heap's at 10,000 pending measured just before it, and
+ *     the peak live heap per simulated client (targets ≤ 4 KiB, ≥ 0.3× bare).
  *
  * Each figure is the best of a few repetitions (the machine is shared).
- * The last line is `scheduler/bare=<ratio> process/bare=<ratio> model/bare=<ratio> sweep/1job=<ratio> epoll/bare=<ratio>`.
+ * The last line is `scheduler/bare=<ratio> process/bare=<ratio> model/bare=<ratio> sweep/1job=<ratio> epoll/bare=<ratio> server/bare=<ratio> bytesPerConn=<n>`.
  */
 import {concatMap, mergeMap, range, VirtualTimeScheduler, type SchedulerAction} from "rxjs";
 import {mergeProcesses} from "../src/engine/mergeProcesses.js";
@@ -37,6 +41,7 @@ import {createSim} from "../src/engine/sim.js";
 import {Trace, type TraceKind} from "../src/engine/trace.js";
 import {timeDefaultReport} from "./reportTime.js";
 import {EPOLL_ACTIVE, EPOLL_FDS, EPOLL_REQUESTS, timeEpollLoop} from "./multiplexTime.js";
+import {timeServer} from "./serverTime.js";
 import {threadScaling, timeSweep} from "./sweepTime.js";
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
@@ -209,6 +214,7 @@ console.log("pending   events      SimScheduler   processes      VirtualTime    
 let schedulerOverBare10k = 0;
 let processOverBare10k = 0;
 let inlineOverBare10k = 0;
+let bareRate10k = 0;
 for (const pending of [100, 1_000, 10_000]) {
   const events = 1_000_000;
   // VirtualTimeScheduler sorts its whole action array on every schedule(): fewer events as N grows.
@@ -223,6 +229,7 @@ for (const pending of [100, 1_000, 10_000]) {
   const bareRate = rate(events, bare.ms);
   const virtualRate = rate(virtualEvents, virtual.ms);
   if (pending === 10_000) {
+    bareRate10k = bareRate;
     schedulerOverBare10k = simRate / bareRate;
     processOverBare10k = procRate / bareRate;
     const [inline, bareAgain] = best([() => holdProcesses(pending, events, true), () => holdBare(pending, events)]);
@@ -444,4 +451,18 @@ console.log(
     `${epollLoop.result.toLocaleString("en")} events in ${epollLoop.ms.toFixed(0)} ms, ${fmt(epollRate)}ev/s, ${epollOverBare.toFixed(2)}× the bare heap (target ≥ 0.3×: ${epollOverBare >= 0.3 ? "met" : "MISSED"}); ` +
     `simulated epoll_wait ${epollPerCallNs.toFixed(0)} ns per call`,
 );
-console.log(`scheduler/bare=${schedulerOverBare10k.toFixed(2)} process/bare=${processOverBare10k.toFixed(2)} model/bare=${modelOverBare.toFixed(2)} sweep/1job=${sweepSpeedup.toFixed(2)} epoll/bare=${epollOverBare.toFixed(2)}`);
+// The server run takes minutes: once, with the bare heap timed right before it (the machine's load drifts).
+const bareBeforeServer = best<number>([() => holdBare(10_000, 1_000_000)[0]], Math.min(REPEATS, 3))[0];
+const server = timeServer(100_000);
+const serverOverBare = server.eventsPerSec / rate(1_000_000, bareBeforeServer.ms);
+const bytesPerConn = Math.round(server.peakHeapBytesPerClient);
+console.log(
+  `(f) iosim run server, ${server.clients.toLocaleString("en")} clients (${server.model} per connection): ${(server.wallMs / 1000).toFixed(1)} s wall, ` +
+    `${server.events.toLocaleString("en")} events (${fmt(server.eventsPerSec)}ev/s, ${serverOverBare.toFixed(3)}× the bare heap's; target ≥ 0.3: ${serverOverBare >= 0.3 ? "met" : "MISSED"}), ` +
+    `${server.requestsServed.toLocaleString("en")} of ${server.requestsIssued.toLocaleString("en")} requests served in ${(server.simulatedNs / 1e9).toFixed(1)} s simulated, ` +
+    `peak live heap ${bytesPerConn} bytes per client (target ≤ 4096: ${bytesPerConn <= 4096 ? "met" : "MISSED"})`,
+);
+console.log(
+  `scheduler/bare=${schedulerOverBare10k.toFixed(2)} process/bare=${processOverBare10k.toFixed(2)} model/bare=${modelOverBare.toFixed(2)} sweep/1job=${sweepSpeedup.toFixed(2)} ` +
+    `epoll/bare=${epollOverBare.toFixed(2)} server/bare=${serverOverBare.toFixed(3)} bytesPerConn=${bytesPerConn}`,
+);

@@ -35,6 +35,9 @@ export * from "./transfer/index.js";
 /* Workloads */
 export * from "./workload/index.js";
 
+/* Server models: iterative, process and thread per connection, thread pool */
+export * from "./server/index.js";
+
 /* Analysis */
 export * from "./analysis/index.js";
 

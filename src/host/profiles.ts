@@ -119,6 +119,37 @@ export interface Profile {
     /** Arming the internal poll of a request that would block on a socket or pipe (io_arm_poll_handler) and its firing when the file becomes ready, ns. */
     pollArmNs: number;
   };
+  /** Processes and threads: creation and exit costs, memory per task, locks (the server models' prices). */
+  process: {
+    /** fork(2) in the parent: copy_process with copy-on-write page tables, ns. */
+    forkNs: number;
+    /** exit(2) of a forked child: tearing down its mm, files and signals, ns. */
+    exitNs: number;
+    /** wait4(2) reaping one zombie, beyond system-call entry, ns. */
+    waitNs: number;
+    /** pthread_create(3) in the creating thread (stack mapping, clone), ns. */
+    threadCreateNs: number;
+    /** A detached thread's exit, ns. */
+    threadExitNs: number;
+    /** Private resident memory of one forked child (pages it dirties), bytes. */
+    processRssBytes: number;
+    /** Kernel memory of one process (task_struct, kernel stack, mm, page tables...), bytes. */
+    processKernelBytes: number;
+    /** Kernel memory of one thread (task_struct and kernel stack), bytes. */
+    threadKernelBytes: number;
+    /** Kernel memory a zombie keeps until its parent waits for it, bytes. */
+    zombieKernelBytes: number;
+    /** Virtual size of a thread's stack (RLIMIT_STACK's default), bytes. */
+    stackVirtualBytes: number;
+    /** Resident part of a thread's stack (pages touched), bytes. */
+    stackRssBytes: number;
+    /** Uncontended mutex lock + unlock, ns. */
+    mutexNs: number;
+    /** How long a contended lock spins on its core before sleeping, ns. */
+    mutexSpinNs: number;
+    /** Kernel work of one futex(2) wait or wake beyond system-call entry, ns. */
+    futexNs: number;
+  };
   /** Where each number comes from, keyed by dotted path. */
   sources: Record<string, string>;
 }
@@ -167,6 +198,22 @@ const profileRules: {[key: string]: Rule} = {
     epollEventNs: "nonNegative",
   },
   uring: {sqeNs: "nonNegative", pollArmNs: "nonNegative"},
+  process: {
+    forkNs: "nonNegative",
+    exitNs: "nonNegative",
+    waitNs: "nonNegative",
+    threadCreateNs: "nonNegative",
+    threadExitNs: "nonNegative",
+    processRssBytes: "positiveInteger",
+    processKernelBytes: "positiveInteger",
+    threadKernelBytes: "positiveInteger",
+    zombieKernelBytes: "positiveInteger",
+    stackVirtualBytes: "positiveInteger",
+    stackRssBytes: "positiveInteger",
+    mutexNs: "nonNegative",
+    mutexSpinNs: "nonNegative",
+    futexNs: "nonNegative",
+  },
   sources: "sources",
 };
 

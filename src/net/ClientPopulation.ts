@@ -49,6 +49,10 @@ export interface ClientCounters {
   timedOut: number;
   /** Connections reset by the server. */
   reset: number;
+  /** Data segments (each carrying the ACK) sent again because the server had not created the connection yet. */
+  dataRetransmits: number;
+  /** Connections that failed because their data was never acknowledged (tcp_retries2 ran out). */
+  dataTimeouts: number;
 }
 
 /**
@@ -80,7 +84,7 @@ export class ClientPopulation implements ClientEnd {
   /** Every client's connection, by id. */
   readonly connections: Connection[];
   /** Counters. */
-  readonly counters: ClientCounters = {synsSent: 0, synRetransmits: 0, acksSent: 0, connected: 0, timedOut: 0, reset: 0};
+  readonly counters: ClientCounters = {synsSent: 0, synRetransmits: 0, acksSent: 0, connected: 0, timedOut: 0, reset: 0, dataRetransmits: 0, dataTimeouts: 0};
   readonly latencyNs: number;
   readonly intervalNs: number;
   private readonly onChange: ((conn: Connection) => void) | undefined;
@@ -107,6 +111,19 @@ export class ClientPopulation implements ClientEnd {
   start(): void {
     const scheduler = this.listener.host.sim.scheduler;
     for (const conn of this.connections) scheduler.post(this.startTimesNs?.[conn.id] ?? conn.id * this.intervalNs, () => this.connect(conn));
+  }
+
+  /**
+   * Adds one more client connection, which calls connect() *delayNs* from
+   * now; returns its connection (id: its index in `connections`). For
+   * workloads that open connections as they go (a new connection per
+   * request, open-loop arrivals).
+   */
+  add(delayNs = 0): Connection {
+    const conn = new Connection(this.connections.length);
+    this.connections.push(conn);
+    this.listener.host.sim.scheduler.post(delayNs, () => this.connect(conn));
+    return conn;
   }
 
   /** connect(): the first SYN, and its retransmission timer at TCP_TIMEOUT_INIT (tcp_connect). */
@@ -198,12 +215,64 @@ export class ClientPopulation implements ClientEnd {
    * ```
    */
   exchange(conn: Connection, requestBytes: number, responseBytes: number): Signal<number> {
-    return this.stack!.peerExchange(this.dataSocket(conn), requestBytes, responseBytes);
+    const signal = this.stack!.peerExchange(this.dataSocket(conn), requestBytes, responseBytes);
+    if (requestBytes > 0) this.dataSent(conn);
+    return signal;
   }
 
   /** Client *conn* writes *bytes* to the server (they leave as the server's window allows). */
   send(conn: Connection, bytes: number): void {
     this.stack!.peerSend(this.dataSocket(conn), bytes);
+    if (bytes > 0) this.dataSent(conn);
+  }
+
+  /** Whether the server has no connected socket for *conn* yet (nothing, or only a request in its SYN queue). */
+  private serverLacks(conn: Connection): boolean {
+    return conn.serverState === "none" || conn.serverState === "syn-recv";
+  }
+
+  /**
+   * The client's data left while the server had no socket for it (it
+   * dropped the final ACK: accept queue full). Every data segment carries
+   * an ACK, and a listener treats it as the handshake's final ACK
+   * (tcp_check_req(), net/ipv4/tcp_minisocks.c; with no request left it
+   * answers with a RST, see Listener.checkAck); unacknowledged, the client
+   * retransmits it from TCP_RTO_MIN, doubling up to TCP_RTO_MAX, and gives
+   * up with ETIMEDOUT after tcp_retries2 retransmissions
+   * (tcp_retransmit_timer → tcp_write_timeout, net/ipv4/tcp_timer.c lines
+   * 249–275). (An RTO measured from the handshake's round trip would be
+   * max(TCP_RTO_MIN, srtt + 4·rttvar): TCP_RTO_MIN on a short link.)
+   */
+  private dataSent(conn: Connection): void {
+    if (!this.serverLacks(conn)) return;
+    conn.retransmits = 0;
+    conn.rtoNs = this.listener.settings.rtoMinNs;
+    this.listener.host.sim.scheduler.post(this.latencyNs, () => this.listener.receiveAck(conn));
+    this.armDataTimer(conn);
+  }
+
+  private armDataTimer(conn: Connection): void {
+    const gen = ++conn.clientTimer;
+    this.listener.host.sim.scheduler.post(conn.rtoNs, () => {
+      if (conn.clientTimer === gen && conn.clientState === "established" && this.serverLacks(conn)) this.dataTimeout(conn);
+    });
+  }
+
+  private dataTimeout(conn: Connection): void {
+    const s = this.listener.settings;
+    if (conn.retransmits >= s.retries2) {
+      conn.clientState = "failed";
+      conn.failure = "data-timeout";
+      conn.failedNs = this.now();
+      this.counters.dataTimeouts++;
+      this.onChange?.(conn);
+      return;
+    }
+    conn.retransmits++;
+    this.counters.dataRetransmits++;
+    this.listener.host.sim.scheduler.post(this.latencyNs, () => this.listener.receiveAck(conn));
+    conn.rtoNs = Math.min(conn.rtoNs * 2, s.rtoMaxNs);
+    this.armDataTimer(conn);
   }
 
   /** Client *conn* closes its socket: a FIN follows its unsent bytes, and the server's reads then return 0. */

@@ -16,8 +16,8 @@ export type ClientState = "closed" | "syn-sent" | "established" | "failed";
  */
 export type ServerState = "none" | "syn-recv" | "queued" | "accepted" | "closed";
 
-/** Why connect() failed: its SYN retries ran out (ETIMEDOUT), or the server reset it (ECONNRESET). */
-export type ConnectFailure = "" | "timeout" | "reset";
+/** Why the connection failed: connect()'s SYN retries ran out (ETIMEDOUT), the server reset it (ECONNRESET), or its data was never acknowledged (ETIMEDOUT after tcp_retries2). */
+export type ConnectFailure = "" | "timeout" | "reset" | "data-timeout";
 
 /** Returns a connection record for client *id*, not yet started. */
 export class Connection {

@@ -7,8 +7,8 @@
  * model that leaks shows a balance above its baseline.
  */
 
-/** What the memory is for. */
-export type KernelMemoryKind = "request-sock" | "socket" | "buffers";
+/** What the memory is for: network objects, and the tasks (processes, threads, zombies) a server model books. */
+export type KernelMemoryKind = "request-sock" | "socket" | "buffers" | "task" | "zombie";
 
 /** Returns an empty ledger of kernel memory. */
 export class KernelMemory {
@@ -17,13 +17,16 @@ export class KernelMemory {
   /** Most bytes held at once. */
   peakBytes = 0;
   /** Bytes held now, by kind. */
-  readonly byKind: Record<KernelMemoryKind, number> = {"request-sock": 0, socket: 0, buffers: 0};
+  readonly byKind: Record<KernelMemoryKind, number> = {"request-sock": 0, socket: 0, buffers: 0, task: 0, zombie: 0};
+  /** Called after each change (a ledger that sums this one with others keeps its own peak). */
+  onChange: (() => void) | null = null;
 
   /** Books *bytes* of *kind*. */
   add(kind: KernelMemoryKind, bytes: number): void {
     this.byKind[kind] += bytes;
     this.bytes += bytes;
     if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
+    this.onChange?.();
   }
 
   /** Strikes out *bytes* of *kind*; more than is held is a RangeError (a model's double free). */
@@ -31,5 +34,6 @@ export class KernelMemory {
     if (bytes > this.byKind[kind]) throw new RangeError(`freeing ${bytes} bytes of ${kind}, only ${this.byKind[kind]} held`);
     this.byKind[kind] -= bytes;
     this.bytes -= bytes;
+    this.onChange?.();
   }
 }

@@ -105,6 +105,8 @@ export class Listener {
     resetsSent: 0,
     established: 0,
   };
+  /** Called when a connection enters the accept queue (the listening socket becomes readable: sk_data_ready). */
+  onEstablished: ((conn: Connection) => void) | null = null;
   /** Where SYN-ACKs and RSTs go; set by the client population. */
   clients: ClientEnd | null = null;
   /** Requests in the SYN queue (queue->qlen). */
@@ -311,6 +313,7 @@ export class Listener {
     // sk_data_ready wakes one exclusive waiter of accept() (inet_csk_wait_for_connect uses prepare_to_wait_exclusive).
     const waiter = this.acceptWaiters.shift();
     waiter?.fire();
+    this.onEstablished?.(conn);
   }
 
   /** Takes the request out of the SYN queue (reqsk_queue_removed(), include/net/request_sock.h lines 224–230) and frees it. */

@@ -56,6 +56,16 @@ export interface TcpSettings {
   timeoutInitNs: number;
   /** TCP_RTO_MAX, the largest retransmission timeout: 120 s (include/net/tcp.h lines 162–163), ns. */
   rtoMaxNs: number;
+  /** TCP_RTO_MIN, the smallest retransmission timeout of an established connection: HZ/5 = 200 ms (include/net/tcp.h line 164), ns. */
+  rtoMinNs: number;
+  /**
+   * net.ipv4.tcp_retries2: how many times an established connection's data
+   * is retransmitted before it fails with ETIMEDOUT; default TCP_RETR2 = 15
+   * (include/net/tcp.h line 119), which retransmits_timed_out()
+   * (net/ipv4/tcp_timer.c lines 213 and 269) turns into a time budget as if
+   * the timeout had doubled from TCP_RTO_MIN up to TCP_RTO_MAX: 924.6 s.
+   */
+  retries2: number;
   /**
    * net.ipv4.tcp_invalid_ratelimit: at most one out-of-window ACK (a
    * challenge ACK to a retransmitted SYN-ACK, a SYN-ACK to a retransmitted
@@ -76,6 +86,8 @@ export const linuxTcpDefaults: Readonly<TcpSettings> = Object.freeze({
   abortOnOverflow: false,
   timeoutInitNs: 1e9,
   rtoMaxNs: 120e9,
+  rtoMinNs: 200e6,
+  retries2: 15,
   invalidRatelimitNs: 500e6,
 });
 
@@ -89,13 +101,14 @@ export function tcpSettings(overrides: Partial<TcpSettings> = {}): TcpSettings {
     ["synRetries", 1, 127],
     ["synackRetries", 1, 255],
     ["synLinearTimeouts", 0, 127],
+    ["retries2", 1, 2 ** 31 - 1],
   ];
   for (const [key, min, max] of ints) {
     const v = s[key] as number;
     if (!Number.isSafeInteger(v) || v < min || v > max) throw new InputError(key, String(v), `an integer from ${min} to ${max}`);
   }
   if (![0, 1, 2].includes(s.syncookies)) throw new InputError("syncookies", String(s.syncookies), "0, 1 or 2");
-  for (const key of ["timeoutInitNs", "rtoMaxNs", "invalidRatelimitNs"] as const)
+  for (const key of ["timeoutInitNs", "rtoMaxNs", "rtoMinNs", "invalidRatelimitNs"] as const)
     if (!(Number.isFinite(s[key]) && s[key] > 0)) throw new InputError(key, String(s[key]), "a duration > 0 ns");
   return s;
 }

@@ -4,12 +4,13 @@ import {dmaScenario} from "./dma.js";
 import {largeFileScenario} from "./largefile.js";
 import {pageCacheScenario} from "./pagecache.js";
 import type {Scenario} from "./scenario.js";
+import {serverScenario} from "./server.js";
 import {socketScenario} from "./socket.js";
 import {transferScenario} from "./transfer.js";
 import {triggerScenario} from "./trigger.js";
 import {multiplexScenario} from "./multiplex.js";
 
-export const scenarios: readonly Scenario[] = [transferScenario, dmaScenario, pageCacheScenario, largeFileScenario, backlogScenario, socketScenario, multiplexScenario, triggerScenario];
+export const scenarios: readonly Scenario[] = [transferScenario, dmaScenario, pageCacheScenario, largeFileScenario, backlogScenario, socketScenario, serverScenario, multiplexScenario, triggerScenario];
 
 export {
   parseParam,
@@ -33,3 +34,4 @@ export {runBacklog, backlogScenario, listedClientsMax, emfileRetryMinNs, type Ba
 export {runSocket, socketScenario, type SocketRunOptions, type SocketDirection} from "./socket.js";
 export {runTrigger, triggerScenario, createMultiplexer, checkTriggerOptions, multiplexApis, type MultiplexApi, type TriggerMode, type ReadPolicy, type TriggerRunOptions} from "./trigger.js";
 export {runMultiplex, multiplexScenario, checkMultiplexOptions, type MultiplexRunOptions} from "./multiplex.js";
+export {runServer, serverScenario, type ServerRunOptions} from "./server.js";

@@ -8,3 +8,4 @@ export {
   type RequestKind,
   type ServedRequest,
 } from "./fileServer.js";
+export {ServerClients, arrivalProcesses, type ArrivalProcess, type ServerClientsOptions, type ServerClientCounters} from "./serverClients.js";

@@ -187,7 +187,7 @@ test("close() returns a connection's descriptor and kernel memory: the ledger is
   assert.equal(peak, 6 * (socketBytes + rmemBytes + wmemBytes));
   assert.equal(listener.memory.peakBytes, peak);
   assert.equal(listener.memory.bytes, 0);
-  assert.deepEqual(listener.memory.byKind, {"request-sock": 0, socket: 0, buffers: 0});
+  assert.deepEqual(listener.memory.byKind, {"request-sock": 0, socket: 0, buffers: 0, task: 0, zombie: 0});
   assert.equal(fds.open, 4);
 });
 

@@ -1,0 +1,255 @@
+/**
+ * `iosim run server`: clients against one listening socket served by a
+ * server model (iterative, process per connection, thread per connection,
+ * a thread pool), up to C10K and beyond: throughput, latency, what failed
+ * and why, task switches, memory (kernel and user) against the budget, CPU
+ * by category.
+ */
+import {LatencyHistogram} from "../analysis/LatencyHistogram.js";
+import {cpuShare, utilization} from "../analysis/metrics.js";
+import {Host} from "../host/Host.js";
+import type {Profile} from "../host/profiles.js";
+import {ClientPopulation, defaultLinkLatencyNs} from "../net/ClientPopulation.js";
+import {defaultNofileLimit} from "../net/FdTable.js";
+import {KernelMemory} from "../net/KernelMemory.js";
+import {Listener} from "../net/Listener.js";
+import {NetStack} from "../net/NetStack.js";
+import {linuxTcpDefaults, tcpSettings, type TcpSettings} from "../net/tcpSettings.js";
+import {serverModel, serverModels, type ServerModelName} from "../server/models/index.js";
+import {defaultEmfileBackoffNs, defaultMemoryLimitBytes, Server} from "../server/Server.js";
+import {KiB} from "../units.js";
+import {arrivalProcesses, ServerClients, type ArrivalProcess} from "../workload/serverClients.js";
+import {extrapolateEvents, scenarioSim, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
+
+/** Parameters of {@link runServer}. */
+export interface ServerRunOptions extends ScenarioSimOptions {
+  profile: Profile;
+  model: ServerModelName;
+  /** closed: concurrent clients; poisson: connections arriving in all. */
+  clients: number;
+  /** Requests per client (closed) or per connection (poisson); default 4. */
+  requests?: number;
+  arrivals?: ArrivalProcess;
+  /** poisson: mean arrivals per second; default 10,000. */
+  ratePerSec?: number;
+  /** closed: clients start uniformly within this window, ns; default 10 ms. */
+  rampNs?: number;
+  /** Mean think time between requests, ns; default 1 ms. */
+  thinkNs?: number;
+  /** Keep-alive (default) or a new connection per request. */
+  keepAlive?: boolean;
+  /** Default 128 bytes. */
+  requestBytes?: number;
+  /** Default 4 KiB. */
+  responseBytes?: number;
+  /** Business logic per request on a core, ns; default 20 µs. */
+  handlerNs?: number;
+  /** pool: worker threads; default 32. */
+  threads?: number;
+  /** process: the parent waits for its children; default true. */
+  reap?: boolean;
+  /** listen() backlog; default 511 (nginx's on Linux). */
+  backlog?: number;
+  /** RLIMIT_NOFILE (soft); default 1024. */
+  fdLimit?: number;
+  /** Memory budget of the server, kernel and user, bytes; default 2 GiB. */
+  memoryLimitBytes?: number;
+  /** One-way link latency, ns. */
+  latencyNs?: number;
+  /** Pause before an accept() retried after EMFILE, ns; default 1 ms. */
+  emfileBackoffNs?: number;
+  /** Override the profile's core count. */
+  cores?: number;
+  tcp?: Partial<TcpSettings>;
+  /** Stop at this time, ns (requests still open are counted), or "settled": when nothing can change. */
+  durationNs?: number | "settled";
+}
+
+/** Returns the measured result of one run of a server model under its clients, plus the model's objects. */
+export function runServer(o: ServerRunOptions) {
+  const sim = scenarioSim(o, false);
+  const host = new Host(sim, o.profile, {cores: o.cores});
+  const latencyNs = o.latencyNs ?? defaultLinkLatencyNs;
+  const memory = new KernelMemory();
+  const listener = new Listener(host, {backlog: o.backlog ?? 511, settings: tcpSettings(o.tcp), memory});
+  const stack = new NetStack(host, {latencyNs});
+  let load: ServerClients | null = null;
+  const population = new ClientPopulation(listener, {clients: 0, latencyNs, stack, onChange: (conn) => load?.connectionChanged(conn)});
+  const handler = {requestBytes: o.requestBytes ?? 128, cpuNs: o.handlerNs ?? 20_000, responseBytes: o.responseBytes ?? 4 * KiB};
+  const server = new Server(host, {
+    listener,
+    stack,
+    clients: population,
+    handler,
+    fdLimit: o.fdLimit ?? defaultNofileLimit,
+    memoryLimitBytes: o.memoryLimitBytes ?? defaultMemoryLimitBytes,
+    emfileBackoffNs: o.emfileBackoffNs ?? defaultEmfileBackoffNs,
+  });
+  const latency = new LatencyHistogram();
+  const requests = o.requests ?? 4;
+  const arrivals = o.arrivals ?? "closed";
+  load = new ServerClients(population, sim.random, {
+    clients: o.clients,
+    requests,
+    requestBytes: handler.requestBytes,
+    responseBytes: handler.responseBytes,
+    thinkNs: o.thinkNs ?? 1e6,
+    keepAlive: o.keepAlive ?? true,
+    arrivals,
+    rampNs: o.rampNs ?? 10e6,
+    ratePerSec: o.ratePerSec ?? 10_000,
+    onLatency: (ns) => latency.record(ns),
+  });
+  server.queued$.pipe(serverModel(o.model, server, {reap: o.reap, threads: o.threads ?? 32})).subscribe();
+  load.start();
+  const durationNs = o.durationNs ?? "settled";
+  const endNs = sim.run(durationNs === "settled" ? Infinity : durationNs);
+
+  const k = load.counters;
+  const lc = listener.counters;
+  const cc = population.counters;
+  const sc = server.counters;
+  const servedSpanNs = k.lastServedNs;
+  const result = {
+    model: o.model,
+    clients: o.clients,
+    requests,
+    arrivals,
+    keepAlive: o.keepAlive ?? true,
+    requestBytes: handler.requestBytes,
+    responseBytes: handler.responseBytes,
+    handlerNs: handler.cpuNs,
+    cores: host.cpu.units,
+    threads: o.model === "pool" ? (o.threads ?? 32) : null,
+    reap: o.model === "process" ? (o.reap ?? true) : null,
+    backlog: o.backlog ?? 511,
+    effectiveBacklog: listener.maxAckBacklog,
+    fdLimit: server.fds.limit,
+    memoryLimitBytes: server.memoryLimitBytes,
+    /** Every request issued is served, failed (with its reason) or still open at the end. */
+    requestsIssued: k.issued,
+    requestsServed: k.served,
+    requestsFailed: {connectTimeout: k.failedConnectTimeout, dataTimeout: k.failedDataTimeout, reset: k.failedReset},
+    requestsOpen: load.open,
+    /** Requests served per second of simulated time, from the start to the last response. */
+    requestsPerSec: servedSpanNs > 0 ? (k.served / servedSpanNs) * 1e9 : 0,
+    latencyP50Ns: latency.quantile(0.5),
+    latencyP99Ns: latency.quantile(0.99),
+    latencyMaxNs: latency.max,
+    latencyMeanNs: latency.mean,
+    /** connect() calls that failed: ETIMEDOUT once the SYN retries ran out. */
+    connectFailures: cc.timedOut,
+    /** Connections the server reset (refused for memory, or tcp_abort_on_overflow). */
+    connectionResets: cc.reset,
+    synRetries: cc.synRetransmits,
+    /** Request segments sent again because the server had dropped the handshake's final ACK (their ACK completes it). */
+    dataRetransmits: cc.dataRetransmits,
+    /** ListenOverflows: SYNs and final ACKs dropped because the accept queue was full. */
+    acceptQueueDrops: lc.listenOverflows,
+    peakAcceptQueue: listener.peakAcceptQueueLength,
+    connectionsOpened: k.connectionsOpened,
+    connectionsAccepted: sc.accepted,
+    /** Accepted connections served until the client closed, then closed by the server. */
+    connectionsServed: sc.closed,
+    peakOpenConnections: sc.peakOpenConnections,
+    emfileErrors: server.fds.emfileErrors,
+    /** A process or thread could not be created within the memory limit: the connection was reset. */
+    oomFailures: sc.oomFailures,
+    taskSwitches: host.cpu.taskSwitches,
+    contextSwitches: sim.trace.count("mode-switch"),
+    forks: sc.forks,
+    threadsCreated: sc.threadsCreated,
+    peakTasks: sc.peakTasks,
+    zombies: server.zombies,
+    peakZombies: sc.peakZombies,
+    reaped: sc.reaped,
+    lockContentions: sc.lockContentions,
+    lockWaitNs: sc.lockWaitNs,
+    /** Peak memory held, bytes: kernel (sockets, buffer budgets, tasks, zombies), user (process pages, thread stacks), and both at once. */
+    peakMemoryBytes: {kernel: memory.peakBytes, user: server.peakUserBytes, total: server.peakTotalBytes},
+    /** Thread stacks' address space at the peak (virtual, mostly never touched), bytes. */
+    peakStackVirtualBytes: server.peakStackVirtualBytes,
+    /** Memory of the server's tasks before any connection, bytes; memoryAtEndBytes returns to it once every connection closed (and every zombie was reaped). */
+    baselineMemoryBytes: server.baselineBytes,
+    memoryAtEndBytes: server.totalBytes,
+    /** Most connected sockets held at once (accept queue and accepted). */
+    peakSockets: server.peakSockets,
+    /** (peak memory − baseline) / peak sockets held at once, bytes: the C10K budget is 2 GB / 10,000 ≈ 200 KB. */
+    memoryPerConnectionBytes: server.peakSockets > 0 ? Math.round((server.peakTotalBytes - server.baselineBytes) / server.peakSockets) : 0,
+    withinMemoryLimit: server.peakTotalBytes <= server.memoryLimitBytes,
+    cpuShare: cpuShare(host.cpu),
+    cpuUtilization: utilization(host.cpu, endNs),
+    elapsedNs: endNs,
+    durationNs,
+  };
+  return {result, sim, host, server, listener, population, load, memory, latency};
+}
+
+/** The `server` scenario. */
+export const serverScenario: Scenario = {
+  name: "server",
+  description: "Clients against one listening socket served iteratively, by a process or a thread per connection, or by a thread pool: throughput, latency, failures with reasons, task switches, memory against the C10K budget.",
+  params: [
+    {name: "model", kind: "enum", values: serverModels, default: "thread", description: "iterative | process (fork per connection) | thread (thread per connection) | pool (fixed worker threads, locked queue)"},
+    {name: "clients", kind: "integer", min: 0, default: 100, unit: "clients", description: "closed: concurrent clients; poisson: connections arriving in all"},
+    {name: "requests", kind: "integer", min: 1, default: 4, unit: "requests", description: "requests per client (closed) or per connection (poisson)"},
+    {name: "arrivals", kind: "enum", values: arrivalProcesses, default: "closed", description: "closed loop (think, then the next request) or open-loop Poisson arrivals"},
+    {name: "rate", kind: "number", min: 1e-9, default: 10_000, unit: "conns/s", description: "poisson: mean connection arrivals per second"},
+    {name: "ramp", kind: "duration", default: "10ms", unit: "ns", description: "closed: clients start at uniform random times within it"},
+    {name: "think", kind: "duration", default: "1ms", unit: "ns", description: "mean think time between a response and the next request (exponential)"},
+    {name: "keepAlive", kind: "boolean", default: true, description: "all of a client's requests on one connection; false: a new connection per request"},
+    {name: "requestBytes", kind: "size", default: "128", unit: "bytes", description: "bytes of each request"},
+    {name: "responseBytes", kind: "size", default: "4KiB", unit: "bytes", description: "bytes of each response"},
+    {name: "handler", kind: "duration", default: "20us", unit: "ns", description: "business logic per request on a core"},
+    {name: "threads", kind: "integer", min: 1, default: 32, unit: "threads", description: "pool: worker threads"},
+    {name: "reap", kind: "boolean", default: true, description: "process: the parent waits for its children (false: zombies accumulate)"},
+    {name: "backlog", kind: "integer", min: 1, default: 511, unit: "conns", description: "listen() backlog (nginx's default on Linux; clamped to somaxconn)"},
+    {name: "somaxconn", kind: "integer", min: 1, default: linuxTcpDefaults.somaxconn, description: "net.core.somaxconn"},
+    {name: "fdLimit", kind: "integer", min: 4, default: defaultNofileLimit, unit: "fds", description: "the server's RLIMIT_NOFILE (4 are open: stdio and the listener)"},
+    {name: "memory", kind: "size", default: "2GiB", unit: "bytes", description: "memory budget, kernel and user: a process or thread beyond it is not created (the C10K budget: 2 GB)"},
+    {name: "emfileBackoff", kind: "duration", default: "1ms", unit: "ns", description: "pause before retrying an accept() that failed with EMFILE (0: spin)"},
+    {name: "latency", kind: "duration", default: String(defaultLinkLatencyNs), unit: "ns", description: "one-way link latency"},
+    {name: "cores", kind: "integer", min: 0, default: 0, unit: "cores", description: "CPU cores (0: the profile's)"},
+    {name: "duration", kind: "duration", values: ["settled"], default: "settled", unit: "ns", description: "stop then (open requests are counted), or settled: when nothing can change"},
+  ],
+  run(v, ctx) {
+    const {result} = runServer({...serverOptions(v, ctx), maxEvents: ctx.maxEvents, onSim: ctx.onSim});
+    return {scenario: "server", profile: ctx.profile.name, seed: ctx.seed, ...result};
+  },
+  sizeParams: ["clients", "requests"],
+  estimateEvents(v, ctx) {
+    // Events per client from runs of 20 and 40 clients.
+    const o = serverOptions(v, ctx);
+    return extrapolateEvents(o.clients, 20, 40, (clients) => runServer({...o, clients}).sim.scheduler.eventsRun);
+  },
+};
+
+function serverOptions(v: ParamValues, ctx: RunContext): ServerRunOptions {
+  return {
+    profile: ctx.profile,
+    seed: ctx.seed,
+    keepEvents: false,
+    model: v.model as ServerModelName,
+    clients: v.clients as number,
+    requests: v.requests as number,
+    arrivals: v.arrivals as ArrivalProcess,
+    ratePerSec: v.rate as number,
+    rampNs: v.ramp as number,
+    thinkNs: v.think as number,
+    keepAlive: v.keepAlive as boolean,
+    requestBytes: v.requestBytes as number,
+    responseBytes: v.responseBytes as number,
+    handlerNs: v.handler as number,
+    threads: v.threads as number,
+    reap: v.reap as boolean,
+    backlog: v.backlog as number,
+    fdLimit: v.fdLimit as number,
+    memoryLimitBytes: v.memory as number,
+    emfileBackoffNs: v.emfileBackoff as number,
+    latencyNs: v.latency as number,
+    cores: (v.cores as number) > 0 ? (v.cores as number) : undefined,
+    tcp: {somaxconn: v.somaxconn as number},
+    durationNs: v.duration as number | "settled",
+  };
+}
+

@@ -1,0 +1,36 @@
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {iosimSync} from "../helpers/cli.js";
+import {loadProfile} from "../../src/host/profiles.js";
+import {serverScenario} from "../../src/scenarios/server.js";
+import {resolveParams} from "../../src/scenarios/scenario.js";
+
+const profile = loadProfile("server-2024");
+
+test("iosim run server --set model=pool --set clients=50 --format json prints what the scenario measures", () => {
+  const {status, stdout, stderr} = iosimSync("run", "server", "--set", "model=pool", "--set", "clients=50", "--format", "json");
+  assert.equal(status, 0, stderr);
+  const r = JSON.parse(stdout);
+  assert.deepEqual(r, JSON.parse(JSON.stringify(serverScenario.run(resolveParams(serverScenario, [["model", "pool"], ["clients", "50"]]), {seed: 0, profile}))));
+  for (const key of ["requestsPerSec", "latencyP50Ns", "latencyP99Ns", "connectFailures", "synRetries", "acceptQueueDrops", "emfileErrors", "taskSwitches"]) assert.equal(typeof r[key], "number", key);
+  assert.deepEqual(Object.keys(r.peakMemoryBytes), ["kernel", "user", "total"]);
+  assert.ok(Math.abs(Object.values(r.cpuShare as Record<string, number>).reduce((a, b) => a + b, 0) - 1) < 1e-9);
+  assert.equal(r.requestsServed, 200);
+});
+
+test("iosim run server with bad input: status 2 and one line naming the parameter, the value and what was expected", () => {
+  const cases: Array<[string, string]> = [
+    ["backlog=0", "invalid backlog: 0; expected an integer ≥ 1"],
+    ["clients=-1", "invalid clients: -1; expected an integer ≥ 0"],
+    ["model=forking", "invalid model: forking; expected one of iterative, process, thread, pool"],
+    ["fdLimit=3", "invalid fdLimit: 3; expected an integer ≥ 4"],
+  ];
+  for (const [set, message] of cases) {
+    const {status, stdout, stderr} = iosimSync("run", "server", "--set", set);
+    assert.equal(status, 2, set);
+    assert.equal(stdout, "", set);
+    const lines = stderr.trim().split("\n");
+    assert.equal(lines.length, 1, stderr);
+    assert.match(lines[0], new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")), set);
+  }
+});
