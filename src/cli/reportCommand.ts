@@ -4,14 +4,21 @@
  */
 import {resolve} from "node:path";
 import {pathToFileURL} from "node:url";
-import type {Args} from "./main.js";
+import {optionsHelp, optionValue, parseCommandLine, type OptionSpecs} from "./commandLine.js";
+import {seedOption, sharedOptions} from "./options.js";
 import {InputError} from "../errors.js";
 import {defaultReportDir} from "../report/defaults.js";
 import {writeReport} from "../report/report.js";
 import {loadUserStudy} from "./userModule.js";
 
 /** The options `iosim report` takes. */
-const allowed = ["--out", "--seed", "--png", "--study"];
+const reportOptions = {
+  out: {type: "string", value: "DIR", description: `folder of the report (default ${defaultReportDir})`},
+  png: {type: "boolean", description: "also write each chart as PNG"},
+  seed: {type: "string", value: "N", description: "seed of every study, an integer (default: each study's own)"},
+  study: {type: "string", value: "FILE", description: "run only your own study, a TypeScript file (see examples/readahead-study.ts)"},
+  help: sharedOptions.help,
+} satisfies OptionSpecs;
 
 /**
  * Runs `iosim report [--out DIR] [--png] [--seed N] [--study FILE]`: every
@@ -20,31 +27,29 @@ const allowed = ["--out", "--seed", "--png", "--study"];
  * it; progress on stderr, the report's location on stdout. Returns the exit
  * status.
  */
-export async function runReportCommand(args: Args): Promise<number> {
-  const [, ...extra] = args.positional;
-  if (extra.length > 0) throw new InputError("argument", extra[0], "no arguments after report (options: --out DIR, --png, --seed N, --study FILE)");
-  if (args.sets.length > 0) throw new InputError("--set", `${args.sets[0][0]}=${args.sets[0][1]}`, "no --set for report (options: --out DIR, --png, --seed N, --study FILE)");
-  for (const name of [...args.options.keys(), ...args.flags]) {
-    if (!allowed.includes(name)) throw new InputError("option for report", name, `one of ${allowed.join(", ")}`);
+export async function runReportCommand(argv: string[]): Promise<number> {
+  const line = parseCommandLine(argv, reportOptions, "report");
+  if (line.values.help) {
+    process.stdout.write(`Usage:\n  iosim report [--out DIR] [--png] [--seed N] [--study FILE]\n\nRun every study (or only your own) and write a self-contained HTML report.\n\nOptions:\n${optionsHelp(reportOptions)}`);
+    return 0;
   }
-  const seedText = args.options.get("--seed");
-  if (seedText !== undefined && (!/^-?\d+$/.test(seedText.trim()) || !Number.isSafeInteger(Number(seedText)))) {
-    throw new InputError("--seed", seedText, "an integer");
-  }
-  const out = args.options.get("--out") ?? defaultReportDir;
-  const studyFile = args.options.get("--study");
+  if (line.positional.length > 0) throw new InputError("argument", line.positional[0], "no arguments after report (options: --out DIR, --png, --seed N, --study FILE)");
+  const seed = line.values.seed === undefined ? undefined : optionValue(line, "seed", seedOption);
+  const png = line.values.png === true;
+  const out = (line.values.out as string | undefined) ?? defaultReportDir;
+  const studyFile = line.values.study as string | undefined;
   const studies = studyFile === undefined ? undefined : [await loadUserStudy(studyFile)];
   const summary = writeReport({
     out,
     studies,
-    seed: seedText === undefined ? undefined : Number(seedText),
-    png: args.flags.has("--png"),
+    seed,
+    png,
   });
   const charts = summary.studies.reduce((n, s) => n + s.charts, 0);
   const shown = resolve(out) === summary.out ? out : summary.out;
   process.stdout.write(
     `Report written: ${shown}/index.html (${summary.studies.length} studies, ${charts} charts; data in ${shown}/data/` +
-      `${args.flags.has("--png") ? `, PNG in ${shown}/png/` : ""})\n` +
+      `${png ? `, PNG in ${shown}/png/` : ""})\n` +
       `Open ${pathToFileURL(summary.index).href}\n`,
   );
   return 0;
