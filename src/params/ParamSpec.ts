@@ -199,3 +199,32 @@ export function paramsJsonSchema(specs: readonly ParamSpec[]): Record<string, un
   const shape = Object.fromEntries(specs.map((s) => [s.name, acceptedSchema(s).default(s.default as never).describe(s.description + (s.unit ? ` (${s.unit})` : ""))]));
   return z.toJSONSchema(z.strictObject(shape), {io: "input"}) as Record<string, unknown>;
 }
+
+/** The schema of a {@link ParamSpec} itself: checks a declaration (a user's own scenario's) before it is used. */
+export const paramSpecSchema = z.strictObject({
+  name: z.string({error: "a parameter name"}).regex(/^[A-Za-z_][\w.-]*$/, {error: "a parameter name (letters, digits, _ . -)"}),
+  kind: z.enum(["size", "integer", "number", "enum", "boolean", "duration"], {error: "one of size, integer, number, enum, boolean, duration"}),
+  default: z.union([z.string(), z.number(), z.boolean()], {error: "a string, number or boolean"}),
+  unit: z.string({error: "a string"}).optional(),
+  values: z.array(z.string(), {error: "a list of strings"}).readonly().optional(),
+  min: z.number({error: "a number"}).optional(),
+  allowZero: z.boolean({error: "true or false"}).optional(),
+  description: z.string({error: "a string"}),
+});
+
+/**
+ * Checks a parameter list: each declaration against {@link paramSpecSchema},
+ * an enum has values, no name twice, and every default parses as its own
+ * parameter. Throws an {@link InputError} naming the declaration
+ * (`params[2].kind`) or the parameter.
+ */
+export function checkParamSpecs(specs: unknown, where = "params"): asserts specs is ParamSpec[] {
+  const list = parseInput(z.array(paramSpecSchema, {error: "a list of parameters {name, kind, default, description}"}), specs, {where, separator: "."});
+  const seen = new Set<string>();
+  list.forEach((spec, i) => {
+    if (spec.kind === "enum" && !(spec.values && spec.values.length > 0)) throw new InputError(`${where}.${i}.values`, "missing", "the allowed values of an enum");
+    if (seen.has(spec.name)) throw new InputError(`${where}.${i}.name`, spec.name, "a name not declared twice");
+    seen.add(spec.name);
+  });
+  paramDefaults(specs as ParamSpec[]);
+}

@@ -18,6 +18,8 @@ export interface ParseInputOptions {
   keyParam?: string;
   /** The value shown for a missing field (default `missing`). */
   missing?: string;
+  /** Between **where** and the path (default a space: `profile mine.json cpu.cores`; `.` gives `params.0.kind`). */
+  separator?: string;
 }
 
 /** Returns *value* as an error message shows it: strings as they are at the top level, other values as JSON. */
@@ -40,7 +42,7 @@ export function inputErrorOf(error: z.ZodError, schemaKeys: (path: PropertyKey[]
   // Unknown keys first, as a typo in a key explains the rest.
   const issue = issues.find((i) => i.code === "unrecognized_keys") ?? issues[0];
   const dotted = (path: readonly PropertyKey[]) => path.map(String).join(".");
-  const param = (path: readonly PropertyKey[]) => [where, dotted(path)].filter((s) => s !== undefined && s !== "").join(" ") || "value";
+  const param = (path: readonly PropertyKey[]) => [where, dotted(path)].filter((s) => s !== undefined && s !== "").join(options.separator ?? " ") || "value";
   if (issue.code === "unrecognized_keys") {
     const prefix = issue.path.length > 0 ? `${dotted(issue.path)}.` : "";
     const allowed = schemaKeys(issue.path).map((k) => `${prefix}${k}`);
