@@ -31,6 +31,8 @@ export interface OptionSpec {
   description: string;
   /** What a missing value is expected to be (default `a value after it`). */
   expects?: string;
+  /** Left out of the list an unknown option's message gives (`--help`, which every command takes). */
+  unlisted?: boolean;
 }
 
 /** A command's options by long name (without the dashes). */
@@ -55,7 +57,9 @@ export interface CommandLine {
  * ```
  */
 export function parseCommandLine(argv: readonly string[], options: OptionSpecs, command?: string): CommandLine {
-  const flags = Object.keys(options).map((k) => `--${k}`);
+  const flags = Object.entries(options)
+    .filter(([, o]) => !o.unlisted)
+    .map(([k]) => `--${k}`);
   const listed = `one of ${flags.join(", ")}`;
   // A value that starts with a dash (--seed -3) is taken as the value, as it always was; util.parseArgs asks for --seed=-3.
   const args: string[] = [];

@@ -49,5 +49,5 @@ export const sharedOptions = {
     },
   },
   "max-events": {type: "string", value: "N", description: `event budget of each run (default ${defaultMaxEvents}; 1e9 is fine)`},
-  help: {type: "boolean", short: "h", description: "print this help"},
+  help: {type: "boolean", short: "h", unlisted: true, description: "print this help"},
 } satisfies Record<string, OptionSpec>;

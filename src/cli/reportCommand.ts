@@ -14,8 +14,8 @@ import {loadUserStudy} from "./userModule.js";
 /** The options `iosim report` takes. */
 const reportOptions = {
   out: {type: "string", value: "DIR", description: `folder of the report (default ${defaultReportDir})`},
-  png: {type: "boolean", description: "also write each chart as PNG"},
   seed: {type: "string", value: "N", description: "seed of every study, an integer (default: each study's own)"},
+  png: {type: "boolean", description: "also write each chart as PNG"},
   study: {type: "string", value: "FILE", description: "run only your own study, a TypeScript file (see examples/readahead-study.ts)"},
   help: sharedOptions.help,
 } satisfies OptionSpecs;
