@@ -6,32 +6,35 @@
  * studies.
  *
  *   iosim report --study examples/readahead-study.ts --out reports/readahead
+ *
+ * Its parameters are declared once, as a zod schema (the way the built-in
+ * studies declare theirs): each one's check, default and meaning. The
+ * defaults, the type and the validation (an unknown key or a bad size is an
+ * error naming it) all come from that schema.
  */
 import * as aq from "arquero";
 import {loadProfile} from "iosim/host";
+import {fields, parseInput, z} from "iosim/params";
 import {runPageCache} from "iosim/scenarios";
 import {sizeLineChart} from "iosim/charts";
 import type {StudyResult} from "iosim/studies";
 import {formatSize} from "iosim/units";
 
-export interface ReadaheadParams {
-  profile: string;
-  fileBytes: number;
-  readBytes: number;
-  windowsBytes: number[];
-  seed: number;
-}
+/** The study's parameters: check, default and meaning of each. Sizes take bytes or a size text ("16MiB"). */
+export const readaheadParamsSchema = z.strictObject({
+  profile: z.string().default("server-2024").describe("Host profile (shipped name or JSON file)."),
+  fileBytes: fields.size().default(16 * 1024 * 1024).describe("Size of the file read, bytes."),
+  readBytes: fields.size().default(16 * 1024).describe("Bytes per read(2)."),
+  windowsBytes: fields.sizeList().default([4096, 16384, 65536, 131072, 524288, 2097152]).describe("Readahead windows swept, bytes."),
+  seed: fields.seed().default(0).describe("Seed of the simulation."),
+});
 
-export const readaheadDefaults: ReadaheadParams = {
-  profile: "server-2024",
-  fileBytes: 16 * 1024 * 1024,
-  readBytes: 16 * 1024,
-  windowsBytes: [4096, 16384, 65536, 131072, 524288, 2097152],
-  seed: 0,
-};
+export type ReadaheadParams = z.output<typeof readaheadParamsSchema>;
 
-export default function readaheadStudy(params: Partial<ReadaheadParams> = {}): StudyResult {
-  const p = {...readaheadDefaults, ...params};
+export const readaheadDefaults: ReadaheadParams = readaheadParamsSchema.parse({});
+
+export default function readaheadStudy(params: z.input<typeof readaheadParamsSchema> = {}): StudyResult {
+  const p = parseInput(readaheadParamsSchema, params, {keyParam: "key for study readahead-window"});
   const profile = loadProfile(p.profile);
   const rows: Array<{profile: string; disk: string; readaheadBytes: number; throughputBytesPerSec: number; diskReads: number}> = [];
   for (const disk of ["ssd", "hdd"] as const) {

@@ -10,7 +10,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const srcDir = join(root, "src");
 
 /** The layers, lowest first: a folder may import only from folders listed before it (and top-level files). */
-const layers = ["engine", "mm", "host", "kernel", "net", "multiplex", "uring", "transfer", "workload", "server", "analysis", "scenarios", "charts", "studies", "export", "sweep", "report", "calibrate", "cli"];
+const layers = ["params", "engine", "mm", "host", "kernel", "net", "multiplex", "uring", "transfer", "workload", "server", "analysis", "scenarios", "charts", "studies", "export", "sweep", "report", "calibrate", "cli"];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir)

@@ -4,9 +4,11 @@
  * measurement beside it.
  */
 import {basename} from "node:path";
-import type {Args} from "./main.js";
+import * as z from "zod";
+import {optionsHelp, optionValue, parseCommandLine, type OptionSpecs} from "./commandLine.js";
+import {sharedOptions} from "./options.js";
 import type {ProgressStream} from "./runProgress.js";
-import {InputError, keyword} from "../errors.js";
+import {InputError} from "../errors.js";
 import {defaultProfileName, profileNames} from "../host/profiles.js";
 import {calibrate, type Calibration, type Measurement} from "../calibrate/calibrate.js";
 import {calibratedProfile} from "../calibrate/calibratedProfile.js";
@@ -14,7 +16,12 @@ import {significant} from "../calibrate/spread.js";
 import {writeFileAtomic} from "../export/writeFileAtomic.js";
 
 /** The options `iosim calibrate` takes. */
-const allowed = ["--out", "--extends", "--quick"];
+const calibrateOptions = {
+  out: {type: "string", value: "FILE", description: `the profile written (default ${"calibrated-profile.json"}); the measurements go to FILE.measurements.json`},
+  extends: {type: "string", value: "PROFILE", description: `the shipped profile it starts from (default ${defaultProfileName})`},
+  quick: {type: "boolean", description: "few, short runs: a few seconds instead of about a minute"},
+  help: sharedOptions.help,
+} satisfies OptionSpecs;
 
 /** Where the profile goes without `--out`. */
 export const defaultCalibrationFile = "calibrated-profile.json";
@@ -134,22 +141,22 @@ function measurementsJson(cal: Calibration, base: string, profileFile: string, o
  * `FILE.measurements.json`, both written atomically; progress on a
  * terminal's stderr, the summary on stdout. Returns the exit status.
  */
-export async function runCalibrateCommand(args: Args): Promise<number> {
-  const [, ...extra] = args.positional;
+export async function runCalibrateCommand(argv: string[]): Promise<number> {
+  const line = parseCommandLine(argv, calibrateOptions, "calibrate");
   const usage = "options: --out FILE, --extends PROFILE, --quick";
-  if (extra.length > 0) throw new InputError("argument", extra[0], `no arguments after calibrate (${usage})`);
-  if (args.sets.length > 0) throw new InputError("--set", `${args.sets[0][0]}=${args.sets[0][1]}`, `no --set for calibrate (${usage})`);
-  for (const name of [...args.options.keys(), ...args.flags]) {
-    if (!allowed.includes(name)) throw new InputError("option for calibrate", name, `one of ${allowed.join(", ")}`);
+  if (line.values.help) {
+    process.stdout.write(`Usage:\n  iosim calibrate [--out FILE] [--extends PROFILE] [--quick]\n\nMeasure this Linux machine with small C probes and write a profile.\n\nOptions:\n${optionsHelp(calibrateOptions)}`);
+    return 0;
   }
-  const base = keyword("--extends", args.options.get("--extends") ?? defaultProfileName, profileNames());
-  const out = args.options.get("--out") ?? defaultCalibrationFile;
+  if (line.positional.length > 0) throw new InputError("argument", line.positional[0], `no arguments after calibrate (${usage})`);
+  const base = optionValue(line, "extends", z.enum(profileNames() as [string, ...string[]], {error: `one of ${profileNames().join(", ")}`}).default(defaultProfileName));
+  const out = (line.values.out as string | undefined) ?? defaultCalibrationFile;
   if (out === "" || out.endsWith("/")) throw new InputError("--out", out, "a file name");
   const sidecar = measurementsPath(out);
   const progress = new CalibrateProgress(process.stderr);
   let cal: Calibration;
   try {
-    cal = await calibrate({quick: args.flags.has("--quick"), onProgress: (d, t, l) => progress.update(d, t, l)});
+    cal = await calibrate({quick: line.values.quick === true, onProgress: (d, t, l) => progress.update(d, t, l)});
   } finally {
     progress.end();
   }

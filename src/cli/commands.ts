@@ -2,11 +2,9 @@
  * Commands beyond `list` and `run` (report, sweep, merge, calibrate), registered here so
  * `--help` and the dispatcher stay in one place. Each command's code is
  * loaded only when it runs: the report pulls in jsdom and Plot, about a
- * second of start-up that `iosim run` should not pay. A command whose options
- * repeat or are its own (`sweep`'s `--vary`) takes the raw words instead of
- * the common parse (`runArgv`).
+ * second of start-up that `iosim run` should not pay. Each command reads the
+ * words after its name with its own option declaration (see commandLine.ts).
  */
-import type {Args} from "./main.js";
 import {defaultReportDir} from "../report/defaults.js";
 
 /** A sub-command of `iosim`. */
@@ -14,10 +12,8 @@ export interface Command {
   name: string;
   usage: string;
   summary: string;
-  /** Runs it with the common options parsed; resolves to the exit status. */
-  run?(args: Args): Promise<number>;
-  /** Runs it with the raw words after its name, for a command whose options repeat (`--vary`); resolves to the exit status. */
-  runArgv?(argv: string[]): Promise<number>;
+  /** Runs it with the words after its name; resolves to the exit status. */
+  runArgv(argv: string[]): Promise<number>;
 }
 
 /** The extra sub-commands, in `--help` order. */
@@ -26,7 +22,7 @@ export const commands: Command[] = [
     name: "report",
     usage: "iosim report [--out DIR] [--png] [--seed N] [--study FILE] [--calibration FILE]",
     summary: `Run every study (or only your own, --study my-study.ts; with --calibration mine.json also the validation against that machine) and write a self-contained HTML report with each chart's data as CSV, JSON and Arrow (default ${defaultReportDir}/).`,
-    run: async (args) => (await import("./reportCommand.js")).runReportCommand(args),
+    runArgv: async (argv) => (await import("./reportCommand.js")).runReportCommand(argv),
   },
   {
     name: "sweep",
@@ -47,7 +43,7 @@ export const commands: Command[] = [
       "Measure this Linux machine with small C probes (built with $CC or cc; about a minute, --quick a few seconds) and write a profile " +
       "that extends PROFILE (default server-2024) with the numbers measured, each with its method and spread (default calibrated-profile.json), " +
       "and every measurement to FILE.measurements.json.",
-    run: async (args) => (await import("./calibrateCommand.js")).runCalibrateCommand(args),
+    runArgv: async (argv) => (await import("./calibrateCommand.js")).runCalibrateCommand(argv),
   },
   {
     name: "validate",

@@ -7,12 +7,15 @@
  * expected, and exits with status 2; no stack trace.
  */
 import {readFileSync, statSync} from "node:fs";
-import {InputError, keyword} from "../errors.js";
+import {InputError} from "../errors.js";
 import {defaultProfileName, loadProfile, profileNames} from "../host/profiles.js";
 import {scenarios} from "../scenarios/index.js";
 import {SimulationLimitError} from "../engine/SimScheduler.js";
 import type {Sim} from "../engine/sim.js";
-import {checkEventBudget, defaultMaxEvents, resolveParams, type Scenario} from "../scenarios/scenario.js";
+import {checkEventBudget, defaultMaxEvents, resolveParams, scenarioSchema, type Scenario} from "../scenarios/scenario.js";
+import {describeParams, paramsJsonSchema} from "../params/ParamSpec.js";
+import {optionsHelp, optionValue, parseCommandLine, setPairs, type OptionSpecs} from "./commandLine.js";
+import {formatOption, maxEventsOption, profileOptionSchema, seedOption, sharedOptions} from "./options.js";
 import {toCsv, toTable} from "./format.js";
 import {RunProgress} from "./runProgress.js";
 import {TraceFileWriter, traceFileFormat} from "../export/TraceFileWriter.js";
@@ -31,12 +34,15 @@ Usage:
       Run one scenario and print its counts and costs. A file path runs your own scenario, written in
       TypeScript (export default {name, description, params, run}; see examples/): it is type-checked
       first, and a type error is one line naming the file and line.
+  iosim run <scenario> --help
+      The scenario's parameters (--set key=value): type, default, unit and meaning, from its schema.
 ${extraCommands.map((c) => `  ${c.usage}\n      ${c.summary}`).join("\n")}
   iosim --help | --version
 
 Sizes accept plain bytes or a unit: 65536, 64KiB, 1.5MiB, 4GiB (also k/m/g, KB/MB/GB).
 --seed is an integer (default 0). --profile is ${profileNames().join(", ")} (default ${defaultProfileName}) or a JSON file
-(it may start with "extends": "<profile>" and override a few numbers).
+(it may start with "extends": "<profile>" and override a few numbers; data/profiles/profile.schema.json is its
+JSON Schema: add "$schema" with its path or URL and an editor checks the file as you type).
 The same parameters and seed always print the same bytes.
 --max-events N is the event budget of a run (default ${defaultMaxEvents}, i.e. 1e8; 1e9 and 2.5e8 are accepted):
 a run estimated to need more is refused before it starts (exit 2, naming the parameter that made it large),
@@ -58,58 +64,28 @@ Examples:
   iosim report --study examples/readahead-study.ts --out reports/mine
 `;
 
-/** Parsed command line. */
-interface Args {
-  positional: string[];
-  sets: Array<[string, string]>;
-  options: Map<string, string>;
-  flags: Set<string>;
-}
+/** The options of `iosim run`, declared once: parsed by util.parseArgs, listed by `iosim run <scenario> --help`. */
+const runOptions = {
+  set: {type: "string", multiple: true, value: "key=value", expects: "key=value", description: "set a parameter of the scenario (repeat it for more)"},
+  seed: sharedOptions.seed,
+  profile: sharedOptions.profile,
+  format: {type: "string", value: "table|json|csv", description: "output: aligned key/value lines (default), JSON or CSV"},
+  "max-events": sharedOptions["max-events"],
+  trace: {type: "string", value: "FILE", description: "stream every trace event to FILE (.arrow, .arrows, .csv, .json, .ndjson, .jsonl)"},
+  help: sharedOptions.help,
+} satisfies OptionSpecs;
 
-const valueOptions = new Set(["--seed", "--profile", "--format", "--out", "--max-events", "--trace", "--study", "--extends", "--calibration"]);
-const flagOptions = new Set(["--help", "-h", "--version", "--png", "--quick"]);
+/** The options of `iosim list`. */
+const listOptions = {
+  format: {type: "string", value: "table|json", description: "aligned text (default) or JSON with each scenario's parameters and their JSON Schema"},
+  help: sharedOptions.help,
+} satisfies OptionSpecs;
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = {positional: [], sets: [], options: new Map(), flags: new Set()};
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    let inline: string | undefined;
-    const eq = a.indexOf("=");
-    if (a.startsWith("--") && eq > 0) {
-      inline = a.slice(eq + 1);
-      a = a.slice(0, eq);
-    }
-    if (a === "--set") {
-      const kv = inline ?? argv[++i];
-      if (kv === undefined) throw new InputError("--set", "(nothing)", "key=value");
-      const k = kv.indexOf("=");
-      if (k <= 0) throw new InputError("--set", kv, "key=value");
-      args.sets.push([kv.slice(0, k), kv.slice(k + 1)]);
-    } else if (valueOptions.has(a)) {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new InputError(a, "(nothing)", "a value after it");
-      args.options.set(a, v);
-    } else if (flagOptions.has(a)) {
-      args.flags.add(a);
-    } else if (a.startsWith("-")) {
-      throw new InputError("option", a, `one of --set, ${[...valueOptions, ...flagOptions].join(", ")}`);
-    } else args.positional.push(a);
-  }
-  return args;
-}
-
-function parseSeed(text: string | undefined): number {
-  if (text === undefined) return 0;
-  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text))) throw new InputError("--seed", text, "an integer");
-  return Number(text);
-}
-
-function parseMaxEvents(text: string | undefined): number {
-  if (text === undefined) return defaultMaxEvents;
-  const n = Number(text.trim());
-  if (text.trim() === "" || !Number.isSafeInteger(n) || n < 1) throw new InputError("--max-events", text, "a positive integer (1e9 is fine)");
-  return n;
-}
+/** The options before a command: `iosim --help`, `iosim --version`. */
+const topOptions = {
+  help: sharedOptions.help,
+  version: {type: "boolean", description: "print the version"},
+} satisfies OptionSpecs;
 
 /** Returns a trace file writer for `--trace` *path*, or undefined without the flag. */
 function openTrace(path: string | undefined): TraceFileWriter | undefined {
@@ -133,15 +109,18 @@ function findScenario(name: string | undefined): Scenario {
   return s;
 }
 
+/** Returns the lines of a parameter table: name, type, default, unit, meaning, read from the scenario's schema. */
+function paramLines(scenario: Scenario, indent = "  "): string[] {
+  return describeParams(scenarioSchema(scenario)).map(
+    (p) => `${indent}${p.name.padEnd(16)} ${p.type.padEnd(44)} ${`default ${p.default}`.padEnd(18)} ${p.unit.padEnd(6)} ${p.description}`,
+  );
+}
+
 function listText(): string {
   const lines: string[] = [];
   for (const s of scenarios) {
     lines.push(`${s.name}: ${s.description}`);
-    for (const p of s.params) {
-      const dflt = `default ${p.default === "" ? '""' : p.default}`;
-      const type = p.kind === "enum" ? (p.values ?? []).join("|") : p.kind;
-      lines.push(`  ${p.name.padEnd(16)} ${type.padEnd(44)} ${dflt.padEnd(18)} ${(p.unit ?? "").padEnd(6)} ${p.description}`);
-    }
+    lines.push(...paramLines(s));
     lines.push("");
   }
   lines.push(`profiles: ${profileNames().join(", ")} (default ${defaultProfileName})`);
@@ -149,74 +128,113 @@ function listText(): string {
   return lines.join("\n") + "\n";
 }
 
-async function main(argv: string[]): Promise<number> {
-  // Commands with options of their own (sweep's repeated --vary) read the raw words.
-  const direct = extraCommands.find((c) => c.name === argv[0] && c.runArgv);
-  if (direct?.runArgv) return await direct.runArgv(argv.slice(1));
-  const args = parseArgs(argv);
-  if (args.flags.has("--version")) {
-    process.stdout.write(`${version}\n`);
+/** Returns `iosim run <scenario> --help`: the scenario, its parameters from its schema, the options of run. */
+function scenarioHelp(name: string, scenario: Scenario): string {
+  const first = scenario.params[0];
+  return (
+    `Usage:\n  iosim run ${name} [--set key=value ...] [--seed N] [--profile NAME|FILE] [--format table|json|csv] [--max-events N] [--trace FILE]\n\n` +
+    `${scenario.name}: ${scenario.description}\n\n` +
+    `Parameters (--set key=value; sizes take units such as 64KiB, durations such as 16us; --vary key=a,b in iosim sweep):\n` +
+    paramLines(scenario).join("\n") +
+    `\n\nOptions:\n${optionsHelp(runOptions)}` +
+    (first ? `\nExample:\n  iosim run ${name} --set ${first.name}=${first.default === "" ? '""' : first.default} --format json\n` : "")
+  );
+}
+
+/** Runs `iosim list ...`. */
+function listCommand(argv: string[]): number {
+  const line = parseCommandLine(argv, listOptions, "list");
+  if (line.values.help) {
+    process.stdout.write(`Usage:\n  iosim list [--format table|json]\n\nName every scenario with its parameters, defaults and units, and the host profiles.\n\nOptions:\n${optionsHelp(listOptions)}`);
     return 0;
   }
-  const [command, ...rest] = args.positional;
-  if (args.flags.has("--help") || args.flags.has("-h") || command === undefined || command === "help") {
+  if (line.positional.length > 0) throw new InputError("argument", line.positional[0], "no arguments after list (options: --format table|json)");
+  const format = optionValue(line, "format", formatOption(["table", "json"]));
+  process.stdout.write(
+    format === "json"
+      ? JSON.stringify(
+          {scenarios: scenarios.map(({name, description, params}) => ({name, description, params, schema: paramsJsonSchema(params)})), profiles: profileNames()},
+          null,
+          2,
+        ) + "\n"
+      : listText(),
+  );
+  return 0;
+}
+
+/** Runs `iosim run <scenario>|<file.ts> ...`. */
+async function runCommand(argv: string[]): Promise<number> {
+  const line = parseCommandLine(argv, runOptions, "run");
+  const [name, ...rest] = line.positional;
+  if (line.values.help && name === undefined) {
     process.stdout.write(help);
     return 0;
   }
-  if (command === "list") {
-    const format = keyword("--format", args.options.get("--format") ?? "table", ["table", "json"]);
-    process.stdout.write(
-      format === "json"
-        ? JSON.stringify({scenarios: scenarios.map(({name, description, params}) => ({name, description, params})), profiles: profileNames()}, null, 2) + "\n"
-        : listText(),
-    );
+  // A path (./my-scenario.ts) is the user's own scenario, type-checked and loaded now.
+  const scenario = name !== undefined && isUserFile(name) ? await loadUserScenario(name) : findScenario(name);
+  if (line.values.help) {
+    process.stdout.write(scenarioHelp(name!, scenario));
     return 0;
   }
-  if (command === "run") {
-    // A path (./my-scenario.ts) is the user's own scenario, type-checked and loaded now.
-    const scenario = rest[0] !== undefined && isUserFile(rest[0]) ? await loadUserScenario(rest[0]) : findScenario(rest[0]);
-    if (rest.length > 1) throw new InputError("argument", rest[1], "nothing after the scenario name (use --set key=value)");
-    const format = keyword("--format", args.options.get("--format") ?? "table", ["table", "json", "csv"]);
-    const seed = parseSeed(args.options.get("--seed"));
-    const profile = loadProfile(args.options.get("--profile") ?? defaultProfileName);
-    const maxEvents = parseMaxEvents(args.options.get("--max-events"));
-    const values = resolveParams(scenario, args.sets);
-    checkEventBudget(scenario, values, {seed, profile, maxEvents}, maxEvents);
-    // Opened only once the input is known good, so bad input leaves no file behind.
-    const trace = openTrace(args.options.get("--trace"));
-    // Progress on stderr, only at a terminal and only once the run has gone on for ~2 s.
-    const progress = new RunProgress(process.stderr);
-    const ctx = {
-      seed,
-      profile,
-      maxEvents,
-      onSim: (sim: Sim) => {
-        progress.follow(sim);
-        trace?.follow(sim.trace);
-      },
-    };
-    let result: Record<string, unknown>;
-    try {
-      result = scenario.run(values, ctx);
-      trace?.close();
-    } catch (err) {
-      trace?.abort();
-      // The estimate was short: the engine's budget (the same number) stopped the run.
-      if (err instanceof SimulationLimitError)
-        throw new InputError("--max-events", String(maxEvents), `a budget the run fits in: it stopped after ${maxEvents} events; raise the limit with --max-events N`);
-      throw err;
-    } finally {
-      progress.end();
-    }
-    process.stdout.write(format === "json" ? JSON.stringify(result, null, 2) + "\n" : format === "csv" ? toCsv([result]) : toTable(result));
-    return 0;
+  if (rest.length > 0) throw new InputError("argument", rest[0], "nothing after the scenario name (use --set key=value)");
+  const format = optionValue(line, "format", formatOption(["table", "json", "csv"]));
+  const seed = optionValue(line, "seed", seedOption);
+  const profile = loadProfile(optionValue(line, "profile", profileOptionSchema));
+  const maxEvents = optionValue(line, "max-events", maxEventsOption);
+  const values = resolveParams(scenario, setPairs(line));
+  checkEventBudget(scenario, values, {seed, profile, maxEvents}, maxEvents);
+  // Opened only once the input is known good, so bad input leaves no file behind.
+  const trace = openTrace(line.values.trace as string | undefined);
+  // Progress on stderr, only at a terminal and only once the run has gone on for ~2 s.
+  const progress = new RunProgress(process.stderr);
+  const ctx = {
+    seed,
+    profile,
+    maxEvents,
+    onSim: (sim: Sim) => {
+      progress.follow(sim);
+      trace?.follow(sim.trace);
+    },
+  };
+  let result: Record<string, unknown>;
+  try {
+    result = scenario.run(values, ctx);
+    trace?.close();
+  } catch (err) {
+    trace?.abort();
+    // The estimate was short: the engine's budget (the same number) stopped the run.
+    if (err instanceof SimulationLimitError)
+      throw new InputError("--max-events", String(maxEvents), `a budget the run fits in: it stopped after ${maxEvents} events; raise the limit with --max-events N`);
+    throw err;
+  } finally {
+    progress.end();
   }
-  const extra = extraCommands.find((c) => c.name === command);
-  if (extra?.run) return await extra.run(args);
-  throw new InputError("command", command, `one of list, run, ${extraCommands.map((c) => c.name).join(", ")}, help`);
+  process.stdout.write(format === "json" ? JSON.stringify(result, null, 2) + "\n" : format === "csv" ? toCsv([result]) : toTable(result));
+  return 0;
 }
 
-export type {Args};
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === "list") return listCommand(rest);
+  if (command === "run") return await runCommand(rest);
+  const extra = extraCommands.find((c) => c.name === command);
+  if (extra) return await extra.runArgv(rest);
+  if (command === undefined || command === "help") {
+    process.stdout.write(help);
+    return 0;
+  }
+  // Options before any command: --help, --version.
+  const line = parseCommandLine(argv, topOptions);
+  if (line.values.version) {
+    process.stdout.write(`${version}\n`);
+    return 0;
+  }
+  if (line.values.help || line.positional.length === 0) {
+    process.stdout.write(help);
+    return 0;
+  }
+  throw new InputError("command", line.positional[0], `one of list, run, ${extraCommands.map((c) => c.name).join(", ")}, help`);
+}
 
 // No top-level await: src/ stays loadable through require(esm).
 main(process.argv.slice(2)).then(

@@ -5,6 +5,8 @@
 import {InputError} from "../errors.js";
 import {mergeSweeps} from "../sweep/mergeSweeps.js";
 import {commands} from "./commands.js";
+import {parseCommandLine, type OptionSpecs} from "./commandLine.js";
+import {sharedOptions} from "./options.js";
 
 
 
@@ -20,24 +22,21 @@ Example:
   iosim merge shard-*.arrow --out all.arrow
 `;
 
+/** The options `iosim merge` takes. */
+const mergeOptions = {
+  out: {type: "string", value: "FILE", once: true, description: "the merged table (.arrow, .csv or .json), written atomically"},
+  help: sharedOptions.help,
+} satisfies OptionSpecs;
+
 /** Runs `iosim merge ...` with *argv* (the words after `merge`); resolves to the exit status. */
 export async function runMergeCommand(argv: string[]): Promise<number> {
-  const inputs: string[] = [];
-  let out: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--help" || a === "-h") {
-      process.stdout.write(mergeHelp);
-      return 0;
-    }
-    if (a === "--out" || a.startsWith("--out=")) {
-      const v = a === "--out" ? argv[++i] : a.slice("--out=".length);
-      if (v === undefined) throw new InputError("--out", "(nothing)", "a value after it");
-      if (out !== undefined) throw new InputError("--out", v, "--out once");
-      out = v;
-    } else if (a.startsWith("-")) throw new InputError("option for merge", a, "one of --out, --help");
-    else inputs.push(a);
+  const line = parseCommandLine(argv, mergeOptions, "merge");
+  if (line.values.help) {
+    process.stdout.write(mergeHelp);
+    return 0;
   }
+  const inputs = line.positional;
+  const out = line.values.out as string | undefined;
   if (out === undefined) throw new InputError("--out", "(none)", "the merged file, ending in .arrow, .csv or .json");
   if (inputs.includes(out)) throw new InputError("--out", out, "a file that is not also an input");
   const summary = mergeSweeps(inputs, out);

@@ -5,7 +5,8 @@
 import {existsSync} from "node:fs";
 import {resolve} from "node:path";
 import {pathToFileURL} from "node:url";
-import type {Args} from "./main.js";
+import {optionsHelp, optionValue, parseCommandLine, type OptionSpecs} from "./commandLine.js";
+import {seedOption, sharedOptions} from "./options.js";
 import {InputError} from "../errors.js";
 import {defaultReportDir} from "../report/defaults.js";
 import {writeReport, type ReportStudy} from "../report/report.js";
@@ -13,7 +14,14 @@ import {studies as shippedStudies} from "../studies/index.js";
 import {loadUserStudy} from "./userModule.js";
 
 /** The options `iosim report` takes. */
-const allowed = ["--out", "--seed", "--png", "--study", "--calibration"];
+const reportOptions = {
+  out: {type: "string", value: "DIR", description: `folder of the report (default ${defaultReportDir})`},
+  seed: {type: "string", value: "N", description: "seed of every study, an integer (default: each study's own)"},
+  png: {type: "boolean", description: "also write each chart as PNG"},
+  study: {type: "string", value: "FILE", description: "run only your own study, a TypeScript file (see examples/readahead-study.ts)"},
+  calibration: {type: "string", value: "FILE", description: "also validate the model against a calibrated machine: a profile written by iosim calibrate (its .measurements.json beside it) or the measurements file"},
+  help: sharedOptions.help,
+} satisfies OptionSpecs;
 
 /**
  * Runs `iosim report [--out DIR] [--png] [--seed N] [--study FILE]
@@ -23,20 +31,18 @@ const allowed = ["--out", "--seed", "--png", "--study", "--calibration"];
  * it; progress on stderr, the report's location on stdout. Returns the exit
  * status.
  */
-export async function runReportCommand(args: Args): Promise<number> {
-  const [, ...extra] = args.positional;
-  if (extra.length > 0) throw new InputError("argument", extra[0], "no arguments after report (options: --out DIR, --png, --seed N, --study FILE, --calibration FILE)");
-  if (args.sets.length > 0) throw new InputError("--set", `${args.sets[0][0]}=${args.sets[0][1]}`, "no --set for report (options: --out DIR, --png, --seed N, --study FILE, --calibration FILE)");
-  for (const name of [...args.options.keys(), ...args.flags]) {
-    if (!allowed.includes(name)) throw new InputError("option for report", name, `one of ${allowed.join(", ")}`);
+export async function runReportCommand(argv: string[]): Promise<number> {
+  const line = parseCommandLine(argv, reportOptions, "report");
+  if (line.values.help) {
+    process.stdout.write(`Usage:\n  iosim report [--out DIR] [--png] [--seed N] [--study FILE] [--calibration FILE]\n\nRun every study (or only your own; with --calibration also the validation against that machine) and write a self-contained HTML report.\n\nOptions:\n${optionsHelp(reportOptions)}`);
+    return 0;
   }
-  const seedText = args.options.get("--seed");
-  if (seedText !== undefined && (!/^-?\d+$/.test(seedText.trim()) || !Number.isSafeInteger(Number(seedText)))) {
-    throw new InputError("--seed", seedText, "an integer");
-  }
-  const out = args.options.get("--out") ?? defaultReportDir;
-  const studyFile = args.options.get("--study");
-  const calibrationFile = args.options.get("--calibration");
+  if (line.positional.length > 0) throw new InputError("argument", line.positional[0], "no arguments after report (options: --out DIR, --png, --seed N, --study FILE, --calibration FILE)");
+  const seed = line.values.seed === undefined ? undefined : optionValue(line, "seed", seedOption);
+  const png = line.values.png === true;
+  const out = (line.values.out as string | undefined) ?? defaultReportDir;
+  const studyFile = line.values.study as string | undefined;
+  const calibrationFile = line.values.calibration as string | undefined;
   let studies: ReportStudy[] | undefined = studyFile === undefined ? undefined : [await loadUserStudy(studyFile)];
   if (calibrationFile !== undefined) {
     // Validation needs the measurements: the file itself, or the sidecar of a calibrated profile.
@@ -51,14 +57,14 @@ export async function runReportCommand(args: Args): Promise<number> {
   const summary = writeReport({
     out,
     studies,
-    seed: seedText === undefined ? undefined : Number(seedText),
-    png: args.flags.has("--png"),
+    seed,
+    png,
   });
   const charts = summary.studies.reduce((n, s) => n + s.charts, 0);
   const shown = resolve(out) === summary.out ? out : summary.out;
   process.stdout.write(
     `Report written: ${shown}/index.html (${summary.studies.length} studies, ${charts} charts; data in ${shown}/data/` +
-      `${args.flags.has("--png") ? `, PNG in ${shown}/png/` : ""})\n` +
+      `${png ? `, PNG in ${shown}/png/` : ""})\n` +
       `Open ${pathToFileURL(summary.index).href}\n`,
   );
   return 0;

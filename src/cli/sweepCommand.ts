@@ -9,13 +9,14 @@
  */
 import {InputError} from "../errors.js";
 import {buildInfo} from "../export/buildInfo.js";
-import {defaultProfileName, loadProfile} from "../host/profiles.js";
+import {loadProfile} from "../host/profiles.js";
 import {scenarios} from "../scenarios/index.js";
-import {defaultMaxEvents} from "../scenarios/scenario.js";
 import {runSweep, SweepStoppedError} from "../sweep/runSweep.js";
 import {describeRuns, parseShard, planSweep, shardRuns, type Shard} from "../sweep/sweepPlan.js";
 import {sweepFormatOf} from "../sweep/sweepTable.js";
 import {SweepProgress} from "./sweepProgress.js";
+import {optionValue, parseCommandLine, setPairs, type OptionSpecs} from "./commandLine.js";
+import {jobsOption, maxEventsOption, profileOptionSchema, sharedOptions} from "./options.js";
 
 
 
@@ -32,7 +33,8 @@ sweepId. The format follows the extension: .arrow (Arrow IPC file), .csv, .json.
 FILE.meta.json records the sweep's definition, the profile, the iosim version
 and commit, and the table's SHA-256.
 
-  --vary key=a,b,c           values, parsed as --set parses them (sizes: 4KiB, 1MiB)
+  --vary key=a,b,c           values, parsed as --set parses them (sizes: 4KiB, 1MiB); the keys,
+                             their types and defaults: iosim run <scenario> --help
   --vary key=4KiB..1GiB:x4   geometric range (both ends included when reached)
   --vary key=0..100:+25      linear range (a..b alone steps by 1); items mix: 1,2,8..64:x2
   --seeds 0..9               seeds (also 1,5,9 or 0..3,10; default 0)
@@ -54,54 +56,20 @@ Example:
   iosim sweep transfer --vary strategy=read-write,sendfile-sg --vary fileBytes=4KiB..1MiB:x4 --seeds 0..4 --out transfer.arrow
 `;
 
-/** The sweep's options, parsed. */
-interface SweepArgs {
-  positional: string[];
-  vary: string[];
-  sets: Array<[string, string]>;
-  options: Map<string, string>;
-  flags: Set<string>;
-}
-
-const valueOptions = ["--seeds", "--seed", "--profile", "--max-events", "--jobs", "--shard", "--out"];
-const flagOptions = ["--dry-run", "--help", "-h"];
-
-function parseSweepArgs(argv: string[]): SweepArgs {
-  const args: SweepArgs = {positional: [], vary: [], sets: [], options: new Map(), flags: new Set()};
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    let inline: string | undefined;
-    const eq = a.indexOf("=");
-    if (a.startsWith("--") && eq > 0) {
-      inline = a.slice(eq + 1);
-      a = a.slice(0, eq);
-    }
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new InputError(a, "(nothing)", a === "--vary" ? "key=values after it" : a === "--set" ? "key=value after it" : "a value after it");
-      return v;
-    };
-    if (a === "--vary") args.vary.push(value());
-    else if (a === "--set") {
-      const kv = value();
-      const k = kv.indexOf("=");
-      if (k <= 0) throw new InputError("--set", kv, "key=value");
-      args.sets.push([kv.slice(0, k), kv.slice(k + 1)]);
-    } else if (valueOptions.includes(a)) {
-      if (args.options.has(a)) throw new InputError(a, value(), `${a} once`);
-      args.options.set(a, value());
-    } else if (flagOptions.includes(a)) args.flags.add(a);
-    else if (a.startsWith("-")) throw new InputError("option for sweep", a, `one of --vary, --set, ${[...valueOptions, ...flagOptions].join(", ")}`);
-    else args.positional.push(a);
-  }
-  return args;
-}
-
-function parsePositiveInt(flag: string, text: string, what = "a positive integer"): number {
-  const n = Number(text.trim());
-  if (text.trim() === "" || !Number.isSafeInteger(n) || n < 1) throw new InputError(flag, text, what);
-  return n;
-}
+/** The options of `iosim sweep`, declared once: parsed by util.parseArgs, each value checked by its schema. */
+const sweepOptions = {
+  vary: {type: "string", multiple: true, value: "key=values", expects: "key=values after it", description: "a parameter's values: a,b,c, start..end:+step or start..end:xfactor (repeat it)"},
+  set: {type: "string", multiple: true, value: "key=value", expects: "key=value after it", description: "a parameter fixed for every run (repeat it)"},
+  seeds: {type: "string", once: true, value: "0..9", description: "seeds: 0..9, 1,5,9 or 0..3,10 (default 0)"},
+  seed: {type: "string", once: true, value: "N", description: "one seed (as --seeds N)"},
+  profile: {...sharedOptions.profile, once: true},
+  "max-events": {...sharedOptions["max-events"], once: true},
+  jobs: {type: "string", once: true, value: "N", description: "worker threads (default: every core)"},
+  shard: {type: "string", once: true, value: "i/n|auto", description: "run only runs with index mod n == i; auto: from a Slurm array or a Kubernetes Indexed Job"},
+  out: {type: "string", once: true, value: "FILE", description: "the table: .arrow, .csv or .json"},
+  "dry-run": {type: "boolean", description: "print the number of runs and the first few, run nothing"},
+  help: sharedOptions.help,
+} satisfies OptionSpecs;
 
 /**
  * Runs `iosim sweep <scenario> ...` with *argv* (the words after `sweep`);
@@ -109,29 +77,28 @@ function parsePositiveInt(flag: string, text: string, what = "a positive integer
  * included, as rows), 130 when interrupted (the journal keeps the runs done).
  */
 export async function runSweepCommand(argv: string[]): Promise<number> {
-  const args = parseSweepArgs(argv);
-  if (args.flags.has("--help") || args.flags.has("-h")) {
+  const line = parseCommandLine(argv, sweepOptions, "sweep");
+  if (line.values.help) {
     process.stdout.write(sweepHelp);
     return 0;
   }
-  const [name, ...extra] = args.positional;
+  const [name, ...extra] = line.positional;
   const scenario = scenarios.find((s) => s.name === name);
   if (!scenario) throw new InputError("scenario", name ?? "(none)", `one of ${scenarios.map((s) => s.name).join(", ")}`);
   if (extra.length > 0) throw new InputError("argument", extra[0], "nothing after the scenario name (use --vary key=values, --set key=value)");
-  if (args.options.has("--seed") && args.options.has("--seeds")) throw new InputError("--seed", args.options.get("--seed")!, "either --seed or --seeds, not both");
-  const seedsText = args.options.get("--seeds") ?? args.options.get("--seed") ?? "0";
-  const maxEventsText = args.options.get("--max-events");
-  const maxEvents = maxEventsText === undefined ? defaultMaxEvents : parsePositiveInt("--max-events", maxEventsText, "a positive integer (1e9 is fine)");
-  const jobsText = args.options.get("--jobs");
-  const jobs = jobsText === undefined ? undefined : parsePositiveInt("--jobs", jobsText, "a positive number of worker threads");
-  const shardText = args.options.get("--shard");
+  const text = (key: keyof typeof sweepOptions) => line.values[key] as string | undefined;
+  if (text("seed") !== undefined && text("seeds") !== undefined) throw new InputError("--seed", text("seed")!, "either --seed or --seeds, not both");
+  const seedsText = text("seeds") ?? text("seed") ?? "0";
+  const maxEvents = optionValue(line, "max-events", maxEventsOption);
+  const jobs = optionValue(line, "jobs", jobsOption);
+  const shardText = text("shard");
   const shard: Shard | undefined = shardText === undefined ? undefined : parseShard(shardText);
-  const dryRun = args.flags.has("--dry-run");
-  const out = args.options.get("--out");
+  const dryRun = line.values["dry-run"] === true;
+  const out = text("out");
   if (out === undefined && !dryRun) throw new InputError("--out", "(none)", "an output file ending in .arrow, .csv or .json (or --dry-run)");
   if (out !== undefined) sweepFormatOf("--out", out);
-  const profile = loadProfile(args.options.get("--profile") ?? defaultProfileName);
-  const plan = planSweep(scenario, {sets: args.sets, vary: args.vary, seeds: seedsText, profile, maxEvents, version: buildInfo().version});
+  const profile = loadProfile(optionValue(line, "profile", profileOptionSchema));
+  const plan = planSweep(scenario, {sets: setPairs(line), vary: (line.values.vary as string[] | undefined) ?? [], seeds: seedsText, profile, maxEvents, version: buildInfo().version});
   const owned = shardRuns(plan.runs, shard);
   // A shard beyond the runs (an array of 10 tasks over a 3-run sweep) writes an empty table, so every task succeeds and merge takes them all.
 

@@ -21,6 +21,7 @@ import {createRequire, register} from "node:module";
 import {dirname, relative, resolve} from "node:path";
 import {pathToFileURL} from "node:url";
 import {InputError} from "../errors.js";
+import {checkParamSpecs} from "../params/ParamSpec.js";
 import type {Scenario} from "../scenarios/scenario.js";
 import type {StudyEntry} from "../studies/index.js";
 import type {StudyResult} from "../studies/study.js";
@@ -126,6 +127,13 @@ export async function loadUserScenario(path: string): Promise<Scenario> {
         : "no `export default` or `export const scenario`; expected a scenario object {name, description, params, run}",
     );
   if (typeof s.run !== "function" || !Array.isArray(s.params)) throw new UserFileError("scenario", path, "expected run to be a function and params an array");
+  // Its parameter declarations, checked as the built-in ones are: each field, no name twice, every default valid.
+  try {
+    checkParamSpecs(s.params);
+  } catch (err) {
+    if (err instanceof InputError) throw new UserFileError("scenario", path, `its parameters: ${err.message}`);
+    throw err;
+  }
   return s as Scenario;
 }
 

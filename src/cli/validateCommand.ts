@@ -4,18 +4,28 @@
  * falls outside its band.
  */
 import {existsSync} from "node:fs";
-import {parseArgs} from "node:util";
 import {InputError, keyword} from "../errors.js";
 import {loadProfile} from "../host/profiles.js";
 import {significant} from "../calibrate/spread.js";
 import {validate, validationSummary, type ValidationRow} from "../calibrate/validate.js";
 import {readCalibrationFile} from "../calibrate/validationStudy.js";
 import {writeFileAtomic} from "../export/writeFileAtomic.js";
+import {optionsHelp, parseCommandLine, type OptionSpecs} from "./commandLine.js";
+import {sharedOptions} from "./options.js";
 import {defaultCalibrationFile, measurementsPath} from "./calibrateCommand.js";
 
 export const validateUsage = "iosim validate [--profile FILE] [--measurements FILE] [--format table|json|csv] [--out FILE]";
 
 const formats = ["table", "json", "csv"] as const;
+
+/** The options of `iosim validate`. */
+const validateOptions = {
+  profile: {type: "string", value: "FILE", description: "the calibrated profile to predict with (default calibrated-profile.json)"},
+  measurements: {type: "string", value: "FILE", description: "what iosim calibrate measured (default FILE.measurements.json beside the profile)"},
+  format: {type: "string", value: "table|json|csv", description: "output: an aligned table (default), JSON or CSV"},
+  out: {type: "string", value: "FILE", description: "write the output to FILE (atomically) instead of stdout"},
+  help: sharedOptions.help,
+} satisfies OptionSpecs;
 
 /** Returns the band of *row* as text: `±25%` or `±10 pp`. */
 function bandText(row: ValidationRow): string {
@@ -65,26 +75,16 @@ export function validationCsv(rows: readonly ValidationRow[]): string {
  * the verdicts: it is a measurement, not a test.
  */
 export async function runValidateCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: {profile: {type: "string"}, measurements: {type: "string"}, format: {type: "string"}, out: {type: "string"}, help: {type: "boolean", short: "h"}},
-    });
-  } catch (err) {
-    const e = err as Error & {code?: string};
-    const word = /'([^']+)'/.exec(e.message)?.[1] ?? argv.join(" ");
-    throw new InputError("option for validate", word, "--profile FILE, --measurements FILE, --format table|json|csv, --out FILE");
-  }
-  const v = parsed.values;
+  const line = parseCommandLine(argv, validateOptions, "validate");
+  if (line.positional.length > 0) throw new InputError("argument", line.positional[0], "no arguments after validate (options: --profile FILE, --measurements FILE, --format table|json|csv, --out FILE)");
+  const v = line.values as {profile?: string; measurements?: string; format?: string; out?: string; help?: boolean};
   if (v.help) {
     process.stdout.write(
-      `${validateUsage}\n\n` +
+      `Usage:\n  ${validateUsage}\n\n` +
         "Simulates each experiment iosim calibrate measured (system call, memory copy, file reads, loopback TCP) with the calibrated profile,\n" +
         "and prints measured beside predicted with the error and its band (ratios and bandwidths ±25%, elapsed time saved ±10 pp).\n" +
-        "Rows marked (calibrated) were copied into the profile from that very measurement: they check the plumbing, not the model.\n",
+        "Rows marked (calibrated) were copied into the profile from that very measurement: they check the plumbing, not the model.\n\n" +
+        `Options:\n${optionsHelp(validateOptions)}`,
     );
     return 0;
   }

@@ -6,250 +6,190 @@
  * The shipped ones live in `data/profiles/*.json`, each number with its
  * source in the `sources` map beside it. A profile file may start from a
  * shipped one with `"extends": "server-2024"` and override a few numbers.
- * Every profile is validated when loaded: an unknown key or a bad value is
- * an {@link InputError} naming the field.
+ * Every profile is validated when loaded against {@link profileSchema}: an
+ * unknown key or a bad value is an {@link InputError} naming the field. The
+ * same schema is exported as `data/profiles/profile.schema.json`, so an
+ * editor checks a profile file as it is written.
  */
 import {existsSync, readdirSync, readFileSync} from "node:fs";
 import {fileURLToPath} from "node:url";
+import * as z from "zod";
 import {InputError} from "../errors.js";
+import {parseInput} from "../params/parseInput.js";
 
-/** One disk: a fixed latency, a transfer rate and, for spinning disks, a seek; how many requests it serves at once. */
-export interface DiskProfile {
-  /** Time to first byte of a request (rotational latency or flash read), ns. */
-  latencyNs: number;
-  /** Sustained transfer rate, bytes per ns (= GB/s). */
-  bytesPerNs: number;
-  /** Added when a request does not continue where the previous one ended, ns. */
-  seekNs: number;
-  /** Controller buffer drained by the CPU per interrupt under programmed I/O, bytes. */
-  controllerBufferBytes: number;
-  /** Rate at which the CPU moves data word by word under programmed I/O, bytes per ns. */
-  pioBytesPerNs: number;
-  /** Requests the medium serves at once (flash channels and dies; 1 for a disk's single head assembly). */
-  parallelism: number;
-  /** Requests the host may have outstanding on the device (NVMe queue entries, SATA NCQ tags). */
-  queueDepth: number;
+/** A leaf of the profile schema: its check, with what was expected as the message, and its meaning. */
+const leaf = {
+  positive: (doc: string) => z.number({error: "a number > 0"}).gt(0, {error: "a number > 0"}).describe(doc),
+  nonNegative: (doc: string) => z.number({error: "a number ≥ 0"}).min(0, {error: "a number ≥ 0"}).describe(doc),
+  positiveInteger: (doc: string) => z.number({error: "an integer > 0"}).int({error: "an integer > 0"}).gt(0, {error: "an integer > 0"}).describe(doc),
+  boolean: (doc: string) => z.boolean({error: "true or false"}).describe(doc),
+  string: (doc: string) => z.string({error: "a string"}).describe(doc),
+};
+
+/** Returns a section of the profile: every key required, or (in a file that `extends` a shipped profile) every key optional, at every depth. */
+function section<T extends z.ZodRawShape>(shape: T, partial: boolean, doc?: string) {
+  const fields = partial ? Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, (v as z.ZodType).optional()])) : shape;
+  const obj = z.strictObject(fields, {error: "an object"});
+  return (doc ? obj.describe(doc) : obj) as z.ZodObject<T, z.core.$strict>;
 }
 
-/** A machine's costs. */
-export interface Profile {
-  name: string;
-  description: string;
-  cpu: {
-    /** CPU cores. */
-    cores: number;
-    /** One user↔kernel transition, ns. */
-    modeSwitchNs: number;
-    /** Kernel work to enter and dispatch a system call, excluding copies, ns. */
-    syscallNs: number;
-    /** Handling one interrupt, ns. */
-    irqNs: number;
-    /** Switching a core from one process or thread to another, ns. */
-    taskSwitchNs: number;
-    /** The scheduler's base time slice before Linux scales it by the number of CPUs, ns (see {@link timeSliceNs}). */
-    baseSliceNs: number;
+/** Returns the shape of a profile; *partial*: the overrides of a file that extends a shipped one. */
+function profileShape(partial: boolean) {
+  const disk = () =>
+    section(
+      {
+        latencyNs: leaf.nonNegative("Time to first byte of a request (rotational latency or flash read), ns."),
+        bytesPerNs: leaf.positive("Sustained transfer rate, bytes per ns (= GB/s)."),
+        seekNs: leaf.nonNegative("Added when a request does not continue where the previous one ended, ns."),
+        controllerBufferBytes: leaf.positiveInteger("Controller buffer drained by the CPU per interrupt under programmed I/O, bytes."),
+        pioBytesPerNs: leaf.positive("Rate at which the CPU moves data word by word under programmed I/O, bytes per ns."),
+        parallelism: leaf.positiveInteger("Requests the medium serves at once (flash channels and dies; 1 for a disk's single head assembly)."),
+        queueDepth: leaf.positiveInteger("Requests the host may have outstanding on the device (NVMe queue entries, SATA NCQ tags)."),
+      },
+      partial,
+      "One disk: a fixed latency, a transfer rate and, for spinning disks, a seek; how many requests it serves at once.",
+    );
+  return {
+    name: leaf.string("The profile's name, shown in results."),
+    description: leaf.string("What machine it describes."),
+    cpu: section(
+      {
+        cores: leaf.positiveInteger("CPU cores."),
+        modeSwitchNs: leaf.nonNegative("One user↔kernel transition, ns."),
+        syscallNs: leaf.nonNegative("Kernel work to enter and dispatch a system call, excluding copies, ns."),
+        irqNs: leaf.nonNegative("Handling one interrupt, ns."),
+        taskSwitchNs: leaf.nonNegative("Switching a core from one process or thread to another, ns."),
+        baseSliceNs: leaf.positive("The scheduler's base time slice before Linux scales it by the number of CPUs, ns (see timeSliceNs)."),
+      },
+      partial,
+    ),
+    memory: section(
+      {
+        copyBytesPerNs: leaf.positive("CPU memcpy rate, bytes per ns."),
+        pageBytes: leaf.positiveInteger("Page size, bytes."),
+        pageCacheBytes: leaf.positiveInteger("Memory available to the page cache, bytes."),
+      },
+      partial,
+    ),
+    dma: section(
+      {
+        setupNs: leaf.nonNegative("The driver programming one device request (descriptor + doorbell), CPU time on a core, ns."),
+        bytesPerNs: leaf.positive("DMA engine (bus) rate, bytes per ns."),
+      },
+      partial,
+    ),
+    disks: section({ssd: disk(), hdd: disk()}, partial),
+    nic: section(
+      {
+        bytesPerNs: leaf.positive("Line rate, bytes per ns."),
+        scatterGather: leaf.boolean("Whether the NIC can gather from several buffers in one DMA (SG-DMA)."),
+      },
+      partial,
+    ),
+    net: section(
+      {
+        synNs: leaf.nonNegative("Softirq CPU time to process one SYN on a listening socket (tcp_v4_rcv → tcp_conn_request: look-up, request sock, SYN-ACK), ns."),
+        ackNs: leaf.nonNegative("Softirq CPU time to process the handshake's final ACK (tcp_check_req → tcp_v4_syn_recv_sock: clone the child socket, hash it, queue it), ns."),
+        acceptNs: leaf.nonNegative("Kernel work of accept(2) beyond the system-call entry (fd allocation, inet_csk_accept, the socket's file), ns."),
+        requestSockBytes: leaf.positiveInteger("Kernel memory of one half-open request (struct tcp_request_sock), bytes."),
+        socketBytes: leaf.positiveInteger("Kernel memory of one connected socket's objects (struct tcp_sock, socket inode, file, dentry), bytes."),
+        rmemBytes: leaf.positiveInteger("Default receive buffer of a TCP socket, net.ipv4.tcp_rmem[1], bytes."),
+        wmemBytes: leaf.positiveInteger("Default send buffer of a TCP socket, net.ipv4.tcp_wmem[1], bytes."),
+        txSegmentNs: leaf.nonNegative("Transmit protocol work per skb handed to the device (tcp_transmit_skb → ip_queue_xmit → dev_queue_xmit), excluding the copy and the driver's descriptor, ns."),
+        rxPacketNs: leaf.nonNegative("Receive work per wire packet in the NAPI poll (driver skb build, eth_type_trans, GRO), ns."),
+        rxSegmentNs: leaf.nonNegative("Receive protocol work per skb after GRO (ip_rcv → tcp_v4_rcv), also per incoming ACK, ns."),
+        wmemMaxBytes: leaf.positiveInteger("Largest send buffer autotuning may reach, net.ipv4.tcp_wmem[2], bytes."),
+      },
+      partial,
+      "The TCP stack's costs: CPU time per handshake step, kernel memory per connection.",
+    ),
+    multiplex: section(
+      {
+        pollFdNs: leaf.nonNegative("Kernel work per watched descriptor in one pass of select or poll (fdget, vfs_poll → tcp_poll, fdput), ns."),
+        pollWaitNs: leaf.nonNegative("Registering and later removing a wait-queue entry on one descriptor when select or poll sleeps (__pollwait, poll_freewait), ns."),
+        userFdNs: leaf.nonNegative("User-space work per descriptor per pass over the application's set or array (FD_SET, FD_ISSET, a revents test), ns."),
+        epollCtlNs: leaf.nonNegative("Kernel work of one epoll_ctl beyond system-call entry and the tree walk (epitem, wait-queue hook), ns."),
+        epollTreeLevelNs: leaf.nonNegative("One level of epoll's red-black tree of registered descriptors, ns (a call walks ⌈log2(n + 1)⌉ levels)."),
+        epollCallbackNs: leaf.nonNegative("ep_poll_callback: a readiness change putting an item on the ready list, in softirq, ns."),
+        epollEventNs: leaf.nonNegative("ep_send_events per item taken off the ready list (re-poll, event written out, LT re-queue), ns."),
+      },
+      partial,
+      "I/O multiplexing: what select(2), poll(2) and epoll cost per descriptor, per call and per event (see src/multiplex).",
+    ),
+    uring: section(
+      {
+        sqeNs: leaf.nonNegative("Kernel work per submission-queue entry: reading the SQE, preparing and issuing the request, posting its CQE (what a NOP costs), ns."),
+        pollArmNs: leaf.nonNegative("Arming the internal poll of a request that would block on a socket or pipe (io_arm_poll_handler) and its firing when the file becomes ready, ns."),
+      },
+      partial,
+      "io_uring's costs beyond the io_uring_enter system call and each operation's own work (copies, device).",
+    ),
+    process: section(
+      {
+        forkNs: leaf.nonNegative("fork(2) in the parent: copy_process with copy-on-write page tables, ns."),
+        exitNs: leaf.nonNegative("exit(2) of a forked child: tearing down its mm, files and signals, ns."),
+        waitNs: leaf.nonNegative("wait4(2) reaping one zombie, beyond system-call entry, ns."),
+        threadCreateNs: leaf.nonNegative("pthread_create(3) in the creating thread (stack mapping, clone), ns."),
+        threadExitNs: leaf.nonNegative("A detached thread's exit, ns."),
+        processRssBytes: leaf.positiveInteger("Private resident memory of one forked child (pages it dirties), bytes."),
+        processKernelBytes: leaf.positiveInteger("Kernel memory of one process (task_struct, kernel stack, mm, page tables...), bytes."),
+        threadKernelBytes: leaf.positiveInteger("Kernel memory of one thread (task_struct and kernel stack), bytes."),
+        zombieKernelBytes: leaf.positiveInteger("Kernel memory a zombie keeps until its parent waits for it, bytes."),
+        stackVirtualBytes: leaf.positiveInteger("Virtual size of a thread's stack (RLIMIT_STACK's default), bytes."),
+        stackRssBytes: leaf.positiveInteger("Resident part of a thread's stack (pages touched), bytes."),
+        mutexNs: leaf.nonNegative("Uncontended mutex lock + unlock, ns."),
+        mutexSpinNs: leaf.nonNegative("How long a contended lock spins on its core before sleeping, ns."),
+        futexNs: leaf.nonNegative("Kernel work of one futex(2) wait or wake beyond system-call entry, ns."),
+      },
+      partial,
+      "Processes and threads: creation and exit costs, memory per task, locks (the server models' prices).",
+    ),
+    sources: z.record(z.string(), z.string(), {error: "an object of strings"}).describe("Where each number comes from, keyed by dotted path (cpu.cores)."),
   };
-  memory: {
-    /** CPU memcpy rate, bytes per ns. */
-    copyBytesPerNs: number;
-    /** Page size, bytes. */
-    pageBytes: number;
-    /** Memory available to the page cache, bytes. */
-    pageCacheBytes: number;
-  };
-  dma: {
-    /** The driver programming one device request (descriptor + doorbell), CPU time on a core, ns. */
-    setupNs: number;
-    /** DMA engine (bus) rate, bytes per ns. */
-    bytesPerNs: number;
-  };
-  disks: {ssd: DiskProfile; hdd: DiskProfile};
-  nic: {
-    /** Line rate, bytes per ns. */
-    bytesPerNs: number;
-    /** Whether the NIC can gather from several buffers in one DMA (SG-DMA). */
-    scatterGather: boolean;
-  };
-  /** The TCP stack's costs: CPU time per handshake step, kernel memory per connection. */
-  net: {
-    /** Softirq CPU time to process one SYN on a listening socket (tcp_v4_rcv → tcp_conn_request: look-up, request sock, SYN-ACK), ns. */
-    synNs: number;
-    /** Softirq CPU time to process the handshake's final ACK (tcp_check_req → tcp_v4_syn_recv_sock: clone the child socket, hash it, queue it), ns. */
-    ackNs: number;
-    /** Kernel work of accept(2) beyond the system-call entry (fd allocation, inet_csk_accept, the socket's file), ns. */
-    acceptNs: number;
-    /** Kernel memory of one half-open request (struct tcp_request_sock), bytes. */
-    requestSockBytes: number;
-    /** Kernel memory of one connected socket's objects (struct tcp_sock, socket inode, file, dentry), bytes. */
-    socketBytes: number;
-    /** Default receive buffer of a TCP socket, net.ipv4.tcp_rmem[1], bytes. */
-    rmemBytes: number;
-    /** Default send buffer of a TCP socket, net.ipv4.tcp_wmem[1], bytes. */
-    wmemBytes: number;
-    /** Transmit protocol work per skb handed to the device (tcp_transmit_skb → ip_queue_xmit → dev_queue_xmit), excluding the copy and the driver's descriptor, ns. */
-    txSegmentNs: number;
-    /** Receive work per wire packet in the NAPI poll (driver skb build, eth_type_trans, GRO), ns. */
-    rxPacketNs: number;
-    /** Receive protocol work per skb after GRO (ip_rcv → tcp_v4_rcv), also per incoming ACK, ns. */
-    rxSegmentNs: number;
-    /** Largest send buffer autotuning may reach, net.ipv4.tcp_wmem[2], bytes. */
-    wmemMaxBytes: number;
-  };
-  /** I/O multiplexing: what select(2), poll(2) and epoll cost per descriptor, per call and per event (see src/multiplex). */
-  multiplex: {
-    /** Kernel work per watched descriptor in one pass of select or poll (fdget, vfs_poll → tcp_poll, fdput), ns. */
-    pollFdNs: number;
-    /** Registering and later removing a wait-queue entry on one descriptor when select or poll sleeps (__pollwait, poll_freewait), ns. */
-    pollWaitNs: number;
-    /** User-space work per descriptor per pass over the application's set or array (FD_SET, FD_ISSET, a revents test), ns. */
-    userFdNs: number;
-    /** Kernel work of one epoll_ctl beyond system-call entry and the tree walk (epitem, wait-queue hook), ns. */
-    epollCtlNs: number;
-    /** One level of epoll's red-black tree of registered descriptors, ns (a call walks ⌈log2(n + 1)⌉ levels). */
-    epollTreeLevelNs: number;
-    /** ep_poll_callback: a readiness change putting an item on the ready list, in softirq, ns. */
-    epollCallbackNs: number;
-    /** ep_send_events per item taken off the ready list (re-poll, event written out, LT re-queue), ns. */
-    epollEventNs: number;
-  };
-  /** io_uring's costs beyond the io_uring_enter system call and each operation's own work (copies, device). */
-  uring: {
-    /** Kernel work per submission-queue entry: reading the SQE, preparing and issuing the request, posting its CQE (what a NOP costs), ns. */
-    sqeNs: number;
-    /** Arming the internal poll of a request that would block on a socket or pipe (io_arm_poll_handler) and its firing when the file becomes ready, ns. */
-    pollArmNs: number;
-  };
-  /** Processes and threads: creation and exit costs, memory per task, locks (the server models' prices). */
-  process: {
-    /** fork(2) in the parent: copy_process with copy-on-write page tables, ns. */
-    forkNs: number;
-    /** exit(2) of a forked child: tearing down its mm, files and signals, ns. */
-    exitNs: number;
-    /** wait4(2) reaping one zombie, beyond system-call entry, ns. */
-    waitNs: number;
-    /** pthread_create(3) in the creating thread (stack mapping, clone), ns. */
-    threadCreateNs: number;
-    /** A detached thread's exit, ns. */
-    threadExitNs: number;
-    /** Private resident memory of one forked child (pages it dirties), bytes. */
-    processRssBytes: number;
-    /** Kernel memory of one process (task_struct, kernel stack, mm, page tables...), bytes. */
-    processKernelBytes: number;
-    /** Kernel memory of one thread (task_struct and kernel stack), bytes. */
-    threadKernelBytes: number;
-    /** Kernel memory a zombie keeps until its parent waits for it, bytes. */
-    zombieKernelBytes: number;
-    /** Virtual size of a thread's stack (RLIMIT_STACK's default), bytes. */
-    stackVirtualBytes: number;
-    /** Resident part of a thread's stack (pages touched), bytes. */
-    stackRssBytes: number;
-    /** Uncontended mutex lock + unlock, ns. */
-    mutexNs: number;
-    /** How long a contended lock spins on its core before sleeping, ns. */
-    mutexSpinNs: number;
-    /** Kernel work of one futex(2) wait or wake beyond system-call entry, ns. */
-    futexNs: number;
-  };
-  /** Where each number comes from, keyed by dotted path. */
-  sources: Record<string, string>;
 }
 
-type Rule = "positive" | "nonNegative" | "positiveInteger" | "boolean" | "string" | {[key: string]: Rule} | "sources";
+/**
+ * The schema of a profile, the one place its fields, their checks and their
+ * meaning are written: {@link parseProfile} validates with it, the
+ * {@link Profile} type is inferred from it, and
+ * `data/profiles/profile.schema.json` is generated from it
+ * ({@link profileJsonSchema}).
+ */
+export const profileSchema = z.strictObject(profileShape(false), {error: "a JSON object"});
 
-const diskRules: Rule = {
-  latencyNs: "nonNegative",
-  bytesPerNs: "positive",
-  seekNs: "nonNegative",
-  controllerBufferBytes: "positiveInteger",
-  pioBytesPerNs: "positive",
-  parallelism: "positiveInteger",
-  queueDepth: "positiveInteger",
-};
+/** A machine's costs (inferred from {@link profileSchema}). */
+export type Profile = z.output<typeof profileSchema>;
 
-/** The schema a profile is checked against. */
-const profileRules: {[key: string]: Rule} = {
-  name: "string",
-  description: "string",
-  cpu: {cores: "positiveInteger", modeSwitchNs: "nonNegative", syscallNs: "nonNegative", irqNs: "nonNegative", taskSwitchNs: "nonNegative", baseSliceNs: "positive"},
-  memory: {copyBytesPerNs: "positive", pageBytes: "positiveInteger", pageCacheBytes: "positiveInteger"},
-  dma: {setupNs: "nonNegative", bytesPerNs: "positive"},
-  disks: {ssd: diskRules, hdd: diskRules},
-  nic: {bytesPerNs: "positive", scatterGather: "boolean"},
-  net: {
-    synNs: "nonNegative",
-    ackNs: "nonNegative",
-    acceptNs: "nonNegative",
-    requestSockBytes: "positiveInteger",
-    socketBytes: "positiveInteger",
-    rmemBytes: "positiveInteger",
-    wmemBytes: "positiveInteger",
-    txSegmentNs: "nonNegative",
-    rxPacketNs: "nonNegative",
-    rxSegmentNs: "nonNegative",
-    wmemMaxBytes: "positiveInteger",
-  },
-  multiplex: {
-    pollFdNs: "nonNegative",
-    pollWaitNs: "nonNegative",
-    userFdNs: "nonNegative",
-    epollCtlNs: "nonNegative",
-    epollTreeLevelNs: "nonNegative",
-    epollCallbackNs: "nonNegative",
-    epollEventNs: "nonNegative",
-  },
-  uring: {sqeNs: "nonNegative", pollArmNs: "nonNegative"},
-  process: {
-    forkNs: "nonNegative",
-    exitNs: "nonNegative",
-    waitNs: "nonNegative",
-    threadCreateNs: "nonNegative",
-    threadExitNs: "nonNegative",
-    processRssBytes: "positiveInteger",
-    processKernelBytes: "positiveInteger",
-    threadKernelBytes: "positiveInteger",
-    zombieKernelBytes: "positiveInteger",
-    stackVirtualBytes: "positiveInteger",
-    stackRssBytes: "positiveInteger",
-    mutexNs: "nonNegative",
-    mutexSpinNs: "nonNegative",
-    futexNs: "nonNegative",
-  },
-  sources: "sources",
-};
+/** One disk of a {@link Profile}. */
+export type DiskProfile = Profile["disks"]["ssd"];
 
-const expectations: Record<string, string> = {
-  positive: "a number > 0",
-  nonNegative: "a number ≥ 0",
-  positiveInteger: "an integer > 0",
-  boolean: "true or false",
-  string: "a string",
-  sources: "an object of strings",
-};
+/** Returns the schema of a profile *file*: a whole profile, or `extends` a shipped one and overrides any fields; either may name its JSON Schema in `$schema`. */
+export function profileFileSchema() {
+  const $schema = z.string().optional().describe("The JSON Schema of this file, for editors (data/profiles/profile.schema.json).");
+  const names = profileNames() as [string, ...string[]];
+  const whole = z.strictObject({$schema, ...profileShape(false)}).describe("A whole profile: every field given.");
+  const overrides = z
+    .strictObject({
+      $schema,
+      extends: z.enum(names).describe("The shipped profile this file starts from; the fields below override its numbers."),
+      ...Object.fromEntries(Object.entries(profileShape(true)).map(([k, v]) => [k, (v as z.ZodType).optional()])),
+    })
+    .describe("A profile that extends a shipped one and overrides a few fields.");
+  return z.union([overrides, whole]).meta({
+    title: "iosim host profile",
+    description:
+      "The costs of one machine for iosim (the shipped ones are data/profiles/*.json): cores, mode switches, interrupts, copies, disks, NIC, TCP stack. Each number's source goes in sources under its dotted path.",
+  });
+}
 
-function check(where: string, path: string, value: unknown, rule: Rule): void {
-  const param = `${where} ${path}`;
-  const shown = JSON.stringify(value) ?? String(value);
-  if (typeof rule === "object") {
-    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new InputError(param, shown, "an object");
-    const obj = value as Record<string, unknown>;
-    for (const key of Object.keys(obj)) {
-      if (!(key in rule)) throw new InputError(`${where} key`, path ? `${path}.${key}` : key, `one of ${Object.keys(rule).map((k) => (path ? `${path}.${k}` : k)).join(", ")}`);
-    }
-    for (const [key, sub] of Object.entries(rule)) {
-      const subPath = path ? `${path}.${key}` : key;
-      if (!(key in obj)) throw new InputError(`${where} ${subPath}`, "missing", expectations[typeof sub === "string" ? sub : ""] ?? "an object");
-      check(where, subPath, obj[key], sub);
-    }
-    return;
-  }
-  const ok =
-    rule === "positive" ? typeof value === "number" && Number.isFinite(value) && value > 0
-    : rule === "nonNegative" ? typeof value === "number" && Number.isFinite(value) && value >= 0
-    : rule === "positiveInteger" ? typeof value === "number" && Number.isSafeInteger(value) && value > 0
-    : rule === "boolean" ? typeof value === "boolean"
-    : rule === "string" ? typeof value === "string"
-    : value !== null && typeof value === "object" && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string");
-  if (!ok) throw new InputError(param, shown, expectations[rule]);
+/**
+ * Returns the JSON Schema (draft 7, which editors read) of a profile file,
+ * generated from {@link profileSchema}; `data/profiles/profile.schema.json`
+ * is this text, and a test checks that the committed file is current.
+ */
+export function profileJsonSchemaText(): string {
+  const schema = z.toJSONSchema(profileFileSchema(), {target: "draft-7"});
+  return JSON.stringify(schema, null, 2) + "\n";
 }
 
 /** Folder of the shipped profiles. */
@@ -258,7 +198,7 @@ export const profilesDir = fileURLToPath(new URL("../../../data/profiles/", impo
 /** Returns the names of the shipped profiles. */
 export function profileNames(): string[] {
   return readdirSync(profilesDir)
-    .filter((f) => f.endsWith(".json"))
+    .filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json"))
     .map((f) => f.slice(0, -5))
     .sort();
 }
@@ -293,8 +233,18 @@ export function parseProfile(raw: unknown, where = "profile"): Profile {
     obj = deepMerge(base, {sources: {}, ...rest});
     if (!("name" in rest)) obj.name = `${parent}+${where}`;
   }
-  check(where, "", obj, profileRules);
-  return obj as unknown as Profile;
+  // $schema only points editors at the JSON Schema: not part of the profile.
+  if ("$schema" in obj) {
+    const {$schema: _ignored, ...rest} = obj;
+    obj = rest;
+  }
+  // A source that is not a string: name the map, as the numbers are checked against it.
+  const sources = obj.sources;
+  if (sources !== null && typeof sources === "object" && !Array.isArray(sources) && Object.values(sources).some((v) => typeof v !== "string"))
+    throw new InputError(`${where} sources`, JSON.stringify(sources), "an object of strings");
+  parseInput(profileSchema, obj, {where, quoteStrings: true});
+  // The object as written, not zod's copy: the same key order as before, so a sweep's id (a hash of its profile) does not change.
+  return obj as Profile;
 }
 
 /**

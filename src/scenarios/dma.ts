@@ -8,7 +8,21 @@ import {diskKinds, type DiskKind} from "../host/devices.js";
 import type {Profile} from "../host/profiles.js";
 import {dmaRead, pioRead} from "../kernel/deviceRead.js";
 import {bytesPerSec, countEvents, cpuShare, utilization} from "../analysis/metrics.js";
-import {extrapolateEvents, scenarioSim, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
+import {paramDefaults} from "../params/ParamSpec.js";
+import {extrapolateEvents, scenarioSim, type ParamSpec, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
+
+/** The parameters of the `dma` scenario, declared once: `--set`, `iosim list`, the sweep and {@link runDma}'s defaults read them. */
+export const dmaParams: ParamSpec[] = [
+    {name: "mode", kind: "enum", values: ["pio", "dma"], default: "dma", description: "pio: CPU-driven; dma: direct memory access"},
+    {name: "transferBytes", kind: "size", default: "1MiB", unit: "bytes", description: "bytes read from the disk"},
+    {name: "disk", kind: "enum", values: diskKinds, default: "ssd", description: "which of the profile's disks"},
+    {name: "cores", kind: "integer", min: 1, default: 1, unit: "cores", description: "CPU cores (overrides the profile)"},
+    {name: "background", kind: "boolean", default: true, description: "run a CPU-bound process alongside"},
+    {name: "quantumNs", kind: "integer", min: 1, default: 10000, unit: "ns", description: "length of each CPU step of the background process; a woken reader preempts it at the end of one"},
+];
+
+/** {@link dmaParams}' defaults, parsed. */
+const defaults = paramDefaults(dmaParams);
 
 /** Parameters of {@link runDma}. */
 export interface DmaRunOptions extends ScenarioSimOptions {
@@ -27,8 +41,8 @@ export interface DmaRunOptions extends ScenarioSimOptions {
 /** Returns the measured result of one device read by *mode*. */
 export function runDma(o: DmaRunOptions) {
   const sim = scenarioSim(o, true);
-  const host = new Host(sim, o.profile, {disk: o.disk ?? "ssd", cores: o.cores ?? 1});
-  const quantumNs = o.quantumNs ?? 10_000;
+  const host = new Host(sim, o.profile, {disk: o.disk ?? (defaults.disk as DiskKind), cores: o.cores ?? (defaults.cores as number)});
+  const quantumNs = o.quantumNs ?? (defaults.quantumNs as number);
   let ioDoneNs = -1;
   /** CPU time by category until the read completed, the background's own work ("user") left out, ns. */
   let ioCpuNsByCategory: Record<string, number> = {};
@@ -45,7 +59,7 @@ export function runDma(o: DmaRunOptions) {
     // Bytes that reached memory: the CPU's word-by-word copies, or the disk's DMA (the only ones of this run).
     sim.trace.record(ioDoneNs, "done", 1, ioDoneNs, sim.trace.bytes(o.mode === "pio" ? "pio-copy" : "dma-copy"), o.mode);
   }).subscribe();
-  if (o.background ?? true)
+  if (o.background ?? (defaults.background as boolean))
     spawn(sim, 2, function* (): ProcessBody<void> {
       while (ioDoneNs < 0) {
         yield host.cpuWork(quantumNs, "user");
@@ -91,14 +105,7 @@ export function runDma(o: DmaRunOptions) {
 export const dmaScenario: Scenario = {
   name: "dma",
   description: "Read from the disk with programmed I/O (the CPU moves every word) or DMA (the CPU only takes interrupts) while a CPU-bound process runs.",
-  params: [
-    {name: "mode", kind: "enum", values: ["pio", "dma"], default: "dma", description: "pio: CPU-driven; dma: direct memory access"},
-    {name: "transferBytes", kind: "size", default: "1MiB", unit: "bytes", description: "bytes read from the disk"},
-    {name: "disk", kind: "enum", values: diskKinds, default: "ssd", description: "which of the profile's disks"},
-    {name: "cores", kind: "integer", min: 1, default: 1, unit: "cores", description: "CPU cores (overrides the profile)"},
-    {name: "background", kind: "boolean", default: true, description: "run a CPU-bound process alongside"},
-    {name: "quantumNs", kind: "integer", min: 1, default: 10000, unit: "ns", description: "length of each CPU step of the background process; a woken reader preempts it at the end of one"},
-  ],
+  params: dmaParams,
   run(v, ctx) {
     const {result} = runDma({...dmaOptions(v, ctx), maxEvents: ctx.maxEvents, onSim: ctx.onSim});
     return {scenario: "dma", profile: ctx.profile.name, seed: ctx.seed, ...result};

@@ -14,7 +14,8 @@ import {nginxServe, parseDirectio, type PolicyPath, type PolicyTransfer} from ".
 import {fileServerWorkload, startClients, type FileServerWorkloadOptions} from "../workload/fileServer.js";
 import {KiB, MiB} from "../units.js";
 import {checkCacheBytes} from "./pagecache.js";
-import {extrapolateEvents, scenarioSim, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
+import {paramDefaults} from "../params/ParamSpec.js";
+import {extrapolateEvents, scenarioSim, type ParamSpec, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
 
 /** How the large files are served: not at all, through the page cache, or by direct I/O. */
 export type LargeFileMode = "none" | "buffered" | "direct";
@@ -55,6 +56,28 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
+/** The parameters of the `largeFile` scenario, declared once: `--set`, `iosim list`, the sweep and {@link runFileServer}'s defaults read them. */
+export const largeFileParams: ParamSpec[] = [
+    {name: "largeFiles", kind: "enum", values: largeFileModes, default: "buffered", description: "none: no streaming; buffered: sendfile through the cache; direct: aio + O_DIRECT"},
+    {name: "directio", kind: "size", default: "4m", unit: "bytes", description: "nginx directio threshold used with largeFiles=direct (files at least this big go direct)"},
+    {name: "cacheBytes", kind: "size", default: "32MiB", unit: "bytes", description: "page-cache capacity (at least one page)"},
+    {name: "readaheadBytes", kind: "size", allowZero: true, default: "128KiB", unit: "bytes", description: "readahead maximum"},
+    {name: "window", kind: "enum", values: readaheadWindows, default: "adaptive", description: "readahead window: fixed (seed) or adaptive (Linux)"},
+    {name: "lists", kind: "enum", values: cacheListPolicies, default: "lru", description: "lru (the seed's model) or Linux's two lists"},
+    {name: "hotFiles", kind: "integer", min: 1, default: 400, unit: "files", description: "files in the hot set"},
+    {name: "hotFileBytes", kind: "size", default: "16KiB", unit: "bytes", description: "size of each hot file"},
+    {name: "zipfS", kind: "number", min: 0, default: 1, description: "Zipf exponent of hot-file popularity"},
+    {name: "hotClients", kind: "integer", min: 1, default: 8, unit: "clients", description: "closed-loop clients asking for hot files"},
+    {name: "thinkNs", kind: "number", min: 0, default: 100000, unit: "ns", description: "mean think time of a hot client"},
+    {name: "largeStreams", kind: "integer", min: 1, default: 2, unit: "clients", description: "clients streaming large files"},
+    {name: "largeFileBytes", kind: "size", default: "1GiB", unit: "bytes", description: "size of each large file"},
+    {name: "durationNs", kind: "integer", min: 1, default: 50000000, unit: "ns", description: "simulated time (the first fifth warms up)"},
+    {name: "disk", kind: "enum", values: diskKinds, default: "ssd", description: "which of the profile's disks"},
+];
+
+/** {@link largeFileParams}' defaults, parsed. */
+const defaults = paramDefaults(largeFileParams);
+
 /**
  * Returns the measured result of a file server under the hot-set + streaming
  * workload, plus the simulation and host. Every total (hit ratios, requests,
@@ -63,16 +86,16 @@ export function quantile(sorted: readonly number[], q: number): number {
  * ranges when they finish in it.
  */
 export function runFileServer(o: FileServerRunOptions) {
-  const durationNs = o.durationNs ?? 50e6;
+  const durationNs = o.durationNs ?? (defaults.durationNs as number);
   const warmupNs = o.warmupNs ?? durationNs / 5;
   if (!(Number.isFinite(durationNs) && durationNs > 0)) throw new InputError("durationNs", String(durationNs), "a positive number of ns");
   if (!(warmupNs >= 0 && warmupNs < durationNs)) throw new InputError("warmupNs", String(warmupNs), `a number of ns in [0, durationNs)`);
-  const cacheBytes = checkCacheBytes(o.cacheBytes ?? 32 * MiB, o.profile.memory.pageBytes);
-  const readaheadBytes = o.readaheadBytes ?? 128 * KiB;
+  const cacheBytes = checkCacheBytes(o.cacheBytes ?? (defaults.cacheBytes as number), o.profile.memory.pageBytes);
+  const readaheadBytes = o.readaheadBytes ?? (defaults.readaheadBytes as number);
   if (!(Number.isFinite(readaheadBytes) && readaheadBytes >= 0)) throw new InputError("readaheadBytes", String(readaheadBytes), "a size ≥ 0");
   const directioBytes = parseDirectio(o.directio ?? "off");
   const sim = scenarioSim(o);
-  const host = new Host(sim, o.profile, {disk: o.disk ?? "ssd", cacheBytes, readaheadBytes, readaheadWindow: o.window ?? "adaptive", cacheLists: o.lists ?? "lru"});
+  const host = new Host(sim, o.profile, {disk: o.disk ?? (defaults.disk as DiskKind), cacheBytes, readaheadBytes, readaheadWindow: o.window ?? (defaults.window as ReadaheadWindow), cacheLists: o.lists ?? (defaults.lists as CacheLists)});
   const cache = host.pageCache;
   const workload = fileServerWorkload(sim.random.fork(), o);
   if (o.prewarm ?? true) for (let i = workload.hot.length - 1; i >= 0; i--) cache.warm(workload.hot[i]);
@@ -174,23 +197,7 @@ export function runFileServer(o: FileServerRunOptions) {
 export const largeFileScenario: Scenario = {
   name: "largefile",
   description: "A hot set of small files (Zipf popularity) while clients stream GB-size files through the page cache (buffered) or around it (async + direct I/O).",
-  params: [
-    {name: "largeFiles", kind: "enum", values: largeFileModes, default: "buffered", description: "none: no streaming; buffered: sendfile through the cache; direct: aio + O_DIRECT"},
-    {name: "directio", kind: "size", default: "4m", unit: "bytes", description: "nginx directio threshold used with largeFiles=direct (files at least this big go direct)"},
-    {name: "cacheBytes", kind: "size", default: "32MiB", unit: "bytes", description: "page-cache capacity (at least one page)"},
-    {name: "readaheadBytes", kind: "size", allowZero: true, default: "128KiB", unit: "bytes", description: "readahead maximum"},
-    {name: "window", kind: "enum", values: readaheadWindows, default: "adaptive", description: "readahead window: fixed (seed) or adaptive (Linux)"},
-    {name: "lists", kind: "enum", values: cacheListPolicies, default: "lru", description: "lru (the seed's model) or Linux's two lists"},
-    {name: "hotFiles", kind: "integer", min: 1, default: 400, unit: "files", description: "files in the hot set"},
-    {name: "hotFileBytes", kind: "size", default: "16KiB", unit: "bytes", description: "size of each hot file"},
-    {name: "zipfS", kind: "number", min: 0, default: 1, description: "Zipf exponent of hot-file popularity"},
-    {name: "hotClients", kind: "integer", min: 1, default: 8, unit: "clients", description: "closed-loop clients asking for hot files"},
-    {name: "thinkNs", kind: "number", min: 0, default: 100000, unit: "ns", description: "mean think time of a hot client"},
-    {name: "largeStreams", kind: "integer", min: 1, default: 2, unit: "clients", description: "clients streaming large files"},
-    {name: "largeFileBytes", kind: "size", default: "1GiB", unit: "bytes", description: "size of each large file"},
-    {name: "durationNs", kind: "integer", min: 1, default: 50000000, unit: "ns", description: "simulated time (the first fifth warms up)"},
-    {name: "disk", kind: "enum", values: diskKinds, default: "ssd", description: "which of the profile's disks"},
-  ],
+  params: largeFileParams,
   run(v, ctx) {
     const {result} = runFileServer({...fileServerOptions(v, ctx), maxEvents: ctx.maxEvents, onSim: ctx.onSim});
     return {scenario: "largefile", largeFiles: v.largeFiles as LargeFileMode, profile: ctx.profile.name, seed: ctx.seed, ...result};
@@ -200,13 +207,13 @@ export const largeFileScenario: Scenario = {
     // Events per simulated ns from runs of 1 and 2 ms. Clients beyond 64 of a kind are calibrated as 64 and
     // scaled up (closed-loop clients add work at most in proportion), so the calibration itself stays small.
     const o = fileServerOptions(v, ctx);
-    const hotClients = o.hotClients ?? 8;
-    const largeStreams = o.largeStreams ?? 2;
+    const hotClients = o.hotClients ?? (defaults.hotClients as number);
+    const largeStreams = o.largeStreams ?? (defaults.largeStreams as number);
     const cappedHot = Math.min(hotClients, 64);
     const cappedLarge = Math.min(largeStreams, 64);
     const scale = (hotClients + largeStreams) / Math.max(1, cappedHot + cappedLarge);
     const eventsAt = (durationNs: number) => runFileServer({...o, hotClients: cappedHot, largeStreams: cappedLarge, durationNs}).sim.scheduler.eventsRun;
-    return scale * extrapolateEvents(o.durationNs ?? 50e6, 1e6, 2e6, eventsAt);
+    return scale * extrapolateEvents(o.durationNs ?? (defaults.durationNs as number), 1e6, 2e6, eventsAt);
   },
 };
 

@@ -12,7 +12,8 @@ import {readCall} from "../kernel/bufferedRead.js";
 import {InputError} from "../errors.js";
 import {cacheListPolicies, readaheadWindows, type CacheLists, type ReadaheadWindow} from "../mm/pageCache.js";
 import {readerCount, readerOffsets, readPatterns, type ReadPattern} from "../workload/readers.js";
-import {extrapolateEvents, scenarioSim, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
+import {paramDefaults} from "../params/ParamSpec.js";
+import {extrapolateEvents, scenarioSim, type ParamSpec, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
 
 /** Parameters of {@link runPageCache}. */
 export interface PageCacheRunOptions extends ScenarioSimOptions {
@@ -42,19 +43,35 @@ export function checkCacheBytes(cacheBytes: number, pageBytes: number): number {
   return cacheBytes;
 }
 
+/** The parameters of the `pageCache` scenario, declared once: `--set`, `iosim list`, the sweep and {@link runPageCache}'s defaults read them. */
+export const pageCacheParams: ParamSpec[] = [
+    {name: "pattern", kind: "enum", values: readPatterns, default: "sequential", description: "sequential: block after block; random: uniform blocks"},
+    {name: "readaheadBytes", kind: "size", allowZero: true, default: "128KiB", unit: "bytes", description: "readahead window (fixed) or its maximum (adaptive); 0: none"},
+    {name: "window", kind: "enum", values: readaheadWindows, default: "fixed", description: "fixed: the seed's window after every miss; adaptive: Linux's, growing on sequential reads"},
+    {name: "lists", kind: "enum", values: cacheListPolicies, default: "lru", description: "lru: one list; two-list: Linux's active/inactive lists"},
+    {name: "fileBytes", kind: "size", default: "64MiB", unit: "bytes", description: "size of the file read"},
+    {name: "readBytes", kind: "size", default: "32KiB", unit: "bytes", description: "bytes per read(2)"},
+    {name: "reads", kind: "integer", min: 0, default: 0, unit: "reads", description: "reads of the random reader (0: as many as the file has blocks)"},
+    {name: "cacheBytes", kind: "size", default: "256MiB", unit: "bytes", description: "page-cache capacity (at least one page)"},
+    {name: "disk", kind: "enum", values: diskKinds, default: "ssd", description: "which of the profile's disks"},
+];
+
+/** {@link pageCacheParams}' defaults, parsed. */
+const defaults = paramDefaults(pageCacheParams);
+
 /** Returns the measured result of one reader over one file, plus the simulation and host. */
 export function runPageCache(o: PageCacheRunOptions) {
-  const fileBytes = o.fileBytes ?? 64 * 1024 * 1024;
-  const readBytes = o.readBytes ?? 32 * 1024;
-  const cacheBytes = checkCacheBytes(o.cacheBytes ?? 256 * 1024 * 1024, o.profile.memory.pageBytes);
+  const fileBytes = o.fileBytes ?? (defaults.fileBytes as number);
+  const readBytes = o.readBytes ?? (defaults.readBytes as number);
+  const cacheBytes = checkCacheBytes(o.cacheBytes ?? (defaults.cacheBytes as number), o.profile.memory.pageBytes);
   if (!(Number.isFinite(o.readaheadBytes) && o.readaheadBytes >= 0)) throw new InputError("readaheadBytes", String(o.readaheadBytes), "a size ≥ 0");
   const sim = scenarioSim(o, true);
   const host = new Host(sim, o.profile, {
-    disk: o.disk ?? "ssd",
+    disk: o.disk ?? (defaults.disk as DiskKind),
     cacheBytes,
     readaheadBytes: o.readaheadBytes,
-    readaheadWindow: o.window ?? "fixed",
-    cacheLists: o.lists ?? "lru",
+    readaheadWindow: o.window ?? (defaults.window as ReadaheadWindow),
+    cacheLists: o.lists ?? (defaults.lists as CacheLists),
   });
   const file = {id: "data", sizeBytes: fileBytes};
   // Offsets come lazily, one per read: a byte-at-a-time reader of a huge file holds no offset array.
@@ -105,17 +122,7 @@ export function runPageCache(o: PageCacheRunOptions) {
 export const pageCacheScenario: Scenario = {
   name: "pagecache",
   description: "Read a file sequentially or at random through the page cache (LRU, readahead); counts hits, disk reads and prefetched pages never used.",
-  params: [
-    {name: "pattern", kind: "enum", values: readPatterns, default: "sequential", description: "sequential: block after block; random: uniform blocks"},
-    {name: "readaheadBytes", kind: "size", allowZero: true, default: "128KiB", unit: "bytes", description: "readahead window (fixed) or its maximum (adaptive); 0: none"},
-    {name: "window", kind: "enum", values: readaheadWindows, default: "fixed", description: "fixed: the seed's window after every miss; adaptive: Linux's, growing on sequential reads"},
-    {name: "lists", kind: "enum", values: cacheListPolicies, default: "lru", description: "lru: one list; two-list: Linux's active/inactive lists"},
-    {name: "fileBytes", kind: "size", default: "64MiB", unit: "bytes", description: "size of the file read"},
-    {name: "readBytes", kind: "size", default: "32KiB", unit: "bytes", description: "bytes per read(2)"},
-    {name: "reads", kind: "integer", min: 0, default: 0, unit: "reads", description: "reads of the random reader (0: as many as the file has blocks)"},
-    {name: "cacheBytes", kind: "size", default: "256MiB", unit: "bytes", description: "page-cache capacity (at least one page)"},
-    {name: "disk", kind: "enum", values: diskKinds, default: "ssd", description: "which of the profile's disks"},
-  ],
+  params: pageCacheParams,
   run(v, ctx) {
     const {result} = runPageCache({...pageCacheOptions(v, ctx), maxEvents: ctx.maxEvents, onSim: ctx.onSim});
     return {scenario: "pagecache", profile: ctx.profile.name, seed: ctx.seed, ...result};

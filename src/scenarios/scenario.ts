@@ -1,34 +1,20 @@
 /**
  * Scenarios: the runs the CLI knows by name, each with typed parameters.
  *
- * A scenario declares its parameters (name, kind, default, unit, meaning),
- * so `iosim list` can show them and `--set key=value` can be checked with
- * an error that names the parameter, the value and what was expected.
+ * A scenario declares its parameters once, as a list of {@link ParamSpec}
+ * (name, kind, default, unit, meaning); {@link scenarioSchema} makes the zod
+ * schema from it, and `--set key=value`, `--vary`, the defaults, `iosim list`
+ * and `iosim run <scenario> --help` all come from that schema, with errors
+ * that name the parameter, the value and what was expected.
  */
 import {createSim, type Sim} from "../engine/sim.js";
-import {InputError, keyword} from "../errors.js";
+import {InputError} from "../errors.js";
 import type {Profile} from "../host/profiles.js";
-import {parseDuration, parseSize} from "../units.js";
+import {parseInput} from "../params/parseInput.js";
+import {paramsSchema, parseParams, type ParamSpec, type ParamValue, type ParamValues, type ParamsSchema} from "../params/ParamSpec.js";
 
-/** One parameter of a scenario. */
-export interface ParamSpec {
-  name: string;
-  /** size: bytes with optional unit; integer; number; enum: one of *values*; boolean; duration: ns with optional unit (ns, us, ms, s), or one of *values* (a word such as "never"). */
-  kind: "size" | "integer" | "number" | "enum" | "boolean" | "duration";
-  default: string | number | boolean;
-  /** Unit shown by `iosim list` ("bytes", "ns"...). */
-  unit?: string;
-  /** Allowed values of an enum; the words a duration also accepts. */
-  values?: readonly string[];
-  /** Minimum of a number or integer, inclusive. */
-  min?: number;
-  /** A size may be 0. */
-  allowZero?: boolean;
-  description: string;
-}
-
-/** Parameter values after parsing. */
-export type ParamValues = Record<string, string | number | boolean>;
+export type {ParamSpec, ParamValue, ParamValues} from "../params/ParamSpec.js";
+export {parseParam} from "../params/ParamSpec.js";
 
 /** What a scenario run gets besides its parameters. */
 export interface RunContext {
@@ -146,40 +132,27 @@ export function extrapolateEvents(n: number, n1: number, n2: number, eventsAt: (
   return e2 + ((e2 - e1) / (n2 - n1)) * (n - n2);
 }
 
-/** Returns one parameter's value parsed from *text*. */
-export function parseParam(spec: ParamSpec, text: string): string | number | boolean {
-  switch (spec.kind) {
-    case "size":
-      return parseSize(spec.name, text, spec.allowZero);
-    case "integer": {
-      const min = spec.min ?? -Infinity;
-      if (!/^\s*-?\d+\s*$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < min)
-        throw new InputError(spec.name, text, `an integer${Number.isFinite(min) ? ` ≥ ${min}` : ""}`);
-      return Number(text);
-    }
-    case "number": {
-      const v = Number(text);
-      const min = spec.min ?? -Infinity;
-      if (text.trim() === "" || !Number.isFinite(v) || v < min) throw new InputError(spec.name, text, `a number${Number.isFinite(min) ? ` ≥ ${min}` : ""}`);
-      return v;
-    }
-    case "enum":
-      return keyword(spec.name, text, spec.values ?? []);
-    case "boolean":
-      return keyword(spec.name, text, ["true", "false"]) === "true";
-    case "duration":
-      return parseDuration(spec.name, text, spec.values ?? []);
-  }
+/**
+ * Returns the zod schema of *scenario*'s parameters, made from its
+ * {@link ParamSpec} list (once per list): `--set`, `--vary`, the defaults,
+ * `iosim list` and `iosim run <scenario> --help` all read it.
+ */
+export function scenarioSchema(scenario: Pick<Scenario, "params">): ParamsSchema {
+  return paramsSchema(scenario.params);
 }
 
-/** Returns the scenario's values: defaults overridden by *sets* (`key → text`); unknown keys are errors. */
+/**
+ * Returns the scenario's values: defaults overridden by *sets* (`key → text`,
+ * the last one of a key wins), parsed by its schema; an unknown key or a bad
+ * value is an {@link InputError} naming it.
+ */
 export function resolveParams(scenario: Scenario, sets: ReadonlyArray<[string, string]>): ParamValues {
-  const values: ParamValues = {};
-  for (const spec of scenario.params) values[spec.name] = spec.kind === "size" || spec.kind === "boolean" || spec.kind === "enum" || spec.kind === "duration" ? parseParam(spec, String(spec.default)) : spec.default;
-  for (const [key, text] of sets) {
-    const spec = scenario.params.find((p) => p.name === key);
-    if (!spec) throw new InputError(`key for scenario ${scenario.name}`, key, `one of ${scenario.params.map((p) => p.name).join(", ")}`);
-    values[key] = parseParam(spec, text);
-  }
-  return values;
+  return parseParams(scenario.params, Object.fromEntries(sets), `scenario ${scenario.name}`);
+}
+
+/** Returns the value of *scenario*'s parameter *key* parsed from *text* by its schema (`--vary` items); an unknown key is an {@link InputError}. */
+export function parseScenarioParam(scenario: Scenario, key: string, text: string): ParamValue {
+  const field = scenarioSchema(scenario).shape[key];
+  if (field === undefined) return resolveParams(scenario, [[key, text]])[key]; // throws the unknown key's error
+  return parseInput(field, text, {where: key}) as ParamValue;
 }

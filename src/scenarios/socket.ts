@@ -17,7 +17,8 @@ import {NetStack} from "../net/NetStack.js";
 import {EagainError, recvCall, sendCall} from "../net/socketCalls.js";
 import type {TcpSocket} from "../net/TcpSocket.js";
 import {KiB, MiB} from "../units.js";
-import {extrapolateEvents, scenarioSim, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
+import {paramDefaults} from "../params/ParamSpec.js";
+import {extrapolateEvents, scenarioSim, type ParamSpec, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
 
 /** Which way the message goes. */
 export type SocketDirection = "send" | "receive";
@@ -40,10 +41,32 @@ export interface SocketRunOptions extends ScenarioSimOptions {
 /** The server's pid. */
 const serverPid = 1;
 
+const onOff = ["on", "off"] as const;
+
+/** The parameters of the `socket` scenario, declared once: `--set`, `iosim list`, the sweep and {@link runSocket}'s defaults read them. */
+export const socketParams: ParamSpec[] = [
+    {name: "messageBytes", kind: "size", default: "1MiB", unit: "bytes", description: "size of the message"},
+    {name: "direction", kind: "enum", values: ["send", "receive"], default: "send", description: "send: the server writes to a client; receive: a client writes and the server reads"},
+    {name: "tso", kind: "enum", values: onOff, default: "on", description: "TSO/GSO super-segments of up to 64 KiB (off: one MSS per skb)"},
+    {name: "gro", kind: "enum", values: onOff, default: "on", description: "GRO merges received segments of a flow in a NAPI poll"},
+    {name: "napi", kind: "enum", values: onOff, default: "on", description: "NAPI polling (off: an interrupt per packet, no GRO)"},
+    {name: "coalesce", kind: "duration", values: ["off"], default: "16us", unit: "ns", description: "interrupt coalescing, ethtool rx-usecs (mlx5's default 16 µs); off: interrupt at once"},
+    {name: "coalesceFrames", kind: "integer", min: 1, default: linuxDataPathDefaults.rxCoalesceFrames, unit: "packets", description: "ethtool rx-frames"},
+    {name: "napiWeight", kind: "integer", min: 1, default: linuxDataPathDefaults.napiWeight, unit: "packets", description: "packets per NAPI poll (net.core.dev_weight)"},
+    {name: "sndbuf", kind: "size", allowZero: true, default: "0", unit: "bytes", description: "send buffer (SO_SNDBUF); 0: autotuning from tcp_wmem[1] up to tcp_wmem[2]"},
+    {name: "rcvbuf", kind: "size", allowZero: true, default: "0", unit: "bytes", description: "the server's receive buffer; 0: tcp_rmem[1]"},
+    {name: "readBytes", kind: "size", default: "64KiB", unit: "bytes", description: "bytes per recv() call (receive)"},
+    {name: "mtu", kind: "integer", min: 120, default: linuxDataPathDefaults.mtuBytes, unit: "bytes", description: "path MTU (the MSS is MTU − 52 with timestamps)"},
+    {name: "latency", kind: "duration", default: String(defaultLinkLatencyNs), unit: "ns", description: "one-way link latency"},
+];
+
+/** {@link socketParams}' defaults, parsed. */
+const defaults = paramDefaults(socketParams);
+
 /** Returns the measured result of one message crossing a socket, plus the model's objects. */
 export function runSocket(o: SocketRunOptions) {
-  const direction = o.direction ?? "send";
-  const readBytes = o.readBytes ?? 64 * KiB;
+  const direction = o.direction ?? (defaults.direction as SocketDirection);
+  const readBytes = o.readBytes ?? (defaults.readBytes as number);
   const sim = scenarioSim(o, false);
   const host = new Host(sim, o.profile);
   const stack = new NetStack(host, {...o.dataPath, latencyNs: o.latencyNs ?? defaultLinkLatencyNs});
@@ -135,27 +158,12 @@ function* reader(host: Host, sock: TcpSocket, bytes: number, readBytes: number):
   return got;
 }
 
-const onOff = ["on", "off"] as const;
 
 /** The `socket` scenario. */
 export const socketScenario: Scenario = {
   name: "socket",
   description: "One message crosses a connected TCP socket: segments, TSO super-segments, NAPI interrupts, GRO, copies only at the user boundary, CPU by category.",
-  params: [
-    {name: "messageBytes", kind: "size", default: "1MiB", unit: "bytes", description: "size of the message"},
-    {name: "direction", kind: "enum", values: ["send", "receive"], default: "send", description: "send: the server writes to a client; receive: a client writes and the server reads"},
-    {name: "tso", kind: "enum", values: onOff, default: "on", description: "TSO/GSO super-segments of up to 64 KiB (off: one MSS per skb)"},
-    {name: "gro", kind: "enum", values: onOff, default: "on", description: "GRO merges received segments of a flow in a NAPI poll"},
-    {name: "napi", kind: "enum", values: onOff, default: "on", description: "NAPI polling (off: an interrupt per packet, no GRO)"},
-    {name: "coalesce", kind: "duration", values: ["off"], default: "16us", unit: "ns", description: "interrupt coalescing, ethtool rx-usecs (mlx5's default 16 µs); off: interrupt at once"},
-    {name: "coalesceFrames", kind: "integer", min: 1, default: linuxDataPathDefaults.rxCoalesceFrames, unit: "packets", description: "ethtool rx-frames"},
-    {name: "napiWeight", kind: "integer", min: 1, default: linuxDataPathDefaults.napiWeight, unit: "packets", description: "packets per NAPI poll (net.core.dev_weight)"},
-    {name: "sndbuf", kind: "size", allowZero: true, default: "0", unit: "bytes", description: "send buffer (SO_SNDBUF); 0: autotuning from tcp_wmem[1] up to tcp_wmem[2]"},
-    {name: "rcvbuf", kind: "size", allowZero: true, default: "0", unit: "bytes", description: "the server's receive buffer; 0: tcp_rmem[1]"},
-    {name: "readBytes", kind: "size", default: "64KiB", unit: "bytes", description: "bytes per recv() call (receive)"},
-    {name: "mtu", kind: "integer", min: 120, default: linuxDataPathDefaults.mtuBytes, unit: "bytes", description: "path MTU (the MSS is MTU − 52 with timestamps)"},
-    {name: "latency", kind: "duration", default: String(defaultLinkLatencyNs), unit: "ns", description: "one-way link latency"},
-  ],
+  params: socketParams,
   run(v, ctx) {
     const {result} = runSocket({...socketOptions(v, ctx), maxEvents: ctx.maxEvents, onSim: ctx.onSim});
     return {scenario: "socket", profile: ctx.profile.name, seed: ctx.seed, ...result};

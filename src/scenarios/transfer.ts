@@ -12,7 +12,8 @@ import {sendfile} from "../transfer/sendfile.js";
 import type {FileRequest, Transfer} from "../transfer/index.js";
 import type {OperatorFunction} from "rxjs";
 import type {Profile} from "../host/profiles.js";
-import {extrapolateEvents, scenarioSim, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
+import {paramDefaults} from "../params/ParamSpec.js";
+import {extrapolateEvents, scenarioSim, type ParamSpec, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
 
 /** The four strategies by CLI name. */
 export const strategies = ["read-write", "mmap-write", "sendfile", "sendfile-sg"] as const;
@@ -31,6 +32,20 @@ export function strategyOperator(name: StrategyName, host: Host, chunkBytes: num
       return sendfile(host, {chunkBytes, scatterGather: true});
   }
 }
+
+/** The parameters of the `transfer` scenario, declared once: `--set`, `iosim list`, the sweep and {@link runTransfer}'s defaults read them. */
+export const transferParams: ParamSpec[] = [
+    {name: "strategy", kind: "enum", values: strategies, default: "read-write", description: "file-transfer strategy"},
+    {name: "fileBytes", kind: "size", default: "1MiB", unit: "bytes", description: "size of each file"},
+    {name: "chunkBytes", kind: "size", default: "64KiB", unit: "bytes", description: "bytes per system-call round (buffer size)"},
+    {name: "cache", kind: "enum", values: ["cold", "warm"], default: "cold", description: "page cache empty, or holding the whole file"},
+    {name: "disk", kind: "enum", values: diskKinds, default: "ssd", description: "which of the profile's disks"},
+    {name: "readaheadBytes", kind: "size", allowZero: true, default: 0, unit: "bytes", description: "readahead window (0: none, as the seed's per-chunk counts assume)"},
+    {name: "files", kind: "integer", min: 1, default: 1, unit: "files", description: "files sent one after another"},
+];
+
+/** {@link transferParams}' defaults, parsed. */
+const defaults = paramDefaults(transferParams);
 
 /** Parameters of {@link runTransfer}. */
 export interface TransferRunOptions extends ScenarioSimOptions {
@@ -53,8 +68,8 @@ export interface TransferRunOptions extends ScenarioSimOptions {
  */
 export function runTransfer(o: TransferRunOptions) {
   const sim = scenarioSim(o, true);
-  const host = new Host(sim, o.profile, {disk: o.disk ?? "ssd", readaheadBytes: o.readaheadBytes ?? 0});
-  const files = o.files ?? 1;
+  const host = new Host(sim, o.profile, {disk: o.disk ?? (defaults.disk as DiskKind), readaheadBytes: o.readaheadBytes ?? (defaults.readaheadBytes as number)});
+  const files = o.files ?? (defaults.files as number);
   // Requests are made one at a time, when the previous transfer is done (a pull, not from(array)): the strategy's
   // concatMap would otherwise buffer every request up front, and memory would grow with the number of files.
   // A warm file is warmed just before its own request, so every file is warm even when they do not all fit.
@@ -117,15 +132,7 @@ export function runTransfer(o: TransferRunOptions) {
 export const transferScenario: Scenario = {
   name: "transfer",
   description: "Send a file to a socket with read+write, mmap+write, sendfile or sendfile with an SG-DMA NIC; counts mode switches, DMA and CPU copies, system calls.",
-  params: [
-    {name: "strategy", kind: "enum", values: strategies, default: "read-write", description: "file-transfer strategy"},
-    {name: "fileBytes", kind: "size", default: "1MiB", unit: "bytes", description: "size of each file"},
-    {name: "chunkBytes", kind: "size", default: "64KiB", unit: "bytes", description: "bytes per system-call round (buffer size)"},
-    {name: "cache", kind: "enum", values: ["cold", "warm"], default: "cold", description: "page cache empty, or holding the whole file"},
-    {name: "disk", kind: "enum", values: diskKinds, default: "ssd", description: "which of the profile's disks"},
-    {name: "readaheadBytes", kind: "size", allowZero: true, default: 0, unit: "bytes", description: "readahead window (0: none, as the seed's per-chunk counts assume)"},
-    {name: "files", kind: "integer", min: 1, default: 1, unit: "files", description: "files sent one after another"},
-  ],
+  params: transferParams,
   run(v, ctx) {
     const {result} = runTransfer({...transferOptions(v, ctx), maxEvents: ctx.maxEvents, onSim: ctx.onSim});
     return {scenario: "transfer", profile: ctx.profile.name, seed: ctx.seed, ...result};
@@ -137,7 +144,7 @@ export const transferScenario: Scenario = {
     const chunks = Math.ceil(o.fileBytes / o.chunkBytes);
     const eventsOf = (files: number, fileChunks: number) =>
       runTransfer({...o, files, fileBytes: fileChunks === chunks ? o.fileBytes : fileChunks * o.chunkBytes}).sim.scheduler.eventsRun;
-    return extrapolateEvents(o.files ?? 1, 1, 2, (files) => extrapolateEvents(chunks, 2, 4, (c) => eventsOf(files, c)));
+    return extrapolateEvents(o.files ?? (defaults.files as number), 1, 2, (files) => extrapolateEvents(chunks, 2, 4, (c) => eventsOf(files, c)));
   },
 };
 

@@ -12,54 +12,44 @@ import * as aq from "arquero";
 import {dmaCpuShareChart} from "../charts/dmaCpuShareChart.js";
 import {modeColors} from "../charts/palette.js";
 import {sizeLineChart, throughputChart} from "../charts/throughputChart.js";
-import {diskKinds, type DiskKind} from "../host/devices.js";
+import {diskKinds} from "../host/devices.js";
 import {loadProfile} from "../host/profiles.js";
-import {InputError, keyword} from "../errors.js";
+import * as z from "zod";
+import {fields} from "../params/fields.js";
+import {parseInput} from "../params/parseInput.js";
 import {runDma} from "../scenarios/dma.js";
 import {formatNs, formatSize, KiB, MiB} from "../units.js";
 import type {StudyResult} from "./study.js";
 
-/** Parameters of {@link dmaStudy}. */
-export interface DmaParams {
-  /** Transfer sizes swept, bytes; default 4 KiB, 16 KiB, … 16 MiB (powers of 4). */
-  transferSizesBytes: number[];
-  /** Host profiles (shipped names or JSON paths); default a current server and a 2008 desktop. */
-  profiles: string[];
-  /** Which of the profile's disks is read; default ssd. */
-  disk: DiskKind;
-  /** CPU cores; default 1, so the reader and the background process compete for one core. */
-  cores: number;
-  /** Length of each CPU step of the background process, ns (a woken reader preempts it at the end of one); default 10 µs. */
-  quantumNs: number;
-  /** Seed of the simulation. */
-  seed: number;
-}
-
-/** Default parameters of {@link dmaStudy}: ssd, one core, a 10 µs background slice, seed 0. */
-export const dmaDefaults: Readonly<DmaParams> = Object.freeze({
-  transferSizesBytes: [4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB, 16 * MiB],
-  profiles: ["server-2024", "desktop-2008"],
-  disk: "ssd" as DiskKind,
-  cores: 1,
-  quantumNs: 10_000,
-  seed: 0,
+/**
+ * The parameters of {@link dmaStudy}, declared once: each one's check, its
+ * default and its meaning. {@link dmaDefaults}, the {@link DmaParams} type
+ * and the study's validation all come from it.
+ */
+export const dmaParamsSchema = z.strictObject({
+  transferSizesBytes: fields
+    .sizeList()
+    .default([4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB, 16 * MiB])
+    .describe("Transfer sizes swept, bytes (or size texts such as 64KiB); default 4 KiB, 16 KiB, … 16 MiB (powers of 4)."),
+  profiles: fields.names("a non-empty list of profile names").default(["server-2024", "desktop-2008"]).describe("Host profiles (shipped names or JSON paths); default a current server and a 2008 desktop."),
+  disk: fields.oneOf(diskKinds).default("ssd").describe("Which of the profile's disks is read; default ssd."),
+  cores: fields.integer({min: 1}).default(1).describe("CPU cores; default 1, so the reader and the background process compete for one core."),
+  quantumNs: fields.positive({expected: "a number of ns > 0"}).default(10_000).describe("Length of each CPU step of the background process, ns (a woken reader preempts it at the end of one); default 10 µs."),
+  seed: fields.seed().default(0).describe("Seed of the simulation."),
 });
+
+/** Parameters of {@link dmaStudy} (see {@link dmaParamsSchema}). */
+export type DmaParams = z.output<typeof dmaParamsSchema>;
+
+/** Default parameters of {@link dmaStudy}: ssd, one core, a 10 µs background slice, seed 0 (read from {@link dmaParamsSchema}). */
+export const dmaDefaults: Readonly<DmaParams> = Object.freeze(dmaParamsSchema.parse({}));
 
 /** The two ways of reading, in display order. */
 const modes = ["pio", "dma"] as const;
 
-/** Returns *params* over the defaults, checked: errors name the parameter. */
-function resolve(params: Partial<DmaParams>): DmaParams {
-  const p: DmaParams = {...dmaDefaults, ...params} as DmaParams;
-  if (!Array.isArray(p.transferSizesBytes) || p.transferSizesBytes.length === 0 || !p.transferSizesBytes.every((b) => Number.isSafeInteger(b) && b > 0))
-    throw new InputError("transferSizesBytes", JSON.stringify(p.transferSizesBytes), "a non-empty list of positive integer byte counts");
-  p.transferSizesBytes = [...new Set(p.transferSizesBytes)].sort((a, b) => a - b);
-  if (!Array.isArray(p.profiles) || p.profiles.length === 0) throw new InputError("profiles", JSON.stringify(p.profiles), "a non-empty list of profile names");
-  keyword("disk", p.disk, diskKinds);
-  if (!(Number.isSafeInteger(p.cores) && p.cores >= 1)) throw new InputError("cores", String(p.cores), "an integer ≥ 1");
-  if (!(Number.isFinite(p.quantumNs) && p.quantumNs > 0)) throw new InputError("quantumNs", String(p.quantumNs), "a number of ns > 0");
-  if (!Number.isSafeInteger(p.seed)) throw new InputError("seed", String(p.seed), "an integer");
-  return p;
+/** Returns *params* over the defaults, checked by {@link dmaParamsSchema}: errors name the parameter. */
+function resolve(params: z.input<typeof dmaParamsSchema>): DmaParams {
+  return parseInput(dmaParamsSchema, params, {keyParam: "key for study dma"});
 }
 
 /** One read of the sweep. */
@@ -104,7 +94,7 @@ const mbps = (bytesPerSec: number) => `${(bytesPerSec / 1e6).toFixed(1)} MB/s`;
  * ```
  * @see zeroCopyStudy
  */
-export function dmaStudy(params: Partial<DmaParams> = {}): StudyResult {
+export function dmaStudy(params: z.input<typeof dmaParamsSchema> = {}): StudyResult {
   const p = resolve(params);
   const profiles = p.profiles.map((name) => loadProfile(name));
   const resultRows: DmaRow[] = [];

@@ -16,7 +16,10 @@ import * as aq from "arquero";
 import {groupedBarChart, hitRatioChart, thresholdChart, type BarRow, type ThresholdRow} from "../charts/pageCache.js";
 import {diskKinds, type DiskKind} from "../host/devices.js";
 import {loadProfile} from "../host/profiles.js";
-import {InputError, keyword} from "../errors.js";
+import * as z from "zod";
+import {InputError} from "../errors.js";
+import {fields} from "../params/fields.js";
+import {parseInput} from "../params/parseInput.js";
 import type {CacheLists, ReadaheadWindow} from "../mm/pageCache.js";
 import {runFileServer} from "../scenarios/largefile.js";
 import {runPageCache} from "../scenarios/pagecache.js";
@@ -25,92 +28,78 @@ import {formatNs, formatSize, GiB, KiB, MiB} from "../units.js";
 import type {ReadPattern} from "../workload/readers.js";
 import type {StudyResult} from "./study.js";
 
-/** Parameters of {@link pageCacheStudy}. */
-export interface PageCacheParams {
-  /** Host profile (shipped name or JSON path); default server-2024. */
-  profile: string;
-  /** Seed of every simulation. */
-  seed: number;
-  /** Page-cache sizes swept for the hot set, bytes; default 4 MiB … 64 MiB. */
-  cacheSizesBytes: number[];
-  /** Cache size at which the hot set is compared with and without streaming, bytes (one of **cacheSizesBytes**); default 16 MiB. */
-  pollutionCacheBytes: number;
-  /** Files in the hot set; default 1000. */
-  hotFiles: number;
-  /** Size of each hot file, bytes; default 16 KiB. */
-  hotFileBytes: number;
-  /** Zipf exponent of the hot set's popularity; default 1. */
-  zipfS: number;
-  /** Clients streaming GB-size files; default 2. */
-  largeStreams: number;
-  /** Size of each large file, bytes; default 1 GiB. */
-  largeFileBytes: number;
-  /** Simulated time of each file-server run, ns; default 50 ms (the first fifth warms up). */
-  durationNs: number;
-  /** Readahead window (fixed) or maximum (adaptive), bytes; default 128 KiB (Linux's default). */
-  readaheadBytes: number;
-  /** Bytes per read(2) of the readahead readers; default 32 KiB (the seed's example). */
-  readBytes: number;
-  /** File read by the readahead readers, bytes; default 256 MiB. */
-  readFileBytes: number;
-  /** Page cache of the readahead readers, bytes; default 64 MiB. */
-  readCacheBytes: number;
-  /** Reads of the random reader; default 2048. */
-  randomReads: number;
-  /** Disks the readahead readers run on; default ssd and hdd. */
-  disks: DiskKind[];
-  /** nginx directio thresholds swept, in order ("off" last); default 16k … 1g, off. */
-  thresholds: string[];
-  /** Hot files of the threshold sweep: count, smallest and largest size (log-uniform); default 300 files of 4 KiB – 512 KiB. */
-  sweepHotFiles: number;
-  sweepHotMinBytes: number;
-  sweepHotMaxBytes: number;
-}
-
-/** Default parameters of {@link pageCacheStudy}. */
-export const pageCacheDefaults: Readonly<PageCacheParams> = Object.freeze({
-  profile: "server-2024",
-  seed: 0,
-  cacheSizesBytes: [4 * MiB, 8 * MiB, 16 * MiB, 32 * MiB, 64 * MiB],
-  pollutionCacheBytes: 16 * MiB,
-  hotFiles: 1000,
-  hotFileBytes: 16 * KiB,
-  zipfS: 1,
-  largeStreams: 2,
-  largeFileBytes: GiB,
-  durationNs: 50e6,
-  readaheadBytes: 128 * KiB,
-  readBytes: 32 * KiB,
-  readFileBytes: 256 * MiB,
-  readCacheBytes: 64 * MiB,
-  randomReads: 2048,
-  disks: ["ssd", "hdd"] as DiskKind[],
-  thresholds: ["16k", "64k", "256k", "1m", "16m", "1g", "off"],
-  sweepHotFiles: 300,
-  sweepHotMinBytes: 4 * KiB,
-  sweepHotMaxBytes: 512 * KiB,
+/**
+ * The parameters of {@link pageCacheStudy}, declared once: each one's check,
+ * its default and its meaning. {@link pageCacheDefaults}, the
+ * {@link PageCacheParams} type and the study's validation all come from it.
+ * Sizes take bytes or a size text (`"16MiB"`).
+ */
+export const pageCacheParamsSchema = z.strictObject({
+  profile: z.string({error: "a profile name or file"}).default("server-2024").describe("Host profile (shipped name or JSON path); default server-2024."),
+  seed: fields.seed().default(0).describe("Seed of every simulation."),
+  cacheSizesBytes: fields
+    .sizeList({min: 4096, expected: "a non-empty list of sizes of at least one page"})
+    .default([4 * MiB, 8 * MiB, 16 * MiB, 32 * MiB, 64 * MiB])
+    .describe("Page-cache sizes swept for the hot set, bytes; default 4 MiB … 64 MiB."),
+  pollutionCacheBytes: positiveSize(16 * MiB, "Cache size at which the hot set is compared with and without streaming, bytes (added to cacheSizesBytes); default 16 MiB."),
+  hotFiles: positiveInteger(1000, "Files in the hot set; default 1000."),
+  hotFileBytes: positiveSize(16 * KiB, "Size of each hot file, bytes; default 16 KiB."),
+  zipfS: fields.positive({orZero: true}).default(1).describe("Zipf exponent of the hot set's popularity; default 1."),
+  largeStreams: fields.integer({min: 1}).default(2).describe("Clients streaming GB-size files; default 2."),
+  largeFileBytes: positiveSize(GiB, "Size of each large file, bytes; default 1 GiB."),
+  durationNs: fields.positive({expected: "a positive number of ns"}).default(50e6).describe("Simulated time of each file-server run, ns; default 50 ms (the first fifth warms up)."),
+  readaheadBytes: fields
+    .size({expected: "a size > 0 (the study compares it with none)"})
+    .default(128 * KiB)
+    .describe("Readahead window (fixed) or maximum (adaptive), bytes; default 128 KiB (Linux's default)."),
+  readBytes: positiveSize(32 * KiB, "Bytes per read(2) of the readahead readers; default 32 KiB (the seed's example)."),
+  readFileBytes: positiveSize(256 * MiB, "File read by the readahead readers, bytes; default 256 MiB."),
+  readCacheBytes: positiveSize(64 * MiB, "Page cache of the readahead readers, bytes; default 64 MiB."),
+  randomReads: positiveInteger(2048, "Reads of the random reader; default 2048."),
+  disks: fields.listOf("disks", diskKinds).default(["ssd", "hdd"]).describe("Disks the readahead readers run on; default ssd and hdd."),
+  thresholds: z
+    .array(z.string(), {error: "a non-empty list of directio sizes or off"})
+    .min(1, {error: "a non-empty list of directio sizes or off"})
+    .check((ctx) => {
+      // Each threshold is checked as nginx's directio reads it, so the error names directio.
+      for (const t of ctx.value) {
+        try {
+          parseDirectio(t);
+        } catch (err) {
+          if (!(err instanceof InputError)) throw err;
+          ctx.issues.push({code: "custom", message: err.expected, input: ctx.value, params: {inputError: err}});
+          return;
+        }
+      }
+    })
+    .default(["16k", "64k", "256k", "1m", "16m", "1g", "off"])
+    .describe('nginx directio thresholds swept, in order ("off" last); default 16k … 1g, off.'),
+  sweepHotFiles: positiveInteger(300, "Hot files of the threshold sweep; default 300."),
+  sweepHotMinBytes: positiveSize(4 * KiB, "Smallest hot file of the threshold sweep (sizes log-uniform), bytes; default 4 KiB."),
+  sweepHotMaxBytes: positiveSize(512 * KiB, "Largest hot file of the threshold sweep, bytes; default 512 KiB."),
 });
 
-function positiveInt(name: string, v: unknown): void {
-  if (!(typeof v === "number" && Number.isSafeInteger(v) && v > 0)) throw new InputError(name, JSON.stringify(v), "a positive integer");
+/** Returns a positive integer field with *dflt* and *doc*. */
+function positiveInteger(dflt: number, doc: string) {
+  return fields.integer({min: 1, expected: "a positive integer"}).default(dflt).describe(doc);
 }
 
-/** Returns *params* over the defaults, checked: errors name the parameter. */
-function resolve(params: Partial<PageCacheParams>): PageCacheParams {
-  const p = {...pageCacheDefaults, ...params} as PageCacheParams;
-  if (!Array.isArray(p.cacheSizesBytes) || p.cacheSizesBytes.length === 0 || !p.cacheSizesBytes.every((b) => Number.isSafeInteger(b) && b >= 4096))
-    throw new InputError("cacheSizesBytes", JSON.stringify(p.cacheSizesBytes), "a non-empty list of sizes of at least one page");
+/** Returns a positive size field (bytes or a size text) with *dflt* and *doc*. */
+function positiveSize(dflt: number, doc: string) {
+  return fields.size({expected: "a positive integer"}).default(dflt).describe(doc);
+}
+
+/** Parameters of {@link pageCacheStudy} (see {@link pageCacheParamsSchema}). */
+export type PageCacheParams = z.output<typeof pageCacheParamsSchema>;
+
+/** Default parameters of {@link pageCacheStudy} (read from {@link pageCacheParamsSchema}). */
+export const pageCacheDefaults: Readonly<PageCacheParams> = Object.freeze(pageCacheParamsSchema.parse({}));
+
+/** Returns *params* over the defaults, checked by {@link pageCacheParamsSchema}: errors name the parameter. */
+function resolve(params: z.input<typeof pageCacheParamsSchema>): PageCacheParams {
+  const p = parseInput(pageCacheParamsSchema, params, {keyParam: "key for study page-cache"});
+  // The pollution comparison's cache size is one of the sizes swept.
   p.cacheSizesBytes = [...new Set([...p.cacheSizesBytes, p.pollutionCacheBytes])].sort((a, b) => a - b);
-  for (const k of ["pollutionCacheBytes", "hotFiles", "hotFileBytes", "largeFileBytes", "readBytes", "readFileBytes", "readCacheBytes", "randomReads", "sweepHotFiles", "sweepHotMinBytes", "sweepHotMaxBytes"] as const)
-    positiveInt(k, p[k]);
-  if (!(Number.isSafeInteger(p.largeStreams) && p.largeStreams >= 1)) throw new InputError("largeStreams", String(p.largeStreams), "an integer ≥ 1");
-  if (!(Number.isFinite(p.readaheadBytes) && p.readaheadBytes > 0)) throw new InputError("readaheadBytes", String(p.readaheadBytes), "a size > 0 (the study compares it with none)");
-  if (!(Number.isFinite(p.durationNs) && p.durationNs > 0)) throw new InputError("durationNs", String(p.durationNs), "a positive number of ns");
-  if (!Array.isArray(p.disks) || p.disks.length === 0) throw new InputError("disks", JSON.stringify(p.disks), `a non-empty list of ${diskKinds.join(", ")}`);
-  for (const d of p.disks) keyword("disks", d, diskKinds);
-  if (!Array.isArray(p.thresholds) || p.thresholds.length === 0) throw new InputError("thresholds", JSON.stringify(p.thresholds), "a non-empty list of directio sizes or off");
-  for (const t of p.thresholds) parseDirectio(t);
-  if (!Number.isSafeInteger(p.seed)) throw new InputError("seed", String(p.seed), "an integer");
   return p;
 }
 
@@ -166,7 +155,7 @@ const readaheadSettings: Array<{name: string; window: ReadaheadWindow; on: boole
  * ```
  * @see zeroCopyStudy
  */
-export function pageCacheStudy(params: Partial<PageCacheParams> = {}): StudyResult {
+export function pageCacheStudy(params: z.input<typeof pageCacheParamsSchema> = {}): StudyResult {
   const p = resolve(params);
   const profile = loadProfile(p.profile);
 

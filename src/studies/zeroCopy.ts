@@ -16,34 +16,12 @@ import {strategyColors} from "../charts/palette.js";
 import {sizeLineChart, throughputChart} from "../charts/throughputChart.js";
 import {diskKinds, type DiskKind} from "../host/devices.js";
 import {loadProfile, type Profile} from "../host/profiles.js";
-import {InputError, keyword} from "../errors.js";
+import * as z from "zod";
+import {fields} from "../params/fields.js";
+import {parseInput} from "../params/parseInput.js";
 import {runTransfer, strategies, type StrategyName} from "../scenarios/transfer.js";
 import {formatNs, formatSize, GiB, KiB, MiB} from "../units.js";
 import type {StudyResult} from "./study.js";
-
-/** Parameters of {@link zeroCopyStudy}. */
-export interface ZeroCopyParams {
-  /** File sizes swept, bytes; default 4 KiB, 16 KiB, … 1 GiB (powers of 4). */
-  fileSizesBytes: number[];
-  /** Strategies compared; read-write must be among them (the baseline). */
-  strategies: StrategyName[];
-  /** Host profiles (shipped names or JSON paths); default a current server and a 2008 desktop. */
-  profiles: string[];
-  /** Bytes per system-call round (buffer size); default 64 KiB. */
-  chunkBytes: number;
-  /** Which of the profile's disks holds the file; default ssd. */
-  disk: DiskKind;
-  /** Readahead window, bytes; default 0, as the seed's per-chunk counts assume. */
-  readaheadBytes: number;
-  /** File sizes shown in the CPU-share chart; default 4 KiB, 1 MiB, 1 GiB. */
-  shareSizesBytes: number[];
-  /** File size whose counts the counts table and chart show; default 1 MiB (16 chunks). */
-  countsFileBytes: number;
-  /** Also time read + write and the best zero-copy strategy with a warm cache at the largest size, for the notes; default true. */
-  warmCheck: boolean;
-  /** Seed of the simulation. */
-  seed: number;
-}
 
 /** Returns 4 KiB × 4^k for every k up to *maxBytes*. */
 function powersOf4(minBytes: number, maxBytes: number): number[] {
@@ -52,19 +30,36 @@ function powersOf4(minBytes: number, maxBytes: number): number[] {
   return out;
 }
 
-/** Default parameters of {@link zeroCopyStudy}: cold cache, 64 KiB chunks, ssd, seed 0. */
-export const zeroCopyDefaults: Readonly<ZeroCopyParams> = Object.freeze({
-  fileSizesBytes: powersOf4(4 * KiB, 1 * GiB),
-  strategies: [...strategies],
-  profiles: ["server-2024", "desktop-2008"],
-  chunkBytes: 64 * KiB,
-  disk: "ssd" as DiskKind,
-  readaheadBytes: 0,
-  shareSizesBytes: [4 * KiB, 1 * MiB, 1 * GiB],
-  countsFileBytes: 1 * MiB,
-  warmCheck: true,
-  seed: 0,
+/**
+ * The parameters of {@link zeroCopyStudy}, declared once: each one's check,
+ * its default and its meaning. {@link zeroCopyDefaults}, the
+ * {@link ZeroCopyParams} type and the study's validation all come from it.
+ * Sizes take bytes or a size text (`"1MiB"`).
+ */
+export const zeroCopyParamsSchema = z.strictObject({
+  fileSizesBytes: fields.sizeList().default(powersOf4(4 * KiB, 1 * GiB)).describe("File sizes swept, bytes; default 4 KiB, 16 KiB, … 1 GiB (powers of 4)."),
+  strategies: fields
+    .listOf("strategy", strategies)
+    // In the order of the strategy list, whatever the order given.
+    .transform((list) => strategies.filter((s) => list.includes(s)))
+    .refine((list) => list.includes("read-write"), {error: "a list that includes read-write (the baseline of the time saved)"})
+    .default([...strategies])
+    .describe("Strategies compared; read-write must be among them (the baseline)."),
+  profiles: fields.names("a non-empty list of profile names").default(["server-2024", "desktop-2008"]).describe("Host profiles (shipped names or JSON paths); default a current server and a 2008 desktop."),
+  chunkBytes: fields.size().default(64 * KiB).describe("Bytes per system-call round (buffer size); default 64 KiB."),
+  disk: fields.oneOf(diskKinds).default("ssd").describe("Which of the profile's disks holds the file; default ssd."),
+  readaheadBytes: fields.size({allowZero: true}).default(0).describe("Readahead window, bytes; default 0, as the seed's per-chunk counts assume."),
+  shareSizesBytes: fields.sizeList().default([4 * KiB, 1 * MiB, 1 * GiB]).describe("File sizes shown in the CPU-share chart; default 4 KiB, 1 MiB, 1 GiB."),
+  countsFileBytes: fields.size().default(1 * MiB).describe("File size whose counts the counts table and chart show; default 1 MiB (16 chunks)."),
+  warmCheck: z.boolean({error: "true or false"}).default(true).describe("Also time read + write and the best zero-copy strategy with a warm cache at the largest size, for the notes; default true."),
+  seed: fields.seed().default(0).describe("Seed of the simulation."),
 });
+
+/** Parameters of {@link zeroCopyStudy} (see {@link zeroCopyParamsSchema}). */
+export type ZeroCopyParams = z.output<typeof zeroCopyParamsSchema>;
+
+/** Default parameters of {@link zeroCopyStudy}: cold cache, 64 KiB chunks, ssd, seed 0 (read from {@link zeroCopyParamsSchema}). */
+export const zeroCopyDefaults: Readonly<ZeroCopyParams> = Object.freeze(zeroCopyParamsSchema.parse({}));
 
 /** The seed's table of per-chunk counts with a cold cache, as the claim to check. */
 export const seedCountsPerChunk: Record<StrategyName, {contextSwitches: number; dmaCopies: number; cpuCopies: number}> = {
@@ -98,27 +93,9 @@ interface Run {
   cpuShare: Record<string, number>;
 }
 
-/** Returns *params* over the defaults, checked: errors name the parameter. */
-function resolve(params: Partial<ZeroCopyParams>): ZeroCopyParams {
-  const p: ZeroCopyParams = {...zeroCopyDefaults, ...params} as ZeroCopyParams;
-  const sizeList = (name: string, list: unknown) => {
-    if (!Array.isArray(list) || list.length === 0 || !list.every((b) => Number.isSafeInteger(b) && b > 0))
-      throw new InputError(name, JSON.stringify(list), "a non-empty list of positive integer byte counts");
-    return [...new Set(list as number[])].sort((a, b) => a - b);
-  };
-  p.fileSizesBytes = sizeList("fileSizesBytes", p.fileSizesBytes);
-  p.shareSizesBytes = sizeList("shareSizesBytes", p.shareSizesBytes);
-  if (!Array.isArray(p.strategies) || p.strategies.length === 0) throw new InputError("strategies", JSON.stringify(p.strategies), `a non-empty list of ${strategies.join(", ")}`);
-  p.strategies = strategies.filter((s) => p.strategies.map((x) => keyword("strategy", x, strategies)).includes(s));
-  if (!p.strategies.includes("read-write")) throw new InputError("strategies", JSON.stringify(p.strategies), "a list that includes read-write (the baseline of the time saved)");
-  if (!Array.isArray(p.profiles) || p.profiles.length === 0) throw new InputError("profiles", JSON.stringify(p.profiles), "a non-empty list of profile names");
-  if (!(Number.isSafeInteger(p.chunkBytes) && p.chunkBytes > 0)) throw new InputError("chunkBytes", String(p.chunkBytes), "a positive integer number of bytes");
-  if (!(Number.isSafeInteger(p.readaheadBytes) && p.readaheadBytes >= 0)) throw new InputError("readaheadBytes", String(p.readaheadBytes), "a non-negative integer number of bytes");
-  if (!(Number.isSafeInteger(p.countsFileBytes) && p.countsFileBytes > 0)) throw new InputError("countsFileBytes", String(p.countsFileBytes), "a positive integer number of bytes");
-  if (typeof p.warmCheck !== "boolean") throw new InputError("warmCheck", String(p.warmCheck), "true or false");
-  if (!Number.isSafeInteger(p.seed)) throw new InputError("seed", String(p.seed), "an integer");
-  keyword("disk", p.disk, diskKinds);
-  return p;
+/** Returns *params* over the defaults, checked by {@link zeroCopyParamsSchema}: errors name the parameter. */
+function resolve(params: z.input<typeof zeroCopyParamsSchema>): ZeroCopyParams {
+  return parseInput(zeroCopyParamsSchema, params, {keyParam: "key for study zero-copy"});
 }
 
 /** Runs one cold-cache transfer and returns its row. */
@@ -201,7 +178,7 @@ const saving = (a: number, b: number) => (b > 0 ? 1 - a / b : NaN);
  * ```
  * @see dmaStudy
  */
-export function zeroCopyStudy(params: Partial<ZeroCopyParams> = {}): StudyResult {
+export function zeroCopyStudy(params: z.input<typeof zeroCopyParamsSchema> = {}): StudyResult {
   const p = resolve(params);
   const profiles = p.profiles.map((name) => loadProfile(name));
   const skipped: string[] = [];

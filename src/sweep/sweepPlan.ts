@@ -12,7 +12,7 @@ import {createHash} from "node:crypto";
 import {InputError} from "../errors.js";
 import type {Profile} from "../host/profiles.js";
 import {parseSize} from "../units.js";
-import {parseParam, resolveParams, type ParamSpec, type ParamValues, type Scenario} from "../scenarios/scenario.js";
+import {parseScenarioParam, resolveParams, type ParamSpec, type ParamValues, type Scenario} from "../scenarios/scenario.js";
 
 /** The version of the sweep definition hashed into {@link SweepPlan.id}; bumped when a run's meaning changes. */
 export const sweepFormat = "iosim-sweep/1";
@@ -128,17 +128,17 @@ export function parseVary(scenario: Scenario, text: string): SweepAxis {
   const values = new Set<string | number | boolean>();
   for (const item of items) {
     if (item.trim() === "") throw new InputError("--vary", text, `a non-empty list of ${key} values separated by commas`);
-    const parsed = item.includes("..") ? parseRange(spec, item, text) : [parseVaryValue(spec, item, text)];
+    const parsed = item.includes("..") ? parseRange(scenario, spec, item, text) : [parseVaryValue(scenario, spec, item, text)];
     for (const v of parsed) values.add(v);
   }
   // A Set keeps first-seen order and each value once.
   return {key, values: [...values]};
 }
 
-/** Returns *item* parsed as *spec*'s value, with the error naming `--vary` and the whole flag. */
-function parseVaryValue(spec: ParamSpec, item: string, text: string): string | number | boolean {
+/** Returns *item* parsed by the scenario's schema as *spec*'s value, with the error naming `--vary` and the whole flag. */
+function parseVaryValue(scenario: Scenario, spec: ParamSpec, item: string, text: string): string | number | boolean {
   try {
-    return parseParam(spec, item.trim());
+    return parseScenarioParam(scenario, spec.name, item.trim());
   } catch (err) {
     if (err instanceof InputError) throw new InputError("--vary", text, `${spec.name} values: ${err.message}`);
     throw err;
@@ -155,15 +155,15 @@ function sizeStep(text: string): number {
 }
 
 /** Returns the values of range *item* (`a..b`, `a..b:+step`, `a..b:xfactor`). */
-function parseRange(spec: ParamSpec, item: string, text: string): number[] {
+function parseRange(scenario: Scenario, spec: ParamSpec, item: string, text: string): number[] {
   const shape = `a range start..end, start..end:+step or start..end:xfactor with start ≤ end`;
   if (spec.kind !== "size" && spec.kind !== "integer" && spec.kind !== "number")
     throw new InputError("--vary", text, `a list of values for ${spec.name} (ranges are for sizes and numbers; ${spec.name} is ${spec.kind === "enum" ? `one of ${(spec.values ?? []).join(", ")}` : spec.kind})`);
   // start..end[:+step | :xfactor]
   const m = /^([^:]*?)\.\.([^:]*)(?::\s*([+x*])(.*))?$/.exec(item);
   if (!m || m[1].trim() === "" || m[2].trim() === "" || (m[3] !== undefined && m[4].trim() === "")) throw new InputError("--vary", text, shape);
-  const start = parseVaryValue(spec, m[1], text) as number;
-  const end = parseVaryValue(spec, m[2], text) as number;
+  const start = parseVaryValue(scenario, spec, m[1], text) as number;
+  const end = parseVaryValue(scenario, spec, m[2], text) as number;
   if (start > end) throw new InputError("--vary", text, shape);
   const integral = spec.kind !== "number";
   const out: number[] = [];
@@ -186,7 +186,7 @@ function parseRange(spec: ParamSpec, item: string, text: string): number[] {
     }
   }
   // Each value passes the parameter's own checks (minimum, non-zero size).
-  return out.map((v) => parseVaryValue(spec, String(v), text) as number);
+  return out.map((v) => parseVaryValue(scenario, spec, String(v), text) as number);
 }
 
 /** Returns the seeds of `--seeds` *text*: `0..9` (inclusive), `1,5,9`, `7`, or a mix (`0..3,10`). */
