@@ -217,8 +217,6 @@ class Runner<R> implements Servable, Sleeper {
   phase = RUNNING;
   /** Set when the subscriber leaves or the body ends; the generator is then closed. */
   closed = false;
-  /** Whether its next `use` step follows a block or sleep (a wake-up), not a step it just finished or its start. */
-  woken = false;
   /** Whether `body.next` is the builtin {@link generatorNext}. */
   private readonly native: boolean;
   /** The generator. */
@@ -239,6 +237,8 @@ class Runner<R> implements Servable, Sleeper {
   detail = "";
   unit = -1;
   switchNs = 0;
+  /** Whether its next `use` step follows a block or sleep (a wake-up), not a step it just finished or its start. */
+  woken = false;
   /** The signal it waits on, or whose value it resumes with. */
   private signal: Signal<unknown> | null = null;
   waitSlot = 0;
