@@ -151,12 +151,20 @@ export async function runSweep(plan: SweepPlan, options: RunSweepOptions): Promi
 /** Rejection reason inside {@link runOnWorkers} when the sweep is asked to stop. */
 class StopSignal extends Error {}
 
+/** Wall-clock ms of work each sweep worker is given ahead (see {@link runOnWorkers}). */
+const QUEUED_MS = 20;
+/** Most runs a sweep worker holds at once. */
+const MAX_HELD = 32;
+
 /**
  * Runs *indices* of *plan* on worker threads, calling *onRow* in the main
- * thread as each finishes (in completion order). Each worker holds at most
- * two runs, so none idles while its next run crosses the thread boundary. A
- * worker that dies (out of memory, say) fails the run it was on and is
- * replaced; its other run goes back in the queue.
+ * thread as each finishes (in completion order). Each worker holds the runs
+ * of about {@link QUEUED_MS} of its work (at least two, from the run times
+ * measured so far), so none idles while its next run crosses the thread
+ * boundary or while the main thread is busy for a moment (a garbage
+ * collection, a row written); the last runs then leave the workers at most
+ * that far apart. A worker that dies (out of memory, say) fails the run it
+ * was on and is replaced; its other runs go back in the queue.
  */
 function runOnWorkers(plan: SweepPlan, indices: number[], options: RunSweepOptions, onRow: (row: SweepRow) => void): Promise<void> {
   if (indices.length === 0) return Promise.resolve();
@@ -174,6 +182,10 @@ function runOnWorkers(plan: SweepPlan, indices: number[], options: RunSweepOptio
     /** Live workers and the runs each holds, oldest first. */
     const live = new Map<Worker, number[]>();
     let settled = false;
+    /** Run times reported by the workers, ms, and how many: how many runs make {@link QUEUED_MS}. */
+    let runMs = 0;
+    let runsTimed = 0;
+    const depth = () => (runsTimed === 0 ? 2 : Math.max(2, Math.min(MAX_HELD, Math.ceil((QUEUED_MS * runsTimed) / Math.max(runMs, 1e-3)))));
 
     const finish = (err?: Error) => {
       if (settled) return;
@@ -193,7 +205,8 @@ function runOnWorkers(plan: SweepPlan, indices: number[], options: RunSweepOptio
     const takeRun = (): number | undefined => (retry.length > 0 ? retry.shift() : next < queue.length ? queue[next++] : undefined);
     const feed = (worker: Worker) => {
       const held = live.get(worker)!;
-      while (held.length < 2) {
+      const most = depth();
+      while (held.length < most) {
         const run = takeRun();
         if (run === undefined) break;
         held.push(run);
@@ -219,6 +232,8 @@ function runOnWorkers(plan: SweepPlan, indices: number[], options: RunSweepOptio
         const held = live.get(worker);
         if (!held) return;
         held.splice(held.indexOf(reply.run), 1);
+        runMs += reply.ms;
+        runsTimed++;
         const {values, seed} = runAt(plan, reply.run);
         complete(sweepRow(reply.run, values, seed, "error" in reply ? {error: reply.error} : {result: reply.result}));
         if (!settled) feed(worker);

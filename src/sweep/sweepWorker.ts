@@ -26,8 +26,8 @@ export interface SweepWorkerTask {
   seed: number;
 }
 
-/** A worker's answer: the run's result, or why it failed. */
-export type SweepWorkerReply = {run: number; result: Record<string, unknown>} | {run: number; error: string};
+/** A worker's answer: the run's result, or why it failed, and the wall-clock ms the run took in the worker (how many runs to keep queued). */
+export type SweepWorkerReply = {run: number; ms: number; result: Record<string, unknown>} | {run: number; ms: number; error: string};
 
 const data = workerData as SweepWorkerData;
 const scenario = scenarios.find((s) => s.name === data.scenario);
@@ -68,11 +68,13 @@ const crashRun = process.env.IOSIM_SWEEP_TEST_CRASH_RUN ? Number(process.env.IOS
 
 port.on("message", (task: SweepWorkerTask) => {
   if (task.run === crashRun) process.exit(70);
+  const t0 = performance.now();
   let reply: SweepWorkerReply;
   try {
     // A run estimated over the budget fails before it starts, as `iosim run` refuses it.
     checkBudget(task.values);
-    reply = {run: task.run, result: scenario!.run(task.values, {seed: task.seed, profile: data.profile, maxEvents: data.maxEvents})};
+    const result = scenario!.run(task.values, {seed: task.seed, profile: data.profile, maxEvents: data.maxEvents});
+    reply = {run: task.run, ms: performance.now() - t0, result};
   } catch (err) {
     const error =
       err instanceof SimulationLimitError
@@ -80,12 +82,12 @@ port.on("message", (task: SweepWorkerTask) => {
         : err instanceof Error
           ? err.message
           : String(err);
-    reply = {run: task.run, error};
+    reply = {run: task.run, ms: performance.now() - t0, error};
   }
   try {
     port.postMessage(reply);
   } catch (err) {
     // A result that cannot cross threads (a function, a class instance) is the run's failure, not the sweep's.
-    port.postMessage({run: task.run, error: `result could not be sent from the worker: ${err instanceof Error ? err.message : String(err)}`});
+    port.postMessage({run: task.run, ms: reply.ms, error: `result could not be sent from the worker: ${err instanceof Error ? err.message : String(err)}`});
   }
 });

@@ -48,3 +48,19 @@ test("SweepJournal.open() refuses a journal without a whole header (another swee
   writeFileSync(path, '{"format":"iosim-sw');
   assert.throws(() => SweepJournal.open(path, header), /invalid --out: .*t\.arrow; expected an output no other iosim sweep is writing \(its journal .* has no header yet; if no sweep is running, delete the journal\)/);
 });
+
+test("SweepJournal flushes in the background and close() leaves every row on disk, even with a flush still running", async () => {
+  const path = join(tempDir(), "t.arrow.partial.ndjson");
+  const j = SweepJournal.open(path, header, {fsync: true, fsyncIntervalMs: 1});
+  for (let run = 0; run < 4; run++) {
+    const t0 = performance.now();
+    while (performance.now() - t0 < 2); // past the interval: this append starts a background flush
+    j.append({run, error: null});
+  }
+  j.close(); // the last append's flush may still be running: close must not pull its descriptor away
+  j.close(); // idempotent
+  await new Promise((resolve) => setTimeout(resolve, 50)); // the background flush's callback runs (an error there would fail the test)
+  const again = SweepJournal.open(path, header, {fsync: false});
+  assert.deepEqual([...again.resumed.keys()], [0, 1, 2, 3]);
+  again.close();
+});
