@@ -69,6 +69,8 @@ export interface Profile {
     bytesPerNs: number;
     /** Whether the NIC can gather from several buffers in one DMA (SG-DMA). */
     scatterGather: boolean;
+    /** Whether the NIC computes TCP/IP checksums on transmit (NETIF_F_HW_CSUM / NETIF_F_IP_CSUM); without it the CPU sums every byte sent. */
+    checksumOffload: boolean;
   };
   /** The TCP stack's costs: CPU time per handshake step, kernel memory per connection. */
   net: {
@@ -94,6 +96,12 @@ export interface Profile {
     rxSegmentNs: number;
     /** Largest send buffer autotuning may reach, net.ipv4.tcp_wmem[2], bytes. */
     wmemMaxBytes: number;
+    /** Allocating one skb for sending (tcp_stream_alloc_skb → alloc_skb_fclone, memory accounting) and freeing it once acknowledged, CPU time, ns. */
+    skbAllocNs: number;
+    /** One page fragment of a zero-copy skb: the page reference taken when splice hands it to TCP (skb_splice_from_iter → get_page) and dropped when the ACK frees the skb (put_page), with the fragment's set-up, ns. */
+    pageRefNs: number;
+    /** Software checksum rate (csum_partial) when the NIC does not offload checksums, bytes per ns. */
+    checksumBytesPerNs: number;
   };
   /** Where each number comes from, keyed by dotted path. */
   sources: Record<string, string>;
@@ -119,7 +127,7 @@ const profileRules: {[key: string]: Rule} = {
   memory: {copyBytesPerNs: "positive", pageBytes: "positiveInteger", pageCacheBytes: "positiveInteger"},
   dma: {setupNs: "nonNegative", bytesPerNs: "positive"},
   disks: {ssd: diskRules, hdd: diskRules},
-  nic: {bytesPerNs: "positive", scatterGather: "boolean"},
+  nic: {bytesPerNs: "positive", scatterGather: "boolean", checksumOffload: "boolean"},
   net: {
     synNs: "nonNegative",
     ackNs: "nonNegative",
@@ -132,6 +140,9 @@ const profileRules: {[key: string]: Rule} = {
     rxPacketNs: "nonNegative",
     rxSegmentNs: "nonNegative",
     wmemMaxBytes: "positiveInteger",
+    skbAllocNs: "nonNegative",
+    pageRefNs: "nonNegative",
+    checksumBytesPerNs: "positive",
   },
   sources: "sources",
 };

@@ -18,7 +18,7 @@ import {createSim} from "../../src/engine/sim.js";
 import {Host} from "../../src/host/Host.js";
 import {bufferedRead} from "../../src/kernel/bufferedRead.js";
 import {syscall} from "../../src/kernel/syscall.js";
-import {nicRoom, transferOperator, type ChunkRecipe, type Transfer} from "../../src/transfer/internal/transferCore.js";
+import {chunked, transferOperator, type ChunkRecipe, type Transfer} from "../../src/transfer/internal/transferCore.js";
 import {readWriteChunk} from "../../src/transfer/readWrite.js";
 
 const profiles = {"server-2024": loadProfile("server-2024"), "desktop-2008": loadProfile("desktop-2008")};
@@ -104,12 +104,12 @@ function runRecipe(recipe: ChunkRecipe, fileBytes: number): Transfer[] {
   const sim = createSim({seed: 0, keepEvents: false});
   const host = new Host(sim, profiles["server-2024"]);
   const out: Transfer[] = [];
-  from([{file: {id: "f", sizeBytes: fileBytes}, pid: 1}]).pipe(transferOperator(host, {chunkBytes: 64 * KiB}, recipe)).subscribe((t) => out.push(t));
+  from([{file: {id: "f", sizeBytes: fileBytes}, pid: 1}]).pipe(transferOperator(host, {chunkBytes: 64 * KiB}, chunked(recipe))).subscribe((t) => out.push(t));
   sim.run();
   return out;
 }
 
-/** A broken strategy: read + write's system calls and copies, but the NIC send is skipped. */
+/** A broken strategy: read + write's system calls and copies, but nothing goes into the socket. */
 const sendsNothing: ChunkRecipe = function* (host, file, offsetBytes, bytes, pid) {
   yield* syscall(host, "read", () => bufferedRead(host, file, offsetBytes, bytes, pid));
   yield* syscall(host, "write", function* () {
@@ -118,11 +118,8 @@ const sendsNothing: ChunkRecipe = function* (host, file, offsetBytes, bytes, pid
 };
 
 /** A broken strategy: sends only the first half of every chunk. */
-const sendsHalf: ChunkRecipe = function* (host, file, offsetBytes, bytes, pid, state) {
-  yield* syscall(host, "write", function* () {
-    yield* nicRoom(state);
-    state.inFlight = yield* host.nicDma(Math.floor(bytes / 2), "socket-buffer→nic", pid);
-  });
+const sendsHalf: ChunkRecipe = function* (host, _file, _offsetBytes, bytes, _pid, sink) {
+  yield* syscall(host, "write", () => sink.write(Math.floor(bytes / 2), {copyFrom: "user"}));
 };
 
 test("the delivered-bytes invariant catches a recipe that sends nothing", () => {
