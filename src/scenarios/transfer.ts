@@ -78,9 +78,17 @@ export function runTransfer(o: TransferRunOptions) {
   const transfers: Transfer[] = [];
   const keepTransfers = sim.trace.keepEvents;
   /** Packets and receive interrupts, counted from the trace as it is recorded (the CLI keeps no events). */
-  const net = {segments: 0, acks: 0, rxIrqs: 0};
-  sim.trace.listen((_t, kind, _pid, _d, _bytes, detail) => {
-    if (kind === "packet") {
+  const net = {segments: 0, acks: 0, rxIrqs: 0, diskDmas: 0, nicDmas: 0, dataDmaBytes: 0};
+  sim.trace.listen((_t, kind, _pid, _d, eventBytes, detail) => {
+    if (kind === "dma-copy") {
+      // The file's data crosses by DMA from the disk into memory, and from memory (an skb, or page-cache pages it references) to the NIC.
+      if (detail.startsWith("disk→")) {
+        net.diskDmas++;
+        net.dataDmaBytes += eventBytes;
+      } else if (detail === "skb→nic" || detail === "page-cache→nic") net.nicDmas++;
+    } else if (kind === "packet") {
+      // A wire packet's payload left by the NIC's DMA (its headers are not the file's data).
+      if (detail === "tx") net.dataDmaBytes += eventBytes;
       if (detail === "tx" || detail === "lo") net.segments++;
       else if (detail === "rx-ack") net.acks++;
     } else if (kind === "irq" && detail === "nic-rx") net.rxIrqs++;
@@ -142,12 +150,22 @@ export function runTransfer(o: TransferRunOptions) {
     senderCpuNs: cpuBusyNs - receiverCpuNs,
     /** The loopback receiver's CPU time, ns; 0 over a NIC (the client is another machine). */
     receiverCpuNs,
+    /** Disk→memory DMA transfers, and DMA transfers of data skbs to the NIC (one per skb, a TSO super-segment counting once). */
+    diskDmas: net.diskDmas,
+    nicDmas: net.nicDmas,
+    /**
+     * Bytes of the file's data moved by DMA: disk→memory, and the payload of the wire packets the NIC sent (not their
+     * headers). Divided by the bytes sent, how many DMA copies each chunk's bytes went through: the seed's per-chunk count.
+     */
+    dataDmaBytes: net.dataDmaBytes,
     /** Data packets on the wire (nic, after TSO's cut) or skbs through loopback (whose 64 KiB MTU needs no cut). */
     segments: net.segments,
     /** ACKs that reached the host through the NIC (nic), and the NIC's receive interrupts they raised (NAPI and coalescing decide how many). */
     acksReceived: net.acks,
     rxInterrupts: net.rxIrqs,
     cpuShare: shareOf(busyAtEnd),
+    /** CPU busy time until the last byte was delivered, by category, ns. */
+    cpuNsByCategory: Object.fromEntries(busyAtEnd) as Record<string, number>,
   };
   return {result, sim, host, transfers, simEndNs};
 }

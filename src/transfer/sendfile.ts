@@ -46,7 +46,7 @@ export function sendfileRecipe(scatterGather: boolean): TransferRecipe {
         for (let off = callStart; off < callEnd; off += chunkBytes) {
           const n = Math.min(chunkBytes, callEnd - off);
           yield* bufferedRead(host, file, off, n, pid);
-          yield* sink.write(n, scatterGather ? "pages" : {copyFrom: "page-cache"});
+          yield* sink.write(n, scatterGather ? {pagesAt: off} : {copyFrom: "page-cache"});
           rounds++;
         }
       });

@@ -60,8 +60,8 @@ export interface LinkOptions {
   receiveBytes?: number;
 }
 
-/** Where a write takes its bytes from: copied from a buffer ("user", "page-cache"), or page references to page-cache pages (zero copy). */
-export type WriteSource = {copyFrom: "user" | "page-cache"} | "pages";
+/** Where a write takes its bytes from: copied from a buffer ("user", "page-cache"), or references to the page-cache pages of the file from byte *pagesAt* on (zero copy). */
+export type WriteSource = {copyFrom: "user" | "page-cache"} | {pagesAt: number};
 
 /** Returns *o* checked: a bad link or latency is an {@link InputError} naming it. */
 export function checkLinkOptions(o: LinkOptions): Required<Omit<LinkOptions, "dataPath">> & {dataPath: Partial<DataPathSettings>} {
@@ -186,7 +186,7 @@ export class SocketSink {
    * allocates skbs of up to the size goal (`net.skbAllocNs` each, line
    * 1223), copies the bytes in (one CPU copy per call, booked piece by
    * piece as room frees: one "cpu-copy" trace event with the call's bytes)
-   * or, for zero-copy *source* "pages", attaches page references
+   * or, for zero-copy *source* `{pagesAt}`, attaches page references
    * (MSG_SPLICE_PAGES → skb_splice_from_iter(), line 1323; `net.pageRefNs`
    * per page); without checksum offload it sums every byte
    * (`net.checksumBytesPerNs`); then pushes (tcp_push). Copying the next
@@ -199,7 +199,9 @@ export class SocketSink {
     const sock = this.sock;
     const net = host.profile.net;
     const cpu = host.cpu;
-    const copyFrom = source === "pages" ? null : source.copyFrom;
+    const copyFrom = "copyFrom" in source ? source.copyFrom : null;
+    /** File offset of the next zero-copy byte. */
+    let pageOffset = "pagesAt" in source ? source.pagesAt : 0;
     if (copyFrom === null) sock.txDetail = "page-cache→nic";
     const detail = copyFrom === null ? "" : `${copyFrom}→socket-buffer`;
     const checksum = this.link === "nic" && !host.profile.nic.checksumOffload;
@@ -216,7 +218,7 @@ export class SocketSink {
       const n = Math.min(left, space, stack.sizeGoal(sock));
       sock.wmemQueued += n;
       const skbs = stack.newSkbsFor(sock, n);
-      if (skbs > 0 && net.skbAllocNs > 0) yield use(cpu, skbs * net.skbAllocNs, "net-tx", null, 0, "skb alloc");
+      if (skbs > 0 && net.skbAllocNs > 0) yield use(cpu, skbs * net.skbAllocNs, "skb-alloc", null, 0, "tcp_stream_alloc_skb");
       if (copyFrom !== null) {
         if (!traced) {
           // One copy per call, as the seed counts it: the event carries the call's bytes and its whole copy time.
@@ -225,10 +227,13 @@ export class SocketSink {
         }
         yield use(cpu, n / host.profile.memory.copyBytesPerNs, "cpu-copy", null, n, detail);
       } else {
-        const pages = Math.ceil(n / host.profile.memory.pageBytes);
-        if (net.pageRefNs > 0) yield use(cpu, pages * net.pageRefNs, "net-tx", null, 0, "page refs");
+        // Every page the piece touches is one fragment: a page split between two skbs is referenced by both.
+        const pageBytes = host.profile.memory.pageBytes;
+        const pages = Math.floor((pageOffset + n - 1) / pageBytes) - Math.floor(pageOffset / pageBytes) + 1;
+        pageOffset += n;
+        if (net.pageRefNs > 0) yield use(cpu, pages * net.pageRefNs, "page-ref", null, 0, "skb_splice_from_iter");
       }
-      if (checksum) yield use(cpu, n / net.checksumBytesPerNs, "net-tx", null, n, "checksum");
+      if (checksum) yield use(cpu, n / net.checksumBytesPerNs, "checksum", null, n, "skb_checksum_help");
       stack.queueSend(sock, n);
       this.written += n;
       left -= n;
