@@ -22,16 +22,16 @@ export const strategies = ["read-write", "mmap-write", "sendfile", "sendfile-sg"
 export type StrategyName = (typeof strategies)[number];
 
 /** Returns the operator of strategy *name* on *host*, sending over *link* (default: a NIC, Linux's data path). */
-export function strategyOperator(name: StrategyName, host: Host, chunkBytes: number, link: LinkOptions = {}): OperatorFunction<FileRequest, Transfer> {
+export function strategyOperator(name: StrategyName, host: Host, chunkBytes: number, link: LinkOptions = {}, sendfileCallBytes?: number): OperatorFunction<FileRequest, Transfer> {
   switch (name) {
     case "read-write":
       return readWrite(host, {...link, chunkBytes});
     case "mmap-write":
       return mmapWrite(host, {...link, chunkBytes});
     case "sendfile":
-      return sendfile(host, {...link, chunkBytes, scatterGather: false});
+      return sendfile(host, {...link, chunkBytes, scatterGather: false, maxCallBytes: sendfileCallBytes});
     case "sendfile-sg":
-      return sendfile(host, {...link, chunkBytes, scatterGather: true});
+      return sendfile(host, {...link, chunkBytes, scatterGather: true, maxCallBytes: sendfileCallBytes});
   }
 }
 
@@ -52,6 +52,8 @@ export interface TransferRunOptions extends ScenarioSimOptions {
   latencyNs?: number;
   /** Data-path settings (send buffer, TSO, NAPI, coalescing…); default Linux's. */
   dataPath?: Partial<DataPathSettings>;
+  /** sendfile strategies: most bytes per sendfile(2) (nginx's sendfile_max_chunk); default one call per file. */
+  sendfileCallBytes?: number;
 }
 
 /**
@@ -106,7 +108,7 @@ export function runTransfer(o: TransferRunOptions) {
     .pipe(
       takeWhile(() => nextFile < files),
       map(makeRequest),
-      strategyOperator(o.strategy, host, o.chunkBytes, {link, latencyNs: o.latencyNs, dataPath: o.dataPath}),
+      strategyOperator(o.strategy, host, o.chunkBytes, {link, latencyNs: o.latencyNs, dataPath: o.dataPath}, o.sendfileCallBytes),
     )
     .subscribe((t) => {
       done++;

@@ -27,6 +27,12 @@ import {transferOperator, type FileRequest, type Transfer, type TransferOptions,
 export interface SendfileOptions extends TransferOptions {
   /** NIC gathers from page-cache pages (SG-DMA); default the NIC's capability. */
   scatterGather?: boolean;
+  /**
+   * Most bytes the program asks one sendfile(2) for, as nginx's
+   * `sendfile_max_chunk` does; default the kernel's own cap
+   * ({@link maxSendfileBytes}): one call per file up to 2 GiB.
+   */
+  maxCallBytes?: number;
 }
 
 /** Most bytes one sendfile(2) moves: MAX_RW_COUNT = INT_MAX & PAGE_MASK (include/linux/fs.h line 2836) with 4 KiB pages. */
@@ -34,14 +40,16 @@ export const maxSendfileBytes = 0x7fffffff - 4095;
 
 /**
  * Returns the transfer recipe of sendfile, with or without SG-DMA: one
- * system call per file (per {@link maxSendfileBytes}), and inside it one
+ * system call per file (per *maxCallBytes*, at most {@link maxSendfileBytes}), and inside it one
  * round per *chunkBytes* (the internal pipe's 64 KiB by default).
  */
-export function sendfileRecipe(scatterGather: boolean): TransferRecipe {
+export function sendfileRecipe(scatterGather: boolean, maxCallBytes = maxSendfileBytes): TransferRecipe {
+  if (!(Number.isSafeInteger(maxCallBytes) && maxCallBytes > 0)) throw new InputError("maxCallBytes", String(maxCallBytes), "a positive integer number of bytes");
+  const perCall = Math.min(maxCallBytes, maxSendfileBytes);
   return function* (host, file, first, end, chunkBytes, pid, sink): ProcessBody<number> {
     let rounds = 0;
-    for (let callStart = first; callStart < end; callStart += maxSendfileBytes) {
-      const callEnd = Math.min(end, callStart + maxSendfileBytes);
+    for (let callStart = first; callStart < end; callStart += perCall) {
+      const callEnd = Math.min(end, callStart + perCall);
       yield* syscall(host, "sendfile", function* () {
         for (let off = callStart; off < callEnd; off += chunkBytes) {
           const n = Math.min(chunkBytes, callEnd - off);
@@ -57,7 +65,7 @@ export function sendfileRecipe(scatterGather: boolean): TransferRecipe {
 
 /**
  * Returns an operator that serves each file request with one sendfile(2)
- * per file: two mode switches, and inside the call, per round of
+ * per file (or per **maxCallBytes**, nginx's `sendfile_max_chunk`): two mode switches, and inside the call, per round of
  * **chunkBytes** (default 64 KiB, the kernel's internal pipe), disk→page-cache
  * DMA on a miss and the pages into the socket's send buffer (as page
  * references with **scatterGather**, else through one CPU copy), to a
@@ -69,7 +77,7 @@ export function sendfileRecipe(scatterGather: boolean): TransferRecipe {
  * @see readWrite @see mmapWrite
  */
 export function sendfile(host: Host, options: SendfileOptions = {}): OperatorFunction<FileRequest, Transfer> {
-  return transferOperator(host, options, sendfileRecipe(checkScatterGather(host, options.scatterGather)));
+  return transferOperator(host, options, sendfileRecipe(checkScatterGather(host, options.scatterGather), options.maxCallBytes));
 }
 
 /** Returns *scatterGather* (default the NIC's capability), checked against the host's NIC: asking for SG-DMA without it is an {@link InputError}. */
