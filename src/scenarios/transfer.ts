@@ -166,10 +166,10 @@ export function runTransfer(o: TransferRunOptions) {
     acksReceived: net.acks,
     rxInterrupts: net.rxIrqs,
     cpuShare: shareOf(busyAtEnd),
-    /** CPU busy time until the last byte was delivered, by category, ns. */
-    cpuNsByCategory: Object.fromEntries(busyAtEnd) as Record<string, number>,
   };
-  return {result, sim, host, transfers, simEndNs};
+  /** CPU busy time until the last byte was delivered, by category, ns. */
+  const cpuNsByCategory = Object.fromEntries(busyAtEnd) as Record<string, number>;
+  return {result, sim, host, transfers, simEndNs, cpuNsByCategory};
 }
 
 /** Returns the share of each category in *busy* (fractions summing to 1, categories in alphabetical order). */
