@@ -87,6 +87,8 @@ export class SocketPaths {
   private nicStack: NetStack | null = null;
   private loStack: NetStack | null = null;
   private nextConn = 0;
+  /** Over a NIC: each process's connection, kept open between its transfers (HTTP keep-alive), and whether a transfer is using it. */
+  private readonly kept = new Map<number, {sock: TcpSocket; busy: boolean}>();
   /** Task-switch time of each loopback receiver, ns, by pid. */
   readonly receiverSwitchNs = new Map<number, number>();
   private listening = false;
@@ -106,8 +108,20 @@ export class SocketPaths {
     return (this.loStack ??= new NetStack(this.host, {peerRcvbufBytes: receiverWindowBytes, mtuBytes: loopbackMtuBytes, ...dataPath, latencyNs: 0}));
   }
 
-  /** Returns a new connection's socket for a transfer by process *pid*. */
+  /**
+   * Returns the socket for a transfer by process *pid*: over a NIC the
+   * process's connection from its previous transfer when it is idle (a
+   * keep-alive client: its send buffer and windows carry over), else a new
+   * one; over loopback a new connection and receiver per transfer.
+   */
   open(pid: number): SocketSink {
+    if (this.options.link === "nic") {
+      const kept = this.kept.get(pid);
+      if (kept && !kept.busy) {
+        kept.busy = true;
+        return new SocketSink(this, kept.sock, pid, 0, () => (kept.busy = false));
+      }
+    }
     const conn = new Connection(this.nextConn++);
     conn.clientState = "established";
     conn.serverState = "accepted";
@@ -117,7 +131,13 @@ export class SocketPaths {
         if (kind === "task-switch" && p >= receiverPidBase) this.receiverSwitchNs.set(p, (this.receiverSwitchNs.get(p) ?? 0) + durationNs);
       });
     }
-    return new SocketSink(this, this.stack.socket(conn, this.options.link === "nic" ? this.options.latencyNs : 0), pid, receiverPidBase + conn.id);
+    const sock = this.stack.socket(conn, this.options.link === "nic" ? this.options.latencyNs : 0);
+    if (this.options.link === "nic" && !this.kept.has(pid)) {
+      const entry = {sock, busy: true};
+      this.kept.set(pid, entry);
+      return new SocketSink(this, sock, pid, 0, () => (entry.busy = false));
+    }
+    return new SocketSink(this, sock, pid, receiverPidBase + conn.id);
   }
 }
 
@@ -145,6 +165,8 @@ export class SocketSink {
   private receiverStepNs = 0;
   /** The sender has written its last byte. */
   private closed = false;
+  /** The socket's bytes on the wire before this transfer (a kept connection's earlier transfers). */
+  private readonly wireBase: number;
   /** Fired when skbs reach the receiver, or the sender closes. */
   private arrival: Signal<void> | null = null;
   /** Fired when the receiver has read every byte after the close. */
@@ -157,8 +179,11 @@ export class SocketSink {
     readonly pid: number,
     /** The loopback receiver's pid. */
     readonly receiverPid: number,
+    /** Called when the transfer is done with the socket (a kept connection becomes idle). */
+    private readonly release: () => void = () => {},
   ) {
     this.link = paths.options.link;
+    this.wireBase = sock.counters.bytesToWire;
     if (this.link === "loopback") {
       // No NIC transmit loop: over loopback the caller's context transmits (tcp_push → tcp_write_xmit runs inside
       // tcp_sendmsg, and inside tcp_ack for data the window held back), so NetStack's loop must never start.
@@ -170,7 +195,7 @@ export class SocketSink {
 
   /** Bytes delivered so far, measured: payload that left through the NIC, or that the loopback receiver read. */
   get deliveredBytes(): number {
-    return this.link === "nic" ? this.sock.counters.bytesToWire : this.received;
+    return this.link === "nic" ? this.sock.counters.bytesToWire - this.wireBase : this.received;
   }
 
   /** The loopback receiver's CPU time so far (its steps and its task switches), ns; 0 over a NIC (the receiver is another machine). */
@@ -202,7 +227,7 @@ export class SocketSink {
     const copyFrom = "copyFrom" in source ? source.copyFrom : null;
     /** File offset of the next zero-copy byte. */
     let pageOffset = "pagesAt" in source ? source.pagesAt : 0;
-    if (copyFrom === null) sock.txDetail = "page-cache→nic";
+    sock.txDetail = copyFrom === null ? "page-cache→nic" : "skb→nic";
     const detail = copyFrom === null ? "" : `${copyFrom}→socket-buffer`;
     const checksum = this.link === "nic" && !host.profile.nic.checksumOffload;
     let traced = false;
@@ -245,7 +270,8 @@ export class SocketSink {
   *finish(): ProcessBody<void> {
     this.closed = true;
     if (this.link === "nic") {
-      while (this.sock.counters.bytesToWire < this.written) yield wait(this.sock.waitWire());
+      while (this.deliveredBytes < this.written) yield wait(this.sock.waitWire());
+      this.release();
       return;
     }
     this.wakeReceiver();
