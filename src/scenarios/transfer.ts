@@ -8,7 +8,7 @@ import {diskKinds, type DiskKind} from "../host/devices.js";
 import {bytesPerSec, countEvents} from "../analysis/metrics.js";
 import type {DataPathSettings} from "../net/dataPath.js";
 import {defaultLinkLatencyNs} from "../net/ClientPopulation.js";
-import {linkKinds, type LinkKind, type LinkOptions} from "../transfer/internal/socketPath.js";
+import {linkKinds, type LinkKind, type LinkOptions} from "../transfer/index.js";
 import {mmapWrite} from "../transfer/mmapWrite.js";
 import {readWrite} from "../transfer/readWrite.js";
 import {sendfile} from "../transfer/sendfile.js";

@@ -18,7 +18,7 @@ import {diskKinds, type DiskKind} from "../host/devices.js";
 import {loadProfile, type Profile} from "../host/profiles.js";
 import {InputError, keyword} from "../errors.js";
 import {runTransfer, strategies, type StrategyName} from "../scenarios/transfer.js";
-import {linkKinds, type LinkKind} from "../transfer/internal/socketPath.js";
+import {linkKinds, type LinkKind} from "../transfer/index.js";
 import {formatNs, formatSize, GiB, KiB, MiB} from "../units.js";
 import type {StudyResult} from "./study.js";
 
