@@ -1,6 +1,8 @@
 /**
- * Your own scenario: sendfile (with a scatter-gather NIC) at two chunk sizes,
- * side by side on the same file, machine and seed.
+ * Your own scenario: sendfile (with a scatter-gather NIC) with two limits on
+ * the bytes per call (nginx's `sendfile_max_chunk`), side by side on the
+ * same file, machine and seed. Without a limit a program makes one call
+ * per file and the kernel loops inside it.
  *
  *   iosim run examples/sendfile-chunks.ts --set fileBytes=64MiB --set chunkA=64KiB --set chunkB=1MiB --format json
  *
@@ -12,11 +14,12 @@
  */
 import {runTransfer, type ParamValues, type RunContext, type Scenario} from "iosim/scenarios";
 
-function sendfileRun(v: ParamValues, ctx: RunContext, chunkBytes: number) {
+function sendfileRun(v: ParamValues, ctx: RunContext, callBytes: number) {
   const {result} = runTransfer({
     strategy: "sendfile-sg",
     fileBytes: v.fileBytes as number,
-    chunkBytes,
+    chunkBytes: 64 * 1024,
+    sendfileCallBytes: callBytes,
     cache: v.cache as "cold" | "warm",
     seed: ctx.seed,
     profile: ctx.profile,
@@ -27,11 +30,11 @@ function sendfileRun(v: ParamValues, ctx: RunContext, chunkBytes: number) {
 
 const scenario: Scenario = {
   name: "sendfile-chunks",
-  description: "sendfile with an SG-DMA NIC at two chunk sizes on the same file: time, CPU and system calls of each.",
+  description: "sendfile with an SG-DMA NIC at two limits of bytes per call (nginx's sendfile_max_chunk) on the same file: time, CPU and system calls of each.",
   params: [
     {name: "fileBytes", kind: "size", default: "16MiB", unit: "bytes", description: "size of the file sent"},
-    {name: "chunkA", kind: "size", default: "64KiB", unit: "bytes", description: "first chunk size (bytes per sendfile call)"},
-    {name: "chunkB", kind: "size", default: "1MiB", unit: "bytes", description: "second chunk size"},
+    {name: "chunkA", kind: "size", default: "64KiB", unit: "bytes", description: "first limit of bytes per sendfile call"},
+    {name: "chunkB", kind: "size", default: "1MiB", unit: "bytes", description: "second limit of bytes per sendfile call"},
     {name: "cache", kind: "enum", values: ["cold", "warm"], default: "cold", description: "file in the page cache before the run or not"},
   ],
   run(v, ctx) {

@@ -83,6 +83,7 @@ function profileShape(partial: boolean) {
       {
         bytesPerNs: leaf.positive("Line rate, bytes per ns."),
         scatterGather: leaf.boolean("Whether the NIC can gather from several buffers in one DMA (SG-DMA)."),
+        checksumOffload: leaf.boolean("Whether the NIC computes TCP/IP checksums on transmit (NETIF_F_HW_CSUM / NETIF_F_IP_CSUM); without it the CPU sums every byte sent."),
       },
       partial,
     ),
@@ -99,6 +100,9 @@ function profileShape(partial: boolean) {
         rxPacketNs: leaf.nonNegative("Receive work per wire packet in the NAPI poll (driver skb build, eth_type_trans, GRO), ns."),
         rxSegmentNs: leaf.nonNegative("Receive protocol work per skb after GRO (ip_rcv → tcp_v4_rcv), also per incoming ACK, ns."),
         wmemMaxBytes: leaf.positiveInteger("Largest send buffer autotuning may reach, net.ipv4.tcp_wmem[2], bytes."),
+        skbAllocNs: leaf.nonNegative("Allocating one skb for sending (tcp_stream_alloc_skb → alloc_skb_fclone, memory accounting) and freeing it once acknowledged, CPU time, ns."),
+        pageRefNs: leaf.nonNegative("One page fragment of a zero-copy skb: the page reference taken when splice hands it to TCP (skb_splice_from_iter → get_page) and dropped when the ACK frees the skb (put_page), with the fragment's set-up, ns."),
+        checksumBytesPerNs: leaf.positive("Software checksum rate (csum_partial) when the NIC does not offload checksums, bytes per ns."),
       },
       partial,
       "The TCP stack's costs: CPU time per handshake step, kernel memory per connection.",

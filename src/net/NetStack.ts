@@ -182,6 +182,20 @@ export class NetStack {
   }
 
   /**
+   * Returns how many new skbs {@link NetStack.queueSend} would allocate for
+   * *bytes* on *sock* now: none while they fit in the unsent tail skb, else
+   * one per size goal of the rest (the tcp_stream_alloc_skb() calls of
+   * tcp_sendmsg_locked(), net/ipv4/tcp.c line 1223).
+   */
+  newSkbsFor(sock: TcpSocket, bytes: number): number {
+    const goal = this.sizeGoal(sock);
+    const q = sock.sendQueue;
+    let left = bytes;
+    if (sock.sendHead < q.length) left -= Math.min(left, Math.max(0, goal - q[q.length - 1].payloadBytes));
+    return Math.ceil(left / goal);
+  }
+
+  /**
    * Queues *bytes* just copied from user memory on *sock*: appended to the
    * unsent tail skb up to the size goal, else in new skbs with
    * MAX_TCP_HEADER of headroom (tcp_sendmsg_locked(), net/ipv4/tcp.c lines
@@ -289,6 +303,8 @@ export class NetStack {
         this.counters.txPackets++;
         this.counters.txPayloadBytes += n;
       }
+      sock.counters.bytesToWire += skb.payloadBytes;
+      sock.notifyWire();
     } else {
       this.counters.txAcks++;
       trace.record(now, "packet", 0, 0, 0, "tx-ack");
@@ -633,7 +649,7 @@ function* txLoop(stack: NetStack, sock: TcpSocket): ProcessBody<void> {
     skb.push(ipHeaderBytes, "ip", trace, now);
     skb.push(ethHeaderBytes, "eth", trace, now);
     const wireBytes = skb.payloadBytes + skb.segs * headerBytes;
-    const signal = yield* host.nicDma(wireBytes, skb.payloadBytes > 0 ? "skb→nic" : "ack→nic");
+    const signal = yield* host.nicDma(wireBytes, skb.payloadBytes > 0 ? sock.txDetail : "ack→nic");
     stack.sent(sock, skb, signal);
   }
   sock.txRunning = false;

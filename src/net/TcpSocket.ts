@@ -31,6 +31,8 @@ export interface SocketCounters {
   eagainReads: number;
   /** Non-blocking send() calls that returned EAGAIN. */
   eagainWrites: number;
+  /** Payload bytes of this socket that left through the NIC (counted at each skb's DMA completion). */
+  bytesToWire: number;
 }
 
 /**
@@ -90,7 +92,11 @@ export class TcpSocket {
   /** Readiness streams, created on first use. */
   private readable: Subject<TcpSocket> | null = null;
   private writable: Subject<TcpSocket> | null = null;
-  readonly counters: SocketCounters = {bytesFromUser: 0, bytesToUser: 0, blockedWrites: 0, blockedReads: 0, eagainReads: 0, eagainWrites: 0};
+  readonly counters: SocketCounters = {bytesFromUser: 0, bytesToUser: 0, blockedWrites: 0, blockedReads: 0, eagainReads: 0, eagainWrites: 0, bytesToWire: 0};
+  /** Detail of the trace event of this socket's data DMAs to the NIC: "skb→nic", or "page-cache→nic" when its skbs only hold page references (zero-copy sendfile). */
+  txDetail = "skb→nic";
+  /** Fired when some of this socket's payload has left through the NIC, for a writer waiting until all of it has. */
+  private wireWait: Signal<void> | null = null;
 
   // The client's end, on the far side of the link (another machine: no CPU of the host's).
   /** Payload bytes the client has put on the wire. */
@@ -183,6 +189,18 @@ export class TcpSocket {
   /** Returns a signal fired when the send buffer becomes writable (shared by every blocked writer). */
   waitWritable(): Signal<void> {
     return (this.writeWait ??= new Signal<void>());
+  }
+
+  /** Returns a signal fired the next time some of this socket's payload leaves through the NIC. */
+  waitWire(): Signal<void> {
+    return (this.wireWait ??= new Signal<void>());
+  }
+
+  /** Payload left through the NIC: wake whoever waits for it (see {@link TcpSocket.waitWire}). */
+  notifyWire(): void {
+    const w = this.wireWait;
+    this.wireWait = null;
+    w?.fire();
   }
 
   /** Data or a FIN arrived: wake readers, emit readiness. */

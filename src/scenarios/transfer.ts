@@ -5,7 +5,10 @@
 import {BehaviorSubject, map, takeWhile} from "rxjs";
 import {Host} from "../host/Host.js";
 import {diskKinds, type DiskKind} from "../host/devices.js";
-import {bytesPerSec, countEvents, cpuShare, utilization} from "../analysis/metrics.js";
+import {bytesPerSec, countEvents} from "../analysis/metrics.js";
+import type {DataPathSettings} from "../net/dataPath.js";
+import {defaultLinkLatencyNs} from "../net/ClientPopulation.js";
+import {linkKinds, type LinkKind, type LinkOptions} from "../transfer/index.js";
 import {mmapWrite} from "../transfer/mmapWrite.js";
 import {readWrite} from "../transfer/readWrite.js";
 import {sendfile} from "../transfer/sendfile.js";
@@ -19,17 +22,17 @@ import {extrapolateEvents, scenarioSim, type ParamSpec, type ParamValues, type R
 export const strategies = ["read-write", "mmap-write", "sendfile", "sendfile-sg"] as const;
 export type StrategyName = (typeof strategies)[number];
 
-/** Returns the operator of strategy *name* on *host*. */
-export function strategyOperator(name: StrategyName, host: Host, chunkBytes: number): OperatorFunction<FileRequest, Transfer> {
+/** Returns the operator of strategy *name* on *host*, sending over *link* (default: a NIC, Linux's data path). */
+export function strategyOperator(name: StrategyName, host: Host, chunkBytes: number, link: LinkOptions = {}, sendfileCallBytes?: number): OperatorFunction<FileRequest, Transfer> {
   switch (name) {
     case "read-write":
-      return readWrite(host, {chunkBytes});
+      return readWrite(host, {...link, chunkBytes});
     case "mmap-write":
-      return mmapWrite(host, {chunkBytes});
+      return mmapWrite(host, {...link, chunkBytes});
     case "sendfile":
-      return sendfile(host, {chunkBytes, scatterGather: false});
+      return sendfile(host, {...link, chunkBytes, scatterGather: false, maxCallBytes: sendfileCallBytes});
     case "sendfile-sg":
-      return sendfile(host, {chunkBytes, scatterGather: true});
+      return sendfile(host, {...link, chunkBytes, scatterGather: true, maxCallBytes: sendfileCallBytes});
   }
 }
 
@@ -42,6 +45,10 @@ export const transferParams: ParamSpec[] = [
     {name: "disk", kind: "enum", values: diskKinds, default: "ssd", description: "which of the profile's disks"},
     {name: "readaheadBytes", kind: "size", allowZero: true, default: 0, unit: "bytes", description: "readahead window (0: none, as the seed's per-chunk counts assume)"},
     {name: "files", kind: "integer", min: 1, default: 1, unit: "files", description: "files sent one after another"},
+    {name: "link", kind: "enum", values: linkKinds, default: "nic", description: "nic: to a client on another machine through the NIC; loopback: to a process on this host that reads and discards (no NIC: both ends' CPU)"},
+    {name: "latency", kind: "duration", default: String(defaultLinkLatencyNs), unit: "ns", description: "one-way latency to the client over the NIC"},
+    {name: "sndbuf", kind: "size", allowZero: true, default: "0", unit: "bytes", description: "send buffer (SO_SNDBUF); 0: autotuning from tcp_wmem[1] up to tcp_wmem[2]"},
+    {name: "tso", kind: "enum", values: ["on", "off"], default: "on", description: "TSO/GSO super-segments of up to 64 KiB (off: one MSS per skb)"},
 ];
 
 /** {@link transferParams}' defaults, parsed. */
@@ -58,6 +65,14 @@ export interface TransferRunOptions extends ScenarioSimOptions {
   /** Files sent one after another; default 1. */
   files?: number;
   profile: Profile;
+  /** nic (default): to a client on another machine; loopback: to a process on this host that reads and discards. */
+  link?: LinkKind;
+  /** One-way latency to the client over the NIC, ns; default the data path's (250 µs). */
+  latencyNs?: number;
+  /** Data-path settings (send buffer, TSO, NAPI, coalescing…); default Linux's. */
+  dataPath?: Partial<DataPathSettings>;
+  /** sendfile strategies: most bytes per sendfile(2) (nginx's sendfile_max_chunk); default one call per file. */
+  sendfileCallBytes?: number;
 }
 
 /**
@@ -83,34 +98,62 @@ export function runTransfer(o: TransferRunOptions) {
   /** Each finished transfer, kept only with keepEvents (tests); the totals below are running sums. */
   const transfers: Transfer[] = [];
   const keepTransfers = sim.trace.keepEvents;
+  /** Packets and receive interrupts, counted from the trace as it is recorded (the CLI keeps no events). */
+  const net = {segments: 0, acks: 0, rxIrqs: 0, diskDmas: 0, nicDmas: 0, dataDmaBytes: 0};
+  sim.trace.listen((_t, kind, _pid, _d, eventBytes, detail) => {
+    if (kind === "dma-copy") {
+      // The file's data crosses by DMA from the disk into memory, and from memory (an skb, or page-cache pages it references) to the NIC.
+      if (detail.startsWith("disk→")) {
+        net.diskDmas++;
+        net.dataDmaBytes += eventBytes;
+      } else if (detail === "skb→nic" || detail === "page-cache→nic") net.nicDmas++;
+    } else if (kind === "packet") {
+      // A wire packet's payload left by the NIC's DMA (its headers are not the file's data).
+      if (detail === "tx") net.dataDmaBytes += eventBytes;
+      if (detail === "tx" || detail === "lo") net.segments++;
+      else if (detail === "rx-ack") net.acks++;
+    } else if (kind === "irq" && detail === "nic-rx") net.rxIrqs++;
+  });
   let done = 0;
   let bytes = 0;
   let chunks = 0;
   let latencySumNs = 0;
+  let receiverCpuNs = 0;
+  /** When the last file's last byte was delivered, and the CPU's busy time by category then (ACKs still on their way after it are not the transfer's). */
+  let endNs = 0;
+  let busyAtEnd: ReadonlyMap<string, number> = new Map();
+  const link = o.link ?? "nic";
   ready$
     .pipe(
       takeWhile(() => nextFile < files),
       map(makeRequest),
-      strategyOperator(o.strategy, host, o.chunkBytes),
+      strategyOperator(o.strategy, host, o.chunkBytes, {link, latencyNs: o.latencyNs, dataPath: o.dataPath}, o.sendfileCallBytes),
     )
     .subscribe((t) => {
       done++;
       bytes += t.bytes;
       chunks += t.chunks;
       latencySumNs += t.latencyNs;
+      receiverCpuNs += t.receiverCpuNs;
+      endNs = t.endNs;
+      busyAtEnd = host.cpu.busyNsByTagSoFar();
       if (keepTransfers) transfers.push(t);
       // Each file is sent once: the cache may drop its bookkeeping (its pages stay until evicted).
       if (!keepTransfers) host.pageCache.forget(t.fileId);
       ready$.next();
     });
   // A process error reaches no handler here, so run() throws it (the one path every scenario shares).
-  const elapsedNs = sim.run();
+  const simEndNs = sim.run();
   ready$.complete();
+  const elapsedNs = done > 0 ? endNs : simEndNs;
+  if (done === 0) busyAtEnd = host.cpu.busyNsByTagSoFar();
+  const cpuBusyNs = [...busyAtEnd.values()].reduce((a, b) => a + b, 0);
   const result = {
     strategy: o.strategy,
     fileBytes: o.fileBytes,
     chunkBytes: o.chunkBytes,
     cache: o.cache,
+    link,
     files,
     chunks,
     bytesRequested: files * o.fileBytes,
@@ -121,17 +164,47 @@ export function runTransfer(o: TransferRunOptions) {
     elapsedNs,
     latencyNs: done ? latencySumNs / done : 0,
     throughputBytesPerSec: bytesPerSec(bytes, elapsedNs),
-    cpuUtilization: utilization(host.cpu, elapsedNs),
-    cpuBusyNs: host.cpu.busyNs,
-    cpuShare: cpuShare(host.cpu),
+    cpuUtilization: elapsedNs > 0 ? cpuBusyNs / (host.cpu.units * elapsedNs) : 0,
+    /** CPU busy time until the last byte was delivered, all cores, ns: senderCpuNs + receiverCpuNs. */
+    cpuBusyNs,
+    /** The sending side's part: everything but the loopback receiver's (its steps and task switches, measured), ns. */
+    senderCpuNs: cpuBusyNs - receiverCpuNs,
+    /** The loopback receiver's CPU time, ns; 0 over a NIC (the client is another machine). */
+    receiverCpuNs,
+    /** Disk→memory DMA transfers, and DMA transfers of data skbs to the NIC (one per skb, a TSO super-segment counting once). */
+    diskDmas: net.diskDmas,
+    nicDmas: net.nicDmas,
+    /**
+     * Bytes of the file's data moved by DMA: disk→memory, and the payload of the wire packets the NIC sent (not their
+     * headers). Divided by the bytes sent, how many DMA copies each chunk's bytes went through: the seed's per-chunk count.
+     */
+    dataDmaBytes: net.dataDmaBytes,
+    /** Data packets on the wire (nic, after TSO's cut) or skbs through loopback (whose 64 KiB MTU needs no cut). */
+    segments: net.segments,
+    /** ACKs that reached the host through the NIC (nic), and the NIC's receive interrupts they raised (NAPI and coalescing decide how many). */
+    acksReceived: net.acks,
+    rxInterrupts: net.rxIrqs,
+    cpuShare: shareOf(busyAtEnd),
   };
-  return {result, sim, host, transfers};
+  /** CPU busy time until the last byte was delivered, by category, ns. */
+  const cpuNsByCategory = Object.fromEntries(busyAtEnd) as Record<string, number>;
+  return {result, sim, host, transfers, simEndNs, cpuNsByCategory};
+}
+
+/** Returns the share of each category in *busy* (fractions summing to 1, categories in alphabetical order). */
+function shareOf(busy: ReadonlyMap<string, number>): Record<string, number> {
+  const rows = [...busy].filter(([, ns]) => ns > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const total = rows.reduce((sum, [, ns]) => sum + ns, 0);
+  const out: Record<string, number> = {};
+  if (total > 0) for (const [tag, ns] of rows) out[tag] = ns / total;
+  return out;
 }
 
 /** The `transfer` scenario. */
 export const transferScenario: Scenario = {
   name: "transfer",
-  description: "Send a file to a socket with read+write, mmap+write, sendfile or sendfile with an SG-DMA NIC; counts mode switches, DMA and CPU copies, system calls.",
+  description:
+    "Send a file to a TCP socket (through the NIC, or over loopback to a local reader) with read+write, mmap+write, sendfile or sendfile with an SG-DMA NIC; counts mode switches, DMA and CPU copies, system calls, segments; sender and receiver CPU.",
   params: transferParams,
   run(v, ctx) {
     const {result} = runTransfer({...transferOptions(v, ctx), maxEvents: ctx.maxEvents, onSim: ctx.onSim});
@@ -157,6 +230,9 @@ function transferOptions(v: ParamValues, ctx: RunContext): TransferRunOptions {
     disk: v.disk as DiskKind,
     readaheadBytes: v.readaheadBytes as number,
     files: v.files as number,
+    link: v.link as LinkKind,
+    latencyNs: v.latency as number,
+    dataPath: {sndbufBytes: (v.sndbuf as number) > 0 ? (v.sndbuf as number) : "auto", tso: v.tso === "on"},
     seed: ctx.seed,
     profile: ctx.profile,
     keepEvents: false,

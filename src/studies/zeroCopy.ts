@@ -20,6 +20,7 @@ import * as z from "zod";
 import {fields} from "../params/fields.js";
 import {parseInput} from "../params/parseInput.js";
 import {runTransfer, strategies, type StrategyName} from "../scenarios/transfer.js";
+import {linkKinds, type LinkKind} from "../transfer/index.js";
 import {formatNs, formatSize, GiB, KiB, MiB} from "../units.js";
 import type {StudyResult} from "./study.js";
 
@@ -52,6 +53,7 @@ export const zeroCopyParamsSchema = z.strictObject({
   shareSizesBytes: fields.sizeList().default([4 * KiB, 1 * MiB, 1 * GiB]).describe("File sizes shown in the CPU-share chart; default 4 KiB, 1 MiB, 1 GiB."),
   countsFileBytes: fields.size().default(1 * MiB).describe("File size whose counts the counts table and chart show; default 1 MiB (16 chunks)."),
   warmCheck: z.boolean({error: "true or false"}).default(true).describe("Also time read + write and the best zero-copy strategy with a warm cache at the largest size, for the notes; default true."),
+  link: fields.oneOf(linkKinds).default("nic").describe("Where the bytes go: nic (default), to a client on another machine, or loopback, to a reader on the same host."),
   seed: fields.seed().default(0).describe("Seed of the simulation."),
 });
 
@@ -87,9 +89,13 @@ interface Run {
   nicBusyShare: number;
   contextSwitches: number;
   dmaCopies: number;
+  /** Bytes of the file's data moved by DMA (disk→memory, and the wire packets' payload). */
+  dataDmaBytes: number;
   cpuCopies: number;
   syscalls: number;
   interrupts: number;
+  senderCpuNs: number;
+  receiverCpuNs: number;
   cpuShare: Record<string, number>;
 }
 
@@ -107,6 +113,7 @@ function runOne(p: ZeroCopyParams, profile: Profile, strategy: StrategyName, fil
     cache: "cold",
     disk: p.disk,
     readaheadBytes: p.readaheadBytes,
+    link: p.link,
     seed: p.seed,
     profile,
     keepEvents: false,
@@ -125,9 +132,12 @@ function runOne(p: ZeroCopyParams, profile: Profile, strategy: StrategyName, fil
     nicBusyShare: result.elapsedNs > 0 ? host.nic.resource.busyNs / result.elapsedNs : 0,
     contextSwitches: result.contextSwitches,
     dmaCopies: result.dmaCopies,
+    dataDmaBytes: result.dataDmaBytes,
     cpuCopies: result.cpuCopies,
     syscalls: result.syscalls,
     interrupts: result.interrupts,
+    senderCpuNs: result.senderCpuNs,
+    receiverCpuNs: result.receiverCpuNs,
     cpuShare: result.cpuShare,
   };
 }
@@ -149,7 +159,7 @@ function warmChecks(p: ZeroCopyParams, profiles: Profile[]): WarmCheck[] {
     if (fileBytes > profile.memory.pageCacheBytes) continue;
     const best: StrategyName = p.strategies.includes("sendfile-sg") && profile.nic.scatterGather ? "sendfile-sg" : p.strategies[p.strategies.length - 1];
     const time = (strategy: StrategyName) =>
-      runTransfer({strategy, fileBytes, chunkBytes: p.chunkBytes, cache: "warm", disk: p.disk, readaheadBytes: p.readaheadBytes, seed: p.seed, profile, keepEvents: false}).result.elapsedNs;
+      runTransfer({strategy, fileBytes, chunkBytes: p.chunkBytes, cache: "warm", disk: p.disk, readaheadBytes: p.readaheadBytes, link: p.link, seed: p.seed, profile, keepEvents: false}).result.elapsedNs;
     out.push({profile: profile.name, fileBytes, readWriteNs: time("read-write"), zeroCopyNs: time(best)});
   }
   return out;
@@ -219,6 +229,8 @@ export function zeroCopyStudy(params: z.input<typeof zeroCopyParamsSchema> = {})
     .map((r) => {
       const seed = seedCountsPerChunk[r.strategy];
       const per = (n: number) => (r.chunks > 0 ? n / r.chunks : NaN);
+      // The NIC's DMAs go per skb, not per chunk: the DMA copies a chunk went through are its data's DMA bytes over its bytes.
+      const dmaCopiesPerChunk = r.fileBytes > 0 ? r.dataDmaBytes / r.fileBytes : NaN;
       return {
         profile: r.profile,
         strategy: r.strategy,
@@ -229,12 +241,13 @@ export function zeroCopyStudy(params: z.input<typeof zeroCopyParamsSchema> = {})
         cpuCopies: r.cpuCopies,
         syscalls: r.syscalls,
         contextSwitchesPerChunk: per(r.contextSwitches),
-        dmaCopiesPerChunk: per(r.dmaCopies),
+        dmaCopiesPerChunk,
         cpuCopiesPerChunk: per(r.cpuCopies),
         seedContextSwitchesPerChunk: seed.contextSwitches,
         seedDmaCopiesPerChunk: seed.dmaCopies,
         seedCpuCopiesPerChunk: seed.cpuCopies,
-        matchesSeed: per(r.contextSwitches) === seed.contextSwitches && per(r.dmaCopies) === seed.dmaCopies && per(r.cpuCopies) === seed.cpuCopies,
+        callsPerFile: r.syscalls,
+        matchesSeed: per(r.contextSwitches) === seed.contextSwitches && dmaCopiesPerChunk === seed.dmaCopies && per(r.cpuCopies) === seed.cpuCopies,
       };
     });
   const counts = aq.from(countRows);
@@ -299,7 +312,7 @@ function buildCharts(
   countRows: Array<{profile: string; strategy: string; contextSwitchesPerChunk: number; dmaCopiesPerChunk: number; cpuCopiesPerChunk: number}>,
   savedRows: Array<{profile: string; strategy: string; fileBytes: number; timeSavedPct: number}>,
 ): StudyResult["charts"] {
-  const params = `cold cache, ${formatSize(p.chunkBytes)} chunks, ${p.disk}, readahead ${p.readaheadBytes ? formatSize(p.readaheadBytes) : "off"}, seed ${p.seed}`;
+  const params = `link ${p.link}, cold cache, ${formatSize(p.chunkBytes)} chunks, ${p.disk}, readahead ${p.readaheadBytes ? formatSize(p.readaheadBytes) : "off"}, seed ${p.seed}`;
   const throughputData = resultRows.map((r) => ({profile: r.profile, strategy: r.strategy, fileBytes: r.fileBytes, throughputBytesPerSec: r.throughputBytesPerSec}));
   const latencyData = resultRows.map((r) => ({profile: r.profile, strategy: r.strategy, fileBytes: r.fileBytes, latencyNs: r.latencyNs}));
   const savedData = savedRows.map((r) => ({profile: r.profile, strategy: r.strategy, fileBytes: r.fileBytes, timeSavedPct: r.timeSavedPct}));
@@ -379,7 +392,7 @@ function buildNotes(
   p: ZeroCopyParams,
   profiles: Profile[],
   resultRows: Array<Omit<Run, "cpuShare"> & {timeSavedVsReadWrite: number; speedupVsReadWrite: number; cpuTimeSavedVsReadWrite: number}>,
-  countRows: Array<{profile: string; strategy: StrategyName; contextSwitchesPerChunk: number; dmaCopiesPerChunk: number; cpuCopiesPerChunk: number; matchesSeed: boolean}>,
+  countRows: Array<{profile: string; strategy: StrategyName; chunks: number; callsPerFile: number; contextSwitchesPerChunk: number; dmaCopiesPerChunk: number; cpuCopiesPerChunk: number; matchesSeed: boolean}>,
   shareRows: Array<{profile: string; strategy: string; fileBytes: number; category: string; share: number}>,
   warm: WarmCheck[],
 ): string[] {
@@ -456,11 +469,16 @@ function buildNotes(
     return `${s}: ${plural(r.contextSwitchesPerChunk, "mode switch", "mode switches")}, ${plural(r.dmaCopiesPerChunk, "DMA copy", "DMA copies")}, ${plural(r.cpuCopiesPerChunk, "CPU copy", "CPU copies")}`;
   });
   const mismatched = countRows.filter((r) => !r.matchesSeed);
+  // Why a count differs, read off the rows: one system call for the whole file, or DMA copies other than 2 per byte.
+  const onePerFile = [...new Set(countRows.filter((r) => r.callsPerFile === 1 && r.chunks > 1).map((r) => r.strategy))];
+  const dmaOff = countRows.filter((r) => r.dmaCopiesPerChunk !== seedCountsPerChunk[r.strategy].dmaCopies);
   notes.push(
-    `Per chunk with a cold cache the trace counts ${described.join("; ")}` +
+    `Per chunk with a cold cache (link ${p.link}) the trace counts ${described.join("; ")}` +
       (mismatched.length === 0
         ? ` under every profile: the same as the seed's table.`
-        : `; these differ from the seed's table for ${[...new Set(mismatched.map((r) => `${r.strategy} (${r.profile})`))].join(", ")}.`),
+        : `; these differ from the seed's table for ${[...new Set(mismatched.map((r) => `${r.strategy} (${r.profile})`))].join(", ")}.` +
+          (onePerFile.length ? ` ${onePerFile.join(" and ")} make${onePerFile.length === 1 ? "s" : ""} one system call for the whole file (the kernel loops over the chunks inside it), so the call's two mode switches are shared by all ${countRows[0].chunks} chunks.` : "") +
+          (dmaOff.length ? ` DMA copies per chunk are the bytes DMA moved over the file's bytes: ${[...new Set(dmaOff.map((r) => `${r.strategy} ${r.dmaCopiesPerChunk}`))].join(", ")}.` : "")),
   );
   // Where the CPU time goes at the largest size.
   for (const profile of profiles) {
@@ -469,6 +487,22 @@ function buildNotes(
     notes.push(
       `Under ${profile.name} at ${formatSize(largest)}, CPU copies take ${pct(copyShare("read-write"))} of the CPU's busy time with read + write and ${pct(copyShare(zeroCopy))} with ${zeroCopy}; ` +
         `the CPU is busy ${pct(resultRows.find((r) => r.profile === profile.name && r.strategy === "read-write" && r.fileBytes === largest)?.cpuUtilization ?? 0)} of its capacity (${profile.cpu.cores} cores) with read + write.`,
+    );
+  }
+  // The sender's CPU (and, over loopback, the receiver's): the quantities a real machine's measurement gives.
+  for (const profile of profiles) {
+    const row = (st: string) => resultRows.find((r) => r.profile === profile.name && r.strategy === st && r.fileBytes === largest);
+    const base = row("read-write");
+    if (!base) continue;
+    const ratios = p.strategies
+      .filter((st) => st !== "read-write")
+      .map((st) => row(st))
+      .filter((r): r is NonNullable<typeof r> => !!r && r.senderCpuNs > 0)
+      .map((r) => `${r.strategy} ×${(base.senderCpuNs / r.senderCpuNs).toFixed(2)}`);
+    notes.push(
+      `Under ${profile.name} at ${formatSize(largest)} over link ${p.link}, the sender's CPU is ${formatNs(base.senderCpuNs)} with read + write` +
+        (p.link === "loopback" ? ` and the receiver's ${formatNs(base.receiverCpuNs)}` : " (the receiver is another machine)") +
+        (ratios.length ? `; read + write's sender CPU over each other strategy's: ${ratios.join(", ")}.` : "."),
     );
   }
   return notes;

@@ -24,7 +24,8 @@ import {directRead, directSubmit} from "../kernel/directIo.js";
 import type {FileRef} from "../mm/pageCache.js";
 import {syscall} from "../kernel/syscall.js";
 import {KiB} from "../units.js";
-import {checkChunkBytes, chunkState, nicRoom, type FileRequest, type Transfer} from "./internal/transferCore.js";
+import {checkChunkBytes, type FileRequest, type Transfer} from "./internal/transferCore.js";
+import {SocketPaths, type LinkOptions} from "./internal/socketPath.js";
 
 /** One completed asynchronous read, as io_getevents reports it. */
 export interface AioEvent {
@@ -99,7 +100,7 @@ export function aioContext(host: Host): AioContext {
 }
 
 /** Options for the {@link directAio} strategy. */
-export interface DirectAioOptions {
+export interface DirectAioOptions extends LinkOptions {
   /** Bytes per read and per write; default 64 KiB; a multiple of 512 (O_DIRECT). */
   chunkBytes?: number;
   /** Asynchronous reads (io_submit/io_getevents); default true. False: blocking read(2) on O_DIRECT. */
@@ -111,7 +112,7 @@ export interface DirectAioOptions {
 }
 
 /** Returns *o* with defaults filled in, checked. */
-export function directAioDefaults(o: DirectAioOptions = {}): Required<DirectAioOptions> {
+export function directAioDefaults(o: DirectAioOptions = {}): Required<Omit<DirectAioOptions, keyof LinkOptions>> {
   const chunkBytes = checkChunkBytes(o.chunkBytes ?? 64 * KiB);
   if (chunkBytes % 512 !== 0) throw new InputError("chunkBytes", String(chunkBytes), "a multiple of 512 bytes (O_DIRECT alignment)");
   const depth = o.depth ?? 2;
@@ -122,7 +123,7 @@ export function directAioDefaults(o: DirectAioOptions = {}): Required<DirectAioO
 }
 
 /** Returns the process body of one whole transfer by (asynchronous) direct reads and write(2). */
-export function* directAioBody(host: Host, req: FileRequest, options: Required<DirectAioOptions>): ProcessBody<Transfer> {
+export function* directAioBody(host: Host, req: FileRequest, options: ReturnType<typeof directAioDefaults>, paths: SocketPaths): ProcessBody<Transfer> {
   const {scheduler, trace} = host.sim;
   const {chunkBytes, aio, depth, userWorkNs} = options;
   const ctx = aioContext(host);
@@ -133,7 +134,7 @@ export function* directAioBody(host: Host, req: FileRequest, options: Required<D
   const end = Math.min(file.sizeBytes, first + (req.bytes ?? file.sizeBytes - first));
   const offsets: number[] = [];
   for (let off = first; off < end; off += chunkBytes) offsets.push(off);
-  const state = chunkState(host);
+  const sink = paths.open(pid);
   /** Completions of submitted reads, by chunk index. */
   const reads: Array<Signal<AioEvent>> = [];
   const submitNext = function* (): ProcessBody<void> {
@@ -150,18 +151,25 @@ export function* directAioBody(host: Host, req: FileRequest, options: Required<D
       if (userWorkNs > 0) yield host.cpuWork(userWorkNs, "user", "user", 0, "other work");
       yield* directRead(host, file, offsets[i], n, pid);
     }
-    yield* syscall(host, "write", function* () {
-      yield* nicRoom(state);
-      yield host.cpuCopy(n, "user→socket-buffer");
-      state.inFlight = yield* host.nicDma(n, "socket-buffer→nic", pid);
-    });
+    yield* syscall(host, "write", () => sink.write(n, {copyFrom: "user"}));
   }
-  if (state.inFlight) yield wait(state.inFlight);
+  yield* sink.finish();
   const endNs = scheduler.now();
-  // What left through the NIC (see chunkState), not the request's range.
-  const bytes = state.sentBytes;
+  // What was delivered (see SocketSink), not the request's range.
+  const bytes = sink.deliveredBytes;
   trace.record(endNs, "done", pid, endNs - startNs, bytes, file.id);
-  return {fileId: file.id, pid, bytes, requestedBytes: Math.max(0, end - first), chunks: offsets.length, startNs, endNs, latencyNs: endNs - startNs};
+  return {
+    fileId: file.id,
+    pid,
+    bytes,
+    requestedBytes: Math.max(0, end - first),
+    chunks: offsets.length,
+    startNs,
+    endNs,
+    latencyNs: endNs - startNs,
+    link: sink.link,
+    receiverCpuNs: sink.receiverCpuNs,
+  };
 }
 
 /**
@@ -178,5 +186,6 @@ export function* directAioBody(host: Host, req: FileRequest, options: Required<D
  */
 export function directAio(host: Host, options: DirectAioOptions = {}): OperatorFunction<FileRequest, Transfer> {
   const o = directAioDefaults(options);
-  return concatMap((req) => spawn(host.sim, req.pid ?? 1, () => directAioBody(host, req, o)));
+  const paths = new SocketPaths(host, options);
+  return concatMap((req) => spawn(host.sim, req.pid ?? 1, () => directAioBody(host, req, o, paths)));
 }

@@ -5,3 +5,4 @@ export {sendfile, type SendfileOptions} from "./sendfile.js";
 export {directAio, aioContext, AioContext, type AioEvent, type DirectAioOptions} from "./directAio.js";
 export {nginxPolicy, nginxServe, parseDirectio, choosePath, type NginxPolicyOptions, type PolicyPath, type PolicyTransfer} from "./policy.js";
 export type {FileRequest, Transfer, TransferOptions} from "./internal/transferCore.js";
+export {linkKinds, receiverWindowBytes, loopbackMtuBytes, type LinkKind, type LinkOptions} from "./internal/socketPath.js";

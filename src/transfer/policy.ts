@@ -17,15 +17,16 @@ import type {Host} from "../host/Host.js";
 import {InputError} from "../errors.js";
 import {parseSize, KiB} from "../units.js";
 import {directAioBody, directAioDefaults} from "./directAio.js";
-import {checkChunkBytes, transferBody, type FileRequest, type Transfer} from "./internal/transferCore.js";
+import {checkChunkBytes, chunked, transferBody, type FileRequest, type Transfer} from "./internal/transferCore.js";
+import {SocketPaths, type LinkOptions} from "./internal/socketPath.js";
 import {readWriteChunk} from "./readWrite.js";
-import {sendfileChunk} from "./sendfile.js";
+import {checkScatterGather, sendfileRecipe} from "./sendfile.js";
 
 /** The path a request took: zero-copy, plain read+write, or direct I/O (asynchronous or blocking). */
 export type PolicyPath = "sendfile" | "read-write" | "aio-direct" | "direct";
 
 /** Options of {@link nginxPolicy}; defaults as in the seed's nginx block. */
-export interface NginxPolicyOptions {
+export interface NginxPolicyOptions extends LinkOptions {
   /** `sendfile on|off` for files below the threshold; default true. */
   sendfile?: boolean;
   /** `aio on|off` for direct reads; default true. */
@@ -104,16 +105,16 @@ export function nginxServe(host: Host, options: NginxPolicyOptions = {}): (req: 
   const aioOn = options.aio ?? true;
   const chunkBytes = checkChunkBytes(options.chunkBytes ?? 64 * KiB);
   const direct = directAioDefaults({chunkBytes: options.directChunkBytes ?? 128 * KiB, depth: options.aioDepth ?? 2, aio: aioOn});
-  const sg = options.scatterGather ?? host.nic.scatterGather;
-  if (sg && !host.nic.scatterGather)
-    throw new InputError("scatterGather", "true", `a NIC with scatter-gather DMA; profile ${host.profile.name}'s NIC has none`);
-  const sendfileRecipe = sendfileChunk(sg);
+  const sendfileRounds = sendfileRecipe(checkScatterGather(host, options.scatterGather));
+  const readWriteRounds = chunked(readWriteChunk);
+  // Every request gets its own connection; all share the host's data path.
+  const paths = new SocketPaths(host, options);
   return function* (req: FileRequest): ProcessBody<PolicyTransfer> {
     const path = choosePath(req.file.sizeBytes, threshold, sendfileOn, aioOn);
     const t =
-      path === "sendfile" ? yield* transferBody(host, req, chunkBytes, sendfileRecipe)
-      : path === "read-write" ? yield* transferBody(host, req, chunkBytes, readWriteChunk)
-      : yield* directAioBody(host, req, direct);
+      path === "sendfile" ? yield* transferBody(host, req, chunkBytes, sendfileRounds, paths)
+      : path === "read-write" ? yield* transferBody(host, req, chunkBytes, readWriteRounds, paths)
+      : yield* directAioBody(host, req, direct, paths);
     return {...t, path, fileBytes: req.file.sizeBytes};
   };
 }

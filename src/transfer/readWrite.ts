@@ -3,8 +3,9 @@
  *
  * Per chunk: read(2) enters the kernel, DMA brings missing pages from disk
  * to the page cache, the CPU copies them to the user buffer, read returns;
- * write(2) enters the kernel, the CPU copies the user buffer to the socket
- * buffer, DMA sends it to the NIC, write returns. Four mode switches, two
+ * write(2) enters the kernel, the CPU copies the user buffer into the
+ * socket's send buffer (waiting while it is full), write returns; the
+ * socket's skbs leave by DMA to the NIC (or over loopback) meanwhile. Four mode switches, two
  * DMA copies (one on a cache hit), two CPU copies, two system calls.
  */
 import type {OperatorFunction} from "rxjs";
@@ -13,24 +14,22 @@ import type {Host} from "../host/Host.js";
 import {bufferedRead} from "../kernel/bufferedRead.js";
 import type {FileRef} from "../mm/pageCache.js";
 import {syscall} from "../kernel/syscall.js";
-import {nicRoom, transferOperator, type ChunkState, type FileRequest, type Transfer, type TransferOptions} from "./internal/transferCore.js";
+import {chunked, transferOperator, type FileRequest, type Transfer, type TransferOptions} from "./internal/transferCore.js";
+import type {SocketSink} from "./internal/socketPath.js";
 
-/** One chunk by read + write. */
-export function* readWriteChunk(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid: number, state: ChunkState): ProcessBody<void> {
+/** One chunk by read + write: the write copies the user buffer into the socket's send buffer, waiting for room. */
+export function* readWriteChunk(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid: number, sink: SocketSink): ProcessBody<void> {
   yield* syscall(host, "read", function* () {
     yield* bufferedRead(host, file, offsetBytes, bytes, pid);
     yield host.cpuCopy(bytes, "page-cache→user");
   });
-  yield* syscall(host, "write", function* () {
-    yield* nicRoom(state);
-    yield host.cpuCopy(bytes, "user→socket-buffer");
-    state.inFlight = yield* host.nicDma(bytes, "socket-buffer→nic", pid);
-  });
+  yield* syscall(host, "write", () => sink.write(bytes, {copyFrom: "user"}));
 }
 
 /**
  * Returns an operator that serves each file request with read(2) + write(2),
- * one chunk of **chunkBytes** (default 64 KiB) per pair of calls.
+ * one chunk of **chunkBytes** (default 64 KiB, the program's buffer) per
+ * pair of calls, to a socket over **link** (nic or loopback).
  *
  * ```ts
  * requests$.pipe(readWrite(host, {chunkBytes: 32 * KiB}))
@@ -38,5 +37,5 @@ export function* readWriteChunk(host: Host, file: FileRef, offsetBytes: number, 
  * @see mmapWrite @see sendfile
  */
 export function readWrite(host: Host, options: TransferOptions = {}): OperatorFunction<FileRequest, Transfer> {
-  return transferOperator(host, options, readWriteChunk);
+  return transferOperator(host, options, chunked(readWriteChunk));
 }

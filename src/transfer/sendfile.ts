@@ -1,50 +1,75 @@
 /**
- * sendfile: one system call moves a chunk from a file to a socket.
+ * sendfile: one system call moves a whole file to a socket.
  *
- * Per chunk: sendfile(2) enters the kernel, DMA brings missing pages from
- * disk to the page cache, then either the CPU copies them to the socket
- * buffer and DMA sends that to the NIC (two mode switches, two DMA copies,
- * one CPU copy), or, when the NIC does scatter-gather DMA (SG-DMA), only a
- * descriptor (address, length) goes to the socket buffer and the NIC
- * gathers straight from the page cache: the true zero-copy (零拷贝), with
- * no CPU copy at all.
+ * A server calls sendfile(2) once per file (twice past 2 GiB: do_sendfile()
+ * caps one call at MAX_RW_COUNT = INT_MAX & PAGE_MASK, fs/read_write.c
+ * lines 1330–1331, include/linux/fs.h line 2836), and the kernel loops
+ * inside it: do_sendfile → do_splice_direct (line 1370) →
+ * splice_direct_to_actor(), whose `while (len)` loop (fs/splice.c line
+ * 1082) reads up to one internal pipe's worth of page-cache pages
+ * (PIPE_DEF_BUFFERS = 16 pages, include/linux/pipe_fs_i.h line 5: 64 KiB)
+ * and splices them to the socket, round after round. Each round: DMA brings
+ * missing pages from disk to the page cache, then either the CPU copies
+ * them into the socket's send buffer (no SG-DMA: one CPU copy), or, when the
+ * NIC does scatter-gather DMA, the skbs only take references to the
+ * page-cache pages and the NIC gathers straight from them: the true
+ * zero-copy (零拷贝), with no CPU copy at all. Two mode switches per file.
  */
 import type {OperatorFunction} from "rxjs";
 import type {ProcessBody} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
 import {InputError} from "../errors.js";
 import {bufferedRead} from "../kernel/bufferedRead.js";
-import type {FileRef} from "../mm/pageCache.js";
 import {syscall} from "../kernel/syscall.js";
-import {nicRoom, transferOperator, type ChunkState, type FileRequest, type Transfer, type TransferOptions} from "./internal/transferCore.js";
+import {transferOperator, type FileRequest, type Transfer, type TransferOptions, type TransferRecipe} from "./internal/transferCore.js";
 
 /** Options for the {@link sendfile} strategy. */
 export interface SendfileOptions extends TransferOptions {
   /** NIC gathers from page-cache pages (SG-DMA); default the NIC's capability. */
   scatterGather?: boolean;
+  /**
+   * Most bytes the program asks one sendfile(2) for, as nginx's
+   * `sendfile_max_chunk` does; default the kernel's own cap
+   * ({@link maxSendfileBytes}): one call per file up to 2 GiB.
+   */
+  maxCallBytes?: number;
 }
 
-/** Returns the chunk recipe of sendfile, with or without SG-DMA. */
-export function sendfileChunk(scatterGather: boolean) {
-  return function* (host: Host, file: FileRef, offsetBytes: number, bytes: number, pid: number, state: ChunkState): ProcessBody<void> {
-    yield* syscall(host, "sendfile", function* () {
-      yield* bufferedRead(host, file, offsetBytes, bytes, pid);
-      yield* nicRoom(state);
-      if (scatterGather) {
-        state.inFlight = yield* host.nicDma(bytes, "page-cache→nic", pid);
-      } else {
-        yield host.cpuCopy(bytes, "page-cache→socket-buffer");
-        state.inFlight = yield* host.nicDma(bytes, "socket-buffer→nic", pid);
-      }
-    });
+/** Most bytes one sendfile(2) moves: MAX_RW_COUNT = INT_MAX & PAGE_MASK (include/linux/fs.h line 2836) with 4 KiB pages. */
+export const maxSendfileBytes = 0x7fffffff - 4095;
+
+/**
+ * Returns the transfer recipe of sendfile, with or without SG-DMA: one
+ * system call per file (per *maxCallBytes*, at most {@link maxSendfileBytes}), and inside it one
+ * round per *chunkBytes* (the internal pipe's 64 KiB by default).
+ */
+export function sendfileRecipe(scatterGather: boolean, maxCallBytes = maxSendfileBytes): TransferRecipe {
+  if (!(Number.isSafeInteger(maxCallBytes) && maxCallBytes > 0)) throw new InputError("maxCallBytes", String(maxCallBytes), "a positive integer number of bytes");
+  const perCall = Math.min(maxCallBytes, maxSendfileBytes);
+  return function* (host, file, first, end, chunkBytes, pid, sink): ProcessBody<number> {
+    let rounds = 0;
+    for (let callStart = first; callStart < end; callStart += perCall) {
+      const callEnd = Math.min(end, callStart + perCall);
+      yield* syscall(host, "sendfile", function* () {
+        for (let off = callStart; off < callEnd; off += chunkBytes) {
+          const n = Math.min(chunkBytes, callEnd - off);
+          yield* bufferedRead(host, file, off, n, pid);
+          yield* sink.write(n, scatterGather ? {pagesAt: off} : {copyFrom: "page-cache"});
+          rounds++;
+        }
+      });
+    }
+    return rounds;
   };
 }
 
 /**
- * Returns an operator that serves each file request with sendfile(2): two
- * mode switches per call, disk→page-cache DMA on a miss, page-cache→NIC DMA
- * (gathered directly with **scatterGather**, else through one CPU copy into
- * the socket buffer). Chunks of **chunkBytes**, default 64 KiB.
+ * Returns an operator that serves each file request with one sendfile(2)
+ * per file (or per **maxCallBytes**, nginx's `sendfile_max_chunk`): two mode switches, and inside the call, per round of
+ * **chunkBytes** (default 64 KiB, the kernel's internal pipe), disk→page-cache
+ * DMA on a miss and the pages into the socket's send buffer (as page
+ * references with **scatterGather**, else through one CPU copy), to a
+ * socket over **link** (nic or loopback).
  *
  * ```ts
  * requests$.pipe(sendfile(host, {scatterGather: false}))
@@ -52,8 +77,12 @@ export function sendfileChunk(scatterGather: boolean) {
  * @see readWrite @see mmapWrite
  */
 export function sendfile(host: Host, options: SendfileOptions = {}): OperatorFunction<FileRequest, Transfer> {
-  const scatterGather = options.scatterGather ?? host.nic.scatterGather;
+  return transferOperator(host, options, sendfileRecipe(checkScatterGather(host, options.scatterGather), options.maxCallBytes));
+}
+
+/** Returns *scatterGather* (default the NIC's capability), checked against the host's NIC: asking for SG-DMA without it is an {@link InputError}. */
+export function checkScatterGather(host: Host, scatterGather = host.nic.scatterGather): boolean {
   if (scatterGather && !host.nic.scatterGather)
     throw new InputError("scatterGather", "true", `a NIC with scatter-gather DMA; profile ${host.profile.name}'s NIC has none`);
-  return transferOperator(host, options, sendfileChunk(scatterGather));
+  return scatterGather;
 }

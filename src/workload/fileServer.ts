@@ -123,7 +123,7 @@ export function fileServerWorkload(random: Random, options: FileServerWorkloadOp
  * every finished request. Hot clients are pids 1000+, streams 2000+.
  *
  * ```ts
- * startClients(sim, w, (req, kind) => transferBody(host, req, 64 * KiB, sendfileChunk(true)), 50e6, (r) => served.push(r));
+ * startClients(sim, w, (req, kind) => transferBody(host, req, 64 * KiB, sendfileRecipe(true), new SocketPaths(host)), 50e6, (r) => served.push(r));
  * ```
  */
 export function startClients<T extends Transfer>(

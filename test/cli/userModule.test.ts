@@ -8,7 +8,7 @@ import {tempDir} from "../helpers/files.js";
 /** Runs `iosim ...args` from the repository root: the examples import iosim by its own name, which resolves there. */
 const iosim = (...args: string[]) => iosimAsync(args, {cwd: repoRoot});
 
-test("iosim run examples/sendfile-chunks.ts runs the user's scenario: both chunk sizes deliver the file, the larger in fewer calls", async () => {
+test("iosim run examples/sendfile-chunks.ts runs the user's scenario: both limits per call deliver the file, the larger in fewer calls", async () => {
   const r = await iosim("run", "examples/sendfile-chunks.ts", "--set", "fileBytes=4MiB", "--set", "chunkA=64KiB", "--set", "chunkB=1MiB", "--format", "json");
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as Record<string, number>;

@@ -11,65 +11,76 @@ import {mmapWrite} from "../../src/transfer/mmapWrite.js";
 import {readWrite} from "../../src/transfer/readWrite.js";
 import {sendfile} from "../../src/transfer/sendfile.js";
 import type {Transfer} from "../../src/transfer/internal/transferCore.js";
+import type {DataPathSettings} from "../../src/net/dataPath.js";
 
 const profile = loadProfile("server-2024");
 const KiB = 1024;
 
-/** The seed's four counts of one run. */
+/** The seed's counts of one run of *chunks* 64 KiB chunks: mode switches, CPU copies and system calls, and the DMA copies each byte went through. */
 function counts(strategy: StrategyName, chunks: number, cache: "cold" | "warm" = "cold") {
   const {result} = runTransfer({strategy, fileBytes: chunks * 64 * KiB, chunkBytes: 64 * KiB, cache, readaheadBytes: 0, profile});
   assert.equal(result.chunks, chunks);
-  const {contextSwitches, dmaCopies, cpuCopies, syscalls} = result;
-  return {contextSwitches, dmaCopies, cpuCopies, syscalls};
+  const {contextSwitches, cpuCopies, syscalls, diskDmas} = result;
+  return {contextSwitches, cpuCopies, syscalls, diskDmas, dmaCopiesPerByte: result.dataDmaBytes / result.bytesDelivered};
 }
 
-/** Per chunk, cold cache: the seed's table. */
-const perChunk: Record<StrategyName, {contextSwitches: number; dmaCopies: number; cpuCopies: number; syscalls: number}> = {
-  "read-write": {contextSwitches: 4, dmaCopies: 2, cpuCopies: 2, syscalls: 2},
-  "mmap-write": {contextSwitches: 4, dmaCopies: 2, cpuCopies: 1, syscalls: 2},
-  sendfile: {contextSwitches: 2, dmaCopies: 2, cpuCopies: 1, syscalls: 1},
-  "sendfile-sg": {contextSwitches: 2, dmaCopies: 2, cpuCopies: 0, syscalls: 1},
+/**
+ * Per chunk with a cold cache: the seed's table. sendfile is one system call
+ * per file (the kernel loops over the chunks inside it), so its mode switches
+ * and system calls are per file; the NIC's DMA transfers are per skb (TSO
+ * super-segments), so the DMA copies are counted per byte: how many times
+ * each byte crossed by DMA.
+ */
+const perChunk: Record<StrategyName, {contextSwitches: number; dmaCopies: number; cpuCopies: number; syscalls: number; perFile: boolean}> = {
+  "read-write": {contextSwitches: 4, dmaCopies: 2, cpuCopies: 2, syscalls: 2, perFile: false},
+  "mmap-write": {contextSwitches: 4, dmaCopies: 2, cpuCopies: 1, syscalls: 2, perFile: false},
+  sendfile: {contextSwitches: 2, dmaCopies: 2, cpuCopies: 1, syscalls: 1, perFile: true},
+  "sendfile-sg": {contextSwitches: 2, dmaCopies: 2, cpuCopies: 0, syscalls: 1, perFile: true},
 };
+
+/** The expected counts of *chunks* chunks: calls per chunk, or once per file for sendfile. */
+function expected(strategy: StrategyName, chunks: number, cache: "cold" | "warm") {
+  const c = perChunk[strategy];
+  const calls = c.perFile ? 1 : chunks;
+  return {
+    contextSwitches: c.contextSwitches * calls,
+    cpuCopies: c.cpuCopies * chunks,
+    syscalls: c.syscalls * calls,
+    diskDmas: cache === "cold" ? chunks : 0,
+    dmaCopiesPerByte: cache === "cold" ? c.dmaCopies : c.dmaCopies - 1,
+  };
+}
 
 for (const strategy of strategies) {
   const c = perChunk[strategy];
-  test(`runTransfer({strategy: "${strategy}", cache: "cold"}) makes ${c.contextSwitches} context switches, ${c.dmaCopies} DMA copies, ${c.cpuCopies} CPU copies, ${c.syscalls} syscalls per chunk`, () => {
-    assert.deepEqual(counts(strategy, 1), c);
+  test(`runTransfer({strategy: "${strategy}", cache: "cold"}) makes ${c.contextSwitches} context switches, ${c.cpuCopies} CPU copies, ${c.syscalls} syscalls per chunk, and 2 DMA copies of each byte`, () => {
+    assert.deepEqual(counts(strategy, 1), expected(strategy, 1, "cold"));
   });
 
-  test(`runTransfer({strategy: "${strategy}", cache: "warm"}) skips the disk DMA: one DMA copy per chunk`, () => {
-    assert.deepEqual(counts(strategy, 1, "warm"), {...c, dmaCopies: c.dmaCopies - 1});
+  test(`runTransfer({strategy: "${strategy}", cache: "warm"}) skips the disk DMA: one DMA copy of each byte`, () => {
+    assert.deepEqual(counts(strategy, 1, "warm"), expected(strategy, 1, "warm"));
   });
 
-  test(`runTransfer({strategy: "${strategy}"}) over 5 chunks gives 5 times the per-chunk counts`, () => {
-    assert.deepEqual(counts(strategy, 5), {
-      contextSwitches: 5 * c.contextSwitches,
-      dmaCopies: 5 * c.dmaCopies,
-      cpuCopies: 5 * c.cpuCopies,
-      syscalls: 5 * c.syscalls,
-    });
+  test(`runTransfer({strategy: "${strategy}"}) over 5 chunks gives ${c.perFile ? "one call per file, 5 times the per-chunk copies" : "5 times the per-chunk counts"}`, () => {
+    assert.deepEqual(counts(strategy, 5), expected(strategy, 5, "cold"));
   });
 
-  test(`runTransfer({strategy: "${strategy}", cache: "warm"}) over 5 chunks gives 5 times the warm counts`, () => {
-    assert.deepEqual(counts(strategy, 5, "warm"), {
-      contextSwitches: 5 * c.contextSwitches,
-      dmaCopies: 5 * (c.dmaCopies - 1),
-      cpuCopies: 5 * c.cpuCopies,
-      syscalls: 5 * c.syscalls,
-    });
+  test(`runTransfer({strategy: "${strategy}", cache: "warm"}) over 5 chunks gives ${c.perFile ? "one call per file" : "5 times the warm counts"}`, () => {
+    assert.deepEqual(counts(strategy, 5, "warm"), expected(strategy, 5, "warm"));
   });
 }
 
-/** The (kind, detail) sequence of one cold chunk, interrupts aside. */
+/** The (kind, detail) sequence of one cold 32 KiB chunk in the seed's vocabulary (mode switches, calls, copies; no ACKs), with a send buffer that holds it. */
 function steps(strategy: StrategyName) {
-  const {sim} = runTransfer({strategy, fileBytes: 64 * KiB, chunkBytes: 64 * KiB, cache: "cold", profile});
-  return sim.trace.events.filter((e) => e.kind !== "irq").map((e) => `${e.kind} ${e.detail}`);
+  const {sim} = runTransfer({strategy, fileBytes: 32 * KiB, chunkBytes: 32 * KiB, cache: "cold", profile, dataPath: {sndbufBytes: 1024 * KiB}, keepEvents: true});
+  const kinds = new Set(["mode-switch", "syscall", "cache-miss", "dma-copy", "cpu-copy", "done"]);
+  return sim.trace.events.filter((e) => kinds.has(e.kind) && e.detail !== "nic→skb").map((e) => `${e.kind} ${e.detail}`);
 }
 
-test("readWrite() walks read(2) then write(2) through the seed's steps, in order", () => {
+test("readWrite() walks read(2) then write(2) through the seed's steps; the NIC sends the skb after write(2) has returned", () => {
   assert.deepEqual(steps("read-write"), [
     "mode-switch user→kernel", "syscall read", "cache-miss file-0", "dma-copy disk→page-cache", "cpu-copy page-cache→user", "mode-switch kernel→user",
-    "mode-switch user→kernel", "syscall write", "cpu-copy user→socket-buffer", "dma-copy socket-buffer→nic", "mode-switch kernel→user",
+    "mode-switch user→kernel", "syscall write", "cpu-copy user→socket-buffer", "mode-switch kernel→user", "dma-copy skb→nic",
     "done file-0",
   ]);
 });
@@ -77,7 +88,7 @@ test("readWrite() walks read(2) then write(2) through the seed's steps, in order
 test("mmapWrite() maps the pages, then copies page cache → socket buffer in write(2)", () => {
   assert.deepEqual(steps("mmap-write"), [
     "mode-switch user→kernel", "syscall mmap", "cache-miss file-0", "dma-copy disk→page-cache", "mode-switch kernel→user",
-    "mode-switch user→kernel", "syscall write", "cpu-copy page-cache→socket-buffer", "dma-copy socket-buffer→nic", "mode-switch kernel→user",
+    "mode-switch user→kernel", "syscall write", "cpu-copy page-cache→socket-buffer", "mode-switch kernel→user", "dma-copy skb→nic",
     "done file-0",
   ]);
 });
@@ -85,7 +96,7 @@ test("mmapWrite() maps the pages, then copies page cache → socket buffer in wr
 test("sendfile(host, {scatterGather: false}) copies page cache → socket buffer inside one call", () => {
   assert.deepEqual(steps("sendfile"), [
     "mode-switch user→kernel", "syscall sendfile", "cache-miss file-0", "dma-copy disk→page-cache",
-    "cpu-copy page-cache→socket-buffer", "dma-copy socket-buffer→nic", "mode-switch kernel→user",
+    "cpu-copy page-cache→socket-buffer", "mode-switch kernel→user", "dma-copy skb→nic",
     "done file-0",
   ]);
 });
@@ -93,15 +104,16 @@ test("sendfile(host, {scatterGather: false}) copies page cache → socket buffer
 test("sendfile(host, {scatterGather: true}) lets the NIC gather from the page cache, no CPU copy", () => {
   assert.deepEqual(steps("sendfile-sg"), [
     "mode-switch user→kernel", "syscall sendfile", "cache-miss file-0", "dma-copy disk→page-cache",
-    "dma-copy page-cache→nic", "mode-switch kernel→user",
+    "mode-switch kernel→user", "dma-copy page-cache→nic",
     "done file-0",
   ]);
 });
 
-test("runTransfer() takes one interrupt per DMA copy", () => {
+test("runTransfer() takes one interrupt per disk DMA and per NIC transmit DMA, plus the NIC's receive interrupts", () => {
   for (const strategy of strategies) {
     const {result} = runTransfer({strategy, fileBytes: 256 * KiB, chunkBytes: 64 * KiB, cache: "cold", profile});
-    assert.equal(result.interrupts, result.dmaCopies, strategy);
+    assert.ok(result.nicDmas > 0 && result.rxInterrupts > 0, strategy);
+    assert.equal(result.interrupts, result.diskDmas + result.nicDmas + result.rxInterrupts, strategy);
   }
 });
 
@@ -110,10 +122,10 @@ test("runTransfer({strategy: \"sendfile-sg\"}) is faster than read-write on the 
   assert.ok(time("sendfile-sg") < time("read-write"));
 });
 
-test("runTransfer({files: 3}) counts three files' chunks", () => {
+test("runTransfer({files: 3}) counts three files' chunks, and one sendfile(2) per file", () => {
   const {result} = runTransfer({strategy: "sendfile", fileBytes: 128 * KiB, chunkBytes: 64 * KiB, cache: "cold", files: 3, profile});
   assert.equal(result.chunks, 6);
-  assert.equal(result.syscalls, 6);
+  assert.equal(result.syscalls, 3);
   assert.equal(result.bytesDelivered, 3 * 128 * KiB);
 });
 
@@ -136,9 +148,10 @@ function direct(make: (host: Host) => ReturnType<typeof readWrite>, fileBytes = 
 
 test("readWrite(host, {chunkBytes}) used directly emits one Transfer with its chunks, bytes and times", () => {
   const {transfer, counts: c, endNs} = direct((h) => readWrite(h, {chunkBytes: 32 * KiB}));
-  assert.deepEqual({...transfer, endNs: 0, latencyNs: 0}, {fileId: "a", pid: 9, bytes: 128 * KiB, requestedBytes: 128 * KiB, chunks: 4, startNs: 0, endNs: 0, latencyNs: 0});
-  assert.equal(transfer.endNs, endNs);
-  assert.equal(transfer.latencyNs, endNs);
+  assert.deepEqual({...transfer, endNs: 0, latencyNs: 0}, {fileId: "a", pid: 9, bytes: 128 * KiB, requestedBytes: 128 * KiB, chunks: 4, startNs: 0, endNs: 0, latencyNs: 0, link: "nic", receiverCpuNs: 0});
+  // The run goes on after the last byte left the NIC (its ACK is on the way back).
+  assert.ok(transfer.endNs > 0 && transfer.endNs < endNs);
+  assert.equal(transfer.latencyNs, transfer.endNs);
   assert.equal(c.contextSwitches, 16);
 });
 
@@ -182,5 +195,111 @@ test("readWrite(host) sends an empty file in zero chunks", () => {
 test("runTransfer({readaheadBytes}) on a cold cache fetches ahead, so later chunks hit", () => {
   const {result} = runTransfer({strategy: "read-write", fileBytes: 256 * KiB, chunkBytes: 64 * KiB, cache: "cold", readaheadBytes: 128 * KiB, profile});
   assert.ok(result.cacheHitPages > 0);
-  assert.ok(result.dmaCopies < 2 * result.chunks);
+  assert.ok(result.diskDmas < result.chunks);
+});
+
+// ---- The socket's mechanisms (issue 9, items 1–3) ----
+
+const MiB = 1024 * KiB;
+
+test("runTransfer({dataPath: {sndbufBytes}}) with a larger send buffer overlaps the next copy with sending: less elapsed time", () => {
+  const elapsed = (sndbufBytes: number) =>
+    runTransfer({strategy: "read-write", fileBytes: 4 * MiB, chunkBytes: 64 * KiB, cache: "warm", profile, dataPath: {sndbufBytes}}).result;
+  const small = elapsed(64 * KiB);
+  const large = elapsed(4 * MiB);
+  assert.ok(large.elapsedNs < small.elapsedNs, `${large.elapsedNs} ≥ ${small.elapsedNs}`);
+  // The same work either way: the buffer changes when the copies run, not how many there are.
+  assert.deepEqual([large.cpuCopies, large.bytesDelivered], [small.cpuCopies, small.bytesDelivered]);
+});
+
+test("runTransfer() with autotuning grows the send buffer and ends sooner than a buffer fixed at tcp_wmem[1]", () => {
+  const run = (sndbufBytes: number | "auto") =>
+    runTransfer({strategy: "sendfile-sg", fileBytes: 4 * MiB, chunkBytes: 64 * KiB, cache: "warm", profile, dataPath: {sndbufBytes}}).result.elapsedNs;
+  assert.ok(run("auto") < run(profile.net.wmemBytes));
+});
+
+test("runTransfer({dataPath: {rxCoalesceNs}}) coalescing cuts the NIC's receive interrupts for the same ACKs", () => {
+  const run = (rxCoalesceNs: number, napi = true) =>
+    runTransfer({strategy: "sendfile-sg", fileBytes: 8 * MiB, chunkBytes: 64 * KiB, cache: "warm", profile, dataPath: {rxCoalesceNs, napi, sndbufBytes: 4 * MiB}}).result;
+  const perPacket = run(0, false);
+  const coalesced = run(64_000);
+  assert.equal(perPacket.rxInterrupts, perPacket.acksReceived);
+  assert.ok(coalesced.rxInterrupts < coalesced.acksReceived, `${coalesced.rxInterrupts} interrupts for ${coalesced.acksReceived} ACKs`);
+  assert.ok(coalesced.rxInterrupts < perPacket.rxInterrupts);
+});
+
+test("runTransfer({dataPath: {tso: false}}) hands the NIC one skb per MSS: more DMAs and more transmit CPU than with TSO", () => {
+  const run = (tso: boolean) => runTransfer({strategy: "sendfile-sg", fileBytes: 1 * MiB, chunkBytes: 64 * KiB, cache: "warm", profile, dataPath: {tso}}).result;
+  const off = run(false);
+  const on = run(true);
+  assert.equal(off.nicDmas, off.segments);
+  assert.ok(on.nicDmas < on.segments);
+  assert.ok(off.cpuShare["net-tx"] * off.cpuBusyNs > on.cpuShare["net-tx"] * on.cpuBusyNs);
+});
+
+test("runTransfer({link: \"loopback\"}) reports the receiver's CPU beside the sender's; over a NIC the receiver is another machine", () => {
+  for (const strategy of strategies) {
+    const lo = runTransfer({strategy, fileBytes: 1 * MiB, chunkBytes: 64 * KiB, cache: "warm", profile, link: "loopback"}).result;
+    assert.equal(lo.link, "loopback");
+    assert.equal(lo.bytesDelivered, 1 * MiB);
+    // The receiver copies every byte out of the skbs once: a lower bound on its CPU.
+    assert.ok(lo.receiverCpuNs > MiB / profile.memory.copyBytesPerNs, `${strategy}: ${lo.receiverCpuNs}`);
+    assert.ok(lo.senderCpuNs > 0 && lo.senderCpuNs < lo.cpuBusyNs);
+    // No NIC: no DMA to it, no wire packets, no NIC interrupts.
+    assert.deepEqual([lo.nicDmas, lo.rxInterrupts, lo.dataDmaBytes], [0, 0, 0]);
+    const nic = runTransfer({strategy, fileBytes: 1 * MiB, chunkBytes: 64 * KiB, cache: "warm", profile, link: "nic"}).result;
+    assert.equal(nic.receiverCpuNs, 0);
+    assert.equal(nic.senderCpuNs, nic.cpuBusyNs);
+  }
+});
+
+test("runTransfer({link: \"loopback\"}) receiverCpuNs covers at least the receiver's own traced steps (mode switches, system calls, copies)", () => {
+  const {result, sim} = runTransfer({strategy: "sendfile-sg", fileBytes: 1 * MiB, chunkBytes: 64 * KiB, cache: "warm", profile, link: "loopback", keepEvents: true});
+  const pids = new Set(sim.trace.events.filter((e) => e.kind === "cpu-copy" && e.detail === "skb→user").map((e) => e.pid));
+  assert.equal(pids.size, 1);
+  const [receiver] = pids;
+  const traced = sim.trace.events.filter((e) => e.pid === receiver && ["mode-switch", "syscall", "cpu-copy", "task-switch"].includes(e.kind)).reduce((a, e) => a + e.durationNs, 0);
+  assert.ok(traced > 0 && result.receiverCpuNs >= traced - 1e-6, `${result.receiverCpuNs} < ${traced}`);
+  assert.notEqual(receiver, 1);
+});
+
+test("runTransfer({link: \"loopback\"}) sender CPU falls from read + write to sendfile with SG: each CPU copy the sender drops shows", () => {
+  const sender = (strategy: StrategyName) => runTransfer({strategy, fileBytes: 4 * MiB, chunkBytes: 64 * KiB, cache: "warm", profile, link: "loopback"}).result.senderCpuNs;
+  const [rw, mw, sf, sg] = (["read-write", "mmap-write", "sendfile", "sendfile-sg"] as const).map(sender);
+  assert.ok(rw > mw && mw > sf && sf > sg, `${rw} ${mw} ${sf} ${sg}`);
+});
+
+test("runTransfer({strategy: \"sendfile\"}) makes one system call per file whatever its size", () => {
+  for (const fileBytes of [4 * KiB, 1 * MiB, 16 * MiB]) {
+    const {result} = runTransfer({strategy: "sendfile", fileBytes, chunkBytes: 64 * KiB, cache: "warm", profile, files: 2});
+    assert.equal(result.syscalls, 2, `${fileBytes}`);
+    assert.equal(result.contextSwitches, 4);
+    assert.equal(result.chunks, 2 * Math.ceil(fileBytes / (64 * KiB)));
+  }
+});
+
+test("runTransfer() charges an skb allocation per skb and, for zero-copy, a page reference per page", () => {
+  const run = (strategy: StrategyName, net: Partial<typeof profile.net>, dataPath: Partial<DataPathSettings> = {}) => {
+    const r = runTransfer({strategy, fileBytes: 1 * MiB, chunkBytes: 32 * KiB, cache: "warm", profile: {...profile, net: {...profile.net, ...net}}, dataPath});
+    return {...r.result, cpuNsByCategory: r.cpuNsByCategory};
+  };
+  // 256 pages of 4 KiB, 1000 ns each: with a buffer that never fills, every skb holds whole pages.
+  assert.equal(run("sendfile-sg", {pageRefNs: 1000}, {sndbufBytes: 4 * MiB}).cpuNsByCategory["page-ref"], 256 * 1000);
+  // Without TSO every skb holds one MSS (1448 bytes): a page split between two skbs is referenced by both.
+  const mssPages = run("sendfile-sg", {pageRefNs: 1000}, {sndbufBytes: 4 * MiB, tso: false}).cpuNsByCategory["page-ref"] / 1000;
+  let expectedPages = 0;
+  for (let off = 0; off < MiB; off += 32 * KiB)
+    for (let at = off; at < off + 32 * KiB; at += 1448) expectedPages += Math.floor((Math.min(at + 1448, off + 32 * KiB) - 1) / 4096) - Math.floor(at / 4096) + 1;
+  assert.equal(mssPages, expectedPages);
+  assert.equal(run("sendfile", {pageRefNs: 1000}).cpuNsByCategory["page-ref"], undefined, "a copying sendfile takes no page references");
+  // One allocation per skb handed to the NIC (none is ever cut in two: the window is never the limit here).
+  const r = run("read-write", {skbAllocNs: 1000});
+  assert.equal(r.cpuNsByCategory["skb-alloc"], r.nicDmas * 1000);
+});
+
+test("runTransfer() without the NIC's checksum offload sums every byte sent on the CPU", () => {
+  const run = (checksumOffload: boolean) =>
+    runTransfer({strategy: "read-write", fileBytes: 1 * MiB, chunkBytes: 64 * KiB, cache: "warm", profile: {...profile, nic: {...profile.nic, checksumOffload}}}).cpuNsByCategory;
+  assert.equal(Math.round(run(false).checksum), Math.round(MiB / profile.net.checksumBytesPerNs));
+  assert.equal(run(true).checksum, undefined);
 });
