@@ -258,7 +258,7 @@ export function multiplexingStudy(params: Partial<MultiplexingParams> = {}): Stu
         {
           title: "Time to serve the active connections against the descriptors watched",
           subtitle: `The libevent benchmark's shape: time for the loop to serve every active connection once; ${link}.`,
-          caption: "select has no point past its limit: an fd_set holds descriptors 0–1023 and the scenario refuses more (exit status 2 in the CLI).",
+          caption: "select has no point past its limit: an fd_set holds descriptors 0–1023 and the scenario refuses more (exit status 2 in the CLI). Where select and poll take the same time, select's line lies under poll's.",
           yLabel: "Time per round (µs, log scale)",
           seriesLabel: "API",
           panelOrder: p.activeCounts.map(panel),
@@ -291,6 +291,7 @@ export function multiplexingStudy(params: Partial<MultiplexingParams> = {}): Stu
         {
           title: "No idle connections: time to serve them all",
           subtitle: `Every watched connection active; time for the loop to serve each once; ${link}.`,
+          caption: "Where select and poll take the same time, select's line lies under poll's.",
           xLabel: "Connections, all active (log scale)",
           yLabel: "Time per round (µs, log scale)",
           seriesLabel: "API",
