@@ -31,6 +31,8 @@ export interface CpuShareOptions {
   /** x-axis label; default "Share of CPU busy time (%)". */
   xLabel?: string;
   widthPx?: number;
+  /** Fixed colours of the categories, in stacking order; default {@link categoryColors}. */
+  colors?: Record<string, string>;
 }
 
 /**
@@ -46,7 +48,7 @@ export interface CpuShareOptions {
  */
 export function cpuShareChart(rows: readonly CpuShareRow[], options: CpuShareOptions): string {
   const data = finiteRows(rows, ["share"]).map((r) => ({...r, percent: r.share * 100}));
-  const color = paletteFor(data.map((d) => d.category), categoryColors);
+  const color = paletteFor(data.map((d) => d.category), options.colors ?? categoryColors);
   const firstSeen = (key: "group" | "facetX" | "facetY") => [...new Set(data.map((d) => d[key]).filter((v): v is string => v !== undefined))];
   const facetX = options.facetXOrder ?? firstSeen("facetX");
   const facetY = options.facetYOrder ?? firstSeen("facetY");

@@ -92,6 +92,10 @@ export interface GroupedBarOptions {
   logY?: boolean;
   /** Bars in this order; default first appearance. */
   barOrder?: string[];
+  /** Fixed colours of the bars; default {@link pageCacheColors}. */
+  colors?: Record<string, string>;
+  /** Writes each bar's value above it, formatted so (a bar of 0 is then visible as its label); default none. */
+  valueLabel?: (value: number) => string;
 }
 
 /**
@@ -107,8 +111,9 @@ export function groupedBarChart(rows: readonly BarRow[], options: GroupedBarOpti
   const data = finiteRows(rows, ["value"], {positive: options.logY ? ["value"] : []});
   const bars = options.barOrder ?? [...new Set(data.map((d) => d.bar))];
   // Legend in bar order; unknown bars get the palette's spare colours.
-  const spare = paletteFor(bars.filter((b) => !(b in pageCacheColors)), {});
-  const color = {domain: bars, range: bars.map((b) => pageCacheColors[b] ?? spare.range[spare.domain.indexOf(b)])};
+  const known = options.colors ?? pageCacheColors;
+  const spare = paletteFor(bars.filter((b) => !(b in known)), {});
+  const color = {domain: bars, range: bars.map((b) => known[b] ?? spare.range[spare.domain.indexOf(b)])};
   const panels = [...new Set(data.map((d) => d.panel))];
   const logBase = data.length ? 10 ** Math.floor(Math.log10(Math.min(...data.map((d) => d.value)))) : 1;
   const rowsPanels = [...new Set(data.map((d) => d.row).filter((r): r is string => r !== undefined))];
@@ -135,6 +140,9 @@ export function groupedBarChart(rows: readonly BarRow[], options: GroupedBarOpti
           ? Plot.barY(data, {x: "bar", y1: logBase, y2: "value", fill: "bar", fx: "panel", fy: rowsPanels.length ? "row" : undefined})
           : Plot.barY(data, {x: "bar", y: "value", fill: "bar", fx: "panel", fy: rowsPanels.length ? "row" : undefined}),
         ...(options.logY ? [] : [Plot.ruleY([0])]),
+        ...(options.valueLabel
+          ? [Plot.text(data, {x: "bar", y: "value", text: (d: BarRow) => options.valueLabel!(d.value), dy: -6, fontSize: 10, fx: "panel", fy: rowsPanels.length ? "row" : undefined})]
+          : []),
       ],
     },
   });

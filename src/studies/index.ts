@@ -5,6 +5,7 @@
  * Other studies append themselves here (one line each).
  */
 import {dmaStudy} from "./dma.js";
+import {multiplexingStudy} from "./multiplexing.js";
 import {pageCacheStudy} from "./pageCache.js";
 import type {StudyResult} from "./study.js";
 import {zeroCopyStudy} from "./zeroCopy.js";
@@ -19,7 +20,7 @@ export interface StudyEntry {
 }
 
 /**
- * The studies the report runs, in order: DMA, then zero-copy.
+ * The studies the report runs, in order: DMA, zero-copy, page cache, multiplexing.
  *
  * ```ts
  * for (const s of studies) console.log(s.id, s.run().notes);
@@ -30,9 +31,11 @@ export const studies: StudyEntry[] = [
   {id: "dma", title: "DMA against CPU-driven (programmed) I/O", run: (params) => dmaStudy(params)},
   {id: "zero-copy", title: "Zero-copy file transfer", run: (params) => zeroCopyStudy(params)},
   {id: "page-cache", title: "Page cache, readahead, large files and direct I/O", run: (params) => pageCacheStudy(params)},
+  {id: "multiplexing", title: "I/O multiplexing: select, poll and epoll, level- and edge-triggered", run: (params) => multiplexingStudy(params)},
 ];
 
 export type {StudyResult, StudyTable, StudyChart} from "./study.js";
 export {dmaStudy, dmaDefaults, type DmaParams} from "./dma.js";
 export {zeroCopyStudy, zeroCopyDefaults, seedCountsPerChunk, type ZeroCopyParams} from "./zeroCopy.js";
 export {pageCacheStudy, pageCacheDefaults, type PageCacheParams} from "./pageCache.js";
+export {multiplexingStudy, multiplexingDefaults, selectMaxFds, type MultiplexingParams} from "./multiplexing.js";
