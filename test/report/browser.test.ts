@@ -107,7 +107,8 @@ test("the report catches a page that fetches from the network", {skip, timeout: 
   assert.ok(problems.some((p) => p.startsWith("request to http://127.0.0.1:9/x.png")), problems.join("\n"));
 });
 
-test("the default report (every study) opens in Chromium with no errors and no network, every chart drawn", {skip, timeout: 120_000}, async () => {
+// A guard against a hang, not a speed (see command.test.ts): the default report runs every study.
+test("the default report (every study) opens in Chromium with no errors and no network, every chart drawn", {skip, timeout: 600_000}, async () => {
   const out = tempDir("iosim-browser-full-");
   const summary = writeReport({out, progress: "none"});
   const expected = summary.files.filter((f) => f.path.endsWith(".meta.json")).map((f) => f.path.replace(/^data\//, "").replace(/\.meta\.json$/, ""));
