@@ -8,10 +8,8 @@
  * be rewritten before each round; but the office still checks every name
  * and the teacher still reads every answer.
  */
-import type {ProcessBody} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
-import type {TcpSocket} from "../net/TcpSocket.js";
-import {EPOLLIN, ScanSet, scanWait, zeroCounters, type Multiplexer, type MultiplexCounters, type ReadyEvent, type ScanCosts} from "./internal/readinessLoop.js";
+import {ScanMultiplexer, type Multiplexer, type ScanCosts} from "./internal/readinessLoop.js";
 
 /** sizeof(struct pollfd): int fd, short events, short revents (include/uapi/asm-generic/poll.h). */
 export const pollfdBytes = 8;
@@ -47,27 +45,5 @@ const pollCosts: ScanCosts = {
  * @see select @see epoll
  */
 export function poll(host: Host): Multiplexer {
-  return new Poll(host);
-}
-
-class Poll implements Multiplexer {
-  readonly api = "poll";
-  readonly counters: MultiplexCounters = zeroCounters();
-  private readonly set = new ScanSet(this.counters);
-  constructor(readonly host: Host) {}
-  get size(): number {
-    return this.set.size;
-  }
-  // eslint-disable-next-line require-yield -- filling a pollfd entry is user-space work
-  *add(fd: number, sock: TcpSocket, events = EPOLLIN): ProcessBody<void> {
-    if (!(Number.isSafeInteger(fd) && fd >= 0)) throw new RangeError(`invalid fd: ${fd}`);
-    this.set.add(fd, sock, events);
-  }
-  // eslint-disable-next-line require-yield -- dropping a pollfd entry is user-space work
-  *remove(fd: number): ProcessBody<void> {
-    this.set.remove(fd);
-  }
-  wait(_maxEvents?: number, pid = 0): ProcessBody<ReadyEvent[]> {
-    return scanWait(this.host, this.set, pollCosts, pid);
-  }
+  return new ScanMultiplexer(host, "poll", pollCosts);
 }

@@ -10,10 +10,8 @@
  * no box 1024: glibc's fd_set is FD_SETSIZE = 1024 bits, and FD_SET of a
  * larger fd writes past it (the fortified build aborts); the model refuses it.
  */
-import type {ProcessBody} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
-import type {TcpSocket} from "../net/TcpSocket.js";
-import {EPOLLIN, ScanSet, scanWait, zeroCounters, type Multiplexer, type MultiplexCounters, type ReadyEvent, type ScanCosts} from "./internal/readinessLoop.js";
+import {ScanMultiplexer, type Multiplexer, type ScanCosts} from "./internal/readinessLoop.js";
 
 /** glibc's FD_SETSIZE: an fd_set holds descriptors 0 … 1023 (misc/sys/select.h: __FD_SETSIZE 1024, bits/typesizes.h). */
 export const FD_SETSIZE = 1024;
@@ -61,28 +59,7 @@ const selectCosts: ScanCosts = {
  * @see poll @see epoll
  */
 export function select(host: Host): Multiplexer {
-  return new Select(host);
-}
-
-class Select implements Multiplexer {
-  readonly api = "select";
-  readonly counters: MultiplexCounters = zeroCounters();
-  private readonly set = new ScanSet(this.counters);
-  constructor(readonly host: Host) {}
-  get size(): number {
-    return this.set.size;
-  }
-  // eslint-disable-next-line require-yield -- FD_SET is user-space bit work, priced per call (the sets are rebuilt each time)
-  *add(fd: number, sock: TcpSocket, events = EPOLLIN): ProcessBody<void> {
-    if (!(Number.isSafeInteger(fd) && fd >= 0)) throw new RangeError(`invalid fd: ${fd}`);
+  return new ScanMultiplexer(host, "select", selectCosts, (fd) => {
     if (fd >= FD_SETSIZE) throw new FdSetOverflowError(fd);
-    this.set.add(fd, sock, events);
-  }
-  // eslint-disable-next-line require-yield -- FD_CLR is user-space bit work
-  *remove(fd: number): ProcessBody<void> {
-    this.set.remove(fd);
-  }
-  wait(_maxEvents?: number, pid = 0): ProcessBody<ReadyEvent[]> {
-    return scanWait(this.host, this.set, selectCosts, pid);
-  }
+  });
 }

@@ -345,3 +345,44 @@ export function* scanWait(host: Host, set: ScanSet, costs: ScanCosts, pid: numbe
   c.events += ready.length;
   return ready;
 }
+
+/**
+ * A multiplexer that scans: select and poll differ only in their name,
+ * their copies ({@link ScanCosts}) and what a descriptor may be (select
+ * refuses one past FD_SETSIZE), so both are this class with those three.
+ * Adding and removing a descriptor is user-space work (FD_SET, a pollfd
+ * entry), priced per call instead, as the kernel sees the whole set on
+ * every call.
+ */
+export class ScanMultiplexer implements Multiplexer {
+  readonly counters: MultiplexCounters = zeroCounters();
+  private readonly set = new ScanSet(this.counters);
+
+  constructor(
+    readonly host: Host,
+    readonly api: "select" | "poll",
+    private readonly costs: ScanCosts,
+    /** Throws when *fd* cannot be watched (select: fd ≥ FD_SETSIZE). */
+    private readonly checkFd: (fd: number) => void = () => undefined,
+  ) {}
+
+  get size(): number {
+    return this.set.size;
+  }
+
+  // eslint-disable-next-line require-yield -- FD_SET or a pollfd entry: user-space work, priced per call
+  *add(fd: number, sock: TcpSocket, events = EPOLLIN): ProcessBody<void> {
+    if (!(Number.isSafeInteger(fd) && fd >= 0)) throw new RangeError(`invalid fd: ${fd}`);
+    this.checkFd(fd);
+    this.set.add(fd, sock, events);
+  }
+
+  // eslint-disable-next-line require-yield -- FD_CLR or dropping a pollfd entry: user-space work
+  *remove(fd: number): ProcessBody<void> {
+    this.set.remove(fd);
+  }
+
+  wait(_maxEvents?: number, pid = 0): ProcessBody<ReadyEvent[]> {
+    return scanWait(this.host, this.set, this.costs, pid);
+  }
+}
