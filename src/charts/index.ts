@@ -9,3 +9,4 @@ export {countsChart, type CountsRow} from "./countsChart.js";
 export {strategyColors, categoryColors, modeColors, paletteFor, sizeTicks, sizeTickFormat, type Palette} from "./palette.js";
 export {hitRatioChart, groupedBarChart, thresholdChart, pageCacheColors, type HitRatioRow, type BarRow, type ThresholdRow} from "./pageCache.js";
 export {validationChart, type ValidationChartRow} from "./validationChart.js";
+export {clientsLineChart, connectStepsChart, serverModelColors, type ClientsRow, type ConnectStepRow} from "./servers.js";
