@@ -60,7 +60,7 @@ export function clientsLineChart(
     );
   }
   marks.push(
-    Plot.lineY(data, {x: "clients", y: "value", stroke: "model", fx: "profile", sort: "clients"}),
+    Plot.lineY(data, {x: "clients", y: "value", stroke: "model", z: "model", fx: "profile", sort: "clients"}),
     Plot.dot(data, {x: "clients", y: "value", fill: "model", fx: "profile", r: 2.5}),
   );
   return renderChart({
@@ -120,7 +120,7 @@ export function connectStepsChart(rows: readonly ConnectStepRow[], options: {tit
       x: {label: "Time since the burst (s)", labelAnchor: "center", labelArrow: "none"},
       y: {label: "Clients connected", labelArrow: "none", nice: true},
       color: {type: "ordinal", domain: color.domain, range: color.range},
-      marks: [Plot.frame({stroke: "#ccc"}), Plot.ruleY([0]), Plot.lineY(data, {x: "timeS", y: "connected", stroke: "series", curve: "step-after"})],
+      marks: [Plot.frame({stroke: "#ccc"}), Plot.ruleY([0]), Plot.lineY(data, {x: "timeS", y: "connected", stroke: "series", z: "series", curve: "step-after"})],
     },
   });
 }

@@ -86,6 +86,8 @@ interface ServerRow {
   latencyP99Ns: number;
   /** Requests the clients would make in all (clients × requests). */
   requestsWanted: number;
+  /** Requests the clients sent (a client whose connect never completed counts its first). */
+  requestsIssued: number;
   requestsServed: number;
   /** Served / wanted, within the run's duration. */
   servedShare: number;
@@ -170,6 +172,7 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
           latencyP50Ns: r.latencyP50Ns,
           latencyP99Ns: r.latencyP99Ns,
           requestsWanted: wanted,
+          requestsIssued: r.requestsIssued,
           requestsServed: r.requestsServed,
           servedShare: r.requestsServed / wanted,
           requestsFailed: failed,
@@ -198,14 +201,15 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
     }
   }
 
-  // The C10K budget per profile and model: memory per connection measured in the run that held the most sockets at once.
+  // The C10K budget per profile and model: memory per connection measured in the largest run where the model worked
+  // (every connection accepted and served, so a queued socket does not stand in for a served one), else in the run that held the most sockets.
   const budgetPerConn = p.memoryLimitBytes / p.budgetClients;
   const budgetRows = profiles.flatMap((profile) =>
     p.models.map((model) => {
       const runs = rows.filter((r) => r.profile === profile.name && r.model === model);
-      const widest = runs.reduce((a, b) => (b.peakSockets > a.peakSockets ? b : a));
       const lastWorking = runs.filter((r) => r.works).at(-1) ?? null;
       const firstFailing = runs.find((r) => !r.works) ?? null;
+      const widest = lastWorking ?? runs.reduce((a, b) => (b.peakSockets > a.peakSockets ? b : a));
       const perConn = widest.memoryPerConnectionBytes;
       return {
         profile: profile.name,
@@ -299,7 +303,7 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
         budgetRows.map((r) => ({profile: r.profile, model: r.model, clients: r.measuredAtClients, value: r.memoryPerConnectionBytes / 1e3})),
         {
           title: `Memory per connection against the C10K budget (${formatSize(p.memoryLimitBytes)} / ${count(p.budgetClients)})`,
-          subtitle: `(peak − baseline) / sockets held at once, in the run of each model that held the most; ${setting}.`,
+          subtitle: `(peak − baseline) / sockets held at once, in each model's largest run that worked (x: its clients); ${setting}.`,
           yLabel: "Memory per connection (KB)",
           limit: {value: budgetPerConn / 1e3, label: `budget ${(budgetPerConn / 1e3).toFixed(0)} KB per connection`},
         },
@@ -377,6 +381,7 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
       {id: "results", title: "Every run: throughput, latency, served share, failures, memory and task switches per profile, model and client count", table: aq.from(rows)},
       {id: "c10k-budget", title: "The C10K budget: memory per connection per model and where each model stops working", table: aq.from(budgetRows)},
       {id: "cpu-share", title: "CPU busy time by category", table: aq.from(shareRows)},
+      {id: "connect-steps", title: "Steps of the accept-queue burst: clients connecting in each group of connect times", table: aq.from(backlogSummary.flatMap((s) => s.steps.map((st, step) => ({acceptDelayNs: s.acceptDelayNs, step, atNs: st.atNs, clients: st.clients}))))},
       {id: "connect-times", title: "Connect time of each client of the accept-queue burst (null: never connected)", table: aq.from(backlogRows)},
     ],
     charts,
