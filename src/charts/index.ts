@@ -10,3 +10,4 @@ export {strategyColors, categoryColors, modeColors, paletteFor, sizeTicks, sizeT
 export {hitRatioChart, groupedBarChart, thresholdChart, pageCacheColors, type HitRatioRow, type BarRow, type ThresholdRow} from "./pageCache.js";
 export {validationChart, type ValidationChartRow} from "./validationChart.js";
 export {fdsLineChart, multiplexColors, multiplexCategoryColors, type FdsSeriesRow, type FdsLineOptions} from "./multiplexing.js";
+export {clientsLineChart, connectStepsChart, serverModelColors, type ClientsRow, type ConnectStepRow} from "./servers.js";

@@ -7,6 +7,7 @@
 import {dmaStudy} from "./dma.js";
 import {multiplexingStudy} from "./multiplexing.js";
 import {pageCacheStudy} from "./pageCache.js";
+import {serversStudy} from "./servers.js";
 import type {StudyResult} from "./study.js";
 import {zeroCopyStudy} from "./zeroCopy.js";
 
@@ -31,6 +32,7 @@ export const studies: StudyEntry[] = [
   {id: "dma", title: "DMA against CPU-driven (programmed) I/O", run: (params) => dmaStudy(params)},
   {id: "zero-copy", title: "Zero-copy file transfer", run: (params) => zeroCopyStudy(params)},
   {id: "page-cache", title: "Page cache, readahead, large files and direct I/O", run: (params) => pageCacheStudy(params)},
+  {id: "servers", title: "Server models to C10K: iterative, process, thread and pool", run: (params) => serversStudy(params)},
   {id: "multiplexing", title: "I/O multiplexing: select, poll and epoll, level- and edge-triggered", run: (params) => multiplexingStudy(params)},
 ];
 
@@ -38,4 +40,5 @@ export type {StudyResult, StudyTable, StudyChart} from "./study.js";
 export {dmaStudy, dmaDefaults, type DmaParams} from "./dma.js";
 export {zeroCopyStudy, zeroCopyDefaults, seedCountsPerChunk, type ZeroCopyParams} from "./zeroCopy.js";
 export {pageCacheStudy, pageCacheDefaults, type PageCacheParams} from "./pageCache.js";
+export {serversStudy, serversDefaults, serversParamsSchema, type ServersParams} from "./servers.js";
 export {multiplexingStudy, multiplexingDefaults, selectMaxFds, type MultiplexingParams} from "./multiplexing.js";

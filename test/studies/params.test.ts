@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {InputError} from "../../src/errors.js";
 import {dmaParamsSchema, dmaStudy} from "../../src/studies/dma.js";
 import {pageCacheParamsSchema, pageCacheStudy} from "../../src/studies/pageCache.js";
+import {serversParamsSchema, serversStudy} from "../../src/studies/servers.js";
 import {zeroCopyParamsSchema, zeroCopyStudy} from "../../src/studies/zeroCopy.js";
 
 test("a study's parameters: an unknown key is an InputError naming the study and listing the keys", () => {
@@ -10,6 +11,7 @@ test("a study's parameters: an unknown key is an InputError naming the study and
     [() => dmaStudy({colour: 1} as never), "dma", "transferSizesBytes"],
     [() => zeroCopyStudy({colour: 1} as never), "zero-copy", "fileSizesBytes"],
     [() => pageCacheStudy({colour: 1} as never), "page-cache", "profile"],
+    [() => serversStudy({colour: 1} as never), "servers", "profiles"],
   ] as const) {
     assert.throws(run, (e: unknown) => e instanceof InputError && e.param === `key for study ${id}` && e.value === "colour" && e.expected.startsWith(`one of ${first}, `));
   }
@@ -28,7 +30,7 @@ test("zeroCopyStudy() puts the strategies in the strategy list's order, read-wri
 });
 
 test("every study parameter carries its meaning in the schema (description), so listings and JSON Schema can show it", () => {
-  for (const schema of [dmaParamsSchema, zeroCopyParamsSchema, pageCacheParamsSchema]) {
+  for (const schema of [dmaParamsSchema, zeroCopyParamsSchema, pageCacheParamsSchema, serversParamsSchema]) {
     const missing = Object.entries(schema.shape).filter(([, field]) => !(typeof field.description === "string" && field.description.length > 10)).map(([k]) => k);
     assert.deepEqual(missing, []);
   }
