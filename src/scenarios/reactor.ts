@@ -33,6 +33,8 @@ export interface ReactorRunOptions extends Omit<ServerRunOptions, "model" | "ser
   io?: ProactorApi;
   /** Called when a Reactor handles a request of a connection (tests). */
   onServe?: (conn: Connection, pid: number) => void;
+  /** Called per new connection with the Reactors its arrival woke (tests). */
+  onListenWake?: (conn: Connection, woken: number) => void;
 }
 
 /** Returns the measured result of one architecture under its clients, plus the model's objects. */
@@ -45,7 +47,7 @@ export function runReactor(o: ReactorRunOptions) {
   const run = runServer({
     ...o,
     model: "iterative",
-    serve: (server) => reactorVariant(o.variant, server, {threads: o.threads, balancing: o.balancing, batch: o.batch, onServe: o.onServe, onRuntime: (x) => (rt = x)}),
+    serve: (server) => reactorVariant(o.variant, server, {threads: o.threads, balancing: o.balancing, batch: o.batch, onServe: o.onServe, onListenWake: o.onListenWake, onRuntime: (x) => (rt = x)}),
   });
   const {sim, host} = run;
   const r = run.result;
@@ -103,6 +105,9 @@ export function runReactor(o: ReactorRunOptions) {
       eventfd: k?.eventfdWrites ?? 0,
     },
     epollWaits,
+    /** proactor-uring: io_uring_enter calls and SQEs submitted per call. */
+    uringEnters: k?.uringEnters ?? 0,
+    sqesPerEnter: k && k.uringEnters > 0 ? k.sqesSubmitted / k.uringEnters : 0,
     handoffs: k?.handoffs ?? 0,
     offloaded: k?.offloaded ?? 0,
     connectionsAccepted: r.connectionsAccepted,

@@ -36,7 +36,7 @@ import {Epoll} from "../../multiplex/epoll.js";
 import {EPOLLIN, type ReadyEvent} from "../../multiplex/internal/readinessLoop.js";
 import type {Connection} from "../../net/Connection.js";
 import {EmfileError, type FdTable} from "../../net/FdTable.js";
-import {acceptCall, closeCall, EagainError, recvCall, sendCall} from "../../net/socketCalls.js";
+import {acceptBody, closeCall, EagainError, recvCall, sendCall} from "../../net/socketCalls.js";
 import type {TcpSocket} from "../../net/TcpSocket.js";
 import {KiB} from "../../units.js";
 import type {Server} from "../Server.js";
@@ -56,6 +56,9 @@ export interface ReactorCounters {
   handoffs: number;
   /** Requests run on a worker thread instead of the Reactor. */
   offloaded: number;
+  /** proactor-uring: io_uring_enter calls, and SQEs they submitted. */
+  uringEnters: number;
+  sqesSubmitted: number;
 }
 
 /** Options shared by the Reactor operators. */
@@ -64,6 +67,8 @@ export interface ReactorOptions {
   onServe?: (conn: Connection, pid: number) => void;
   /** epoll_wait's maxevents; default 64. */
   maxEvents?: number;
+  /** Called for each new connection on the listening socket with the number of sleeping Reactors its wake-up woke. */
+  onListenWake?: (conn: Connection, woken: number) => void;
   /** Called with the run's shared state when the operator is subscribed (its counters, its Reactors). */
   onRuntime?: (rt: ReactorRuntime) => void;
 }
@@ -89,7 +94,7 @@ export interface ConnState {
 
 /** The shared state of one run of a Reactor operator. */
 export class ReactorRuntime {
-  readonly counters: ReactorCounters = {listenWakeups: 0, spuriousWakeups: 0, connectionsQueued: 0, eventfdWrites: 0, handoffs: 0, offloaded: 0};
+  readonly counters: ReactorCounters = {listenWakeups: 0, spuriousWakeups: 0, connectionsQueued: 0, eventfdWrites: 0, handoffs: 0, offloaded: 0, uringEnters: 0, sqesSubmitted: 0};
   readonly served$ = new Subject<Served>();
   /** Every Reactor of the run (their epoll counters). */
   readonly reactors: Reactor[] = [];
@@ -164,19 +169,21 @@ export class ListenWaitQueue {
 
   private wake(conn: Connection): void {
     this.rt.counters.connectionsQueued++;
+    const before = this.rt.counters.listenWakeups;
     const group = this.reuseport;
     if (group !== null) {
       // reuseport_select_sock_by_hash: reciprocal_scale(hash, n) = (hash × n) >> 32.
       const r = group[Number((BigInt(hash32(conn.id)) * BigInt(group.length)) >> 32n)];
       const e = this.entries.find((x) => x.r === r);
       if (e !== undefined) this.call(e);
-      return;
+    } else {
+      for (const e of this.entries) {
+        const woke = this.call(e);
+        // An exclusive entry that woke a sleeper ends the walk (wait.c line 111).
+        if (woke && e.exclusive) break;
+      }
     }
-    for (const e of this.entries) {
-      const woke = this.call(e);
-      // An exclusive entry that woke a sleeper ends the walk (wait.c line 111).
-      if (woke && e.exclusive) break;
-    }
+    this.rt.options.onListenWake?.(conn, this.rt.counters.listenWakeups - before);
   }
 
   /** Runs one entry's ep_poll_callback; returns whether it woke a sleeping epoll_wait. */
@@ -237,13 +244,16 @@ export class Eventfd {
  */
 export function* acceptNonBlocking(r: Reactor): ProcessBody<Connection | null> {
   const server = r.rt.server;
-  if (server.listener.acceptQueueLength === 0) {
-    // accept4(SOCK_NONBLOCK) on an empty queue: EAGAIN after the call's entry and exit.
-    yield* syscall(server.host, "accept");
+  const {host, listener} = server;
+  // accept4(SOCK_NONBLOCK): the queue is looked at inside the call (another Reactor may have emptied it meanwhile): EAGAIN when empty.
+  const res = yield* syscall(host, "accept", function* () {
+    if (listener.acceptQueueLength === 0) return null;
+    return yield* acceptBody(host, listener, r.fds);
+  });
+  if (res === null || res === undefined) {
     r.rt.counters.spuriousWakeups++;
     return null;
   }
-  const res = yield* acceptCall(server.host, server.listener, r.fds);
   if (res instanceof EmfileError) {
     server.counters.acceptRetries++;
     return null;

@@ -95,7 +95,10 @@ function* loop(rt: ReactorRuntime, pid: number, batch: number, entries: number):
   ring.prep({op: "accept", listener, fds: server.fds, userData: {kind: "accept", s: null} satisfies Op});
   for (;;) {
     // Submit when a batch is queued, or when nothing is left to reap (then wait for one completion in the same call).
-    if (ring.queued >= batch || ring.ready === 0) yield* ring.enter(ring.ready === 0 ? 1 : 0);
+    if (ring.queued >= batch || ring.ready === 0) {
+      rt.counters.sqesSubmitted += yield* ring.enter(ring.ready === 0 ? 1 : 0);
+      rt.counters.uringEnters++;
+    }
     const cqes: Cqe[] = ring.reap();
     for (const cqe of cqes) {
       const op = cqe.userData as Op;
