@@ -10,7 +10,7 @@
  */
 import {cpuShare} from "../analysis/metrics.js";
 import {reactorVariant, reactorVariants, type ReactorVariant} from "../server/reactor/index.js";
-import type {ReactorRuntime} from "../server/reactor/internal.js";
+import type {ReactorRuntime} from "../server/reactor/index.js";
 import {acceptBalancings, type AcceptBalancing} from "../server/reactor/nginx.js";
 import {checkProactorApi, type ProactorApi} from "../server/reactor/proactor.js";
 import {InputError} from "../errors.js";

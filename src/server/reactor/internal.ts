@@ -33,7 +33,7 @@ import {Observable, Subject} from "rxjs";
 import type {ProcessBody} from "../../engine/process.js";
 import {syscall} from "../../kernel/syscall.js";
 import {Epoll} from "../../multiplex/epoll.js";
-import {EPOLLIN, type ReadyEvent} from "../../multiplex/internal/readinessLoop.js";
+import {EPOLLIN, type ReadyEvent} from "../../multiplex/index.js";
 import type {Connection} from "../../net/Connection.js";
 import {EmfileError, type FdTable} from "../../net/FdTable.js";
 import {acceptBody, closeCall, EagainError, recvCall, sendCall} from "../../net/socketCalls.js";

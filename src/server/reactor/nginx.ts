@@ -24,7 +24,7 @@
  */
 import type {OperatorFunction} from "rxjs";
 import {spawn, type ProcessBody} from "../../engine/process.js";
-import {EPOLLIN} from "../../multiplex/internal/readinessLoop.js";
+import {EPOLLIN} from "../../multiplex/index.js";
 import type {Connection} from "../../net/Connection.js";
 import {FdTable} from "../../net/FdTable.js";
 import {fork} from "../internal/tasks.js";
