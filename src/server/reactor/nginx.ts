@@ -115,6 +115,14 @@ function* master(rt: ReactorRuntime, wq: ListenWaitQueue, mutex: AcceptMutex, n:
   for (const w of workers) spawn(server.host.sim, w.r.pid, () => workerLoop(w, wq, mutex, balancing, options)).subscribe();
 }
 
+/** Re-arms the parked timers (the mutex is free again). */
+function unpark(mutex: AcceptMutex, delayNs: number): void {
+  const parked = mutex.parked;
+  if (parked.length === 0) return;
+  mutex.parked = [];
+  for (const p of parked) armTimer(p, mutex, delayNs);
+}
+
 /** Arms *w*'s accept_mutex_delay timer (the timeout of its next epoll_wait); see {@link AcceptMutex} for parking. */
 function armTimer(w: Worker, mutex: AcceptMutex, delayNs: number): void {
   w.timerArmed = true;
@@ -149,8 +157,11 @@ function* workerLoop(w: Worker, wq: ListenWaitQueue, mutex: AcceptMutex, balanci
   for (;;) {
     let locked = false;
     if (useMutex) {
-      if (w.disabled > 0) w.disabled--;
-      else if (mutex.holder === 0) {
+      if (w.disabled > 0) {
+        // Over 7/8 of worker_connections: no trylock this round; the mutex is free for the others' timers.
+        w.disabled--;
+        unpark(mutex, delayNs);
+      } else if (mutex.holder === 0) {
         // ngx_trylock_accept_mutex: won; enable accept events if not yet.
         mutex.holder = r.pid;
         mutex.holderWorker = w;
@@ -179,9 +190,7 @@ function* workerLoop(w: Worker, wq: ListenWaitQueue, mutex: AcceptMutex, balanci
     if (locked) {
       mutex.holder = 0;
       mutex.holderWorker = null;
-      const parked = mutex.parked;
-      mutex.parked = [];
-      for (const p of parked) armTimer(p, mutex, delayNs);
+      unpark(mutex, delayNs);
     }
     for (const ev of events) {
       if (ev.fd === LISTEN_FD) continue;
