@@ -27,9 +27,12 @@
  *     scenario's defaults otherwise): wall time, simulated events per second
  *     against the bare heap's at 10,000 pending measured just before it, and
  *     the peak live heap per simulated client (targets ≤ 4 KiB, ≥ 0.3× bare).
+ * (g) `iosim run reactor` with main + sub Reactors on 8 cores and 100,000
+ *     clients: simulated events per second against the bare heap's at
+ *     10,000 pending measured just before it (target ≥ 0.3×).
  *
  * Each figure is the best of a few repetitions (the machine is shared).
- * The last line is `scheduler/bare=<ratio> process/bare=<ratio> model/bare=<ratio> sweep/1job=<ratio> epoll/bare=<ratio> server/bare=<ratio> bytesPerConn=<n>`.
+ * The last line is `scheduler/bare=<ratio> process/bare=<ratio> model/bare=<ratio> sweep/1job=<ratio> epoll/bare=<ratio> server/bare=<ratio> bytesPerConn=<n> reactor/bare=<ratio>`.
  */
 import {concatMap, mergeMap, range, VirtualTimeScheduler, type SchedulerAction} from "rxjs";
 import {mergeProcesses} from "../src/engine/mergeProcesses.js";
@@ -42,6 +45,7 @@ import {Trace, type TraceKind} from "../src/engine/trace.js";
 import {timeDefaultReport} from "./reportTime.js";
 import {EPOLL_ACTIVE, EPOLL_FDS, EPOLL_REQUESTS, timeEpollLoop} from "./multiplexTime.js";
 import {timeServer} from "./serverTime.js";
+import {timeReactor} from "./reactorTime.js";
 import {threadScaling, timeSweep} from "./sweepTime.js";
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
@@ -462,7 +466,15 @@ console.log(
     `${server.requestsServed.toLocaleString("en")} of ${server.requestsIssued.toLocaleString("en")} requests served in ${(server.simulatedNs / 1e9).toFixed(1)} s simulated, ` +
     `peak live heap ${bytesPerConn} bytes per client (target ≤ 4096: ${bytesPerConn <= 4096 ? "met" : "MISSED"})`,
 );
+const bareBeforeReactor = best<number>([() => holdBare(10_000, 1_000_000)[0]], Math.min(REPEATS, 3))[0];
+const reactor = timeReactor(100_000, "main-sub", 8);
+const reactorOverBare = reactor.eventsPerSec / rate(1_000_000, bareBeforeReactor.ms);
+console.log(
+  `(g) iosim run reactor, ${reactor.clients.toLocaleString("en")} clients (${reactor.variant}, ${reactor.cores} cores): ${(reactor.wallMs / 1000).toFixed(1)} s wall, ` +
+    `${reactor.events.toLocaleString("en")} events (${fmt(reactor.eventsPerSec)}ev/s, ${reactorOverBare.toFixed(3)}× the bare heap's; target ≥ 0.3: ${reactorOverBare >= 0.3 ? "met" : "MISSED"}), ` +
+    `${reactor.requestsServed.toLocaleString("en")} of ${reactor.requestsIssued.toLocaleString("en")} requests served in ${(reactor.simulatedNs / 1e9).toFixed(1)} s simulated`,
+);
 console.log(
   `scheduler/bare=${schedulerOverBare10k.toFixed(2)} process/bare=${processOverBare10k.toFixed(2)} model/bare=${modelOverBare.toFixed(2)} sweep/1job=${sweepSpeedup.toFixed(2)} ` +
-    `epoll/bare=${epollOverBare.toFixed(2)} server/bare=${serverOverBare.toFixed(3)} bytesPerConn=${bytesPerConn}`,
+    `epoll/bare=${epollOverBare.toFixed(2)} server/bare=${serverOverBare.toFixed(3)} bytesPerConn=${bytesPerConn} reactor/bare=${reactorOverBare.toFixed(3)}`,
 );

@@ -230,6 +230,8 @@ export class Resource {
   private lastTag = 0;
   /** Busy time booked, all tags, ns: completed jobs whole, cancelled ones for the time they held a unit. */
   busyNs = 0;
+  /** Busy time booked per unit (core), ns, as `busyNs`. */
+  readonly unitBusyNs: Float64Array;
   /** Jobs whose service ran to the end. */
   completed = 0;
   /** Jobs cancelled while in service (their partial time is in `busyNs`). */
@@ -252,6 +254,7 @@ export class Resource {
   ) {
     if (!(Number.isInteger(units) && units > 0)) throw new RangeError(`invalid ${name} units: ${units}; expected a positive integer`);
     this.unitJob = new Array<Servable | null>(units).fill(null);
+    this.unitBusyNs = new Float64Array(units);
     this.freeUnits = Array.from({length: units}, (_, i) => units - 1 - i);
   }
 
@@ -320,6 +323,15 @@ export class Resource {
     let ns = this.busyNs;
     for (const job of this.unitJob) if (job !== null) ns += now - job.startNs;
     return ns;
+  }
+
+  /** Returns the busy time so far of each unit, ns (see {@link Resource.busyNsSoFar}). */
+  unitBusyNsSoFar(): number[] {
+    const now = this.sim.scheduler.now();
+    return Array.from(this.unitBusyNs, (ns, u) => {
+      const job = this.unitJob[u];
+      return job !== null ? ns + now - job.startNs : ns;
+    });
   }
 
   /** Returns {@link Resource.busyNsByTag} plus the part already served of the jobs now in service (see {@link Resource.busyNsSoFar}). */
@@ -411,6 +423,7 @@ export class Resource {
       const usedNs = this.sim.scheduler.now() - job.startNs;
       this.sim.scheduler.remove(job);
       this.busyNs += usedNs;
+      this.unitBusyNs[job.unit] += usedNs;
       this.cancelled++;
       const switching = Math.min(usedNs, job.switchNs);
       if (switching > 0) this.book(TASK_SWITCH, switching);
@@ -519,6 +532,7 @@ export class Resource {
     this.vacate(job);
     job.unit = -1;
     this.busyNs += job.ns + job.switchNs;
+    this.unitBusyNs[unit] += job.ns + job.switchNs;
     this.completed++;
     if (job.switchNs > 0) this.book(TASK_SWITCH, job.switchNs);
     this.book(job.tag, job.ns);

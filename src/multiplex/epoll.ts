@@ -52,6 +52,13 @@ interface EpItem {
   inOverflow: boolean;
   /** The softirq work of its callback, reused while idle; null until first needed. */
   job: Job | null;
+  /** A readiness source other than a connected socket (a listening socket, an eventfd): its ready mask; null for a socket. */
+  source: (() => number) | null;
+}
+
+/** The ready mask of *item* for its events of interest. */
+function itemReady(item: EpItem): number {
+  return item.source !== null ? item.source() & item.events : readyMask(item.sock, item.events);
 }
 
 /** A FIFO of items with O(1) take from the head. */
@@ -153,7 +160,7 @@ export class Epoll implements Multiplexer {
   add(fd: number, sock: TcpSocket, events = EPOLLIN, pid = 0): ProcessBody<void> {
     if (this.items.has(fd)) throw new RangeError(`EEXIST: fd ${fd} is already registered`);
     return this.ctl(pid, () => {
-      const item: EpItem = {fd, sock, events, linked: false, inOverflow: false, job: null};
+      const item: EpItem = {fd, sock, events, linked: false, inOverflow: false, job: null, source: null};
       this.hook(sock.stack, events);
       if (this.bySocket.has(sock)) throw new RangeError(`fd ${fd}: this socket is already registered under fd ${this.bySocket.get(sock)!.fd}`);
       this.bySocket.set(sock, item);
@@ -162,14 +169,37 @@ export class Epoll implements Multiplexer {
     });
   }
 
+  /**
+   * Returns a process body for EPOLL_CTL_ADD of *fd*, a descriptor that is
+   * not a connected socket (a listening socket, an eventfd) whose ready mask
+   * is *ready*; its owner calls the returned callback where the kernel would
+   * run ep_poll_callback from the file's wait queue (listening socket:
+   * sk_data_ready; eventfd: eventfd_signal). Its events carry a null `sock`.
+   * (Additive, for the Reactor models of src/server/reactor.)
+   */
+  addSource(fd: number, ready: () => number, events = EPOLLIN, pid = 0): {ctl: ProcessBody<void>; callback: () => void} {
+    if (this.items.has(fd)) throw new RangeError(`EEXIST: fd ${fd} is already registered`);
+    const item: EpItem = {fd, sock: null as unknown as TcpSocket, events, linked: false, inOverflow: false, job: null, source: ready};
+    const ctl = this.ctl(pid, () => {
+      this.items.set(fd, item);
+      if (itemReady(item) !== 0) this.queue(item);
+    });
+    return {ctl, callback: () => this.callback(item)};
+  }
+
+  /** Whether epoll_wait sleeps on this instance now (no event was available). */
+  get sleeping(): boolean {
+    return this.sleeper !== null;
+  }
+
   /** Returns a process body for EPOLL_CTL_MOD of *fd* to *events*: queued at once if ready for them (line 1744). */
   modify(fd: number, events: number, pid = 0): ProcessBody<void> {
     const item = this.items.get(fd);
     if (item === undefined) throw new RangeError(`ENOENT: fd ${fd} is not registered`);
     return this.ctl(pid, () => {
-      this.hook(item.sock.stack, events);
+      if (item.source === null) this.hook(item.sock.stack, events);
       item.events = events;
-      if (readyMask(item.sock, events) !== 0) this.queue(item);
+      if (itemReady(item) !== 0) this.queue(item);
     });
   }
 
@@ -178,7 +208,7 @@ export class Epoll implements Multiplexer {
     const item = this.items.get(fd);
     if (item === undefined) throw new RangeError(`ENOENT: fd ${fd} is not registered`);
     return this.ctl(pid, () => {
-      this.bySocket.delete(item.sock);
+      if (item.source === null) this.bySocket.delete(item.sock);
       this.items.delete(fd);
       if (item.linked) {
         const q = this.rdllist;
@@ -224,7 +254,7 @@ export class Epoll implements Multiplexer {
       if (job === null || job.status !== 0) job = item.job = new Job(cpu, ns, "epoll-callback", noop);
       cpu.submit(job, true);
     }
-    if (readyMask(item.sock, item.events) === 0) return; // the key does not match the interest (line 1275)
+    if (itemReady(item) === 0) return; // the key does not match the interest (line 1275)
     this.queue(item);
   }
 
@@ -280,7 +310,7 @@ export class Epoll implements Multiplexer {
         const item = tx.shift();
         examined++;
         item.linked = false;
-        const revents = readyMask(item.sock, item.events);
+        const revents = itemReady(item);
         if (revents === 0) continue; // no longer ready: dropped (ep_item_poll, lines 1818–1820)
         out.push({fd: item.fd, sock: item.sock, events: revents});
         if (!(item.events & EPOLLET)) {

@@ -9,8 +9,9 @@ import {socketScenario} from "./socket.js";
 import {transferScenario} from "./transfer.js";
 import {triggerScenario} from "./trigger.js";
 import {multiplexScenario} from "./multiplex.js";
+import {reactorScenario} from "./reactor.js";
 
-export const scenarios: readonly Scenario[] = [transferScenario, dmaScenario, pageCacheScenario, largeFileScenario, backlogScenario, socketScenario, serverScenario, multiplexScenario, triggerScenario];
+export const scenarios: readonly Scenario[] = [transferScenario, dmaScenario, pageCacheScenario, largeFileScenario, backlogScenario, socketScenario, serverScenario, multiplexScenario, triggerScenario, reactorScenario];
 
 export {
   parseParam,
@@ -35,3 +36,4 @@ export {runSocket, socketScenario, type SocketRunOptions, type SocketDirection} 
 export {runTrigger, triggerScenario, createMultiplexer, checkTriggerOptions, multiplexApis, type MultiplexApi, type TriggerMode, type ReadPolicy, type TriggerRunOptions} from "./trigger.js";
 export {runMultiplex, multiplexScenario, checkMultiplexOptions, type MultiplexRunOptions} from "./multiplex.js";
 export {runServer, serverScenario, type ServerRunOptions} from "./server.js";
+export {runReactor, reactorScenario, type ReactorRunOptions} from "./reactor.js";

@@ -5,6 +5,9 @@
  * and why, task switches, memory (kernel and user) against the budget, CPU
  * by category.
  */
+import type {OperatorFunction} from "rxjs";
+import type {Connection} from "../net/Connection.js";
+import type {Served} from "../server/serveConnection.js";
 import {LatencyHistogram} from "../analysis/LatencyHistogram.js";
 import {cpuShare, utilization} from "../analysis/metrics.js";
 import {Host} from "../host/Host.js";
@@ -63,6 +66,8 @@ export interface ServerRunOptions extends ScenarioSimOptions {
   tcp?: Partial<TcpSettings>;
   /** Stop at this time, ns (requests still open are counted), or "settled": when nothing can change. */
   durationNs?: number | "settled";
+  /** Serve with this operator instead of **model**'s (the `reactor` scenario's architectures on the same clients). */
+  serve?: (server: Server) => OperatorFunction<Connection, Served>;
 }
 
 /** Returns the measured result of one run of a server model under its clients, plus the model's objects. */
@@ -100,7 +105,7 @@ export function runServer(o: ServerRunOptions) {
     ratePerSec: o.ratePerSec ?? 10_000,
     onLatency: (ns) => latency.record(ns),
   });
-  server.queued$.pipe(serverModel(o.model, server, {reap: o.reap, threads: o.threads ?? 32})).subscribe();
+  server.queued$.pipe(o.serve ? o.serve(server) : serverModel(o.model, server, {reap: o.reap, threads: o.threads ?? 32})).subscribe();
   load.start();
   const durationNs = o.durationNs ?? "settled";
   const endNs = sim.run(durationNs === "settled" ? Infinity : durationNs);

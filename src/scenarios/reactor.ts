@@ -1,0 +1,192 @@
+/**
+ * `iosim run reactor`: the event-driven server architectures — a single
+ * Reactor on one thread, a single Reactor with a worker pool, main + sub
+ * Reactors, nginx's worker processes, a Proactor on io_uring — against the
+ * very clients of `iosim run server` (the same {@link runServer} set-up and
+ * workload), so that every architecture is compared on the same work:
+ * throughput, p99 latency, per-core utilization, system calls, mode and
+ * task switches per request, lock waits, wake-ups (the thundering herd),
+ * CPU by category.
+ */
+import {cpuShare} from "../analysis/metrics.js";
+import {reactorVariant, reactorVariants, type ReactorVariant} from "../server/reactor/index.js";
+import type {ReactorRuntime} from "../server/reactor/index.js";
+import {acceptBalancings, type AcceptBalancing} from "../server/reactor/nginx.js";
+import {checkProactorApi, type ProactorApi} from "../server/reactor/proactor.js";
+import {InputError} from "../errors.js";
+import type {Connection} from "../net/Connection.js";
+import {defaultLinkLatencyNs} from "../net/ClientPopulation.js";
+import {arrivalProcesses, type ArrivalProcess} from "../workload/serverClients.js";
+import {extrapolateEvents, type ParamValues, type RunContext, type Scenario} from "./scenario.js";
+import {runServer, type ServerRunOptions} from "./server.js";
+
+/** Parameters of {@link runReactor}: those of {@link runServer} (model aside) and the architecture's. */
+export interface ReactorRunOptions extends Omit<ServerRunOptions, "model" | "serve" | "threads" | "reap"> {
+  variant: ReactorVariant;
+  /** Workers, sub-Reactors, worker processes or Proactor threads; default one per core. */
+  threads?: number;
+  /** nginx: how the workers share the listening socket; default mutex. */
+  balancing?: AcceptBalancing;
+  /** proactor-uring: SQEs per io_uring_enter; default 1. */
+  batch?: number;
+  /** The Proactor's interface; aio is refused (sockets). Default uring. */
+  io?: ProactorApi;
+  /** Called when a Reactor handles a request of a connection (tests). */
+  onServe?: (conn: Connection, pid: number) => void;
+  /** Called per new connection with the Reactors its arrival woke (tests). */
+  onListenWake?: (conn: Connection, woken: number) => void;
+}
+
+/** Returns the measured result of one architecture under its clients, plus the model's objects. */
+export function runReactor(o: ReactorRunOptions) {
+  if (o.cores !== undefined && !(Number.isSafeInteger(o.cores) && o.cores >= 1)) throw new InputError("cores", String(o.cores), "an integer ≥ 1");
+  if (o.handlerNs !== undefined && !(Number.isFinite(o.handlerNs) && o.handlerNs >= 0)) throw new InputError("handlerNs", String(o.handlerNs), "a duration ≥ 0");
+  if (!reactorVariants.includes(o.variant)) throw new InputError("variant", String(o.variant), reactorVariants.join(" | "));
+  if (o.io !== undefined && o.io !== "uring") checkProactorApi(o.io, "io");
+  let rt = null as ReactorRuntime | null;
+  const run = runServer({
+    ...o,
+    model: "iterative",
+    serve: (server) => reactorVariant(o.variant, server, {threads: o.threads, balancing: o.balancing, batch: o.batch, onServe: o.onServe, onListenWake: o.onListenWake, onRuntime: (x) => (rt = x)}),
+  });
+  const {sim, host} = run;
+  const r = run.result;
+  const served = r.requestsServed;
+  const spanNs = run.load.counters.lastServedNs;
+  const per = (x: number) => (served > 0 ? x / served : 0);
+  const reactors = rt?.reactors ?? [];
+  const epollWakeups = reactors.reduce((sum, x) => sum + x.ep.counters.wakeups, 0);
+  const epollWaits = reactors.reduce((sum, x) => sum + x.ep.counters.calls, 0);
+  const k = rt?.counters;
+  const syscalls = sim.trace.count("syscall");
+  const result = {
+    variant: o.variant,
+    clients: r.clients,
+    requests: r.requests,
+    arrivals: r.arrivals,
+    handlerNs: r.handlerNs,
+    cores: r.cores,
+    threads: o.variant === "single" ? 1 : (o.threads ?? host.cpu.units),
+    balancing: o.variant === "nginx" ? (o.balancing ?? "mutex") : null,
+    batch: o.variant === "proactor-uring" ? (o.batch ?? 1) : null,
+    requestsIssued: r.requestsIssued,
+    requestsServed: served,
+    requestsFailed: r.requestsFailed,
+    requestsOpen: r.requestsOpen,
+    requestsPerSec: r.requestsPerSec,
+    latencyP50Ns: r.latencyP50Ns,
+    latencyP99Ns: r.latencyP99Ns,
+    latencyMaxNs: r.latencyMaxNs,
+    /** Busy time of each core / the time from the start to the last response (the window requestsPerSec is measured over; the closes after it are included). */
+    perCoreUtilization: host.cpu.unitBusyNsSoFar().map((ns) => (spanNs > 0 ? ns / spanNs : 0)),
+    cpuUtilization: r.cpuUtilization,
+    /** System calls of the run (trace "syscall" events: epoll_wait, accept, recv, send, futex, io_uring_enter…) per request served. */
+    syscalls,
+    syscallsPerRequest: per(syscalls),
+    /** User↔kernel mode switches per request served (two per system call). */
+    contextSwitchesPerRequest: per(r.contextSwitches),
+    /** Cores switching from one task to another (kernel/sched). */
+    taskSwitches: r.taskSwitches,
+    taskSwitchesPerRequest: per(r.taskSwitches),
+    lockContentions: r.lockContentions,
+    lockWaitNs: r.lockWaitNs,
+    wakeups: {
+      /** epoll_wait calls that slept and were woken, all Reactors. */
+      epoll: epollWakeups,
+      /** Reactors woken by a new connection on the listening socket. */
+      listen: k?.listenWakeups ?? 0,
+      /** New connections queued on the listening socket. */
+      connections: k?.connectionsQueued ?? 0,
+      /** listen / connections: 1 is one worker per connection; the herd wakes every idle one. */
+      listenPerConnection: k && k.connectionsQueued > 0 ? k.listenWakeups / k.connectionsQueued : 0,
+      /** Woken Reactors whose accept() found nothing (EAGAIN). */
+      spurious: k?.spuriousWakeups ?? 0,
+      /** eventfd writes (worker results, hand-offs to sub-Reactors). */
+      eventfd: k?.eventfdWrites ?? 0,
+    },
+    epollWaits,
+    /** proactor-uring: io_uring_enter calls and SQEs submitted per call. */
+    uringEnters: k?.uringEnters ?? 0,
+    sqesPerEnter: k && k.uringEnters > 0 ? k.sqesSubmitted / k.uringEnters : 0,
+    handoffs: k?.handoffs ?? 0,
+    offloaded: k?.offloaded ?? 0,
+    connectionsAccepted: r.connectionsAccepted,
+    connectionsServed: r.connectionsServed,
+    acceptQueueDrops: r.acceptQueueDrops,
+    peakOpenConnections: r.peakOpenConnections,
+    peakMemoryBytes: r.peakMemoryBytes,
+    peakTasks: r.peakTasks,
+    cpuShare: cpuShare(host.cpu),
+    elapsedNs: r.elapsedNs,
+  };
+  return {...run, result, runtime: rt as ReactorRuntime | null};
+}
+
+/** The `reactor` scenario. */
+export const reactorScenario: Scenario = {
+  name: "reactor",
+  description:
+    "Event-driven servers on the clients of `server`: a single Reactor, a Reactor with a worker pool, main + sub Reactors, nginx workers (accept mutex, thundering herd, EPOLLEXCLUSIVE, SO_REUSEPORT), a Proactor on io_uring: throughput, p99, per-core utilization, system calls and switches per request, lock waits, wake-ups.",
+  params: [
+    {name: "variant", kind: "enum", values: reactorVariants, default: "main-sub", description: "single (one thread) | single-pool (Reactor + worker pool) | main-sub (main accepts, sub-Reactors serve) | nginx (worker processes) | proactor-uring (io_uring)"},
+    {name: "cores", kind: "integer", min: 1, default: 8, unit: "cores", description: "CPU cores"},
+    {name: "threads", kind: "integer", min: 0, default: 0, unit: "threads", description: "workers, sub-Reactors, nginx workers or Proactor threads (0: one per core)"},
+    {name: "balancing", kind: "enum", values: acceptBalancings, default: "mutex", description: "nginx: mutex (accept_mutex on) | none (off: every idle worker woken) | exclusive (EPOLLEXCLUSIVE) | reuseport (SO_REUSEPORT)"},
+    {name: "batch", kind: "integer", min: 1, default: 1, unit: "SQEs", description: "proactor-uring: SQEs submitted per io_uring_enter"},
+    {name: "io", kind: "enum", values: ["uring", "aio"], default: "uring", description: "the Proactor's interface (aio: Linux native AIO, refused for sockets)"},
+    {name: "clients", kind: "integer", min: 0, default: 1000, unit: "clients", description: "closed: concurrent clients; poisson: connections arriving in all"},
+    {name: "requests", kind: "integer", min: 1, default: 4, unit: "requests", description: "requests per client (closed) or per connection (poisson)"},
+    {name: "arrivals", kind: "enum", values: arrivalProcesses, default: "closed", description: "closed loop or open-loop Poisson arrivals"},
+    {name: "rate", kind: "number", min: 1e-9, default: 10_000, unit: "conns/s", description: "poisson: mean connection arrivals per second"},
+    {name: "ramp", kind: "duration", default: "10ms", unit: "ns", description: "closed: clients start at uniform random times within it"},
+    {name: "think", kind: "duration", default: "1ms", unit: "ns", description: "mean think time between a response and the next request"},
+    {name: "keepAlive", kind: "boolean", default: true, description: "all of a client's requests on one connection"},
+    {name: "requestBytes", kind: "size", default: "128", unit: "bytes", description: "bytes of each request"},
+    {name: "responseBytes", kind: "size", default: "4KiB", unit: "bytes", description: "bytes of each response"},
+    {name: "handlerNs", kind: "duration", default: "10us", unit: "ns", description: "business logic per request on a core (fast ~10us, slow ~1ms)"},
+    {name: "backlog", kind: "integer", min: 1, default: 511, unit: "conns", description: "listen() backlog"},
+    {name: "fdLimit", kind: "integer", min: 4, default: 1_048_576, unit: "fds", description: "RLIMIT_NOFILE (an event-driven server raises it: nginx's worker_rlimit_nofile)"},
+    {name: "memory", kind: "size", default: "2GiB", unit: "bytes", description: "memory budget, kernel and user"},
+    {name: "latency", kind: "duration", default: String(defaultLinkLatencyNs), unit: "ns", description: "one-way link latency"},
+    {name: "duration", kind: "duration", values: ["settled"], default: "settled", unit: "ns", description: "stop then, or settled: when nothing can change"},
+  ],
+  run(v, ctx) {
+    const {result} = runReactor({...reactorOptions(v, ctx), maxEvents: ctx.maxEvents, onSim: ctx.onSim});
+    return {scenario: "reactor", profile: ctx.profile.name, seed: ctx.seed, ...result};
+  },
+  sizeParams: ["clients", "requests"],
+  estimateEvents(v, ctx) {
+    const o = reactorOptions(v, ctx);
+    return extrapolateEvents(o.clients, 20, 40, (clients) => runReactor({...o, clients}).sim.scheduler.eventsRun);
+  },
+};
+
+function reactorOptions(v: ParamValues, ctx: RunContext): ReactorRunOptions {
+  if (v.io === "aio") checkProactorApi("aio", "io");
+  return {
+    profile: ctx.profile,
+    seed: ctx.seed,
+    keepEvents: false,
+    variant: v.variant as ReactorVariant,
+    cores: v.cores as number,
+    threads: (v.threads as number) > 0 ? (v.threads as number) : undefined,
+    balancing: v.balancing as AcceptBalancing,
+    batch: v.batch as number,
+    io: v.io as ProactorApi,
+    clients: v.clients as number,
+    requests: v.requests as number,
+    arrivals: v.arrivals as ArrivalProcess,
+    ratePerSec: v.rate as number,
+    rampNs: v.ramp as number,
+    thinkNs: v.think as number,
+    keepAlive: v.keepAlive as boolean,
+    requestBytes: v.requestBytes as number,
+    responseBytes: v.responseBytes as number,
+    handlerNs: v.handlerNs as number,
+    backlog: v.backlog as number,
+    fdLimit: v.fdLimit as number,
+    memoryLimitBytes: v.memory as number,
+    latencyNs: v.latency as number,
+    durationNs: v.duration as number | "settled",
+  };
+}
