@@ -36,7 +36,7 @@ test("iosim report with a bad option, seed or argument prints one line and exits
   const cases: Array<[string[], string]> = [
     [["report", "--seed", "x"], "iosim: invalid --seed: x; expected an integer\n"],
     [["report", "--profile", "server-2024"], "iosim: invalid option for report: --profile; expected one of --out, --seed, --png, --study, --calibration\n"],
-    [["report", "extra"], "iosim: invalid argument: extra; expected no arguments after report (options: --out DIR, --png, --seed N, --study FILE)\n"],
+    [["report", "extra"], "iosim: invalid argument: extra; expected no arguments after report (options: --out DIR, --png, --seed N, --study FILE, --calibration FILE)\n"],
     [["report", "--out"], "iosim: invalid --out: (nothing); expected a value after it\n"],
   ];
   for (const [args, stderr] of cases) {
