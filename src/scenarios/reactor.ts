@@ -16,9 +16,9 @@ import {checkProactorApi, type ProactorApi} from "../server/reactor/proactor.js"
 import {InputError} from "../errors.js";
 import type {Connection} from "../net/Connection.js";
 import {defaultLinkLatencyNs} from "../net/ClientPopulation.js";
-import {arrivalProcesses, type ArrivalProcess} from "../workload/serverClients.js";
+import type {ArrivalProcess} from "../workload/serverClients.js";
 import {extrapolateEvents, type ParamValues, type RunContext, type Scenario} from "./scenario.js";
-import {runServer, type ServerRunOptions} from "./server.js";
+import {clientParams, runServer, type ServerRunOptions} from "./server.js";
 
 /** Parameters of {@link runReactor}: those of {@link runServer} (model aside) and the architecture's. */
 export interface ReactorRunOptions extends Omit<ServerRunOptions, "model" | "serve" | "threads" | "reap"> {
@@ -135,14 +135,7 @@ export const reactorScenario: Scenario = {
     {name: "batch", kind: "integer", min: 1, default: 1, unit: "SQEs", description: "proactor-uring: SQEs submitted per io_uring_enter"},
     {name: "io", kind: "enum", values: ["uring", "aio"], default: "uring", description: "the Proactor's interface (aio: Linux native AIO, refused for sockets)"},
     {name: "clients", kind: "integer", min: 0, default: 1000, unit: "clients", description: "closed: concurrent clients; poisson: connections arriving in all"},
-    {name: "requests", kind: "integer", min: 1, default: 4, unit: "requests", description: "requests per client (closed) or per connection (poisson)"},
-    {name: "arrivals", kind: "enum", values: arrivalProcesses, default: "closed", description: "closed loop or open-loop Poisson arrivals"},
-    {name: "rate", kind: "number", min: 1e-9, default: 10_000, unit: "conns/s", description: "poisson: mean connection arrivals per second"},
-    {name: "ramp", kind: "duration", default: "10ms", unit: "ns", description: "closed: clients start at uniform random times within it"},
-    {name: "think", kind: "duration", default: "1ms", unit: "ns", description: "mean think time between a response and the next request"},
-    {name: "keepAlive", kind: "boolean", default: true, description: "all of a client's requests on one connection"},
-    {name: "requestBytes", kind: "size", default: "128", unit: "bytes", description: "bytes of each request"},
-    {name: "responseBytes", kind: "size", default: "4KiB", unit: "bytes", description: "bytes of each response"},
+    ...clientParams,
     {name: "handlerNs", kind: "duration", default: "10us", unit: "ns", description: "business logic per request on a core (fast ~10us, slow ~1ms)"},
     {name: "backlog", kind: "integer", min: 1, default: 511, unit: "conns", description: "listen() backlog"},
     {name: "fdLimit", kind: "integer", min: 4, default: 1_048_576, unit: "fds", description: "RLIMIT_NOFILE (an event-driven server raises it: nginx's worker_rlimit_nofile)"},

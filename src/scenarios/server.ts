@@ -22,7 +22,7 @@ import {serverModel, serverModels, type ServerModelName} from "../server/models/
 import {defaultEmfileBackoffNs, defaultMemoryLimitBytes, Server} from "../server/Server.js";
 import {KiB} from "../units.js";
 import {arrivalProcesses, ServerClients, type ArrivalProcess} from "../workload/serverClients.js";
-import {extrapolateEvents, scenarioSim, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
+import {extrapolateEvents, scenarioSim, type ParamSpec, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
 
 /** Parameters of {@link runServer}. */
 export interface ServerRunOptions extends ScenarioSimOptions {
@@ -190,13 +190,12 @@ export function runServer(o: ServerRunOptions) {
   return {result, sim, host, server, listener, population, load, memory, latency};
 }
 
-/** The `server` scenario. */
-export const serverScenario: Scenario = {
-  name: "server",
-  description: "Clients against one listening socket served iteratively, by a process or a thread per connection, or by a thread pool: throughput, latency, failures with reasons, task switches, memory against the C10K budget.",
-  params: [
-    {name: "model", kind: "enum", values: serverModels, default: "thread", description: "iterative | process (fork per connection) | thread (thread per connection) | pool (fixed worker threads, locked queue)"},
-    {name: "clients", kind: "integer", min: 0, default: 100, unit: "clients", description: "closed: concurrent clients; poisson: connections arriving in all"},
+/**
+ * The clients' parameters after `clients` (whose default each scenario sets),
+ * shared by every scenario that serves the same workload (`server`,
+ * `reactor`), so the architectures are compared on the same work.
+ */
+export const clientParams: ParamSpec[] = [
     {name: "requests", kind: "integer", min: 1, default: 4, unit: "requests", description: "requests per client (closed) or per connection (poisson)"},
     {name: "arrivals", kind: "enum", values: arrivalProcesses, default: "closed", description: "closed loop (think, then the next request) or open-loop Poisson arrivals"},
     {name: "rate", kind: "number", min: 1e-9, default: 10_000, unit: "conns/s", description: "poisson: mean connection arrivals per second"},
@@ -205,6 +204,16 @@ export const serverScenario: Scenario = {
     {name: "keepAlive", kind: "boolean", default: true, description: "all of a client's requests on one connection; false: a new connection per request"},
     {name: "requestBytes", kind: "size", default: "128", unit: "bytes", description: "bytes of each request"},
     {name: "responseBytes", kind: "size", default: "4KiB", unit: "bytes", description: "bytes of each response"},
+];
+
+/** The `server` scenario. */
+export const serverScenario: Scenario = {
+  name: "server",
+  description: "Clients against one listening socket served iteratively, by a process or a thread per connection, or by a thread pool: throughput, latency, failures with reasons, task switches, memory against the C10K budget.",
+  params: [
+    {name: "model", kind: "enum", values: serverModels, default: "thread", description: "iterative | process (fork per connection) | thread (thread per connection) | pool (fixed worker threads, locked queue)"},
+    {name: "clients", kind: "integer", min: 0, default: 100, unit: "clients", description: "closed: concurrent clients; poisson: connections arriving in all"},
+    ...clientParams,
     {name: "handler", kind: "duration", default: "20us", unit: "ns", description: "business logic per request on a core"},
     {name: "threads", kind: "integer", min: 1, default: 32, unit: "threads", description: "pool: worker threads"},
     {name: "reap", kind: "boolean", default: true, description: "process: the parent waits for its children (false: zombies accumulate)"},
