@@ -104,7 +104,29 @@ export class Host {
 
   /** Returns a command for one user↔kernel transition. */
   modeSwitch(detail: string): UseCommand {
-    return use(this.cpu, this.profile.cpu.modeSwitchNs, "mode-switch", "mode-switch", 0, detail);
+    return this.cachedCpuWork(this.profile.cpu.modeSwitchNs, "mode-switch", "mode-switch", detail);
+  }
+
+  /** Returns the command of a system call's entry work (`cpu.syscallNs`, booked "syscall"), *name* its detail. */
+  syscallEntry(name: string): UseCommand {
+    return this.cachedCpuWork(this.profile.cpu.syscallNs, "syscall", "syscall", name);
+  }
+
+  /**
+   * Commands that every system call yields with the same fields (mode
+   * switches, syscall entry), by category and detail. A command is
+   * immutable (the engine copies its fields when the process yields it), so
+   * one object serves every yield: a busy event loop makes millions of these.
+   */
+  private readonly commandCache = new Map<string, Map<string, UseCommand>>();
+
+  /** Returns a shared command for *ns* of CPU booked as *category*, made once per (category, detail) and remade if *ns* changed. */
+  private cachedCpuWork(ns: number, category: string, traceKind: TraceKind, detail: string): UseCommand {
+    let byDetail = this.commandCache.get(category);
+    if (byDetail === undefined) this.commandCache.set(category, (byDetail = new Map()));
+    let cmd = byDetail.get(detail);
+    if (cmd === undefined || cmd.ns !== ns) byDetail.set(detail, (cmd = use(this.cpu, ns, category, traceKind, 0, detail)));
+    return cmd;
   }
 
   /** Returns a command for a CPU copy of *bytes* between memory buffers (`detail`: from→to). */

@@ -20,7 +20,7 @@ import type {Host} from "../host/Host.js";
  */
 export function* syscall<R>(host: Host, name: string, body?: () => ProcessBody<R>): ProcessBody<R | undefined> {
   yield host.modeSwitch("user→kernel");
-  yield host.cpuWork(host.profile.cpu.syscallNs, "syscall", "syscall", 0, name);
+  yield host.syscallEntry(name);
   const result = body ? yield* body() : undefined;
   yield host.modeSwitch("kernel→user");
   return result;

@@ -335,6 +335,89 @@ test("SimScheduler.remove() of most of 20,000 pending actions, and re-filing oth
   assert.equal(s.pending, 0);
 });
 
+test("work that re-files itself while it runs keeps (time, insertion) order with everything filed around it", () => {
+  // The running work stays the heap's top until it re-files itself or ends (run()'s re-key in place):
+  // what it files before and after re-filing itself, at the same and later times, keeps SimPy's order.
+  const s = new SimScheduler();
+  const ran: string[] = [];
+  let rounds = 0;
+  function work(this: SchedulerAction<number>): void {
+    ran.push(`w${rounds}@${s.now()}`);
+    const r = ++rounds;
+    if (r > 3) return;
+    s.post(0, () => void ran.push(`a${r}@${s.now()}`)); // filed before it re-files itself: runs first at this time
+    this.schedule(undefined, r % 2 === 0 ? 0 : 10);
+    s.post(0, () => void ran.push(`b${r}@${s.now()}`)); // filed after: runs after it when it re-filed itself at delay 0
+  }
+  s.schedule(work, 5);
+  s.post(15, () => void ran.push("p@15"));
+  s.run();
+  // p was filed before w re-filed itself for 15, so p runs first then.
+  assert.deepEqual(ran, ["w0@5", "a1@5", "b1@5", "p@15", "w1@15", "a2@15", "w2@15", "b2@15", "a3@15", "b3@15", "w3@25"]);
+  assert.equal(s.pending, 0);
+});
+
+test("work that re-files itself and then cancels itself while it runs does not run again", () => {
+  const s = new SimScheduler();
+  let runs = 0;
+  const sub = s.schedule(function (this: SchedulerAction<void>) {
+    runs++;
+    this.schedule(undefined, 10);
+    sub.unsubscribe();
+  }, 1);
+  s.post(20, () => {});
+  s.run();
+  assert.equal(runs, 1);
+  assert.equal(s.now(), 20);
+  assert.equal(s.pending, 0);
+});
+
+test("work that throws while it runs is not run again by the next run(), and the rest keeps its order", () => {
+  const s = new SimScheduler();
+  const ran: number[] = [];
+  s.post(1, () => {
+    ran.push(1);
+    s.post(1, () => void ran.push(3));
+    throw new Error("boom");
+  });
+  s.post(1, () => void ran.push(2));
+  assert.throws(() => s.run(), /boom/);
+  s.run();
+  assert.deepEqual(ran, [1, 2, 3]);
+  assert.equal(s.pending, 0);
+});
+
+test("cancelling most pending work from inside running work (a heap rebuild meanwhile) keeps the rest in order", () => {
+  const s = new SimScheduler();
+  const ran: number[] = [];
+  const n = 5000;
+  const subs: Array<{unsubscribe(): void}> = [];
+  s.post(0, () => {
+    for (let i = 0; i < n; i++) if (i % 4 !== 0) subs[i].unsubscribe();
+    s.post(0, () => void ran.push(-1));
+  });
+  for (let i = 0; i < n; i++) subs.push(s.schedule(() => void ran.push(i), 1 + ((i * 7919) % 1000)));
+  s.run();
+  const expected = [-1, ...[...Array(n).keys()].filter((i) => i % 4 === 0).sort((a, b) => ((a * 7919) % 1000) - ((b * 7919) % 1000) || a - b)];
+  assert.deepEqual(ran, expected);
+  assert.equal(s.pending, 0);
+});
+
+test("run() called from inside running work runs what is due and leaves the outer run consistent", () => {
+  const s = new SimScheduler();
+  const ran: string[] = [];
+  s.post(1, () => {
+    ran.push("outer");
+    s.post(2, () => void ran.push("inner-due"));
+    s.run(3);
+    ran.push(`back@${s.now()}`);
+  });
+  s.post(5, () => void ran.push("later"));
+  s.run();
+  assert.deepEqual(ran, ["outer", "inner-due", "back@3", "later"]);
+  assert.equal(s.pending, 0);
+});
+
 test("timer(dueNs, scheduler) emits at dueNs in virtual time", () => {
   const s = new SimScheduler();
   assert.deepEqual(frames(s, timer(5, s)), marbles("-----(a|)", {a: 0}));
