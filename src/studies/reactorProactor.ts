@@ -78,7 +78,9 @@ export const reactorProactorParamsSchema = z.strictObject({
   }).default({cores: 4, clients: 100, thinkNs: 1e6}).describe("The head-of-line runs: single and main-sub, 4 cores, 100 clients of 8 requests thinking 1 ms (light load, so the wait is behind slow requests, not a queue)."),
   burstCores: fields.integer({min: 1}).default(16).describe("Cores of the burst runs (single-pool and main-sub as their workers grow); default 16."),
   workers: integerList(1, "a non-empty list of worker counts ≥ 1").default([1, 2, 4, 8, 16]).describe("Workers (single-pool) and sub-Reactors (main-sub) swept in the burst runs; default 1 to 16."),
-  burstClients: fields.integer({min: 1}).default(512).describe("Clients arriving at once in the burst runs (4 requests each, no think time); default 512."),
+  burstClients: fields.integer({min: 1}).default(256).describe("Clients arriving at once in the burst runs (8 requests each, no think time); default 256."),
+  burstLatencyNs: fields.positive({expected: "a number of ns > 0"}).default(20_000).describe("One-way link latency of the burst runs, ns; default 20 µs (clients on the same LAN, so they are not the limit)."),
+  burstResponseBytes: fields.integer({min: 1}).default(128).describe("Response size of the burst runs, bytes; default 128 (small, so the NIC is not the limit)."),
   herdWorkers: integerList(1, "a non-empty list of worker counts ≥ 1").default([2, 4, 16]).describe("nginx worker processes (one core each) swept for the thundering herd; default 2, 4, 16."),
   herdConnections: fields.integer({min: 1}).default(20).describe("New connections of the thundering-herd runs, one request each, 20 ms apart on average (each finds the workers asleep); default 20."),
   syscallCores: fields.integer({min: 1}).default(16).describe("Cores of the system-call runs (the cores sweep's runs are reused when it has this count); default 16."),
@@ -205,7 +207,7 @@ export function reactorProactorStudy(params: z.input<typeof reactorProactorParam
   // (c) A burst against the single Reactor with a pool and against main + sub Reactors, as workers grow.
   const burstRows = (["single-pool", "main-sub"] as const).flatMap((variant) =>
     p.workers.map((workers) => {
-      const {run: _run, ...row} = measure({...base, variant, cores: p.burstCores, threads: workers, clients: p.burstClients, requests: 4, rampNs: 0, handlerNs: p.fastHandlerNs});
+      const {run: _run, ...row} = measure({...base, variant, cores: p.burstCores, threads: workers, clients: p.burstClients, requests: 8, rampNs: 0, latencyNs: p.burstLatencyNs, responseBytes: p.burstResponseBytes, handlerNs: p.fastHandlerNs});
       return {variant, workers, ...row};
     }),
   );
@@ -221,7 +223,7 @@ export function reactorProactorStudy(params: z.input<typeof reactorProactorParam
   // (e) System calls per request: the epoll Reactors, and the io_uring Proactor with a batch of 1..k SQEs per enter.
   const syscallRuns: Array<{api: string; architecture: string; variant: ReactorVariant; batch: number | null}> = [
     ...(["single", "single-pool", "main-sub", "nginx"] as const).map((variant) => ({api: "epoll (Reactor)", architecture: variant, variant, batch: null})),
-    ...p.batches.map((batch) => ({api: "io_uring (Proactor)", architecture: `batch ${batch}`, variant: "proactor-uring" as const, batch})),
+    ...p.batches.map((batch) => ({api: "io_uring (Proactor)", architecture: `io_uring batch ${batch}`, variant: "proactor-uring" as const, batch})),
   ];
   const syscallRows = syscallRuns.map((s) => {
     const {run: _run, ...row} = measure({...base, variant: s.variant, balancing: undefined, batch: s.batch === null || s.batch === 1 ? undefined : s.batch, cores: p.syscallCores, handlerNs: p.handlerNs});
@@ -262,11 +264,16 @@ export function reactorProactorStudy(params: z.input<typeof reactorProactorParam
     {series: `${r.variant} p99`, x: r.slowShare * 100, y: r.fastP99Ns / 1e6},
     {series: `${r.variant} p50`, x: r.slowShare * 100, y: r.fastP50Ns / 1e6},
   ]);
-  const burstSetting = `${count(p.burstClients)} clients at once × 4 requests, no think time; handler ${formatNs(p.fastHandlerNs)}; ${p.burstCores} cores; ${profile.name}, seed ${p.seed}`;
+  const burstSetting = `${count(p.burstClients)} clients at once × 8 requests, no think time, link ${formatNs(p.burstLatencyNs)}, ${p.burstResponseBytes}-byte responses; handler ${formatNs(p.fastHandlerNs)}; ${p.burstCores} cores; ${profile.name}, seed ${p.seed}`;
   const burstData: SeriesRow[] = burstRows.map((r) => ({series: r.variant, x: r.workers, y: r.requestsPerSec}));
   const herdSetting = `${p.herdConnections} new connections, one request each, ~20 ms apart (every worker asleep when one arrives); one core per worker; ${profile.name}, seed ${p.seed}`;
   const herdData: SeriesRow[] = herdRows.map((r) => ({series: r.balancing, x: r.workers, y: r.wakeupsPerConnection}));
-  const syscallData: BarRow[] = syscallRows.map((r) => ({panel: r.api, bar: r.architecture, value: r.syscallsPerRequest, unit: "syscalls/request"}));
+  const syscallData: BarRow[] = syscallRows.map((r) => ({panel: `${p.syscallCores} cores`, bar: r.architecture, value: r.syscallsPerRequest, unit: "syscalls/request"}));
+  // The io_uring bars in shades of the Proactor's colour, darker as the batch grows.
+  const uringShades = ["#9edae5", "#17becf", "#0f8a96", "#095c64", "#04363b"];
+  const syscallColors: Record<string, string> = {...architectureColors};
+  syscallRows.filter((r) => r.batch !== null).forEach((r, i) => (syscallColors[r.architecture] = uringShades[Math.min(i, uringShades.length - 1)]));
+  const holColors: Record<string, string> = Object.fromEntries(holRows.flatMap((r) => [[`${r.variant} p99`, architectureColors[r.variant]], [`${r.variant} p50`, architectureColors[r.variant]]]));
   const whichSetting = `clients start within 10 ms, one request each (think ${formatNs(1e6)}), ${formatNs(p.whichDurationNs)} simulated; handler ${formatNs(p.fastHandlerNs)}; ${p.whichCores} cores, pool of 32, listen backlog 65,535, 2 GiB; ${profile.name}, seed ${p.seed}`;
   const whichData: SeriesRow[] = whichRows.map((r) => ({series: r.architecture, x: r.clients, y: r.servedShare * 100}));
   const whichRpsData: SeriesRow[] = whichRows.map((r) => ({series: r.architecture, x: r.clients, y: r.requestsPerSec}));
@@ -295,6 +302,7 @@ export function reactorProactorStudy(params: z.input<typeof reactorProactorParam
         yLabel: "Fast requests' latency (ms)",
         legendLabel: "Variant, percentile",
         dashed: holRows.map((r) => `${r.variant} p50`),
+        colors: holColors,
       }),
       data: aq.from(holData),
     },
@@ -304,7 +312,7 @@ export function reactorProactorStudy(params: z.input<typeof reactorProactorParam
       html: seriesLineChart(burstData, {
         title: "A burst: requests per second as workers (or sub-Reactors) grow",
         subtitle: burstSetting + ".",
-        caption: "single-pool: one Reactor thread reads and sends for every worker, so past a few workers it is the bottleneck; main-sub: each sub-Reactor does its own I/O.",
+        caption: "single-pool: one Reactor thread accepts, reads and sends for every worker and takes every result back under a lock; main-sub: each sub-Reactor does its own I/O (its main Reactor is one more thread). A LAN link and small responses keep the clients and the NIC from being the limit.",
         xLabel: "Workers / sub-Reactors (log scale)",
         yLabel: "Requests per second",
         xType: "log",
@@ -332,11 +340,11 @@ export function reactorProactorStudy(params: z.input<typeof reactorProactorParam
       html: groupedBarChart(syscallData, {
         title: "System calls per request: epoll against io_uring",
         subtitle: `${coreSetting.replace("one thread", `${p.syscallCores} cores, one thread`)}.`,
-        caption: "epoll: epoll_wait, accept, recv, send, epoll_ctl, futex, eventfd; io_uring: io_uring_enter (each submitting up to the batch of SQEs) and accept.",
+        caption: "epoll: epoll_wait, accept, recv, send, epoll_ctl, futex, eventfd, close; io_uring: io_uring_enter (it submits once a batch of SQEs is queued, or when nothing is left to reap and it must wait) and close.",
         yLabel: "System calls per request",
         barLabel: "Architecture",
         barOrder: syscallRows.map((r) => r.architecture),
-        colors: architectureColors,
+        colors: syscallColors,
       }),
       data: aq.from(syscallData),
     },
@@ -399,8 +407,12 @@ export function reactorProactorStudy(params: z.input<typeof reactorProactorParam
     const last = rows[rows.length - 1];
     notes.push(
       `Under the burst (${burstSetting}), ${variant} reaches 90% of its best throughput (${count(top.requestsPerSec)} requests/s) at ${knee.workers} worker${knee.workers === 1 ? "" : "s"}` +
-        (knee.workers < last.workers ? ` and gains little beyond (plateau: ${count(last.requestsPerSec)} at ${last.workers})` : " (still growing at the largest count)") +
-        `; its busiest core is ${pct(last.busiestCore)} busy at ${last.workers}.`,
+        (knee.workers === last.workers
+          ? " (still growing at the largest count)"
+          : last.requestsPerSec >= 0.9 * top.requestsPerSec
+            ? ` and gains little beyond (${count(last.requestsPerSec)} at ${last.workers})`
+            : `${top.workers === knee.workers ? "" : ` (its best at ${top.workers})`} and falls to ${count(last.requestsPerSec)} at ${last.workers}`) +
+        `; ${count(last.lockWaitNs / 1e3)} µs of lock waits and ${two(last.taskSwitchesPerRequest)} task switches per request at ${last.workers}.`,
     );
   }
   const herdAt = (b: string) => herdRows.filter((r) => r.balancing === b);
