@@ -11,3 +11,4 @@ export {hitRatioChart, groupedBarChart, thresholdChart, pageCacheColors, type Hi
 export {validationChart, type ValidationChartRow} from "./validationChart.js";
 export {fdsLineChart, multiplexColors, multiplexCategoryColors, type FdsSeriesRow, type FdsLineOptions} from "./multiplexing.js";
 export {clientsLineChart, connectStepsChart, serverModelColors, type ClientsRow, type ConnectStepRow} from "./servers.js";
+export {seriesLineChart, architectureColors, type SeriesRow, type SeriesLineOptions} from "./reactorProactor.js";

@@ -176,6 +176,8 @@ function reactorOptions(v: ParamValues, ctx: RunContext): ReactorRunOptions {
     requestBytes: v.requestBytes as number,
     responseBytes: v.responseBytes as number,
     handlerNs: v.handlerNs as number,
+    slowShare: v.slowShare as number,
+    slowHandlerNs: v.slowHandler as number,
     backlog: v.backlog as number,
     fdLimit: v.fdLimit as number,
     memoryLimitBytes: v.memory as number,

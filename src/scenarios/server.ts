@@ -19,7 +19,8 @@ import {Listener} from "../net/Listener.js";
 import {NetStack} from "../net/NetStack.js";
 import {linuxTcpDefaults, tcpSettings, type TcpSettings} from "../net/tcpSettings.js";
 import {serverModel, serverModels, type ServerModelName} from "../server/models/index.js";
-import {defaultEmfileBackoffNs, defaultMemoryLimitBytes, Server} from "../server/Server.js";
+import {defaultEmfileBackoffNs, defaultMemoryLimitBytes, Server, type RequestHandler} from "../server/Server.js";
+import {InputError} from "../errors.js";
 import {KiB} from "../units.js";
 import {arrivalProcesses, ServerClients, type ArrivalProcess} from "../workload/serverClients.js";
 import {extrapolateEvents, scenarioSim, type ParamSpec, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
@@ -47,6 +48,10 @@ export interface ServerRunOptions extends ScenarioSimOptions {
   responseBytes?: number;
   /** Business logic per request on a core, ns; default 20 µs. */
   handlerNs?: number;
+  /** Share of the clients whose every request is slow (every 1/share-th client), 0 to 1; default 0. */
+  slowShare?: number;
+  /** Business logic of a slow client's request, ns; default 1 ms. */
+  slowHandlerNs?: number;
   /** pool: worker threads; default 32. */
   threads?: number;
   /** process: the parent waits for its children; default true. */
@@ -80,7 +85,14 @@ export function runServer(o: ServerRunOptions) {
   const stack = new NetStack(host, {latencyNs});
   let load: ServerClients | null = null;
   const population = new ClientPopulation(listener, {clients: 0, latencyNs, stack, onChange: (conn) => load?.connectionChanged(conn)});
-  const handler = {requestBytes: o.requestBytes ?? 128, cpuNs: o.handlerNs ?? 20_000, responseBytes: o.responseBytes ?? 4 * KiB};
+  const slowShare = o.slowShare ?? 0;
+  if (!(slowShare >= 0 && slowShare <= 1)) throw new InputError("slowShare", String(slowShare), "a number from 0 to 1");
+  if (o.slowHandlerNs !== undefined && !(Number.isFinite(o.slowHandlerNs) && o.slowHandlerNs >= 0)) throw new InputError("slowHandler", String(o.slowHandlerNs), "a duration ≥ 0");
+  const handler: RequestHandler = {requestBytes: o.requestBytes ?? 128, cpuNs: o.handlerNs ?? 20_000, responseBytes: o.responseBytes ?? 4 * KiB};
+  if (slowShare > 0) {
+    handler.slowCpuNs = o.slowHandlerNs ?? 1e6;
+    handler.isSlow = (conn) => load!.isSlow(conn);
+  }
   const server = new Server(host, {
     listener,
     stack,
@@ -91,6 +103,9 @@ export function runServer(o: ServerRunOptions) {
     emfileBackoffNs: o.emfileBackoffNs ?? defaultEmfileBackoffNs,
   });
   const latency = new LatencyHistogram();
+  // The latencies of the fast and of the slow clients' requests apart (head-of-line blocking: the fast ones wait behind the slow).
+  const latencyFast = new LatencyHistogram();
+  const latencySlow = new LatencyHistogram();
   const requests = o.requests ?? 4;
   const arrivals = o.arrivals ?? "closed";
   load = new ServerClients(population, sim.random, {
@@ -103,7 +118,11 @@ export function runServer(o: ServerRunOptions) {
     arrivals,
     rampNs: o.rampNs ?? 10e6,
     ratePerSec: o.ratePerSec ?? 10_000,
-    onLatency: (ns) => latency.record(ns),
+    slowShare,
+    onLatency: (ns, slow) => {
+      latency.record(ns);
+      (slow ? latencySlow : latencyFast).record(ns);
+    },
   });
   server.queued$.pipe(o.serve ? o.serve(server) : serverModel(o.model, server, {reap: o.reap, threads: o.threads ?? 32})).subscribe();
   load.start();
@@ -187,7 +206,7 @@ export function runServer(o: ServerRunOptions) {
     elapsedNs: endNs,
     durationNs,
   };
-  return {result, sim, host, server, listener, population, load, memory, latency};
+  return {result, sim, host, server, listener, population, load, memory, latency, latencyFast, latencySlow};
 }
 
 /**
@@ -204,6 +223,8 @@ export const clientParams: ParamSpec[] = [
     {name: "keepAlive", kind: "boolean", default: true, description: "all of a client's requests on one connection; false: a new connection per request"},
     {name: "requestBytes", kind: "size", default: "128", unit: "bytes", description: "bytes of each request"},
     {name: "responseBytes", kind: "size", default: "4KiB", unit: "bytes", description: "bytes of each response"},
+    {name: "slowShare", kind: "number", min: 0, default: 0, description: "share of the clients (0 to 1, every 1/share-th) whose every request costs slowHandler: a mix of fast and slow requests"},
+    {name: "slowHandler", kind: "duration", default: "1ms", unit: "ns", description: "business logic of a slow client's request"},
 ];
 
 /** The `server` scenario. */
@@ -254,6 +275,8 @@ function serverOptions(v: ParamValues, ctx: RunContext): ServerRunOptions {
     requestBytes: v.requestBytes as number,
     responseBytes: v.responseBytes as number,
     handlerNs: v.handler as number,
+    slowShare: v.slowShare as number,
+    slowHandlerNs: v.slowHandler as number,
     threads: v.threads as number,
     reap: v.reap as boolean,
     backlog: v.backlog as number,

@@ -29,6 +29,23 @@ export interface RequestHandler {
   cpuNs: number;
   /** Bytes of one response. */
   responseBytes: number;
+  /** Business logic of a slow request (see **isSlow**), ns; default **cpuNs**. */
+  slowCpuNs?: number;
+  /** Tells a slow client's connection: its requests cost **slowCpuNs** (a mix of fast and slow requests); default none. */
+  isSlow?: (conn: Connection) => boolean;
+}
+
+/**
+ * Returns the business logic one request of *conn* costs under *handler*,
+ * ns: **slowCpuNs** when **isSlow** says the connection is a slow client's,
+ * else **cpuNs**.
+ *
+ * ```ts
+ * yield host.cpuWork(requestCpuNs(server.handler, conn), "user", "user", 0, "handler");
+ * ```
+ */
+export function requestCpuNs(handler: RequestHandler, conn: Connection): number {
+  return handler.isSlow !== undefined && handler.slowCpuNs !== undefined && handler.isSlow(conn) ? handler.slowCpuNs : handler.cpuNs;
 }
 
 /** Why the server turned a connection away after accepting it. */

@@ -7,7 +7,7 @@ import type {ProcessBody} from "../engine/process.js";
 import type {Connection} from "../net/Connection.js";
 import type {FdTable} from "../net/FdTable.js";
 import {closeCall, EagainError, recvCall, sendCall} from "../net/socketCalls.js";
-import type {Server} from "./Server.js";
+import {requestCpuNs, type Server} from "./Server.js";
 
 /** A connection a model has finished with. */
 export interface Served {
@@ -44,7 +44,8 @@ export function* serveConnection(server: Server, conn: Connection, fds: FdTable)
     }
     // End of file (the client closed), or a request cut short by it.
     if (got < handler.requestBytes) break;
-    if (handler.cpuNs > 0) yield host.cpuWork(handler.cpuNs, "user", "user", 0, "handler");
+    const cpuNs = requestCpuNs(handler, conn);
+    if (cpuNs > 0) yield host.cpuWork(cpuNs, "user", "user", 0, "handler");
     yield* sendCall(host, sock, handler.responseBytes);
     requests++;
     server.counters.requestsServed++;

@@ -7,6 +7,7 @@
 import {dmaStudy} from "./dma.js";
 import {multiplexingStudy} from "./multiplexing.js";
 import {pageCacheStudy} from "./pageCache.js";
+import {reactorProactorStudy} from "./reactorProactor.js";
 import {serversStudy} from "./servers.js";
 import type {StudyResult} from "./study.js";
 import {zeroCopyStudy} from "./zeroCopy.js";
@@ -21,7 +22,7 @@ export interface StudyEntry {
 }
 
 /**
- * The studies the report runs, in order: DMA, zero-copy, page cache, multiplexing.
+ * The studies the report runs, in order: DMA, zero-copy, page cache, servers, multiplexing, Reactor/Proactor.
  *
  * ```ts
  * for (const s of studies) console.log(s.id, s.run().notes);
@@ -34,6 +35,7 @@ export const studies: StudyEntry[] = [
   {id: "page-cache", title: "Page cache, readahead, large files and direct I/O", run: (params) => pageCacheStudy(params)},
   {id: "servers", title: "Server models to C10K: iterative, process, thread and pool", run: (params) => serversStudy(params)},
   {id: "multiplexing", title: "I/O multiplexing: select, poll and epoll, level- and edge-triggered", run: (params) => multiplexingStudy(params)},
+  {id: "reactor-proactor", title: "Reactor and Proactor: event-loop architectures, io_uring, and which one when", run: (params) => reactorProactorStudy(params)},
 ];
 
 export type {StudyResult, StudyTable, StudyChart} from "./study.js";
@@ -42,3 +44,4 @@ export {zeroCopyStudy, zeroCopyDefaults, seedCountsPerChunk, type ZeroCopyParams
 export {pageCacheStudy, pageCacheDefaults, type PageCacheParams} from "./pageCache.js";
 export {serversStudy, serversDefaults, serversParamsSchema, type ServersParams} from "./servers.js";
 export {multiplexingStudy, multiplexingDefaults, selectMaxFds, type MultiplexingParams} from "./multiplexing.js";
+export {reactorProactorStudy, reactorProactorDefaults, reactorProactorParamsSchema, coreSeries, type ReactorProactorParams} from "./reactorProactor.js";

@@ -40,8 +40,10 @@ export interface ServerClientsOptions {
   rampNs?: number;
   /** poisson: mean arrivals per second. */
   ratePerSec?: number;
-  /** Called with each served request's latency (from when the client wanted to send it, connect included, to the response's last byte), ns. */
-  onLatency?: (latencyNs: number) => void;
+  /** Share of the clients that are slow (their requests cost the handler's slow time, see {@link ServerClients.isSlow}), 0 to 1; default 0. Every 1/share-th client is slow (no draw), so the other draws do not change with it. */
+  slowShare?: number;
+  /** Called with each served request's latency (from when the client wanted to send it, connect included, to the response's last byte), ns, and whether its client is a slow one. */
+  onLatency?: (latencyNs: number, slow: boolean) => void;
 }
 
 /** Counters of {@link ServerClients}: every request issued is served, failed or open. */
@@ -87,6 +89,8 @@ export class ServerClients {
   /** Per connection id: its client. */
   private readonly owner: number[] = [];
   private readonly arrivals: ArrivalProcess;
+  /** Share of the clients that are slow. */
+  private readonly slowShare: number;
 
   constructor(
     readonly population: ClientPopulation,
@@ -96,6 +100,9 @@ export class ServerClients {
     const {clients, requests} = options;
     if (!(Number.isSafeInteger(clients) && clients >= 0)) throw new RangeError(`invalid clients: ${clients}; expected an integer ≥ 0`);
     if (!(Number.isSafeInteger(requests) && requests >= 1)) throw new RangeError(`invalid requests: ${requests}; expected an integer ≥ 1`);
+    const slowShare = options.slowShare ?? 0;
+    if (!(slowShare >= 0 && slowShare <= 1)) throw new RangeError(`invalid slowShare: ${slowShare}; expected a number from 0 to 1`);
+    this.slowShare = slowShare;
     this.arrivals = options.arrivals ?? "closed";
     if (this.arrivals === "poisson" && !((options.ratePerSec ?? 0) > 0)) throw new RangeError(`invalid ratePerSec: ${options.ratePerSec}; expected a number > 0`);
     this.remaining = new Int32Array(clients).fill(requests);
@@ -122,6 +129,17 @@ export class ServerClients {
       if (c < n) scheduler.post(this.random.exponential(meanGapNs), arrive);
     };
     if (n > 0) scheduler.post(0, arrive);
+  }
+
+  /** Returns whether client *c* is a slow one: spread evenly, ⌊(c+1)·share⌋ > ⌊c·share⌋. */
+  slowClient(c: number): boolean {
+    return Math.floor((c + 1) * this.slowShare) > Math.floor(c * this.slowShare);
+  }
+
+  /** Returns whether *conn* is a slow client's connection (the handler's **isSlow**). */
+  isSlow(conn: Connection): boolean {
+    const c = this.owner[conn.id];
+    return c !== undefined && this.slowClient(c);
   }
 
   /** Requests started and not yet served or failed. */
@@ -173,7 +191,7 @@ export class ServerClients {
       const now = this.now();
       this.counters.served++;
       this.counters.lastServedNs = now;
-      this.options.onLatency?.(now - this.requestStartNs[c]);
+      this.options.onLatency?.(now - this.requestStartNs[c], this.slowClient(c));
       this.requestStartNs[c] = -1;
       this.afterRequest(c, conn);
     });

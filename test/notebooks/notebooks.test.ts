@@ -25,6 +25,7 @@ const expected: Record<string, {charts: number; titles: string[]}> = {
   "03-page-cache": {charts: 6, titles: ["Hot-set hit ratio against page-cache size", "Throughput of small and large files against the directio threshold"]},
   "04-servers": {charts: 7, titles: ["Requests served per second against concurrent clients", "Connect times of a burst against a full accept queue (SYN retries)"]},
   "05-multiplexing": {charts: 6, titles: ["Time to serve the active connections against the descriptors watched", "No idle connections: time to serve them all", "Where the CPU goes, by API", "Wake-ups per read policy, level- and edge-triggered", "Bytes left unread per read policy, level- and edge-triggered"]},
+  "06-reactor-proactor": {charts: 8, titles: ["Requests served per second against cores", "Fast clients' latency as slow clients join (head-of-line blocking)", "nginx: workers woken per new connection", "System calls per request: epoll against io_uring", "Which architecture when: share of the requests served within the run"]},
   "07-validation": {charts: 1, titles: ["Predicted ÷ measured, by quantity"]},
 };
 

@@ -34,3 +34,30 @@ test("iosim run server with bad input: status 2 and one line naming the paramete
     assert.match(lines[0], new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")), set);
   }
 });
+
+test("runServer({slowShare, slowHandlerNs}): every 1/share-th client is slow, its requests alone cost slowHandlerNs, and its latencies are kept apart", async () => {
+  const {runServer} = await import("../../src/scenarios/server.js");
+  const {runReactor} = await import("../../src/scenarios/reactor.js");
+  // 8 clients × 2 requests, a quarter slow: clients 3 and 7 (⌊(c+1)/4⌋ > ⌊c/4⌋).
+  const o = {profile, clients: 8, requests: 2, handlerNs: 10_000, slowShare: 0.25, slowHandlerNs: 1e6, seed: 0, keepEvents: false};
+  for (const run of [runServer({...o, model: "iterative"}), runReactor({...o, variant: "single"})]) {
+    assert.equal(run.load.slowClient(3) && run.load.slowClient(7), true);
+    assert.deepEqual([0, 1, 2, 4, 5, 6].map((c) => run.load.slowClient(c)), new Array(6).fill(false));
+    assert.equal(run.latencySlow.count, 4);
+    assert.equal(run.latencyFast.count, 12);
+    // The business logic booked: 12 fast requests × 10 µs + 4 slow ones × 1 ms.
+    assert.equal(run.host.cpu.busyNsByTagSoFar().get("user"), 12 * 10_000 + 4 * 1e6);
+    assert.ok(run.latencySlow.quantile(0.5) > 1e6);
+  }
+  // No slow share: every request costs handlerNs, as before the option existed.
+  const plain = runServer({...o, model: "iterative", slowShare: 0});
+  assert.equal(plain.host.cpu.busyNsByTagSoFar().get("user"), 16 * 10_000);
+  assert.equal(plain.latencySlow.count, 0);
+});
+
+test("iosim run server --set slowShare=1.5: status 2, one line naming slowShare", () => {
+  const {status, stderr} = iosimSync("run", "server", "--set", "slowShare=1.5");
+  assert.equal(status, 2);
+  assert.equal(stderr.trim().split("\n").length, 1);
+  assert.match(stderr, /slowShare: 1\.5; expected a number from 0 to 1/);
+});

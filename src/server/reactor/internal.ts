@@ -39,7 +39,7 @@ import {EmfileError, type FdTable} from "../../net/FdTable.js";
 import {acceptBody, closeCall, EagainError, recvCall, sendCall} from "../../net/socketCalls.js";
 import type {TcpSocket} from "../../net/TcpSocket.js";
 import {KiB} from "../../units.js";
-import type {Server} from "../Server.js";
+import {requestCpuNs, type Server} from "../Server.js";
 import type {Served} from "../serveConnection.js";
 
 /** Counters every Reactor variant keeps, measured as the loops run. */
@@ -295,10 +295,11 @@ export function* readReady(r: Reactor, ev: ReadyEvent, onRequest: (s: ConnState)
   }
 }
 
-/** Returns a process body for the business logic of one request on the calling task's core ("user"). */
-export function* businessLogic(rt: ReactorRuntime): ProcessBody<void> {
+/** Returns a process body for the business logic of one request of *conn* on the calling task's core ("user"). */
+export function* businessLogic(rt: ReactorRuntime, conn: Connection): ProcessBody<void> {
   const {host, handler} = rt.server;
-  if (handler.cpuNs > 0) yield host.cpuWork(handler.cpuNs, "user", "user", 0, "handler");
+  const cpuNs = requestCpuNs(handler, conn);
+  if (cpuNs > 0) yield host.cpuWork(cpuNs, "user", "user", 0, "handler");
 }
 
 /** Returns a process body that sends the response to one request of *s* and counts it; closes the connection if the client closed and nothing more is owed. */

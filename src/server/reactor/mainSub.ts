@@ -88,7 +88,7 @@ function* subLoop(sub: Sub): ProcessBody<void> {
   const r = sub.r;
   yield* sub.efd.register();
   const inline = function* (s: ConnState): ProcessBody<void> {
-    yield* businessLogic(r.rt);
+    yield* businessLogic(r.rt, s.conn);
     yield* respond(r, s);
   };
   for (;;) {

@@ -151,7 +151,7 @@ function* workerLoop(w: Worker, wq: ListenWaitQueue, mutex: AcceptMutex, balanci
     yield* ctl;
   }
   const inline = function* (s: ConnState): ProcessBody<void> {
-    yield* businessLogic(r.rt);
+    yield* businessLogic(r.rt, s.conn);
     yield* respond(r, s);
   };
   for (;;) {

@@ -131,7 +131,7 @@ function* loop(rt: ReactorRuntime, pid: number, batch: number, entries: number):
         }
         s.got = 0;
         rt.options.onServe?.(s.conn, pid);
-        yield* businessLogic(rt);
+        yield* businessLogic(rt, s.conn);
         ring.prep({op: "send", sock: s.sock, bytes: handler.responseBytes, userData: {kind: "send", s} satisfies Op});
       } else {
         s.requests++;

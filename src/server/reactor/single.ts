@@ -37,7 +37,7 @@ export function singleReactor(server: Server, options: ReactorOptions = {}): Ope
 function* loop(r: Reactor, wq: ListenWaitQueue): ProcessBody<void> {
   yield* wq.add(r);
   const inline = function* (s: Parameters<typeof respond>[1]): ProcessBody<void> {
-    yield* businessLogic(r.rt);
+    yield* businessLogic(r.rt, s.conn);
     yield* respond(r, s);
   };
   for (;;) {

@@ -140,7 +140,7 @@ function* worker(r: Reactor, tid: number, efd: Eventfd, requests: LockedQueue, r
     }
     const s = requests.shift();
     yield* requests.mutex.unlock();
-    yield* businessLogic(r.rt);
+    yield* businessLogic(r.rt, s.conn);
     yield* results.mutex.lock(tid);
     results.items.push(s);
     yield* results.mutex.unlock();
