@@ -14,13 +14,16 @@ export const serverModelColors: Record<string, string> = {
   process: "#f28e2b",
   thread: "#4e79a7",
   pool: "#59a14f",
+  "epoll event loop": "#b07aa1",
+  "poll event loop": "#76b7b2",
+  "select event loop": "#9c755f",
 };
 
 /** One point of {@link clientsLineChart}. */
 export interface ClientsRow {
   /** Panel (the host profile). */
   profile: string;
-  /** Line (the server model); coloured. */
+  /** Line (the server model, or "<api> event loop"); coloured. */
   model: string;
   /** x: concurrent clients. */
   clients: number;

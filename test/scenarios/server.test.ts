@@ -22,7 +22,7 @@ test("iosim run server with bad input: status 2 and one line naming the paramete
   const cases: Array<[string, string]> = [
     ["backlog=0", "invalid backlog: 0; expected an integer ≥ 1"],
     ["clients=-1", "invalid clients: -1; expected an integer ≥ 0"],
-    ["model=forking", "invalid model: forking; expected one of iterative, process, thread, pool"],
+    ["model=forking", "invalid model: forking; expected one of iterative, process, thread, pool, event-loop"],
     ["fdLimit=3", "invalid fdLimit: 3; expected an integer ≥ 4"],
   ];
   for (const [set, message] of cases) {
