@@ -247,6 +247,8 @@ export class ScanSet {
     const s = this.sleeper;
     if (s !== null) {
       this.sleeper = null;
+      // Woken: no longer asleep from now on (as epoll's sleeper is cleared by the callback that wakes it).
+      this.sleeping = false;
       this.counters.callbacks++;
       s.fire();
     }
