@@ -103,7 +103,7 @@ export function runReactor(o: ReactorRunOptions) {
     lockContentions: r.lockContentions,
     lockWaitNs: r.lockWaitNs,
     wakeups: {
-      /** epoll_wait calls that slept and were woken, all Reactors. */
+      /** Wait calls (epoll_wait, or select/poll with api) that slept and were woken, all Reactors. */
       epoll: epollWakeups,
       /** Reactors woken by a new connection on the listening socket. */
       listen: k?.listenWakeups ?? 0,

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import {InputError} from "../../src/errors.js";
 import {loadProfile} from "../../src/host/profiles.js";
 import {multiplexApis} from "../../src/multiplex/api.js";
-import {runReactor} from "../../src/scenarios/reactor.js";
+import {reactorScenario, runReactor} from "../../src/scenarios/reactor.js";
+import {resolveParams} from "../../src/scenarios/scenario.js";
 import {runServer, selectMaxClients, type ServerRunOptions} from "../../src/scenarios/server.js";
 import {iosimSync} from "../helpers/cli.js";
 
@@ -133,4 +134,18 @@ test("iosim run server --set model=event-loop --format json reports the loop's w
   assert.equal(r.fdSetRefusals, 0);
   assert.ok(r.multiplexer.calls > 0 && r.multiplexer.perCallNs > 0 && r.multiplexer.bytesCopiedPerCall > 0);
   assert.equal(r.multiplexer.ctlCalls, 0);
+});
+
+test("reactorScenario.run with api=select: the Reactors' select calls show in the result (api, multiplexer, cpuShare poll-scan and fd-copy), no epoll category", () => {
+  for (const variant of ["single", "single-pool", "main-sub"]) {
+    const r = reactorScenario.run(resolveParams(reactorScenario, [["variant", variant], ["api", "select"], ["clients", "50"], ["cores", "4"]]), {seed: 0, profile}) as Record<string, any>;
+    assert.equal(r.api, "select", variant);
+    assert.equal(r.requestsServed, 200, variant);
+    assert.equal(r.fdSetRefusals, 0, variant);
+    assert.equal(r.multiplexer.api, "select", variant);
+    assert.equal(r.multiplexer.calls, r.epollWaits, variant);
+    assert.ok(r.multiplexer.perCallNs > 0 && r.multiplexer.bytesCopiedPerCall > 0, variant);
+    assert.ok(r.cpuShare["poll-scan"] > 0 && r.cpuShare["fd-copy"] > 0, variant);
+    assert.equal(r.cpuShare["epoll-wait"], undefined, variant);
+  }
 });
