@@ -19,14 +19,14 @@
 import * as aq from "arquero";
 import * as z from "zod";
 import {cpuShareChart} from "../charts/cpuShareChart.js";
-import {clientsLineChart, connectStepsChart, type ConnectStepRow} from "../charts/servers.js";
+import {clientsLineChart, connectStepsChart, serverCategoryColors, type ConnectStepRow} from "../charts/servers.js";
 import {loadProfile} from "../host/profiles.js";
 import {fields} from "../params/fields.js";
 import {parseInput} from "../params/parseInput.js";
 import {runBacklog} from "../scenarios/backlog.js";
 import {multiplexApis, type MultiplexApi} from "../multiplex/api.js";
 import {InputError} from "../errors.js";
-import {runServer} from "../scenarios/server.js";
+import {runServer, selectMaxClients} from "../scenarios/server.js";
 import {serverModels, type ServerModelName} from "../server/models/index.js";
 import {formatNs, formatSize, GiB} from "../units.js";
 import type {StudyResult} from "./study.js";
@@ -312,13 +312,14 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
   const servedData = line((r) => r.servedShare * 100);
   const budgetData = budgetRows.map((r) => ({profile: r.profile, model: r.model, panel: r.profile, value: r.memoryPerConnectionBytes / 1e3}));
   const selectRefused = tableRows.some((r) => !r.ran);
-  const refusedCaption = selectRefused ? " select has no point past its limit: an fd_set holds descriptors 0–1023 (FD_SETSIZE), so the select event loop refuses more than 1020 clients (a row of the results table)." : "";
+  const loopsCaption = rows.some((r) => r.api !== null) ? ` The event loops' lines lie on one another where a wait call costs little beside the ${formatNs(p.handlerNs)} handler.` : "";
+  const refusedCaption = selectRefused ? ` select has no point past its limit: an fd_set holds descriptors 0–1023 (FD_SETSIZE), so the select event loop refuses more than ${count(selectMaxClients)} clients (a row of the results table).` : "";
   const cpuData = shareRows.map((r) => ({group: `${r.model} ${r.clients.toLocaleString("en-US")}`, category: r.category, share: r.share, facetX: r.profile}));
   const charts: StudyResult["charts"] = [
     {
       id: "throughput",
       title: "Requests served per second against concurrent clients",
-      html: clientsLineChart(throughputData, {title: "Requests served per second against concurrent clients", subtitle: setting + ".", caption: refusedCaption.trim() || undefined, yLabel: "Requests per second (log scale)", yType: "log"}),
+      html: clientsLineChart(throughputData, {title: "Requests served per second against concurrent clients", subtitle: setting + ".", caption: (refusedCaption + loopsCaption).trim() || undefined, yLabel: "Requests per second (log scale)", yType: "log"}),
       data: aq.from(throughputData),
     },
     {
@@ -376,6 +377,9 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
           "process: fork, exit and thread creation; task-switch: a core changing task; lock-wait: the pool's queue lock; softirq/irq: the network stack; " +
           "poll-scan, poll-wait, fd-copy, user-scan: the select and poll loops' passes over every watched descriptor; epoll-ctl, epoll-wait, epoll-callback: epoll's registrations, ready events and wake-ups.",
         groupLabel: "Model and clients",
+        colors: serverCategoryColors,
+        // Room for the longest bar label ("select event loop 1,000") at ~6.5 px per character.
+        marginLeftPx: Math.max(90, Math.ceil(20 + 6.5 * Math.max(...cpuData.map((d) => d.group.length)))),
       }),
       data: aq.from(cpuData),
     },
