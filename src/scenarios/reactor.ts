@@ -143,7 +143,7 @@ export function runReactor(o: ReactorRunOptions) {
 export const reactorScenario: Scenario = {
   name: "reactor",
   description:
-    "Event-driven servers on the clients of `server`: a single Reactor, a Reactor with a worker pool, main + sub Reactors, nginx workers (accept mutex, thundering herd, EPOLLEXCLUSIVE, SO_REUSEPORT), a Proactor on io_uring: throughput, p99, per-core utilization, system calls and switches per request, lock waits, wake-ups.",
+    "Event-driven servers on the clients of `server`: a single Reactor, a Reactor with a worker pool, main + sub Reactors (each waiting with select, poll or epoll), nginx workers (accept mutex, thundering herd, EPOLLEXCLUSIVE, SO_REUSEPORT), a Proactor on io_uring: throughput, p99, per-core utilization, system calls and switches per request, lock waits, wake-ups.",
   params: [
     {name: "variant", kind: "enum", values: reactorVariants, default: "main-sub", description: "single (one thread) | single-pool (Reactor + worker pool) | main-sub (main accepts, sub-Reactors serve) | nginx (worker processes) | proactor-uring (io_uring)"},
     {name: "cores", kind: "integer", min: 1, default: 8, unit: "cores", description: "CPU cores"},

@@ -6,7 +6,6 @@ import {multiplexApis} from "../../src/multiplex/api.js";
 import {reactorScenario, runReactor} from "../../src/scenarios/reactor.js";
 import {resolveParams} from "../../src/scenarios/scenario.js";
 import {runServer, selectMaxClients, type ServerRunOptions} from "../../src/scenarios/server.js";
-import {iosimSync} from "../helpers/cli.js";
 
 const profile = loadProfile("server-2024");
 
@@ -106,34 +105,6 @@ test("runServer({model: 'event-loop', api: 'select'}) under Poisson arrivals: a 
 test("runReactor: nginx and the Proactor wait with epoll only; another api is an InputError naming api", () => {
   for (const variant of ["nginx", "proactor-uring"] as const)
     for (const api of ["select", "poll"] as const) assert.throws(() => runReactor({profile, variant, api, clients: 4}), (e: unknown) => e instanceof InputError && e.param === "api" && e.value === api && /epoll with variant=/.test(e.message));
-});
-
-test("iosim run server --set model=event-loop --set api=select past FD_SETSIZE, and iosim run reactor --set variant=nginx --set api=poll: status 2, one line naming api", () => {
-  const cases: Array<[string[], RegExp]> = [
-    [["run", "server", "--set", "model=event-loop", "--set", "api=select", "--set", "clients=2000", "--set", "fdLimit=100000"], /^iosim: invalid api: select; expected poll or epoll for 2000 clients: .*FD_SETSIZE 1024/],
-    [["run", "reactor", "--set", "variant=nginx", "--set", "api=poll"], /^iosim: invalid api: poll; expected epoll with variant=nginx/],
-    [["run", "server", "--set", "model=event-loop", "--set", "api=kqueue"], /^iosim: invalid api: kqueue; expected one of select, poll, epoll/],
-  ];
-  for (const [args, message] of cases) {
-    const {status, stdout, stderr} = iosimSync(...args);
-    assert.equal(status, 2, args.join(" "));
-    assert.equal(stdout, "");
-    const lines = stderr.trim().split("\n");
-    assert.equal(lines.length, 1, stderr);
-    assert.match(lines[0], message);
-  }
-});
-
-test("iosim run server --set model=event-loop --format json reports the loop's wait calls", () => {
-  const {status, stdout, stderr} = iosimSync("run", "server", "--set", "model=event-loop", "--set", "api=poll", "--set", "clients=50", "--format", "json");
-  assert.equal(status, 0, stderr);
-  const r = JSON.parse(stdout);
-  assert.equal(r.model, "event-loop");
-  assert.equal(r.api, "poll");
-  assert.equal(r.requestsServed, 200);
-  assert.equal(r.fdSetRefusals, 0);
-  assert.ok(r.multiplexer.calls > 0 && r.multiplexer.perCallNs > 0 && r.multiplexer.bytesCopiedPerCall > 0);
-  assert.equal(r.multiplexer.ctlCalls, 0);
 });
 
 test("reactorScenario.run with api=select: the Reactors' select calls show in the result (api, multiplexer, cpuShare poll-scan and fd-copy), no epoll category", () => {
