@@ -31,6 +31,8 @@ export interface CpuShareOptions {
   /** x-axis label; default "Share of CPU busy time (%)". */
   xLabel?: string;
   widthPx?: number;
+  /** Room for the bar labels on the left, px; default 90. */
+  marginLeftPx?: number;
   /** Fixed colours of the categories, in stacking order; default {@link categoryColors}. */
   colors?: Record<string, string>;
 }
@@ -65,7 +67,7 @@ export function cpuShareChart(rows: readonly CpuShareRow[], options: CpuShareOpt
     plot: {
       width: options.widthPx ?? 640,
       height: Math.round(heightPx),
-      marginLeft: 90,
+      marginLeft: options.marginLeftPx ?? 90,
       // Room for the row-panel labels on the right, at ~6.5 px per character.
       marginRight: hasFy ? Math.ceil(12 + 6.5 * Math.max(...facetY.map((f) => f.length))) : 20,
       marginBottom: 40,

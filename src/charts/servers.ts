@@ -6,7 +6,7 @@
  */
 import * as Plot from "@observablehq/plot";
 import {finiteRows, renderChart} from "./renderChart.js";
-import {paletteFor} from "./palette.js";
+import {categoryColors, paletteFor} from "./palette.js";
 
 /** Colour of each server model. */
 export const serverModelColors: Record<string, string> = {
@@ -14,13 +14,38 @@ export const serverModelColors: Record<string, string> = {
   process: "#f28e2b",
   thread: "#4e79a7",
   pool: "#59a14f",
+  "epoll event loop": "#b07aa1",
+  "poll event loop": "#76b7b2",
+  "select event loop": "#9c755f",
+};
+
+/**
+ * Colour of each CPU category of the servers study, in stacking order: the
+ * shared ones ({@link categoryColors}), the servers' own (as the spare
+ * colours gave them before the event loop joined), then the waiting APIs'
+ * (select and poll's scans and copies, epoll's registrations and events),
+ * each distinct.
+ */
+export const serverCategoryColors: Record<string, string> = {
+  ...categoryColors,
+  "lock-wait": "#edc948",
+  "net-tx": "#ff9da7",
+  process: "#bab0ac",
+  softirq: "#17becf",
+  "poll-scan": "#f28e2b",
+  "poll-wait": "#ffbe7d",
+  "user-scan": "#b6992d",
+  "fd-copy": "#79706e",
+  "epoll-ctl": "#499894",
+  "epoll-wait": "#a0cbe8",
+  "epoll-callback": "#bcbd22",
 };
 
 /** One point of {@link clientsLineChart}. */
 export interface ClientsRow {
   /** Panel (the host profile). */
   profile: string;
-  /** Line (the server model); coloured. */
+  /** Line (the server model, or "<api> event loop"); coloured. */
   model: string;
   /** x: concurrent clients. */
   clients: number;

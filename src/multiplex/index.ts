@@ -7,3 +7,5 @@ export {poll, pollfdBytes} from "./poll.js";
 export {epoll, Epoll, EPOLLET, epollEventBytes, defaultEpollMaxEvents} from "./epoll.js";
 export {eventLoop, type EventLoopOptions} from "./eventLoop.js";
 export {EPOLLIN, EPOLLOUT, EPOLLRDHUP, type Multiplexer, type MultiplexCounters, type ReadyEvent} from "./internal/readinessLoop.js";
+export {multiplexApis, multiplexer, type MultiplexApi} from "./api.js";
+export type {SourceMultiplexer} from "./internal/readinessLoop.js";

@@ -9,7 +9,7 @@
  * and the teacher still reads every answer.
  */
 import type {Host} from "../host/Host.js";
-import {ScanMultiplexer, type Multiplexer, type ScanCosts} from "./internal/readinessLoop.js";
+import {ScanMultiplexer, type ScanCosts} from "./internal/readinessLoop.js";
 
 /** sizeof(struct pollfd): int fd, short events, short revents (include/uapi/asm-generic/poll.h). */
 export const pollfdBytes = 8;
@@ -44,6 +44,6 @@ const pollCosts: ScanCosts = {
  * ```
  * @see select @see epoll
  */
-export function poll(host: Host): Multiplexer {
+export function poll(host: Host): ScanMultiplexer {
   return new ScanMultiplexer(host, "poll", pollCosts);
 }

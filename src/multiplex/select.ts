@@ -11,7 +11,7 @@
  * larger fd writes past it (the fortified build aborts); the model refuses it.
  */
 import type {Host} from "../host/Host.js";
-import {ScanMultiplexer, type Multiplexer, type ScanCosts} from "./internal/readinessLoop.js";
+import {ScanMultiplexer, type ScanCosts} from "./internal/readinessLoop.js";
 
 /** glibc's FD_SETSIZE: an fd_set holds descriptors 0 … 1023 (misc/sys/select.h: __FD_SETSIZE 1024, bits/typesizes.h). */
 export const FD_SETSIZE = 1024;
@@ -58,7 +58,7 @@ const selectCosts: ScanCosts = {
  * ```
  * @see poll @see epoll
  */
-export function select(host: Host): Multiplexer {
+export function select(host: Host): ScanMultiplexer {
   return new ScanMultiplexer(host, "select", selectCosts, (fd) => {
     if (fd >= FD_SETSIZE) throw new FdSetOverflowError(fd);
   });

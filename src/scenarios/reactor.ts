@@ -9,16 +9,18 @@
  * CPU by category.
  */
 import {cpuShare} from "../analysis/metrics.js";
-import {reactorVariant, reactorVariants, type ReactorVariant} from "../server/reactor/index.js";
+import {multiplexApis, type MultiplexApi} from "../multiplex/api.js";
+import {reactorVariant, reactorVariants, reactorVariantsAnyApi, type ReactorVariant} from "../server/reactor/index.js";
 import type {ReactorRuntime} from "../server/reactor/index.js";
 import {acceptBalancings, type AcceptBalancing} from "../server/reactor/nginx.js";
 import {checkProactorApi, type ProactorApi} from "../server/reactor/proactor.js";
 import {InputError} from "../errors.js";
 import type {Connection} from "../net/Connection.js";
 import {defaultLinkLatencyNs} from "../net/ClientPopulation.js";
+import {defaultNofileLimit} from "../net/FdTable.js";
 import type {ArrivalProcess} from "../workload/serverClients.js";
 import {extrapolateEvents, type ParamValues, type RunContext, type Scenario} from "./scenario.js";
-import {clientParams, runServer, type ServerRunOptions} from "./server.js";
+import {checkSelectClients, clientParams, multiplexerSummary, runServer, type ServerRunOptions} from "./server.js";
 
 /** Parameters of {@link runReactor}: those of {@link runServer} (model aside) and the architecture's. */
 export interface ReactorRunOptions extends Omit<ServerRunOptions, "model" | "serve" | "threads" | "reap"> {
@@ -31,6 +33,8 @@ export interface ReactorRunOptions extends Omit<ServerRunOptions, "model" | "ser
   batch?: number;
   /** The Proactor's interface; aio is refused (sockets). Default uring. */
   io?: ProactorApi;
+  /** What the Reactors wait with (single, single-pool, main-sub); default epoll. */
+  api?: MultiplexApi;
   /** Called when a Reactor handles a request of a connection (tests). */
   onServe?: (conn: Connection, pid: number) => void;
   /** Called per new connection with the Reactors its arrival woke (tests). */
@@ -43,11 +47,17 @@ export function runReactor(o: ReactorRunOptions) {
   if (o.handlerNs !== undefined && !(Number.isFinite(o.handlerNs) && o.handlerNs >= 0)) throw new InputError("handlerNs", String(o.handlerNs), "a duration ≥ 0");
   if (!reactorVariants.includes(o.variant)) throw new InputError("variant", String(o.variant), reactorVariants.join(" | "));
   if (o.io !== undefined && o.io !== "uring") checkProactorApi(o.io, "io");
+  const api = o.api ?? "epoll";
+  if (!multiplexApis.includes(api)) throw new InputError("api", String(api), multiplexApis.join(" | "));
+  if (api !== "epoll" && !reactorVariantsAnyApi.includes(o.variant))
+    throw new InputError("api", api, `epoll with variant=${o.variant} (${o.variant === "nginx" ? "nginx's accept balancing (EPOLLEXCLUSIVE, the herd) is epoll's" : "the Proactor waits on io_uring, not a readiness API"}; select and poll: ${reactorVariantsAnyApi.join(", ")})`);
+  checkSelectClients(api, o.clients, o.arrivals ?? "closed", o.fdLimit ?? defaultNofileLimit);
   let rt = null as ReactorRuntime | null;
   const run = runServer({
     ...o,
+    api: undefined,
     model: "iterative",
-    serve: (server) => reactorVariant(o.variant, server, {threads: o.threads, balancing: o.balancing, batch: o.batch, onServe: o.onServe, onListenWake: o.onListenWake, onRuntime: (x) => (rt = x)}),
+    serve: (server) => reactorVariant(o.variant, server, {threads: o.threads, balancing: o.balancing, batch: o.batch, api, onServe: o.onServe, onListenWake: o.onListenWake, onRuntime: (x) => (rt = x)}),
   });
   const {sim, host} = run;
   const r = run.result;
@@ -61,6 +71,8 @@ export function runReactor(o: ReactorRunOptions) {
   const syscalls = sim.trace.count("syscall");
   const result = {
     variant: o.variant,
+    /** What the Reactors waited with (null for the Proactor). */
+    api: o.variant === "proactor-uring" ? null : api,
     clients: r.clients,
     requests: r.requests,
     arrivals: r.arrivals,
@@ -91,7 +103,7 @@ export function runReactor(o: ReactorRunOptions) {
     lockContentions: r.lockContentions,
     lockWaitNs: r.lockWaitNs,
     wakeups: {
-      /** epoll_wait calls that slept and were woken, all Reactors. */
+      /** Wait calls (epoll_wait, or select/poll with api) that slept and were woken, all Reactors. */
       epoll: epollWakeups,
       /** Reactors woken by a new connection on the listening socket. */
       listen: k?.listenWakeups ?? 0,
@@ -104,7 +116,12 @@ export function runReactor(o: ReactorRunOptions) {
       /** eventfd writes (worker results, hand-offs to sub-Reactors). */
       eventfd: k?.eventfdWrites ?? 0,
     },
+    /** Wait calls of every Reactor (epoll_wait, or select/poll with api). */
     epollWaits,
+    /** The Reactors' wait calls: per-call CPU and bytes copied (select and poll pay per watched fd, epoll per ready one). */
+    multiplexer: o.variant === "proactor-uring" ? null : multiplexerSummary(api, reactors),
+    /** select: accepted connections reset because their descriptor was ≥ FD_SETSIZE (1024). */
+    fdSetRefusals: k?.fdSetRefusals ?? 0,
     /** proactor-uring: io_uring_enter calls and SQEs submitted per call. */
     uringEnters: k?.uringEnters ?? 0,
     sqesPerEnter: k && k.uringEnters > 0 ? k.sqesSubmitted / k.uringEnters : 0,
@@ -126,7 +143,7 @@ export function runReactor(o: ReactorRunOptions) {
 export const reactorScenario: Scenario = {
   name: "reactor",
   description:
-    "Event-driven servers on the clients of `server`: a single Reactor, a Reactor with a worker pool, main + sub Reactors, nginx workers (accept mutex, thundering herd, EPOLLEXCLUSIVE, SO_REUSEPORT), a Proactor on io_uring: throughput, p99, per-core utilization, system calls and switches per request, lock waits, wake-ups.",
+    "Event-driven servers on the clients of `server`: a single Reactor, a Reactor with a worker pool, main + sub Reactors (each waiting with select, poll or epoll), nginx workers (accept mutex, thundering herd, EPOLLEXCLUSIVE, SO_REUSEPORT), a Proactor on io_uring: throughput, p99, per-core utilization, system calls and switches per request, lock waits, wake-ups.",
   params: [
     {name: "variant", kind: "enum", values: reactorVariants, default: "main-sub", description: "single (one thread) | single-pool (Reactor + worker pool) | main-sub (main accepts, sub-Reactors serve) | nginx (worker processes) | proactor-uring (io_uring)"},
     {name: "cores", kind: "integer", min: 1, default: 8, unit: "cores", description: "CPU cores"},
@@ -134,6 +151,7 @@ export const reactorScenario: Scenario = {
     {name: "balancing", kind: "enum", values: acceptBalancings, default: "mutex", description: "nginx: mutex (accept_mutex on) | none (off: every idle worker woken) | exclusive (EPOLLEXCLUSIVE) | reuseport (SO_REUSEPORT)"},
     {name: "batch", kind: "integer", min: 1, default: 1, unit: "SQEs", description: "proactor-uring: SQEs submitted per io_uring_enter"},
     {name: "io", kind: "enum", values: ["uring", "aio"], default: "uring", description: "the Proactor's interface (aio: Linux native AIO, refused for sockets)"},
+    {name: "api", kind: "enum", values: multiplexApis, default: "epoll", description: "what the Reactors wait with: select | poll | epoll (single, single-pool, main-sub; nginx and proactor-uring: epoll only; select: at most 1020 closed-loop clients)"},
     {name: "clients", kind: "integer", min: 0, default: 1000, unit: "clients", description: "closed: concurrent clients; poisson: connections arriving in all"},
     ...clientParams,
     {name: "handlerNs", kind: "duration", default: "10us", unit: "ns", description: "business logic per request on a core (fast ~10us, slow ~1ms)"},
@@ -166,6 +184,7 @@ function reactorOptions(v: ParamValues, ctx: RunContext): ReactorRunOptions {
     balancing: v.balancing as AcceptBalancing,
     batch: v.batch as number,
     io: v.io as ProactorApi,
+    api: v.api as MultiplexApi,
     clients: v.clients as number,
     requests: v.requests as number,
     arrivals: v.arrivals as ArrivalProcess,

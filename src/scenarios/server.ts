@@ -1,9 +1,9 @@
 /**
  * `iosim run server`: clients against one listening socket served by a
  * server model (iterative, process per connection, thread per connection,
- * a thread pool), up to C10K and beyond: throughput, latency, what failed
- * and why, task switches, memory (kernel and user) against the budget, CPU
- * by category.
+ * a thread pool, an event loop waiting with select, poll or epoll), up to
+ * C10K and beyond: throughput, latency, what failed and why, task
+ * switches, memory (kernel and user) against the budget, CPU by category.
  */
 import type {OperatorFunction} from "rxjs";
 import type {Connection} from "../net/Connection.js";
@@ -18,9 +18,12 @@ import {KernelMemory} from "../net/KernelMemory.js";
 import {Listener} from "../net/Listener.js";
 import {NetStack} from "../net/NetStack.js";
 import {linuxTcpDefaults, tcpSettings, type TcpSettings} from "../net/tcpSettings.js";
+import {InputError} from "../errors.js";
+import {multiplexApis, type MultiplexApi} from "../multiplex/api.js";
+import {FD_SETSIZE} from "../multiplex/select.js";
 import {serverModel, serverModels, type ServerModelName} from "../server/models/index.js";
 import {defaultEmfileBackoffNs, defaultMemoryLimitBytes, Server, type RequestHandler} from "../server/Server.js";
-import {InputError} from "../errors.js";
+import {LISTEN_FD, type Reactor, type ReactorRuntime} from "../server/reactor/internal.js";
 import {KiB} from "../units.js";
 import {arrivalProcesses, ServerClients, type ArrivalProcess} from "../workload/serverClients.js";
 import {extrapolateEvents, scenarioSim, type ParamSpec, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
@@ -56,6 +59,8 @@ export interface ServerRunOptions extends ScenarioSimOptions {
   threads?: number;
   /** process: the parent waits for its children; default true. */
   reap?: boolean;
+  /** event-loop: what the loop waits with; default epoll. */
+  api?: MultiplexApi;
   /** listen() backlog; default 511 (nginx's on Linux). */
   backlog?: number;
   /** RLIMIT_NOFILE (soft); default 1024. */
@@ -75,8 +80,65 @@ export interface ServerRunOptions extends ScenarioSimOptions {
   serve?: (server: Server) => OperatorFunction<Connection, Served>;
 }
 
+/** The most closed-loop clients a select loop can hold: their connections take descriptors LISTEN_FD + 1 … FD_SETSIZE − 1. */
+export const selectMaxClients = FD_SETSIZE - LISTEN_FD - 1;
+
+/**
+ * Throws an {@link InputError} naming `api` when a select loop is set up
+ * for more closed-loop clients than an fd_set can hold and the descriptor
+ * limit would let their connections past descriptor 1023 (nginx's select
+ * module refuses to start the same way: worker_connections > FD_SETSIZE).
+ * What cannot be known here (Poisson arrivals, connections not yet closed
+ * by the server when their client reconnects) is refused per connection
+ * at run time (`fdSetRefusals`).
+ */
+export function checkSelectClients(api: MultiplexApi, clients: number, arrivals: ArrivalProcess, fdLimit: number): void {
+  if (api === "select" && arrivals === "closed" && clients > selectMaxClients && fdLimit > FD_SETSIZE)
+    throw new InputError(
+      "api",
+      "select",
+      `poll or epoll for ${clients} clients: an fd_set holds descriptors 0–${FD_SETSIZE - 1} (FD_SETSIZE ${FD_SETSIZE} limit), 0–${LISTEN_FD} are stdio and the listener, so select serves at most ${selectMaxClients} clients (or set fdLimit ≤ ${FD_SETSIZE})`,
+    );
+}
+
+/** What the Reactors' wait calls did, summed over every Reactor of the run: the per-call costs select and poll pay for every watched fd, and epoll only per ready one. */
+export function multiplexerSummary(api: MultiplexApi, reactors: readonly Reactor[]) {
+  let calls = 0, cpuNs = 0, bytes = 0, events = 0, ctlCalls = 0, ctlCpuNs = 0, blocked = 0;
+  for (const r of reactors) {
+    const c = r.ep.counters;
+    calls += c.calls;
+    cpuNs += c.cpuNs;
+    bytes += c.bytesToKernel + c.bytesToUser;
+    events += c.events;
+    ctlCalls += c.ctlCalls;
+    ctlCpuNs += c.ctlCpuNs;
+    blocked += c.blockedCalls;
+  }
+  const per = (x: number) => (calls > 0 ? x / calls : 0);
+  return {
+    api,
+    /** Wait calls (select, poll or epoll_wait) of every Reactor. */
+    calls,
+    /** Calls that found nothing ready and slept. */
+    blockedCalls: blocked,
+    /** Mean CPU of one wait call: mode switches, entry, fd copies, the kernel's pass (poll-scan/poll-wait or epoll-wait) and the user-space scan, ns. */
+    perCallNs: per(cpuNs),
+    /** Mean bytes copied between user and kernel per wait call (fd_sets, pollfd arrays, epoll_events). */
+    bytesCopiedPerCall: per(bytes),
+    /** Mean ready descriptors returned per call. */
+    eventsPerCall: per(events),
+    /** epoll_ctl calls and their CPU, ns (0 for select and poll). */
+    ctlCalls,
+    ctlCpuNs,
+  };
+}
+
 /** Returns the measured result of one run of a server model under its clients, plus the model's objects. */
 export function runServer(o: ServerRunOptions) {
+  const api = o.api ?? "epoll";
+  if (!multiplexApis.includes(api)) throw new InputError("api", String(api), multiplexApis.join(" | "));
+  if (o.model === "event-loop") checkSelectClients(api, o.clients, o.arrivals ?? "closed", o.fdLimit ?? defaultNofileLimit);
+  let rt = null as ReactorRuntime | null;
   const sim = scenarioSim(o, false);
   const host = new Host(sim, o.profile, {cores: o.cores});
   const latencyNs = o.latencyNs ?? defaultLinkLatencyNs;
@@ -124,7 +186,7 @@ export function runServer(o: ServerRunOptions) {
       (slow ? latencySlow : latencyFast).record(ns);
     },
   });
-  server.queued$.pipe(o.serve ? o.serve(server) : serverModel(o.model, server, {reap: o.reap, threads: o.threads ?? 32})).subscribe();
+  server.queued$.pipe(o.serve ? o.serve(server) : serverModel(o.model, server, {reap: o.reap, threads: o.threads ?? 32, api, onRuntime: (x) => (rt = x)})).subscribe();
   load.start();
   const durationNs = o.durationNs ?? "settled";
   const endNs = sim.run(durationNs === "settled" ? Infinity : durationNs);
@@ -146,6 +208,7 @@ export function runServer(o: ServerRunOptions) {
     cores: host.cpu.units,
     threads: o.model === "pool" ? (o.threads ?? 32) : null,
     reap: o.model === "process" ? (o.reap ?? true) : null,
+    api: o.model === "event-loop" ? api : null,
     backlog: o.backlog ?? 511,
     effectiveBacklog: listener.maxAckBacklog,
     fdLimit: server.fds.limit,
@@ -179,6 +242,8 @@ export function runServer(o: ServerRunOptions) {
     emfileErrors: server.fds.emfileErrors,
     /** A process or thread could not be created within the memory limit: the connection was reset. */
     oomFailures: sc.oomFailures,
+    /** event-loop with select: connections closed at once (reset) because their descriptor was ≥ FD_SETSIZE (1024). */
+    fdSetRefusals: sc.fdSetRefusals,
     taskSwitches: host.cpu.taskSwitches,
     contextSwitches: sim.trace.count("mode-switch"),
     forks: sc.forks,
@@ -201,6 +266,8 @@ export function runServer(o: ServerRunOptions) {
     /** (peak memory − baseline) / peak sockets held at once, bytes: the C10K budget is 2 GB / 10,000 ≈ 200 KB. */
     memoryPerConnectionBytes: server.peakSockets > 0 ? Math.round((server.peakTotalBytes - server.baselineBytes) / server.peakSockets) : 0,
     withinMemoryLimit: server.peakTotalBytes <= server.memoryLimitBytes,
+    /** event-loop: the loop's wait calls (null for the other models). */
+    multiplexer: o.model === "event-loop" && rt !== null ? multiplexerSummary(api, (rt as ReactorRuntime).reactors) : null,
     cpuShare: cpuShare(host.cpu),
     cpuUtilization: utilization(host.cpu, endNs),
     elapsedNs: endNs,
@@ -230,9 +297,10 @@ export const clientParams: ParamSpec[] = [
 /** The `server` scenario. */
 export const serverScenario: Scenario = {
   name: "server",
-  description: "Clients against one listening socket served iteratively, by a process or a thread per connection, or by a thread pool: throughput, latency, failures with reasons, task switches, memory against the C10K budget.",
+  description: "Clients against one listening socket served iteratively, by a process or a thread per connection, by a thread pool or by an event loop (select, poll or epoll): throughput, latency, failures with reasons, task switches, memory against the C10K budget.",
   params: [
-    {name: "model", kind: "enum", values: serverModels, default: "thread", description: "iterative | process (fork per connection) | thread (thread per connection) | pool (fixed worker threads, locked queue)"},
+    {name: "model", kind: "enum", values: serverModels, default: "thread", description: "iterative | process (fork per connection) | thread (thread per connection) | pool (fixed worker threads, locked queue) | event-loop (one thread waiting with api: the single Reactor)"},
+    {name: "api", kind: "enum", values: multiplexApis, default: "epoll", description: "event-loop: what the loop waits with (select: at most 1020 clients when fdLimit > 1024; a connection past fd 1023 is refused)"},
     {name: "clients", kind: "integer", min: 0, default: 100, unit: "clients", description: "closed: concurrent clients; poisson: connections arriving in all"},
     ...clientParams,
     {name: "handler", kind: "duration", default: "20us", unit: "ns", description: "business logic per request on a core"},
@@ -279,6 +347,7 @@ function serverOptions(v: ParamValues, ctx: RunContext): ServerRunOptions {
     slowHandlerNs: v.slowHandler as number,
     threads: v.threads as number,
     reap: v.reap as boolean,
+    api: v.api as MultiplexApi,
     backlog: v.backlog as number,
     fdLimit: v.fdLimit as number,
     memoryLimitBytes: v.memory as number,

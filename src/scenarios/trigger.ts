@@ -28,9 +28,8 @@ import type {TcpSocket} from "../net/TcpSocket.js";
 import {KiB, MiB} from "../units.js";
 import {extrapolateEvents, scenarioSim, type ParamValues, type RunContext, type Scenario, type ScenarioSimOptions} from "./scenario.js";
 
-/** The multiplexing APIs. */
-export const multiplexApis = ["select", "poll", "epoll"] as const;
-export type MultiplexApi = (typeof multiplexApis)[number];
+export {multiplexApis, type MultiplexApi};
+import {multiplexApis, type MultiplexApi} from "../multiplex/api.js";
 /** Level- or edge-triggered. */
 export type TriggerMode = "level" | "edge";
 /** One read per wake-up, or read until EAGAIN (non-blocking). */

@@ -48,8 +48,8 @@ export function requestCpuNs(handler: RequestHandler, conn: Connection): number 
   return handler.isSlow !== undefined && handler.slowCpuNs !== undefined && handler.isSlow(conn) ? handler.slowCpuNs : handler.cpuNs;
 }
 
-/** Why the server turned a connection away after accepting it. */
-export type RefusalReason = "oom";
+/** Why the server turned a connection away after accepting it: no process or thread fit in memory (oom), or select could not watch its descriptor (fd-setsize: fd ≥ FD_SETSIZE). */
+export type RefusalReason = "oom" | "fd-setsize";
 
 /** Counters of a {@link Server}. */
 export interface ServerCounters {
@@ -61,6 +61,8 @@ export interface ServerCounters {
   requestsServed: number;
   /** Connections closed at once because a process or thread could not be created (memory limit): fork/clone failing with ENOMEM/EAGAIN. */
   oomFailures: number;
+  /** Connections closed at once because their descriptor was 1024 or more and the server waits with select (an fd_set holds 0–1023, FD_SETSIZE). */
+  fdSetRefusals: number;
   /** Processes forked (server children). */
   forks: number;
   /** Threads created. */
@@ -151,6 +153,7 @@ export class Server {
     closed: 0,
     requestsServed: 0,
     oomFailures: 0,
+    fdSetRefusals: 0,
     forks: 0,
     threadsCreated: 0,
     exits: 0,
@@ -267,6 +270,7 @@ export class Server {
    */
   refused(conn: Connection, reason: RefusalReason): void {
     if (reason === "oom") this.counters.oomFailures++;
+    else this.counters.fdSetRefusals++;
     this.clients.sendRst(conn);
   }
 

@@ -33,7 +33,7 @@ export const studies: StudyEntry[] = [
   {id: "dma", title: "DMA against CPU-driven (programmed) I/O", run: (params) => dmaStudy(params)},
   {id: "zero-copy", title: "Zero-copy file transfer", run: (params) => zeroCopyStudy(params)},
   {id: "page-cache", title: "Page cache, readahead, large files and direct I/O", run: (params) => pageCacheStudy(params)},
-  {id: "servers", title: "Server models to C10K: iterative, process, thread and pool", run: (params) => serversStudy(params)},
+  {id: "servers", title: "Server models to C10K: iterative, process, thread, pool and the event loop", run: (params) => serversStudy(params)},
   {id: "multiplexing", title: "I/O multiplexing: select, poll and epoll, level- and edge-triggered", run: (params) => multiplexingStudy(params)},
   {id: "reactor-proactor", title: "Reactor and Proactor: event-loop architectures, io_uring, and which one when", run: (params) => reactorProactorStudy(params)},
 ];

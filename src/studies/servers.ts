@@ -7,7 +7,10 @@
  * process model hires a new waiter, with a whole new kitchen, for every
  * party (fork); the thread model hires a waiter who shares the kitchen
  * (a thread with its own stack); the pool keeps a fixed crew who take
- * parties from a queue at the door (under a lock). The door itself (the
+ * parties from a queue at the door (under a lock); the event loop is one
+ * waiter with a pager who serves whichever table buzzes, and how he learns
+ * which one buzzed (walking the room with select or poll, or reading the
+ * pager with epoll) is its own cost. The door itself (the
  * accept queue) holds only so many people: when it is full, the next ones
  * are turned away and knock again after 1 s, 3 s, 7 s... (the SYN
  * retries). The study runs the `server` and `backlog` scenarios and reads
@@ -16,13 +19,15 @@
 import * as aq from "arquero";
 import * as z from "zod";
 import {cpuShareChart} from "../charts/cpuShareChart.js";
-import {clientsLineChart, connectStepsChart, type ConnectStepRow} from "../charts/servers.js";
+import {clientsLineChart, connectStepsChart, serverCategoryColors, type ConnectStepRow} from "../charts/servers.js";
 import {loadProfile} from "../host/profiles.js";
 import {fields} from "../params/fields.js";
 import {parseInput} from "../params/parseInput.js";
 import {runBacklog} from "../scenarios/backlog.js";
-import {runServer} from "../scenarios/server.js";
-import {serverModels} from "../server/models/index.js";
+import {multiplexApis, type MultiplexApi} from "../multiplex/api.js";
+import {InputError} from "../errors.js";
+import {runServer, selectMaxClients} from "../scenarios/server.js";
+import {serverModels, type ServerModelName} from "../server/models/index.js";
 import {formatNs, formatSize, GiB} from "../units.js";
 import type {StudyResult} from "./study.js";
 
@@ -46,7 +51,8 @@ const integerList = (min: number, expected: string) =>
  */
 export const serversParamsSchema = z.strictObject({
   profiles: fields.names("a non-empty list of profile names").default(["server-2024", "desktop-2008"]).describe("Host profiles (shipped names or JSON paths); default a current server and a 2008 desktop."),
-  models: fields.listOf("models", serverModels).default([...serverModels]).describe("Server models compared; default all four."),
+  models: fields.listOf("models", serverModels).default([...serverModels]).describe("Server models compared; default all five (event-loop: the single Reactor, one line per api)."),
+  apis: fields.listOf("apis", multiplexApis).default(["epoll", "poll", "select"]).describe("What the event-loop model waits with, one line each; default epoll, poll and select (select runs only up to its FD_SETSIZE limit; past it the refusal is a row of the results table)."),
   clients: integerList(1, "a non-empty list of client counts ≥ 1").default([10, 100, 1000, 10_000, 100_000]).describe("Concurrent (closed-loop) clients swept; default 10, 100, 1k, 10k, 100k (×10 steps: few points at the large end)."),
   requests: fields.integer({min: 1}).default(2).describe("Requests per client, all on one keep-alive connection; default 2."),
   rampNs: fields.positive({expected: "a number of ns > 0"}).default(10e6).describe("Clients start at uniform random times within it, ns; default 10 ms."),
@@ -80,6 +86,10 @@ function resolve(params: z.input<typeof serversParamsSchema>): ServersParams {
 interface ServerRow {
   profile: string;
   model: string;
+  /** event-loop: what it waits with; null for the other models. */
+  api: MultiplexApi | null;
+  /** The chart's line: the model, or "<api> event loop". */
+  line: string;
   clients: number;
   requestsPerSec: number;
   latencyP50Ns: number;
@@ -108,8 +118,27 @@ interface ServerRow {
   memoryPerConnectionBytes: number;
   withinMemoryLimit: boolean;
   cpuUtilization: number;
+  /** event-loop: mean CPU of one wait call (select, poll or epoll_wait, copies and user-space scan included), ns; null for the other models. */
+  waitPerCallNs: number | null;
+  /** event-loop: mean bytes copied between user and kernel per wait call; null for the other models. */
+  waitBytesPerCall: number | null;
   works: boolean;
+  /** False where the run was refused (select past FD_SETSIZE); its measures are then null. */
+  ran: boolean;
+  /** The refusal, as the scenario states it; "" when it ran. */
+  refusal: string;
 }
+
+/** The columns of the results table, in order (a refused run's row is built from them). */
+const rowTemplate: Record<keyof ServerRow, null> = {
+  profile: null, model: null, api: null, line: null, clients: null, requestsPerSec: null, latencyP50Ns: null, latencyP99Ns: null, requestsWanted: null, requestsIssued: null, requestsServed: null,
+  servedShare: null, requestsFailed: null, requestsOpen: null, oomFailures: null, emfileErrors: null, synRetries: null, acceptQueueDrops: null, peakOpenConnections: null, peakSockets: null,
+  peakTasks: null, taskSwitches: null, peakMemoryBytes: null, peakKernelBytes: null, peakUserBytes: null, baselineMemoryBytes: null, memoryPerConnectionBytes: null, withinMemoryLimit: null,
+  cpuUtilization: null, waitPerCallNs: null, waitBytesPerCall: null, works: null, ran: null, refusal: null,
+};
+
+/** A refused run: its identity and the refusal, every measure null (a row of the results table, not plotted). */
+type RefusedRow = {[K in keyof ServerRow]: ServerRow[K] | null};
 
 /** Returns a fraction as a percentage. */
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -143,30 +172,48 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
   const p = resolve(params);
   const profiles = p.profiles.map((name) => loadProfile(name));
   const rows: ServerRow[] = [];
+  /** Every row of the results table, refused runs included, in sweep order. */
+  const tableRows: Array<ServerRow | RefusedRow> = [];
   const shareRows: Array<{profile: string; model: string; clients: number; category: string; share: number}> = [];
+  // The lines: each model, the event loop once per api.
+  type Line = {model: ServerModelName; api: MultiplexApi | null; line: string};
+  const lines = p.models.flatMap((model): Line[] => (model === "event-loop" ? p.apis.map((api) => ({model, api, line: `${api} event loop`})) : [{model, api: null, line: model}]));
   for (const profile of profiles) {
-    for (const model of p.models) {
+    for (const {model, api, line: lineName} of lines) {
       for (const clients of p.clients) {
-        const {result: r} = runServer({
-          profile,
-          model,
-          clients,
-          requests: p.requests,
-          rampNs: p.rampNs,
-          thinkNs: p.thinkNs,
-          handlerNs: p.handlerNs,
-          threads: p.threads,
-          fdLimit: p.fdLimit,
-          memoryLimitBytes: p.memoryLimitBytes,
-          durationNs: p.durationNs,
-          seed: p.seed,
-          keepEvents: false,
-        });
+        let run: ReturnType<typeof runServer>;
+        try {
+          run = runServer({
+            profile,
+            model,
+            api: api ?? undefined,
+            clients,
+            requests: p.requests,
+            rampNs: p.rampNs,
+            thinkNs: p.thinkNs,
+            handlerNs: p.handlerNs,
+            threads: p.threads,
+            fdLimit: p.fdLimit,
+            memoryLimitBytes: p.memoryLimitBytes,
+            durationNs: p.durationNs,
+            seed: p.seed,
+            keepEvents: false,
+          });
+        } catch (e) {
+          // select past FD_SETSIZE: the refusal is recorded, not plotted.
+          if (!(e instanceof InputError && e.param === "api")) throw e;
+          const refused = Object.fromEntries(Object.keys(rowTemplate).map((k) => [k, null])) as RefusedRow;
+          tableRows.push({...refused, profile: profile.name, model, api, line: lineName, clients, requestsWanted: clients * p.requests, works: false, ran: false, refusal: e.message});
+          continue;
+        }
+        const r = run.result;
         const wanted = clients * p.requests;
         const failed = r.requestsFailed.connectTimeout + r.requestsFailed.dataTimeout + r.requestsFailed.reset;
         const row: ServerRow = {
           profile: profile.name,
           model,
+          api,
+          line: lineName,
           clients,
           requestsPerSec: r.requestsPerSec,
           latencyP50Ns: r.latencyP50Ns,
@@ -192,11 +239,16 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
           memoryPerConnectionBytes: r.memoryPerConnectionBytes,
           withinMemoryLimit: r.withinMemoryLimit,
           cpuUtilization: r.cpuUtilization,
+          waitPerCallNs: r.multiplexer?.perCallNs ?? null,
+          waitBytesPerCall: r.multiplexer?.bytesCopiedPerCall ?? null,
           works: false,
+          ran: true,
+          refusal: "",
         };
         row.works = row.servedShare >= p.workingServedShare && failed === 0 && r.oomFailures === 0;
         rows.push(row);
-        for (const [category, share] of Object.entries(r.cpuShare)) shareRows.push({profile: profile.name, model, clients, category, share});
+        tableRows.push(row);
+        for (const [category, share] of Object.entries(r.cpuShare)) shareRows.push({profile: profile.name, model: lineName, clients, category, share});
       }
     }
   }
@@ -205,10 +257,12 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
   // (every connection accepted and served, so a queued socket does not stand in for a served one), else in the run that held the most sockets.
   const budgetPerConn = p.memoryLimitBytes / p.budgetClients;
   const budgetRows = profiles.flatMap((profile) =>
-    p.models.map((model) => {
-      const runs = rows.filter((r) => r.profile === profile.name && r.model === model);
+    lines.filter(({line: l}) => rows.some((r) => r.profile === profile.name && r.line === l)).map(({line: model}) => {
+      const runs = rows.filter((r) => r.profile === profile.name && r.line === model);
       const lastWorking = runs.filter((r) => r.works).at(-1) ?? null;
-      const firstFailing = runs.find((r) => !r.works) ?? null;
+      // The first client count that failed or was refused (select past FD_SETSIZE).
+      const all = tableRows.filter((r) => r.profile === profile.name && r.line === model);
+      const firstFailing = all.find((r) => !r.works) ?? null;
       const widest = lastWorking ?? runs.reduce((a, b) => (b.peakSockets > a.peakSockets ? b : a));
       const perConn = widest.memoryPerConnectionBytes;
       return {
@@ -223,7 +277,7 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
         connectionsInBudget: perConn > 0 ? Math.floor((p.memoryLimitBytes - widest.baselineMemoryBytes) / perConn) : null,
         worksUpToClients: lastWorking?.clients ?? null,
         stopsAtClients: firstFailing?.clients ?? null,
-        stopReason: firstFailing ? whyNot(firstFailing, p.workingServedShare) : null,
+        stopReason: firstFailing === null ? null : firstFailing.ran ? whyNot(firstFailing as ServerRow, p.workingServedShare) : `refused: ${firstFailing.refusal}`,
       };
     }),
   );
@@ -251,18 +305,21 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
   }
 
   const setting = `${p.requests} requests per client (keep-alive, think ${formatNs(p.thinkNs)}), clients starting within ${formatNs(p.rampNs)}, ${formatNs(p.durationNs)} simulated, handler ${formatNs(p.handlerNs)}, pool of ${p.threads}, seed ${p.seed}`;
-  const line = (pick: (r: ServerRow) => number) => rows.map((r) => ({profile: r.profile, model: r.model, clients: r.clients, value: pick(r)}));
+  const line = (pick: (r: ServerRow) => number) => rows.map((r) => ({profile: r.profile, model: r.line, clients: r.clients, value: pick(r)}));
   const throughputData = line((r) => r.requestsPerSec);
   const p99Data = line((r) => r.latencyP99Ns / 1e6);
   const memoryData = line((r) => r.peakMemoryBytes / 1e6);
   const servedData = line((r) => r.servedShare * 100);
   const budgetData = budgetRows.map((r) => ({profile: r.profile, model: r.model, panel: r.profile, value: r.memoryPerConnectionBytes / 1e3}));
+  const selectRefused = tableRows.some((r) => !r.ran);
+  const loopsCaption = rows.some((r) => r.api !== null) ? ` The event loops' lines lie on one another where a wait call costs little beside the ${formatNs(p.handlerNs)} handler.` : "";
+  const refusedCaption = selectRefused ? ` select has no point past its limit: an fd_set holds descriptors 0–1023 (FD_SETSIZE), so the select event loop refuses more than ${count(selectMaxClients)} clients (a row of the results table).` : "";
   const cpuData = shareRows.map((r) => ({group: `${r.model} ${r.clients.toLocaleString("en-US")}`, category: r.category, share: r.share, facetX: r.profile}));
   const charts: StudyResult["charts"] = [
     {
       id: "throughput",
       title: "Requests served per second against concurrent clients",
-      html: clientsLineChart(throughputData, {title: "Requests served per second against concurrent clients", subtitle: setting + ".", yLabel: "Requests per second (log scale)", yType: "log"}),
+      html: clientsLineChart(throughputData, {title: "Requests served per second against concurrent clients", subtitle: setting + ".", caption: (refusedCaption + loopsCaption).trim() || undefined, yLabel: "Requests per second (log scale)", yType: "log"}),
       data: aq.from(throughputData),
     },
     {
@@ -271,7 +328,7 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
       html: clientsLineChart(p99Data, {
         title: "p99 latency of the requests served against concurrent clients",
         subtitle: setting + ".",
-        caption: "Requests not served within the run are not in the percentile; the served share is in the results table.",
+        caption: "Requests not served within the run are not in the percentile; the served share is in the results table." + refusedCaption,
         yLabel: "p99 latency (ms, log scale)",
         yType: "log",
       }),
@@ -316,8 +373,13 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
       html: cpuShareChart(cpuData, {
         title: "What the CPU does, per model and client count",
         subtitle: setting + ".",
-        caption: "process: fork, exit and thread creation; task-switch: a core changing task; lock-wait: the pool's queue lock; softirq/irq: the network stack.",
+        caption:
+          "process: fork, exit and thread creation; task-switch: a core changing task; lock-wait: the pool's queue lock; softirq/irq: the network stack; " +
+          "poll-scan, poll-wait, fd-copy, user-scan: the select and poll loops' passes over every watched descriptor; epoll-ctl, epoll-wait, epoll-callback: epoll's registrations, ready events and wake-ups.",
         groupLabel: "Model and clients",
+        colors: serverCategoryColors,
+        // Room for the longest bar label ("select event loop 1,000") at ~6.5 px per character.
+        marginLeftPx: Math.max(90, Math.ceil(20 + 6.5 * Math.max(...cpuData.map((d) => d.group.length)))),
       }),
       data: aq.from(cpuData),
     },
@@ -363,6 +425,33 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
       );
     }
   }
+  // The event loop: what one wait call costs with each API, from the runs' own wait calls.
+  const loopRows = rows.filter((r) => r.api !== null && r.waitPerCallNs !== null);
+  for (const profile of profiles) {
+    const mine = loopRows.filter((r) => r.profile === profile.name);
+    const apis = [...new Set(mine.map((r) => r.api!))];
+    if (apis.length === 0) continue;
+    // The largest client count every API ran at, so the comparison is on the same workload.
+    const common = p.clients.filter((c) => apis.every((a) => mine.some((r) => r.api === a && r.clients === c))).at(-1);
+    if (common === undefined) continue;
+    const at = apis.map((a) => mine.find((r) => r.api === a && r.clients === common)!);
+    const smallest = p.clients.find((c) => apis.every((a) => mine.some((r) => r.api === a && r.clients === c)))!;
+    const growth = (a: MultiplexApi) => {
+      const lo = mine.find((r) => r.api === a && r.clients === smallest)!.waitPerCallNs!;
+      const hi = mine.find((r) => r.api === a && r.clients === common)!.waitPerCallNs!;
+      return lo > 0 ? hi / lo : 0;
+    };
+    notes.push(
+      `The event loop under ${profile.name} at ${count(common)} clients: one wait call costs ` +
+        at.map((r) => `${formatNs(r.waitPerCallNs!)} with ${r.api} (${count(r.waitBytesPerCall!)} bytes copied, ${count(r.requestsPerSec)} requests/s)`).join(", ") +
+        (smallest < common ? `; from ${count(smallest)} to ${count(common)} clients it grows ${apis.map((a) => `${growth(a).toFixed(1)}× with ${a}`).join(", ")}.` : "."),
+    );
+  }
+  const refusedRows = tableRows.filter((r) => !r.ran);
+  if (refusedRows.length > 0) {
+    const first = refusedRows.reduce((a, b) => (b.clients! < a.clients! ? b : a));
+    notes.push(`The select event loop is refused at ${[...new Set(refusedRows.map((r) => count(r.clients!)))].join(" and ")} clients (rows of the results table, not plotted): "${first.refusal}".`);
+  }
   for (const s of backlogSummary) {
     const stepText = s.steps.map((st) => `${count(st.clients)} at ${formatNs(st.atNs)}`).join(", ");
     notes.push(
@@ -373,12 +462,12 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
 
   return {
     id: "servers",
-    title: "Server models to C10K: iterative, process, thread and pool",
+    title: "Server models to C10K: iterative, process, thread, pool and the event loop",
     question:
-      "How many concurrent clients can an iterative server, a process per connection (多进程模型), a thread per connection (多线程模型) and a thread pool serve, how fast, at what memory per connection against the C10K budget (2 GB for 10,000 connections), and what does a full accept queue do to connect latency?",
+      "How many concurrent clients can an iterative server, a process per connection (多进程模型), a thread per connection (多线程模型), a thread pool and a single-threaded event loop waiting with select, poll or epoll (I/O 多路复用) serve, how fast, at what memory per connection against the C10K budget (2 GB for 10,000 connections), and what does a full accept queue do to connect latency?",
     params: {...p},
     tables: [
-      {id: "results", title: "Every run: throughput, latency, served share, failures, memory and task switches per profile, model and client count", table: aq.from(rows)},
+      {id: "results", title: "Every run: throughput, latency, served share, failures, memory, task switches and the event loop's wait calls per profile, model (event loop: per api) and client count; refused runs (select past FD_SETSIZE) with their reason", table: aq.from(tableRows)},
       {id: "c10k-budget", title: "The C10K budget: memory per connection per model and where each model stops working", table: aq.from(budgetRows)},
       {id: "cpu-share", title: "CPU busy time by category", table: aq.from(shareRows)},
       {id: "connect-steps", title: "Steps of the accept-queue burst: clients connecting in each group of connect times", table: aq.from(backlogSummary.flatMap((s) => s.steps.map((st, step) => ({acceptDelayNs: s.acceptDelayNs, step, atNs: st.atNs, clients: st.clients}))))},

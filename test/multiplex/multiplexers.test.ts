@@ -178,3 +178,37 @@ test("epoll(host).add pays ⌈log2(n + 1)⌉ tree levels: epoll_ctl's CPU grows 
   assert.equal(perCall[1023], fixed + Math.ceil(Math.log2(1024)) * m.epollTreeLevelNs);
   assert.equal(ep.counters.ctlCalls, 1024);
 });
+
+test("select(host) and poll(host).addSource: a source (a listening socket) sleeps with the sockets, wakes the call when its owner signals, is reported with a null sock, and is priced as one more watched fd", () => {
+  for (const make of [select, poll]) {
+    const {sim, host, socks} = world(10);
+    const mux = make(host);
+    let queued = 0;
+    const {ctl, callback} = mux.addSource(1000, () => (queued > 0 ? EPOLLIN : 0));
+    const seen: Array<{atNs: number; fds: number[]; sockNull: boolean[]}> = [];
+    const sleepingBefore: boolean[] = [];
+    function* loop(): ProcessBody<void> {
+      yield* ctl;
+      for (const s of socks) yield* mux.add(s.conn.fd, s, EPOLLIN);
+      const evs = yield* mux.wait(undefined, 1);
+      seen.push({atNs: sim.scheduler.now(), fds: evs.map((e) => e.fd), sockNull: evs.map((e) => e.sock === null)});
+    }
+    sim.scheduler.post(5_000, () => {
+      sleepingBefore.push(mux.sleeping);
+      queued = 1;
+      callback();
+      sleepingBefore.push(mux.sleeping);
+    });
+    spawn(sim, 1, loop).subscribe();
+    sim.run();
+    assert.deepEqual(sleepingBefore, [true, false], mux.api);
+    assert.equal(seen.length, 1, mux.api);
+    assert.deepEqual(seen[0].fds, [1000], mux.api);
+    assert.deepEqual(seen[0].sockNull, [true], mux.api);
+    assert.ok(seen[0].atNs >= 5_000, mux.api);
+    assert.equal(mux.size, 11, mux.api);
+    // Both passes (before sleeping and after the wake-up) visit all 11 descriptors.
+    assert.equal(host.cpu.busyNsByTag.get("poll-scan"), 2 * 11 * profile.multiplex.pollFdNs, mux.api);
+  }
+  assert.throws(() => select(world(0).host).addSource(1024, () => 0), FdSetOverflowError);
+});

@@ -22,7 +22,7 @@ test("iosim run server with bad input: status 2 and one line naming the paramete
   const cases: Array<[string, string]> = [
     ["backlog=0", "invalid backlog: 0; expected an integer ≥ 1"],
     ["clients=-1", "invalid clients: -1; expected an integer ≥ 0"],
-    ["model=forking", "invalid model: forking; expected one of iterative, process, thread, pool"],
+    ["model=forking", "invalid model: forking; expected one of iterative, process, thread, pool, event-loop"],
     ["fdLimit=3", "invalid fdLimit: 3; expected an integer ≥ 4"],
   ];
   for (const [set, message] of cases) {
@@ -60,4 +60,32 @@ test("iosim run server --set slowShare=1.5: status 2, one line naming slowShare"
   assert.equal(status, 2);
   assert.equal(stderr.trim().split("\n").length, 1);
   assert.match(stderr, /slowShare: 1\.5; expected a number from 0 to 1/);
+});
+
+test("iosim run server --set model=event-loop --set api=select past FD_SETSIZE, and iosim run reactor --set variant=nginx --set api=poll: status 2, one line naming api", () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["run", "server", "--set", "model=event-loop", "--set", "api=select", "--set", "clients=2000", "--set", "fdLimit=100000"], /^iosim: invalid api: select; expected poll or epoll for 2000 clients: .*FD_SETSIZE 1024/],
+    [["run", "reactor", "--set", "variant=nginx", "--set", "api=poll"], /^iosim: invalid api: poll; expected epoll with variant=nginx/],
+    [["run", "server", "--set", "model=event-loop", "--set", "api=kqueue"], /^iosim: invalid api: kqueue; expected one of select, poll, epoll/],
+  ];
+  for (const [args, message] of cases) {
+    const {status, stdout, stderr} = iosimSync(...args);
+    assert.equal(status, 2, args.join(" "));
+    assert.equal(stdout, "");
+    const lines = stderr.trim().split("\n");
+    assert.equal(lines.length, 1, stderr);
+    assert.match(lines[0], message);
+  }
+});
+
+test("iosim run server --set model=event-loop --format json reports the loop's wait calls", () => {
+  const {status, stdout, stderr} = iosimSync("run", "server", "--set", "model=event-loop", "--set", "api=poll", "--set", "clients=50", "--format", "json");
+  assert.equal(status, 0, stderr);
+  const r = JSON.parse(stdout);
+  assert.equal(r.model, "event-loop");
+  assert.equal(r.api, "poll");
+  assert.equal(r.requestsServed, 200);
+  assert.equal(r.fdSetRefusals, 0);
+  assert.ok(r.multiplexer.calls > 0 && r.multiplexer.perCallNs > 0 && r.multiplexer.bytesCopiedPerCall > 0);
+  assert.equal(r.multiplexer.ctlCalls, 0);
 });

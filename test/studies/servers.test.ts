@@ -10,6 +10,8 @@ import {synSchedule, tcpSettings} from "../../src/net/tcpSettings.js";
 import {GiB} from "../../src/units.js";
 import {assertStudyGolden} from "./golden.js";
 
+/** The study's lines: each model, the event loop once per api. */
+const lineCount = serversDefaults.models.length - 1 + serversDefaults.apis.length;
 /** A small study: one profile, two client counts, every model, one accept-queue run. */
 const small = {profiles: ["server-2024"], clients: [10, 1000], acceptDelaysNs: [100e6]};
 let cached: StudyResult | null = null;
@@ -26,8 +28,8 @@ test("serversStudy(small) returns its tables, titled SVG charts and one row per 
   assert.deepEqual(r.tables.map((t) => t.id), ["results", "c10k-budget", "cpu-share", "connect-steps", "connect-times"]);
   assert.deepEqual(r.charts.map((c) => c.id), ["throughput", "latency-p99", "served-share", "memory", "c10k-budget", "cpu-share", "connect-steps"]);
   for (const c of r.charts) assert.match(c.html, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*<title>/, c.id);
-  assert.equal(rows(r, "results").length, serversDefaults.models.length * small.clients.length);
-  assert.equal(rows(r, "c10k-budget").length, serversDefaults.models.length);
+  assert.equal(rows(r, "results").length, lineCount * small.clients.length);
+  assert.equal(rows(r, "c10k-budget").length, lineCount);
   assert.equal(rows(r, "connect-times").length, serversDefaults.backlogClients);
 });
 
@@ -50,8 +52,49 @@ test("serversStudy(small) accounts for every request (served, failed or open) an
   }
   const sums = new Map<string, number>();
   for (const s of rows(r, "cpu-share")) sums.set(`${s.profile} ${s.model} ${s.clients}`, (sums.get(`${s.profile} ${s.model} ${s.clients}`) ?? 0) + s.share);
-  assert.equal(sums.size, serversDefaults.models.length * small.clients.length);
+  assert.equal(sums.size, lineCount * small.clients.length);
   for (const [key, sum] of sums) assert.ok(Math.abs(sum - 1) < 1e-9, key);
+});
+
+test("serversStudy(small) has an epoll, a poll and a select event-loop line, each measured by runServer with that api", () => {
+  const r = smallStudy();
+  const throughput = r.charts.find((c) => c.id === "throughput")!.data.objects() as Array<Record<string, any>>;
+  for (const line of ["epoll event loop", "poll event loop", "select event loop"]) {
+    assert.deepEqual(throughput.filter((d) => d.model === line).map((d) => d.clients), small.clients, line);
+    assert.match(r.charts.find((c) => c.id === "throughput")!.html, new RegExp(line));
+  }
+  const row = rows(r, "results").find((x) => x.line === "epoll event loop" && x.clients === 1000)!;
+  assert.equal(row.model, "event-loop");
+  assert.equal(row.api, "epoll");
+  const p = serversDefaults;
+  const {result} = runServer({profile: loadProfile("server-2024"), model: "event-loop", api: "epoll", clients: 1000, requests: p.requests, rampNs: p.rampNs, thinkNs: p.thinkNs, handlerNs: p.handlerNs, threads: p.threads, fdLimit: p.fdLimit, memoryLimitBytes: p.memoryLimitBytes, durationNs: p.durationNs, seed: p.seed, keepEvents: false});
+  assert.equal(row.requestsPerSec, result.requestsPerSec);
+  assert.equal(row.waitPerCallNs, result.multiplexer!.perCallNs);
+  // At 1,000 clients a select or poll call costs more than an epoll_wait, and the note says so with the runs' figures.
+  const at = (api: string) => rows(r, "results").find((x) => x.api === api && x.clients === 1000)!.waitPerCallNs as number;
+  assert.ok(at("poll") > at("epoll") && at("select") > at("epoll"));
+  assert.ok(r.notes.some((n) => n.startsWith("The event loop under server-2024 at 1,000 clients: one wait call costs")));
+  for (const x of rows(r, "results")) assert.equal(x.waitPerCallNs === null, x.model !== "event-loop", `${x.line} ${x.clients}`);
+});
+
+test("serversStudy() past select's limit: the select event loop's refusal is a row of the results table with its reason, not a point of any chart", () => {
+  const r = serversStudy({profiles: ["server-2024"], models: ["event-loop"], apis: ["select", "epoll"], clients: [10, 2000], acceptDelaysNs: [100e6]});
+  const refused = rows(r, "results").filter((x) => !x.ran);
+  assert.equal(refused.length, 1);
+  assert.equal(refused[0].line, "select event loop");
+  assert.equal(refused[0].clients, 2000);
+  assert.equal(refused[0].requestsPerSec, null);
+  assert.match(refused[0].refusal, /^invalid api: select; expected poll or epoll for 2000 clients: .*FD_SETSIZE 1024/);
+  for (const c of r.charts.filter((c) => c.id !== "connect-steps")) {
+    const points = c.data.objects() as Array<Record<string, any>>;
+    assert.ok(!points.some((d) => d.model === "select event loop" && d.clients === 2000), c.id);
+  }
+  const budget = rows(r, "c10k-budget").find((b) => b.model === "select event loop")!;
+  assert.equal(budget.stopsAtClients, 2000);
+  assert.match(budget.stopReason, /^refused: invalid api: select/);
+  assert.ok(r.notes.some((n) => n.startsWith("The select event loop is refused at 2,000 clients")));
+  for (const n of r.notes) assert.doesNotMatch(n, /NaN|undefined|Infinity/, n);
+  for (const c of r.charts) assert.doesNotMatch(c.html, /NaN/, c.id);
 });
 
 test("serversStudy(small): a full accept queue makes connect times step at the kernel's SYN retransmission times", () => {
@@ -91,6 +134,7 @@ test("serversStudy() notes follow the parameters: a lower working share moves wh
 test("serversStudy() bad parameters are InputErrors naming the parameter", () => {
   assert.throws(() => serversStudy({clients: [0]}), (e: unknown) => e instanceof InputError && e.param === "clients");
   assert.throws(() => serversStudy({models: ["epoll" as never]}), (e: unknown) => e instanceof InputError && e.param === "models");
+  assert.throws(() => serversStudy({apis: ["kqueue" as never]}), (e: unknown) => e instanceof InputError && e.param === "apis");
   assert.throws(() => serversStudy({workingServedShare: 2}), (e: unknown) => e instanceof InputError && e.param === "workingServedShare");
 });
 

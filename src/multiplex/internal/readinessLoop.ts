@@ -129,10 +129,18 @@ export function copy(host: Host, counters: MultiplexCounters, bytes: number, det
 /** A descriptor watched by select or poll. */
 interface ScanEntry {
   fd: number;
+  /** Its socket; null for a source (see {@link ScanSet.addSource}). */
   sock: TcpSocket;
   events: number;
   /** Whether it is in the candidate set. */
   candidate: boolean;
+  /** A readiness source other than a connected socket (a listening socket, an eventfd): its ready mask; null for a socket. */
+  source: (() => number) | null;
+}
+
+/** The ready mask of *e* for its events of interest (the driver's poll method: tcp_poll, or the source's own). */
+function entryReady(e: ScanEntry): number {
+  return e.source !== null ? e.source() & e.events : readyMask(e.sock, e.events);
 }
 
 /**
@@ -157,6 +165,8 @@ export class ScanSet {
   private readonly writers = new Set<ScanEntry>();
   /** The sleeping caller's signal (a pass found nothing ready), fired by the first readiness change. */
   private sleeper: Signal<void> | null = null;
+  /** Whether a call sleeps now (between a pass that found nothing and its wake-up). */
+  sleeping = false;
 
   constructor(readonly counters: MultiplexCounters) {}
 
@@ -172,22 +182,42 @@ export class ScanSet {
   add(fd: number, sock: TcpSocket, events: number): void {
     if (this.entries.has(fd)) throw new RangeError(`fd ${fd} is already watched`);
     if (this.bySocket.has(sock)) throw new RangeError(`fd ${fd}: this socket is already watched under fd ${this.bySocket.get(sock)!.fd}`);
-    const entry: ScanEntry = {fd, sock, events, candidate: false};
+    const entry: ScanEntry = {fd, sock, events, candidate: false, source: null};
     this.hook(sock.stack, events);
     if (events & EPOLLOUT) this.writers.add(entry);
-    this.entries.set(fd, entry);
     this.bySocket.set(sock, entry);
+    this.insert(entry);
+  }
+
+  /**
+   * Watches *fd*, a descriptor that is not a connected socket (a listening
+   * socket, an eventfd) whose ready mask is *ready*; returns the callback
+   * its owner calls where the kernel would wake the file's wait queue
+   * (listening socket: sk_data_ready; eventfd: eventfd_signal).
+   */
+  addSource(fd: number, ready: () => number, events: number): () => void {
+    if (this.entries.has(fd)) throw new RangeError(`fd ${fd} is already watched`);
+    const entry: ScanEntry = {fd, sock: null as unknown as TcpSocket, events, candidate: false, source: ready};
+    this.insert(entry);
+    return () => {
+      if (this.entries.get(fd) === entry) this.onReady(entry);
+    };
+  }
+
+  private insert(entry: ScanEntry): void {
+    const fd = entry.fd;
+    this.entries.set(fd, entry);
     const f = this.fds;
     if (f.length === 0 || f[f.length - 1] < fd) f.push(fd);
     else f.splice(lowerBound(f, fd), 0, fd);
-    if (readyMask(sock, events) !== 0) this.markCandidate(entry);
+    if (entryReady(entry) !== 0) this.markCandidate(entry);
   }
 
   remove(fd: number): void {
     const entry = this.entries.get(fd);
     if (entry === undefined) throw new RangeError(`fd ${fd} is not watched`);
     this.entries.delete(fd);
-    this.bySocket.delete(entry.sock);
+    if (entry.source === null) this.bySocket.delete(entry.sock);
     this.candidates.delete(entry);
     this.writers.delete(entry);
     this.fds.splice(lowerBound(this.fds, fd), 1);
@@ -217,6 +247,8 @@ export class ScanSet {
     const s = this.sleeper;
     if (s !== null) {
       this.sleeper = null;
+      // Woken: no longer asleep from now on (as epoll's sleeper is cleared by the callback that wakes it).
+      this.sleeping = false;
       this.counters.callbacks++;
       s.fire();
     }
@@ -235,7 +267,7 @@ export class ScanSet {
   ready(): ReadyEvent[] {
     const out: ReadyEvent[] = [];
     for (const e of this.candidates) {
-      const r = readyMask(e.sock, e.events);
+      const r = entryReady(e);
       if (r !== 0) out.push({fd: e.fd, sock: e.sock, events: r});
       else {
         e.candidate = false;
@@ -328,7 +360,9 @@ export function* scanWait(host: Host, set: ScanSet, costs: ScanCosts, pid: numbe
   if (registered > 0) yield charge(host, c, registered * m.pollWaitNs, "poll-wait");
   while (ready.length === 0) {
     c.blockedCalls++;
+    set.sleeping = true;
     yield wait(woken);
+    set.sleeping = false;
     c.wakeups++;
     host.sim.trace.record(host.sim.scheduler.now(), "wakeup", pid, 0, 0, costs.name);
     woken = set.arm();
@@ -385,4 +419,37 @@ export class ScanMultiplexer implements Multiplexer {
   wait(_maxEvents?: number, pid = 0): ProcessBody<ReadyEvent[]> {
     return scanWait(this.host, this.set, this.costs, pid);
   }
+
+  /**
+   * Watches *fd*, a descriptor that is not a connected socket, ready when
+   * *ready* says so (as {@link Epoll.addSource}): *ctl* is user-space work
+   * (the descriptor joins the caller's set or array, priced per call like
+   * every other), *callback* is the file's wait-queue wake-up. Its events
+   * carry a null `sock`. (For the Reactor models of src/server/reactor.)
+   */
+  addSource(fd: number, ready: () => number, events = EPOLLIN, _pid = 0): {ctl: ProcessBody<void>; callback: () => void} {
+    this.checkFd(fd);
+    const set = this.set;
+    let callback: () => void = () => undefined;
+    // eslint-disable-next-line require-yield -- user-space work, priced per call
+    const ctl = (function* (): ProcessBody<void> {
+      callback = set.addSource(fd, ready, events);
+    })();
+    return {ctl, callback: () => callback()};
+  }
+
+  /** Whether a call sleeps now (its pass found nothing ready). */
+  get sleeping(): boolean {
+    return this.set.sleeping;
+  }
+}
+
+/**
+ * A multiplexer that also watches descriptors other than connected sockets
+ * (a listening socket, an eventfd) and says whether its caller sleeps:
+ * what a Reactor needs ({@link Epoll} and {@link ScanMultiplexer}).
+ */
+export interface SourceMultiplexer extends Multiplexer {
+  addSource(fd: number, ready: () => number, events?: number, pid?: number): {ctl: ProcessBody<void>; callback: () => void};
+  readonly sleeping: boolean;
 }

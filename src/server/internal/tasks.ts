@@ -9,7 +9,7 @@ import {syscall} from "../../kernel/syscall.js";
 import type {Connection} from "../../net/Connection.js";
 import {EmfileError, type FdTable} from "../../net/FdTable.js";
 import {acceptCall, closeCall} from "../../net/socketCalls.js";
-import type {Server} from "../Server.js";
+import type {RefusalReason, Server} from "../Server.js";
 
 /** CPU category of fork, clone, exit and wait work. */
 export const TASK_CATEGORY = "process";
@@ -34,12 +34,12 @@ export function* acceptRetrying(server: Server, fds: FdTable): ProcessBody<Conne
   }
 }
 
-/** Returns a process body that turns accepted *conn* away: close(2), then the client is reset (see Server.refused). */
-export function* refuse(server: Server, conn: Connection, fds: FdTable): ProcessBody<void> {
+/** Returns a process body that turns accepted *conn* away for *reason* (default oom): close(2), then the client is reset (see Server.refused). */
+export function* refuse(server: Server, conn: Connection, fds: FdTable, reason: RefusalReason = "oom"): ProcessBody<void> {
   yield* closeCall(server.host, server.listener, fds, conn);
   conn.socket = null;
   server.connectionClosed();
-  server.refused(conn, "oom");
+  server.refused(conn, reason);
 }
 
 /** A system call whose kernel work is *ns* booked under *category*. */

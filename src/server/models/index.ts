@@ -7,9 +7,16 @@ import {iterative} from "./iterative.js";
 import {processPerConnection} from "./processPerConnection.js";
 import {threadPerConnection} from "./threadPerConnection.js";
 import {threadPool} from "./threadPool.js";
+import type {MultiplexApi} from "../../multiplex/api.js";
+import {singleReactor} from "../reactor/single.js";
+import type {ReactorRuntime} from "../reactor/internal.js";
 
-/** The models' names, as the CLI spells them. */
-export const serverModels = ["iterative", "process", "thread", "pool"] as const;
+/**
+ * The models' names, as the CLI spells them. event-loop is the single
+ * Reactor of src/server/reactor (one thread waiting with select, poll or
+ * epoll), listed here so the C10K comparison runs it on the same clients.
+ */
+export const serverModels = ["iterative", "process", "thread", "pool", "event-loop"] as const;
 export type ServerModelName = (typeof serverModels)[number];
 
 /** Options of every model, each read by the models it concerns. */
@@ -18,6 +25,10 @@ export interface ServerModelOptions {
   reap?: boolean;
   /** pool: worker threads (default one per core). */
   threads?: number;
+  /** event-loop: what the loop waits with; default epoll. */
+  api?: MultiplexApi;
+  /** event-loop: called with the Reactor's run state when subscribed (its multiplexer's counters). */
+  onRuntime?: (rt: ReactorRuntime) => void;
 }
 
 /**
@@ -37,5 +48,7 @@ export function serverModel(name: ServerModelName, server: Server, options: Serv
       return threadPerConnection(server);
     case "pool":
       return threadPool(server, {threads: options.threads});
+    case "event-loop":
+      return singleReactor(server, {api: options.api, onRuntime: options.onRuntime});
   }
 }

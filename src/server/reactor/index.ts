@@ -36,8 +36,12 @@ export interface ReactorVariantOptions extends ReactorOptions {
   batch?: number;
 }
 
+/** The variants that can wait with select or poll as well as epoll (**api**); nginx's balancing and the Proactor are epoll's and io_uring's own. */
+export const reactorVariantsAnyApi: readonly ReactorVariant[] = ["single", "single-pool", "main-sub"];
+
 /** Returns the operator of architecture *name* on *server*. */
 export function reactorVariant(name: ReactorVariant, server: Server, o: ReactorVariantOptions = {}): OperatorFunction<Connection, Served> {
+  if ((o.api ?? "epoll") !== "epoll" && !reactorVariantsAnyApi.includes(name)) throw new RangeError(`invalid api: ${o.api}; expected epoll with variant ${name}`);
   switch (name) {
     case "single":
       return singleReactor(server, o);

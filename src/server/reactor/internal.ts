@@ -32,8 +32,9 @@
 import {Observable, Subject} from "rxjs";
 import type {ProcessBody} from "../../engine/process.js";
 import {syscall} from "../../kernel/syscall.js";
-import {Epoll} from "../../multiplex/epoll.js";
-import {EPOLLIN, type ReadyEvent} from "../../multiplex/index.js";
+import {multiplexer, type MultiplexApi} from "../../multiplex/api.js";
+import {EPOLLIN, type ReadyEvent, type SourceMultiplexer} from "../../multiplex/index.js";
+import {FdSetOverflowError} from "../../multiplex/select.js";
 import type {Connection} from "../../net/Connection.js";
 import {EmfileError, type FdTable} from "../../net/FdTable.js";
 import {acceptBody, closeCall, EagainError, recvCall, sendCall} from "../../net/socketCalls.js";
@@ -41,6 +42,7 @@ import type {TcpSocket} from "../../net/TcpSocket.js";
 import {KiB} from "../../units.js";
 import {requestCpuNs, type Server} from "../Server.js";
 import type {Served} from "../serveConnection.js";
+import {refuse} from "../internal/tasks.js";
 
 /** Counters every Reactor variant keeps, measured as the loops run. */
 export interface ReactorCounters {
@@ -59,6 +61,8 @@ export interface ReactorCounters {
   /** proactor-uring: io_uring_enter calls, and SQEs they submitted. */
   uringEnters: number;
   sqesSubmitted: number;
+  /** Accepted connections closed at once because select cannot watch their descriptor (fd ≥ FD_SETSIZE): reset, never wrapped. */
+  fdSetRefusals: number;
 }
 
 /** Options shared by the Reactor operators. */
@@ -67,6 +71,14 @@ export interface ReactorOptions {
   onServe?: (conn: Connection, pid: number) => void;
   /** epoll_wait's maxevents; default 64. */
   maxEvents?: number;
+  /**
+   * What each Reactor waits with: select, poll or epoll (default). The
+   * listening socket and the eventfds are watched like connections; with
+   * select, a connection whose descriptor is 1024 or more cannot be watched
+   * and is refused (closed at once, the client reset; counted in
+   * `fdSetRefusals`).
+   */
+  api?: MultiplexApi;
   /** Called for each new connection on the listening socket with the number of sleeping Reactors its wake-up woke. */
   onListenWake?: (conn: Connection, woken: number) => void;
   /** Called with the run's shared state when the operator is subscribed (its counters, its Reactors). */
@@ -94,7 +106,7 @@ export interface ConnState {
 
 /** The shared state of one run of a Reactor operator. */
 export class ReactorRuntime {
-  readonly counters: ReactorCounters = {listenWakeups: 0, spuriousWakeups: 0, connectionsQueued: 0, eventfdWrites: 0, handoffs: 0, offloaded: 0, uringEnters: 0, sqesSubmitted: 0};
+  readonly counters: ReactorCounters = {listenWakeups: 0, spuriousWakeups: 0, connectionsQueued: 0, eventfdWrites: 0, handoffs: 0, offloaded: 0, uringEnters: 0, sqesSubmitted: 0, fdSetRefusals: 0};
   readonly served$ = new Subject<Served>();
   /** Every Reactor of the run (their epoll counters). */
   readonly reactors: Reactor[] = [];
@@ -109,11 +121,17 @@ export class ReactorRuntime {
   get maxEvents(): number {
     return this.options.maxEvents ?? 64;
   }
+
+  /** The API every Reactor of the run waits with. */
+  get api(): MultiplexApi {
+    return this.options.api ?? "epoll";
+  }
 }
 
-/** A Reactor: a process, its epoll instance and the connections registered in it. */
+/** A Reactor: a process, its multiplexer (an epoll instance unless **api** says otherwise) and the connections registered in it. */
 export class Reactor {
-  readonly ep: Epoll;
+  /** The multiplexer: epoll by default, select or poll with the run's **api** (the name stays from epoll, the default). */
+  readonly ep: SourceMultiplexer;
   readonly conns = new Map<number, ConnState>();
   /** The next descriptor for an eventfd or a timer of its own. */
   private nextPrivateFd = -1;
@@ -124,7 +142,7 @@ export class Reactor {
     /** The process's descriptor table (threads share their process's). */
     readonly fds: FdTable,
   ) {
-    this.ep = new Epoll(rt.server.host);
+    this.ep = multiplexer(rt.api, rt.server.host);
     rt.reactors.push(this);
   }
 
@@ -262,11 +280,25 @@ export function* acceptNonBlocking(r: Reactor): ProcessBody<Connection | null> {
   return res.conn;
 }
 
-/** Returns a process body that registers accepted *conn* in *r*'s epoll (level-triggered EPOLLIN). */
+/**
+ * Returns a process body that registers accepted *conn* in *r*'s
+ * multiplexer (level-triggered EPOLLIN). select cannot watch a descriptor
+ * of FD_SETSIZE or more (FD_SET would write past the fd_set): such a
+ * connection is closed at once and its client reset, counted in
+ * `fdSetRefusals` (the server's and the Reactors'), never wrapped.
+ */
 export function* register(r: Reactor, conn: Connection): ProcessBody<void> {
-  const sock = r.rt.server.stack.socket(conn);
+  const server = r.rt.server;
+  const sock = server.stack.socket(conn);
+  try {
+    yield* r.ep.add(conn.fd, sock, EPOLLIN, r.pid);
+  } catch (e) {
+    if (!(e instanceof FdSetOverflowError)) throw e;
+    r.rt.counters.fdSetRefusals++;
+    yield* refuse(server, conn, r.fds, "fd-setsize");
+    return;
+  }
   r.conns.set(conn.fd, {conn, sock, got: 0, pending: 0, closing: false, requests: 0});
-  yield* r.ep.add(conn.fd, sock, EPOLLIN, r.pid);
 }
 
 /**
@@ -324,7 +356,7 @@ export function* closeConn(r: Reactor, s: ConnState): ProcessBody<void> {
   r.rt.served$.next({conn: s.conn, pid: r.pid, requests: s.requests});
 }
 
-/** Returns a process body for one epoll_wait by *r*. */
+/** Returns a process body for one wait call by *r* (epoll_wait, select or poll). */
 export function waitEvents(r: Reactor): ProcessBody<ReadyEvent[]> {
   return r.ep.wait(r.rt.maxEvents, r.pid);
 }
