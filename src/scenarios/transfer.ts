@@ -49,6 +49,7 @@ export const transferParams: ParamSpec[] = [
     {name: "latency", kind: "duration", default: String(defaultLinkLatencyNs), unit: "ns", description: "one-way latency to the client over the NIC"},
     {name: "sndbuf", kind: "size", allowZero: true, default: "0", unit: "bytes", description: "send buffer (SO_SNDBUF); 0: autotuning from tcp_wmem[1] up to tcp_wmem[2]"},
     {name: "tso", kind: "enum", values: ["on", "off"], default: "on", description: "TSO/GSO super-segments of up to 64 KiB (off: one MSS per skb)"},
+    {name: "recvBytes", kind: "size", default: "64KiB", unit: "bytes", description: "loopback: bytes per recv(2) of the local reader"},
 ];
 
 /** {@link transferParams}' defaults, parsed. */
@@ -73,6 +74,8 @@ export interface TransferRunOptions extends ScenarioSimOptions {
   dataPath?: Partial<DataPathSettings>;
   /** sendfile strategies: most bytes per sendfile(2) (nginx's sendfile_max_chunk); default one call per file. */
   sendfileCallBytes?: number;
+  /** Loopback: bytes per recv(2) of the local reader; default 64 KiB. */
+  receiveBytes?: number;
 }
 
 /**
@@ -127,7 +130,7 @@ export function runTransfer(o: TransferRunOptions) {
     .pipe(
       takeWhile(() => nextFile < files),
       map(makeRequest),
-      strategyOperator(o.strategy, host, o.chunkBytes, {link, latencyNs: o.latencyNs, dataPath: o.dataPath}, o.sendfileCallBytes),
+      strategyOperator(o.strategy, host, o.chunkBytes, {link, latencyNs: o.latencyNs, dataPath: o.dataPath, receiveBytes: o.receiveBytes}, o.sendfileCallBytes),
     )
     .subscribe((t) => {
       done++;
@@ -233,6 +236,7 @@ function transferOptions(v: ParamValues, ctx: RunContext): TransferRunOptions {
     link: v.link as LinkKind,
     latencyNs: v.latency as number,
     dataPath: {sndbufBytes: (v.sndbuf as number) > 0 ? (v.sndbuf as number) : "auto", tso: v.tso === "on"},
+    receiveBytes: v.recvBytes as number,
     seed: ctx.seed,
     profile: ctx.profile,
     keepEvents: false,

@@ -10,6 +10,8 @@
  * trips; this study times them, on two machines, for files of 4 KiB to 1 GiB.
  */
 import * as aq from "arquero";
+import {readFileSync} from "node:fs";
+import {fileURLToPath} from "node:url";
 import {countsChart, type CountsRow} from "../charts/countsChart.js";
 import {cpuShareChart, type CpuShareRow} from "../charts/cpuShareChart.js";
 import {strategyColors} from "../charts/palette.js";
@@ -30,6 +32,35 @@ function powersOf4(minBytes: number, maxBytes: number): number[] {
   for (let b = minBytes; b <= maxBytes; b *= 4) out.push(b);
   return out;
 }
+
+/** One row of IBM's 2008 table: a file size and the two measured run times. */
+export interface Ibm2008Row {
+  fileMB: number;
+  traditionalMs: number;
+  transferToMs: number;
+}
+
+const ibm2008Schema = z.object({
+  url: z.string(),
+  published: z.string(),
+  rows: z.array(z.object({fileMB: z.number().positive(), traditionalMs: z.number().positive(), transferToMs: z.number().positive()})).min(1),
+});
+
+/** Where IBM's published table is kept, with its source and what the article leaves unsaid. */
+export const ibm2008File = fileURLToPath(new URL("../../../data/reference/ibm-2008-zero-copy.json", import.meta.url));
+
+/**
+ * Returns IBM's 2008 zero-copy table (Palaniappan and Nagaraja, "Efficient
+ * data transfer through zero copy", IBM developerWorks, Table 1), read from
+ * {@link ibm2008File}: run times of a Java client sending a file 4 KiB at a
+ * time (read + send) or with transferTo() (sendfile), Linux 2.6.
+ */
+export function ibm2008Table(): {url: string; published: string; rows: Ibm2008Row[]} {
+  return ibm2008Schema.parse(JSON.parse(readFileSync(ibm2008File, "utf8")));
+}
+
+/** The file sizes of IBM's table, MB as printed. */
+const ibm2008Sizes = ibm2008Table().rows.map((r) => r.fileMB);
 
 /**
  * The parameters of {@link zeroCopyStudy}, declared once: each one's check,
@@ -54,6 +85,15 @@ export const zeroCopyParamsSchema = z.strictObject({
   countsFileBytes: fields.size().default(1 * MiB).describe("File size whose counts the counts table and chart show; default 1 MiB (16 chunks)."),
   warmCheck: z.boolean({error: "true or false"}).default(true).describe("Also time read + write and the best zero-copy strategy with a warm cache at the largest size, for the notes; default true."),
   link: fields.oneOf(linkKinds).default("nic").describe("Where the bytes go: nic (default), to a client on another machine, or loopback, to a reader on the same host."),
+  ibm2008FilesMB: z
+    .array(z.number(), {error: `a list of IBM's file sizes: ${ibm2008Sizes.join(", ")} (MB)`})
+    .refine((list) => list.every((mb) => ibm2008Sizes.includes(mb)), {error: `a list of IBM's file sizes: ${ibm2008Sizes.join(", ")} (MB)`})
+    .transform((list) => [...new Set(list)].sort((a, b) => a - b))
+    .default([7, 21, 63])
+    .describe(
+      "Rows of IBM's 2008 table (data/reference/ibm-2008-zero-copy.json) to reproduce: read + write with a 4 KiB buffer against sendfile, warm cache, over loopback to a local reader that reads 4 KiB per recv (as IBM's server), under ibm2008Profile; MB read as MiB. Default 7, 21, 63 (the larger rows cost seconds each: 4 KiB rounds); [] for none.",
+    ),
+  ibm2008Profile: z.string({error: "a profile name or JSON path"}).default("desktop-2008").describe("Host profile of the IBM 2008 reproduction; default desktop-2008."),
   seed: fields.seed().default(0).describe("Seed of the simulation."),
 });
 
@@ -269,6 +309,11 @@ export function zeroCopyStudy(params: z.input<typeof zeroCopyParamsSchema> = {})
   const charts = buildCharts(p, resultRows, shareRows, countRows, savedRows);
   const warm = p.warmCheck ? warmChecks(p, profiles) : [];
   const notes = [...buildNotes(p, profiles, resultRows, countRows, shareRows, warm), ...skipped];
+  const ibm = ibm2008Comparison(p);
+  if (ibm) {
+    charts.push(ibm.chart);
+    notes.push(...ibm.notes);
+  }
 
   return {
     id: "zero-copy",
@@ -281,10 +326,85 @@ export function zeroCopyStudy(params: z.input<typeof zeroCopyParamsSchema> = {})
       {id: "time-saved", title: "Time and CPU time saved against read + write", table: timeSaved},
       {id: "counts", title: `Counts at ${formatSize(p.countsFileBytes)}, per chunk, beside the seed's table`, table: counts},
       {id: "cpu-share", title: "CPU busy time by category", table: cpuShareTable},
+      ...(ibm ? [{id: "ibm-2008", title: `IBM's 2008 table (${ibm.url}) beside iosim in the same set-up`, table: ibm.table}] : []),
     ],
     charts,
     notes,
   };
+}
+
+/**
+ * Reproduces IBM's 2008 set-up for the rows *p.ibm2008FilesMB*: a 4 KiB
+ * buffer, the file already in the page cache, sent over loopback to a local
+ * reader, read + write against sendfile (transferTo), under
+ * *p.ibm2008Profile*; returns the table (IBM's numbers beside the runs'),
+ * the time-saved chart (all of IBM's rows, the runs' rows) and notes
+ * computed from both; null when no row is asked for.
+ */
+function ibm2008Comparison(p: ZeroCopyParams) {
+  if (p.ibm2008FilesMB.length === 0) return null;
+  const reference = ibm2008Table();
+  const profile = loadProfile(p.ibm2008Profile);
+  const elapsed = (strategy: StrategyName, fileBytes: number) =>
+    runTransfer({strategy, fileBytes, chunkBytes: 4 * KiB, receiveBytes: 4 * KiB, cache: "warm", disk: p.disk, readaheadBytes: 0, link: "loopback", seed: p.seed, profile, keepEvents: false}).result.elapsedNs;
+  const rows = p.ibm2008FilesMB.map((mb) => {
+    const ref = reference.rows.find((r) => r.fileMB === mb)!;
+    const fileBytes = mb * MiB;
+    const readWriteNs = elapsed("read-write", fileBytes);
+    const sendfileNs = elapsed("sendfile", fileBytes);
+    const ibmSaved = (1 - ref.transferToMs / ref.traditionalMs) * 100;
+    const iosimSaved = saving(sendfileNs, readWriteNs) * 100;
+    return {
+      fileMB: mb,
+      fileBytes,
+      ibmTraditionalMs: ref.traditionalMs,
+      ibmTransferToMs: ref.transferToMs,
+      ibmTimeSavedPct: ibmSaved,
+      profile: profile.name,
+      iosimReadWriteMs: readWriteNs / 1e6,
+      iosimSendfileMs: sendfileNs / 1e6,
+      iosimTimeSavedPct: iosimSaved,
+      /** iosim's saving minus IBM's, percentage points. */
+      savedGapPoints: iosimSaved - ibmSaved,
+      /** IBM's read + write time over iosim's: how much slower IBM's Java client on its 2008 machine was. */
+      ibmOverIosimReadWrite: ref.traditionalMs / (readWriteNs / 1e6),
+    };
+  });
+  const source = `IBM developerWorks, ${reference.published}`;
+  const chartRows = [
+    ...reference.rows.map((r) => ({source: `IBM 2008 (measured)`, fileBytes: r.fileMB * MiB, timeSavedPct: (1 - r.transferToMs / r.traditionalMs) * 100})),
+    ...rows.map((r) => ({source: `iosim ${profile.name}`, fileBytes: r.fileBytes, timeSavedPct: r.iosimTimeSavedPct})),
+  ];
+  const chart = {
+    id: "ibm-2008",
+    title: "Time saved by sendfile: IBM's 2008 measurements beside iosim",
+    html: sizeLineChart(
+      chartRows.map((r) => ({profile: "4 KiB buffer, warm cache, loopback", series: r.source, sizeBytes: r.fileBytes, value: r.timeSavedPct})),
+      {
+        title: "Time saved by sendfile (transferTo) against read + write",
+        subtitle: `IBM's Table 1 (${source}; Java, Linux 2.6) and iosim under ${profile.name} in the same set-up; MB read as MiB.`,
+        yLabel: "Time saved (%)",
+        seriesLabel: "Source",
+        colors: {"IBM 2008 (measured)": "#9c755f", [`iosim ${profile.name}`]: strategyColors.sendfile},
+      },
+    ),
+    data: aq.from(chartRows),
+  };
+  const range = (xs: number[]) => {
+    const [lo, hi] = [Math.min(...xs).toFixed(0), Math.max(...xs).toFixed(0)];
+    return lo === hi ? `${lo}%` : `${lo}–${hi}%`;
+  };
+  const sizes = rows.map((r) => `${r.fileMB}`).join(", ");
+  const gaps = rows.map((r) => r.savedGapPoints);
+  const within = rows.filter((r) => Math.abs(r.savedGapPoints) <= 10).length;
+  const slower = rows.map((r) => r.ibmOverIosimReadWrite);
+  const notes = [
+    `IBM measured ${range(rows.map((r) => r.ibmTimeSavedPct))} less time with transferTo than with 4 KiB read + send at ${sizes} MB (${range(reference.rows.map((r) => (1 - r.transferToMs / r.traditionalMs) * 100))} over its whole table); ` +
+      `iosim under ${profile.name} in the same set-up (4 KiB buffer, warm cache, loopback to a local reader reading 4 KiB per recv) gives ${range(rows.map((r) => r.iosimTimeSavedPct))}: ` +
+      `${within === rows.length ? "within" : within === 0 ? "outside" : `${within} of ${rows.length} rows within`} ±10 points of IBM's (gaps ${gaps.map((g) => `${g >= 0 ? "+" : "−"}${Math.abs(g).toFixed(0)}`).join(", ")} points).`,
+    `IBM's read + send times are ×${Math.min(...slower).toFixed(1)}–×${Math.max(...slower).toFixed(1)} iosim's under ${profile.name}: IBM's client was a Java program on an unnamed 2008 machine, and the article states neither the cache state nor whether client and server shared a host, so the absolute times are not the comparison; the share of time saved is.`,
+  ];
+  return {url: reference.url, table: aq.from(rows), chart, notes};
 }
 
 /**

@@ -158,3 +158,42 @@ test("zeroCopyStudy() gives the same bytes twice", () => {
   assert.deepEqual(a.tables.map((t) => t.table.toCSV()), b.tables.map((t) => t.table.toCSV()));
   assert.deepEqual(a.notes, b.notes);
 });
+
+test("zeroCopyStudy() sets IBM's 2008 table beside runs of the same set-up: IBM's numbers from data/, iosim's from runTransfer", async () => {
+  const {ibm2008Table} = await import("../../src/studies/zeroCopy.js");
+  const reference = ibm2008Table();
+  // The published table, as kept in data/reference (Table 1 of the article).
+  assert.equal(reference.rows.length, 8);
+  assert.deepEqual(reference.rows[0], {fileMB: 7, traditionalMs: 156, transferToMs: 45});
+  assert.deepEqual(reference.rows[7], {fileMB: 1024, traditionalMs: 18399, transferToMs: 8537});
+  const ibm = rows("ibm-2008");
+  assert.deepEqual(ibm.map((r) => r.fileMB), zeroCopyDefaults.ibm2008FilesMB);
+  const profile = loadProfile("desktop-2008");
+  for (const r of ibm) {
+    const ref = reference.rows.find((x) => x.fileMB === r.fileMB)!;
+    assert.equal(r.ibmTraditionalMs, ref.traditionalMs);
+    assert.equal(r.ibmTimeSavedPct, (1 - ref.transferToMs / ref.traditionalMs) * 100);
+    // iosim's side is the run of IBM's set-up: 4 KiB buffer, 4 KiB reads at the receiver, warm cache, loopback.
+    const run = (strategy: StrategyName) =>
+      runTransfer({strategy, fileBytes: r.fileMB * MiB, chunkBytes: 4 * KiB, receiveBytes: 4 * KiB, cache: "warm", link: "loopback", seed: 0, profile, keepEvents: false}).result.elapsedNs / 1e6;
+    assert.equal(r.iosimReadWriteMs, run("read-write"));
+    assert.equal(r.iosimSendfileMs, run("sendfile"));
+    assert.equal(r.savedGapPoints, r.iosimTimeSavedPct - r.ibmTimeSavedPct);
+  }
+  // The chart plots every row of IBM's table and the runs' rows; the notes quote the runs' range.
+  const chart = study().charts.find((c) => c.id === "ibm-2008")!;
+  assert.equal(chart.data.numRows(), reference.rows.length + ibm.length);
+  const saved = ibm.map((r) => r.iosimTimeSavedPct);
+  const note = study().notes.find((n) => n.startsWith("IBM measured"))!;
+  assert.ok(note.includes(`gives ${Math.min(...saved).toFixed(0)}–${Math.max(...saved).toFixed(0)}%`), note);
+});
+
+test("zeroCopyStudy({ibm2008FilesMB}) runs the rows asked for, none with [], and refuses a size IBM did not measure", () => {
+  const small = {profiles: ["desktop-2008"], fileSizesBytes: [64 * KiB], shareSizesBytes: [64 * KiB], countsFileBytes: 64 * KiB, warmCheck: false};
+  const one = zeroCopyStudy({...small, ibm2008FilesMB: [7]});
+  assert.deepEqual((one.tables.find((t) => t.id === "ibm-2008")!.table.objects() as Array<{fileMB: number}>).map((r) => r.fileMB), [7]);
+  const none = zeroCopyStudy({...small, ibm2008FilesMB: []});
+  assert.equal(none.tables.some((t) => t.id === "ibm-2008"), false);
+  assert.equal(none.charts.some((c) => c.id === "ibm-2008"), false);
+  assert.throws(() => zeroCopyStudy({...small, ibm2008FilesMB: [8]}), (err: unknown) => err instanceof InputError && /ibm2008FilesMB/.test(err.message) && /7, 21, 63, 98, 200, 350, 700, 1024/.test(err.message));
+});
