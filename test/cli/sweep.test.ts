@@ -135,7 +135,7 @@ test("iosim sweep whose worker thread dies on a run writes that run as an error 
   writeFileSync(join(refDir, "ref.arrow"), await referenceBytes());
   const expected = readSweepFile("ref", join(refDir, "ref.arrow")).rows;
   const got = readSweepFile("crash", join(dir, "crash.arrow")).rows;
-  assert.deepEqual(got[3], {run: 3, strategy: "read-write", fileBytes: 16384, chunkBytes: 65536, cache: "cold", disk: "ssd", readaheadBytes: 0, files: 1, link: "nic", latency: 250000, sndbuf: 0, tso: "on", seed: 0, error: "worker thread died: exit code 70"});
+  assert.deepEqual(got[3], {run: 3, strategy: "read-write", fileBytes: 16384, chunkBytes: 65536, cache: "cold", disk: "ssd", readaheadBytes: 0, files: 1, link: "nic", latency: 250000, sndbuf: 0, tso: "on", recvBytes: 65536, seed: 0, error: "worker thread died: exit code 70"});
   assert.deepEqual(got.filter((r) => r.run !== 3), expected.filter((r) => r.run !== 3));
 });
 
