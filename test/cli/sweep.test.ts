@@ -113,7 +113,7 @@ test("iosim sweep with a run over its event budget writes that run as a row with
   const dir = tempDir("iosim-sweep-");
   const {status, stdout, stderr} = await iosim(["sweep", "transfer", "--vary", "fileBytes=4KiB,1GiB", "--seeds", "0..1", "--max-events", "3000", "--out", "e.json"], {cwd: dir});
   assert.equal(status, 0, stderr);
-  assert.match(stdout, /^Sweep written: e\.json \(4 rows, 49 columns; 4 runs run, 0 resumed from the journal, 2 failed \(see the error column\)\)\n$/);
+  assert.match(stdout, /^Sweep written: e\.json \(4 rows, 54 columns; 4 runs run, 0 resumed from the journal, 2 failed \(see the error column\)\)\n$/);
   const rows = JSON.parse(readFileSync(join(dir, "e.json"), "utf8")) as Array<Record<string, unknown>>;
   assert.deepEqual(rows.map((r) => [r.run, r.fileBytes, r.seed, r.error === null, r.bytesDelivered]), [
     [0, 4096, 0, true, 4096],
@@ -135,7 +135,7 @@ test("iosim sweep whose worker thread dies on a run writes that run as an error 
   writeFileSync(join(refDir, "ref.arrow"), await referenceBytes());
   const expected = readSweepFile("ref", join(refDir, "ref.arrow")).rows;
   const got = readSweepFile("crash", join(dir, "crash.arrow")).rows;
-  assert.deepEqual(got[3], {run: 3, strategy: "read-write", fileBytes: 16384, chunkBytes: 65536, cache: "cold", disk: "ssd", readaheadBytes: 0, files: 1, link: "nic", latency: 250000, sndbuf: 0, tso: "on", seed: 0, error: "worker thread died: exit code 70"});
+  assert.deepEqual(got[3], {run: 3, strategy: "read-write", fileBytes: 16384, chunkBytes: 65536, cache: "cold", disk: "ssd", readaheadBytes: 0, files: 1, link: "nic", latency: 250000, sndbuf: 0, tso: "on", mmapMapping: "file", seed: 0, error: "worker thread died: exit code 70"});
   assert.deepEqual(got.filter((r) => r.run !== 3), expected.filter((r) => r.run !== 3));
 });
 
