@@ -162,14 +162,15 @@ static double copy_sample(void *p) {
 }
 
 static int probe_memcpy(void) {
-  static const size_t sizes[] = {4096, 256 << 10, 64 << 20};
-  static const char *names[] = {"4KiB", "256KiB", "64MiB"};
+  /* The copy-cost curve's points: in L1, in L2 (two sizes), in a server's L3, streaming from memory. */
+  static const size_t sizes[] = {4096, 64 << 10, 256 << 10, 8 << 20, 64 << 20};
+  static const char *names[] = {"4KiB", "64KiB", "256KiB", "8MiB", "64MiB"};
   size_t max = 64 << 20;
   char *src, *dst;
   if (posix_memalign((void **)&src, 4096, max) || posix_memalign((void **)&dst, 4096, max)) die("posix_memalign");
   memset(src, 1, max);
   memset(dst, 2, max);
-  for (int s = 0; s < 3; s++) {
+  for (int s = 0; s < (int)(sizeof sizes / sizeof sizes[0]); s++) {
     struct copy_ctx c = {src, dst, sizes[s], (int)((1 << 20) / sizes[s]) ?: 1};
     double v[MAX_RUNS];
     total_samples = 0;

@@ -9,8 +9,8 @@ import {significant} from "./spread.js";
 export interface ProfileOverride {
   /** Dotted path in the profile, e.g. `cpu.modeSwitchNs`. */
   path: string;
-  /** The value written. */
-  value: number;
+  /** The value written: a number, or for `memory.copyCurve` its [bytes, bytesPerNs] points. */
+  value: number | Array<[number, number]>;
   /** Its `sources` entry: how it was measured, the median and the spread, the date and the machine. */
   source: string;
 }
@@ -72,6 +72,42 @@ const fieldRules: FieldRule[] = [
   },
 ];
 
+/** The memcpy probe's sizes (its rows `memcpy/SIZE`), smallest first: the points of `memory.copyCurve`. */
+export const copyCurveSizes = ["4KiB", "64KiB", "256KiB", "8MiB", "64MiB"] as const;
+
+/** Returns the bytes of a probe size name (`4KiB`, `8MiB`). */
+function sizeBytes(name: string): number {
+  const m = /^(\d+)(KiB|MiB)$/.exec(name);
+  return m ? Number(m[1]) * (m[2] === "KiB" ? 1024 : 1024 * 1024) : NaN;
+}
+
+/**
+ * Returns the `memory.copyCurve` override from the memcpy rows: one
+ * [bytes, bytesPerNs] point per size measured with a finite positive
+ * median (at least two, else none), with each point's spread in the source.
+ */
+function copyCurveOverride(cal: Calibration, where: string): ProfileOverride | null {
+  const points: Array<[number, number]> = [];
+  const shownPoints: string[] = [];
+  let runs = 0;
+  for (const size of copyCurveSizes) {
+    const m = cal.measured.find((r) => r.probe === "memcpy" && r.case === size);
+    if (!m || m.median === undefined || m.low === undefined || m.high === undefined || !Number.isFinite(m.median) || m.median <= 0) continue;
+    points.push([sizeBytes(size), significant(m.median)]);
+    shownPoints.push(`${size} ${shown(m.median, m.unit)} (${significant(m.low)}–${significant(m.high)})`);
+    runs = Math.max(runs, m.runs?.length ?? 0);
+  }
+  if (points.length < 2) return null;
+  return {
+    path: "memory.copyCurve",
+    value: points,
+    source:
+      `Single-thread memcpy from one buffer to another at each size, repeated to about 1 MiB per sample (the buffers stay in the cache they fit in; 64 MiB streams from memory): ` +
+      `the rate against the copy's size, interpolated linearly in log2(size) between the points. Medians over ${runs} runs, each the median of its samples, ` +
+      `with the lowest and highest run medians: ${shownPoints.join(", ")}. ${where}.`,
+  };
+}
+
 /** Returns the value with its unit, short: `532 ns`, `5.21 bytes/ns`. */
 function shown(x: number, unit: string): string {
   return `${significant(x)} ${unit}`;
@@ -81,7 +117,8 @@ function shown(x: number, unit: string): string {
  * Returns the profile a calibration writes: it `extends` *base* and sets
  * only the fields measured or read directly (`cpu.cores`, `memory.pageBytes`,
  * `net.rmemBytes`, `net.wmemBytes`, `cpu.modeSwitchNs`, `cpu.syscallNs`,
- * `cpu.taskSwitchNs`, `memory.copyBytesPerNs`, `uring.sqeNs`, `uring.pollArmNs`), each with a `sources` entry giving the method,
+ * `cpu.taskSwitchNs`, `memory.copyBytesPerNs`, `memory.copyCurve` (the memcpy rate at each size measured),
+ * `uring.sqeNs`, `uring.pollArmNs`), each with a `sources` entry giving the method,
  * the median, the spread of the runs, the date and the machine. A quantity
  * that came out unsupported, zero or not finite leaves the base's number.
  * *sidecar* names the file that holds every measurement, for the
@@ -126,6 +163,8 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
         `(run medians ${shown(m.low, m.unit)} to ${shown(m.high, m.unit)}). ${where}.`,
     });
   }
+  const curve = copyCurveOverride(cal, where);
+  if (curve) overrides.push(curve);
   const profile: Record<string, unknown> = {
     extends: base,
     name: `calibrated-${cal.machine.split(" ")[1] ?? "host"}`,
@@ -136,7 +175,7 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
   const sources: Record<string, string> = {};
   for (const o of overrides) {
     const [section, key] = o.path.split(".");
-    const obj = (profile[section] ??= {}) as Record<string, number>;
+    const obj = (profile[section] ??= {}) as Record<string, unknown>;
     obj[key] = o.value;
     sources[o.path] = o.source;
   }

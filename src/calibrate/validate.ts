@@ -26,6 +26,7 @@ import {runTransfer, type StrategyName} from "../scenarios/transfer.js";
 import {IoUring} from "../uring/IoUring.js";
 import {KiB, MiB} from "../units.js";
 import type {Calibration, Measurement} from "./calibrate.js";
+import {copyCurveSizes} from "./calibratedProfile.js";
 
 /** How far a prediction may be from the measurement and still agree. */
 export type Band = {kind: "relative"; within: number} | {kind: "points"; within: number};
@@ -62,7 +63,14 @@ export interface ValidationRow {
 }
 
 /** Rows whose measurement a calibrated profile copies into a field (see calibratedProfile.ts). */
-const calibratedRows = new Set(["syscall/mode switch (null / 2)", "syscall/null", "taskswitch/task switch", "memcpy/64MiB", "uring/per SQE"]);
+const calibratedRows = new Set([
+  "syscall/mode switch (null / 2)",
+  "syscall/null",
+  "taskswitch/task switch",
+  // memory.copyCurve takes every memcpy size the probe measures.
+  ...copyCurveSizes.map((size) => `memcpy/${size}`),
+  "uring/per SQE",
+]);
 
 /** Returns the elapsed virtual time of *body* run alone on a fresh host of *profile*, with the host for its counters. */
 function simulate(profile: Profile, body: (host: Host) => ProcessBody<void>, hostOptions: ConstructorParameters<typeof Host>[2] = {}): {elapsedNs: number; host: Host} {
@@ -192,7 +200,7 @@ export function validate(cal: Calibration, profile: Profile): ValidationRow[] {
   const byRow = new Map(cal.measured.map((m) => [`${m.probe}/${m.case}`, m]));
   const rows: ValidationRow[] = [];
   rows.push(compare(byRow.get("syscall/null"), "syscall/null", "ns", predictNullSyscall(profile), relativeBand, "1000 system calls with no work, back to back"));
-  for (const size of ["4KiB", "256KiB", "64MiB"]) {
+  for (const size of copyCurveSizes) {
     const bytes = sizeOf(size)!;
     rows.push(compare(byRow.get(`memcpy/${size}`), `memcpy/${size}`, "bytes/ns", predictCopy(profile, bytes), relativeBand, `one CPU copy of ${size}`));
   }

@@ -112,7 +112,7 @@ export function summaryTable(measured: Measurement[]): string {
 }
 
 /** Returns the measurements file's content. */
-function measurementsJson(cal: Calibration, base: string, profileFile: string, overrides: Array<{path: string; value: number}>): string {
+function measurementsJson(cal: Calibration, base: string, profileFile: string, overrides: Array<{path: string; value: unknown}>): string {
   const magic = String(cal.info.fileSystemMagic ?? "");
   return (
     JSON.stringify(
@@ -166,7 +166,7 @@ export async function runCalibrateCommand(argv: string[]): Promise<number> {
   process.stdout.write(
     `iosim calibrate: ${cal.machine}, ${cal.date}${cal.settings.quick ? " (--quick: few, short runs)" : ""}\n\n` +
       summaryTable(cal.measured) +
-      `\nProfile written: ${out} (extends ${base}; sets ${overrides.map((o) => `${o.path}=${o.value}`).join(", ")})\n` +
+      `\nProfile written: ${out} (extends ${base}; sets ${overrides.map((o) => `${o.path}=${JSON.stringify(o.value)}`).join(", ")})\n` +
       `Measurements: ${sidecar}\n` +
       `Use it: iosim run transfer --profile ${out}\n`,
   );

@@ -34,6 +34,10 @@ export type TraceKind =
   | "packet"
   /** A protocol header pushed onto or pulled off an sk_buff (skb_push/skb_pull: no payload moves); `detail` e.g. "push tcp". */
   | "header"
+  /** A page fault on a file mapping; `bytes` = the pages it mapped (fault-around) × page size, `detail` e.g. "fault-around". */
+  | "page-fault"
+  /** A TLB flush after pages were unmapped; `bytes` = the pages flushed × page size, `detail` says how ("local 16 pages, 0 IPIs"). */
+  | "tlb-flush"
   /** A wake-up of a blocked task. */
   | "wakeup"
   /** Useful application work on a CPU. */

@@ -20,7 +20,7 @@ import type {Sim} from "../engine/sim.js";
 import type {TraceKind} from "../engine/trace.js";
 import {PageCache, type PageCacheOptions} from "../mm/pageCache.js";
 import {Disk, Nic, type DiskKind} from "./devices.js";
-import {timeSliceNs, type Profile} from "./profiles.js";
+import {copyNs, timeSliceNs, type Profile} from "./profiles.js";
 
 /** A finished DMA transfer. */
 export interface DmaCompletion {
@@ -129,9 +129,16 @@ export class Host {
     return cmd;
   }
 
-  /** Returns a command for a CPU copy of *bytes* between memory buffers (`detail`: from→to). */
-  cpuCopy(bytes: number, detail: string): UseCommand {
-    return use(this.cpu, bytes / this.profile.memory.copyBytesPerNs, "cpu-copy", "cpu-copy", bytes, detail);
+  /**
+   * Returns a command for a CPU copy of *bytes* between memory buffers
+   * (`detail`: from→to), priced by the profile's copy curve at the memory
+   * the copy streams through ({@link copyNs}): its own size (a buffer that
+   * stays in this core's caches), or *streamBytes*; `fromMemory` for a copy
+   * out of the page cache or into or out of socket buffers, which are not in
+   * this core's caches.
+   */
+  cpuCopy(bytes: number, detail: string, streamBytes = bytes): UseCommand {
+    return use(this.cpu, copyNs(this.profile, bytes, streamBytes), "cpu-copy", "cpu-copy", bytes, detail);
   }
 
   /** Raises an interrupt from *device*: a core handles it (ahead of queued work), then *then* runs. */

@@ -65,9 +65,23 @@ function profileShape(partial: boolean) {
     ),
     memory: section(
       {
-        copyBytesPerNs: leaf.positive("CPU memcpy rate, bytes per ns."),
+        copyBytesPerNs: leaf.positive("CPU memcpy rate of a copy that streams from memory, bytes per ns: copies out of the page cache and into or out of socket buffers, and every copy when the profile has no copyCurve (see copyNs)."),
+        copyCurve: z
+          .array(z.tuple([leaf.positive("Copy size, bytes."), leaf.positive("memcpy rate at that size, bytes per ns.")], {error: "a [bytes, bytesPerNs] pair"}), {error: "an array of [bytes, bytesPerNs] pairs"})
+          .min(1, {error: "at least one [bytes, bytesPerNs] pair"})
+          .refine((pts) => pts.every((pt, i) => i === 0 || pt[0] > pts[i - 1][0]), {error: "[bytes, bytesPerNs] pairs in increasing size"})
+          .optional()
+          .describe(
+            "memcpy rate against the copy's size: [bytes, bytesPerNs] points in increasing size (in-cache sizes fast, sizes beyond the last cache at memory speed); a copy's rate is interpolated linearly in log2(size) between points and flat beyond the ends (see copyNs).",
+          ),
         pageBytes: leaf.positiveInteger("Page size, bytes."),
         pageCacheBytes: leaf.positiveInteger("Memory available to the page cache, bytes."),
+        pageLookupNs: leaf.nonNegative("Finding one page in the page cache (filemap_get_read_batch's xarray walk and folio reference, per page), CPU time, ns."),
+        pageFaultNs: leaf.nonNegative("One page fault on a file mapping beyond the pages it maps: exception entry and exit, handle_mm_fault's walk to the PTE table, do_read_fault, ns."),
+        faultMapPageNs: leaf.nonNegative("Mapping one page-cache page in a fault (filemap_map_pages: folio reference, rmap, set_pte), per page, ns."),
+        unmapPageNs: leaf.nonNegative("Unmapping one mapped page in munmap (zap_pte_range: clear the PTE, rmap, drop the reference), per page, ns."),
+        tlbFlushPageNs: leaf.nonNegative("Invalidating one page's TLB entry on the local core (invlpg), ns; flush_tlb_mm_range flushes page by page up to 33 pages."),
+        tlbFlushAllNs: leaf.nonNegative("Flushing the local core's whole TLB (CR3 reload), ns; used when a flush covers more than 33 pages."),
       },
       partial,
     ),
@@ -235,6 +249,9 @@ export function parseProfile(raw: unknown, where = "profile"): Profile {
       throw new InputError(`${where} extends`, JSON.stringify(parent), `one of ${profileNames().join(", ")}`);
     const base = JSON.parse(readFileSync(`${profilesDir}${parent}.json`, "utf8")) as Record<string, unknown>;
     obj = deepMerge(base, {sources: {}, ...rest});
+    // A file that sets the streaming copy rate but no curve means copies at that rate: the parent's curve would silently override it.
+    const memory = rest.memory as Record<string, unknown> | undefined;
+    if (memory && "copyBytesPerNs" in memory && !("copyCurve" in memory)) delete (obj.memory as Record<string, unknown>).copyCurve;
     if (!("name" in rest)) obj.name = `${parent}+${where}`;
   }
   // $schema only points editors at the JSON Schema: not part of the profile.
@@ -277,4 +294,48 @@ export function loadProfile(nameOrFile: string = defaultProfileName): Profile {
  */
 export function timeSliceNs(profile: Profile, cores: number): number {
   return profile.cpu.baseSliceNs * (1 + Math.floor(Math.log2(Math.min(cores, 8))));
+}
+
+/**
+ * Returns the CPU time of one memcpy of *bytes*, ns, on *profile*: from its
+ * `memory.copyCurve` at the size of the memory the copy streams through,
+ * max(*bytes*, *streamBytes*) (the rate interpolated linearly in log2(size)
+ * between the two points around it, flat before the first point and after
+ * the last); at `memory.copyBytesPerNs` when *streamBytes* is
+ * {@link fromMemory} or the profile has no curve. A copy that fits in a
+ * cache is faster than one that streams from memory.
+ *
+ * ```ts
+ * copyNs(profile, 64 * 1024) // a 64 KiB buffer copied at the curve's rate for 64 KiB
+ * copyNs(profile, 64 * 1024, fromMemory) // 64 KiB out of the page cache: the streaming rate
+ * ```
+ */
+export function copyNs(profile: Profile, bytes: number, streamBytes = bytes): number {
+  return bytes > 0 ? bytes / copyBytesPerNsAt(profile, Math.max(bytes, streamBytes)) : 0;
+}
+
+/**
+ * The *streamBytes* of a copy whose source or destination is memory not in
+ * this core's caches (see {@link copyNs}): a file's pages in the page cache,
+ * read once; socket-buffer pages that another core or the NIC reads next,
+ * or that another core wrote. Such a copy runs at `memory.copyBytesPerNs`,
+ * the streaming rate (the curve's last point in the shipped profiles),
+ * whatever its own size.
+ */
+export const fromMemory = Number.POSITIVE_INFINITY;
+
+/** Returns the memcpy rate of a copy of *bytes* on *profile*, bytes per ns (see {@link copyNs}). */
+export function copyBytesPerNsAt(profile: Profile, bytes: number): number {
+  const curve = profile.memory.copyCurve;
+  if (!curve || curve.length === 0 || bytes === fromMemory) return profile.memory.copyBytesPerNs;
+  if (bytes <= curve[0][0]) return curve[0][1];
+  for (let i = 1; i < curve.length; i++) {
+    const [b1, r1] = curve[i];
+    if (bytes <= b1) {
+      const [b0, r0] = curve[i - 1];
+      const t = (Math.log2(bytes) - Math.log2(b0)) / (Math.log2(b1) - Math.log2(b0));
+      return r0 + t * (r1 - r0);
+    }
+  }
+  return curve[curve.length - 1][1];
 }

@@ -10,6 +10,7 @@
  */
 import {Signal, wait, type ProcessBody} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
+import {fromMemory} from "../host/profiles.js";
 import type {CacheReadPlan, FileRef, PageRun} from "../mm/pageCache.js";
 import {syscall} from "./syscall.js";
 
@@ -39,7 +40,8 @@ function pending(host: Host, file: FileRef, run: PageRun): Signal<number> {
 
 /**
  * Returns a process body that makes [*offsetBytes*, +*bytes*) of *file*
- * resident in the host's page cache: it looks the pages up, records the hits
+ * resident in the host's page cache: it looks the pages up (the profile's
+ * `memory.pageLookupNs` per page, booked as "page-lookup"), records the hits
  * and misses in the trace, starts one disk→page-cache DMA per missing run
  * (synchronous readahead included, merged into the same request when
  * adjacent), starts any asynchronous readahead without waiting for it, and
@@ -63,6 +65,11 @@ export function* bufferedRead(host: Host, file: FileRef, offsetBytes: number, by
   // arriving meanwhile waits for these reads instead of sending its own.
   const signals = plan.diskRuns.map((run) => pending(host, file, run));
   const asyncSignals = plan.asyncRuns.map((run) => pending(host, file, run));
+  // Every requested page is looked up in the page cache's xarray (filemap_get_pages → filemap_get_read_batch, or
+  // filemap_map_pages under a fault): CPU per page, booked as its own category, after the runs are registered.
+  const lookups = plan.hitPages + plan.missPages;
+  const lookupNs = host.profile.memory.pageLookupNs;
+  if (lookups > 0 && lookupNs > 0) yield host.cpuWork(lookups * lookupNs, "page-lookup", null, 0, "filemap_get_read_batch");
   for (let i = 0; i < signals.length; i++) yield* fetchRun(host, file, plan.diskRuns[i], signals[i], pid);
   for (let i = 0; i < asyncSignals.length; i++) yield* fetchRun(host, file, plan.asyncRuns[i], asyncSignals[i], pid);
   for (const s of signals) yield wait(s);
@@ -85,7 +92,7 @@ export function* readCall(host: Host, file: FileRef, offsetBytes: number, bytes:
   const n = Math.max(0, Math.min(bytes, file.sizeBytes - offsetBytes));
   const plan = yield* syscall(host, "read", function* () {
     const p = yield* bufferedRead(host, file, offsetBytes, n, pid);
-    if (n > 0) yield host.cpuCopy(n, "page-cache→user");
+    if (n > 0) yield host.cpuCopy(n, "page-cache→user", fromMemory);
     return p;
   });
   return plan!;

@@ -5,6 +5,7 @@
  */
 import {wait, type ProcessBody} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
+import {fromMemory} from "../host/profiles.js";
 import {syscall} from "../kernel/syscall.js";
 import type {Connection} from "./Connection.js";
 import {EmfileError, type FdTable} from "./FdTable.js";
@@ -135,7 +136,7 @@ export function* sendBody(host: Host, sock: TcpSocket, bytes: number, nonBlockin
     }
     const n = Math.min(bytes - copied, space, stack.sizeGoal(sock));
     sock.wmemQueued += n;
-    yield host.cpuCopy(n, "user→skb");
+    yield host.cpuCopy(n, "user→skb", fromMemory);
     stack.queueSend(sock, n);
     copied += n;
   }
@@ -194,7 +195,7 @@ export function* recvBody(host: Host, sock: TcpSocket, maxBytes: number, nonBloc
         sock.rcvHead = 0;
       }
     }
-    yield host.cpuCopy(n, "skb→user");
+    yield host.cpuCopy(n, "skb→user", fromMemory);
     copied += n;
     sock.counters.bytesToUser += n;
   }

@@ -102,7 +102,7 @@ export function runFileServer(o: FileServerRunOptions) {
   const serve = nginxServe(host, {directio: directioBytes, aio: o.aio ?? true, chunkBytes: o.chunkBytes, directChunkBytes: o.directChunkBytes});
   // Totals are running sums and a streaming histogram, updated as each request finishes: no list of
   // requests, so memory does not grow with the simulated duration. A hot request counts when it started
-  // after warm-up, a large-file range when it finished after it.
+  // after warm-up, a large-file range for the part of its time after it.
   const hotLatency = new LatencyHistogram();
   let hotBytes = 0;
   let largeBytes = 0;
@@ -116,7 +116,11 @@ export function runFileServer(o: FileServerRunOptions) {
       hotPaths[transfer.path]++;
       hotLatency.record(transfer.latencyNs);
       hotBytes += transfer.bytes;
-    } else if (kind === "large" && transfer.endNs >= warmupNs) largeBytes += transfer.bytes;
+    } else if (kind === "large" && transfer.endNs > warmupNs) {
+      // A range that straddles the start of the window counts for the part of its time inside it.
+      const inside = transfer.startNs >= warmupNs || transfer.endNs === transfer.startNs ? 1 : (transfer.endNs - warmupNs) / (transfer.endNs - transfer.startNs);
+      largeBytes += transfer.bytes * inside;
+    }
   });
   // Snapshot the hot set's cache counters when measuring starts.
   const hotIds = workload.hot.map((f) => f.id);

@@ -8,7 +8,7 @@ import {diskKinds, type DiskKind} from "../host/devices.js";
 import {bytesPerSec, countEvents} from "../analysis/metrics.js";
 import type {DataPathSettings} from "../net/dataPath.js";
 import {defaultLinkLatencyNs} from "../net/ClientPopulation.js";
-import {linkKinds, type LinkKind, type LinkOptions} from "../transfer/index.js";
+import {linkKinds, mmapMappings, type LinkKind, type LinkOptions, type MmapMapping} from "../transfer/index.js";
 import {mmapWrite} from "../transfer/mmapWrite.js";
 import {readWrite} from "../transfer/readWrite.js";
 import {sendfile} from "../transfer/sendfile.js";
@@ -23,12 +23,12 @@ export const strategies = ["read-write", "mmap-write", "sendfile", "sendfile-sg"
 export type StrategyName = (typeof strategies)[number];
 
 /** Returns the operator of strategy *name* on *host*, sending over *link* (default: a NIC, Linux's data path). */
-export function strategyOperator(name: StrategyName, host: Host, chunkBytes: number, link: LinkOptions = {}, sendfileCallBytes?: number): OperatorFunction<FileRequest, Transfer> {
+export function strategyOperator(name: StrategyName, host: Host, chunkBytes: number, link: LinkOptions = {}, sendfileCallBytes?: number, mmapMapping?: MmapMapping): OperatorFunction<FileRequest, Transfer> {
   switch (name) {
     case "read-write":
       return readWrite(host, {...link, chunkBytes});
     case "mmap-write":
-      return mmapWrite(host, {...link, chunkBytes});
+      return mmapWrite(host, {...link, chunkBytes, mapping: mmapMapping});
     case "sendfile":
       return sendfile(host, {...link, chunkBytes, scatterGather: false, maxCallBytes: sendfileCallBytes});
     case "sendfile-sg":
@@ -50,6 +50,7 @@ export const transferParams: ParamSpec[] = [
     {name: "sndbuf", kind: "size", allowZero: true, default: "0", unit: "bytes", description: "send buffer (SO_SNDBUF); 0: autotuning from tcp_wmem[1] up to tcp_wmem[2]"},
     {name: "tso", kind: "enum", values: ["on", "off"], default: "on", description: "TSO/GSO super-segments of up to 64 KiB (off: one MSS per skb)"},
     {name: "recvBytes", kind: "size", default: "64KiB", unit: "bytes", description: "loopback: bytes per recv(2) of the local reader"},
+    {name: "mmapMapping", kind: "enum", values: mmapMappings, default: "file", description: "mmap-write: one mapping of the whole file, as programs write it (file), or map, write and unmap each chunk (chunk, the seed's model)"},
 ];
 
 /** {@link transferParams}' defaults, parsed. */
@@ -76,6 +77,8 @@ export interface TransferRunOptions extends ScenarioSimOptions {
   sendfileCallBytes?: number;
   /** Loopback: bytes per recv(2) of the local reader; default 64 KiB. */
   receiveBytes?: number;
+  /** mmap-write: one mapping of the whole file (default) or one per chunk. */
+  mmapMapping?: MmapMapping;
 }
 
 /**
@@ -102,7 +105,7 @@ export function runTransfer(o: TransferRunOptions) {
   const transfers: Transfer[] = [];
   const keepTransfers = sim.trace.keepEvents;
   /** Packets and receive interrupts, counted from the trace as it is recorded (the CLI keeps no events). */
-  const net = {segments: 0, acks: 0, rxIrqs: 0, diskDmas: 0, nicDmas: 0, dataDmaBytes: 0};
+  const net = {segments: 0, acks: 0, rxIrqs: 0, diskDmas: 0, nicDmas: 0, dataDmaBytes: 0, pageFaults: 0, faultPages: 0, tlbFlushes: 0};
   sim.trace.listen((_t, kind, _pid, _d, eventBytes, detail) => {
     if (kind === "dma-copy") {
       // The file's data crosses by DMA from the disk into memory, and from memory (an skb, or page-cache pages it references) to the NIC.
@@ -116,6 +119,10 @@ export function runTransfer(o: TransferRunOptions) {
       if (detail === "tx" || detail === "lo") net.segments++;
       else if (detail === "rx-ack") net.acks++;
     } else if (kind === "irq" && detail === "nic-rx") net.rxIrqs++;
+    else if (kind === "page-fault") {
+      net.pageFaults++;
+      net.faultPages += eventBytes / o.profile.memory.pageBytes;
+    } else if (kind === "tlb-flush") net.tlbFlushes++;
   });
   let done = 0;
   let bytes = 0;
@@ -130,7 +137,7 @@ export function runTransfer(o: TransferRunOptions) {
     .pipe(
       takeWhile(() => nextFile < files),
       map(makeRequest),
-      strategyOperator(o.strategy, host, o.chunkBytes, {link, latencyNs: o.latencyNs, dataPath: o.dataPath, receiveBytes: o.receiveBytes}, o.sendfileCallBytes),
+      strategyOperator(o.strategy, host, o.chunkBytes, {link, latencyNs: o.latencyNs, dataPath: o.dataPath, receiveBytes: o.receiveBytes}, o.sendfileCallBytes, o.mmapMapping),
     )
     .subscribe((t) => {
       done++;
@@ -187,6 +194,10 @@ export function runTransfer(o: TransferRunOptions) {
     /** ACKs that reached the host through the NIC (nic), and the NIC's receive interrupts they raised (NAPI and coalescing decide how many). */
     acksReceived: net.acks,
     rxInterrupts: net.rxIrqs,
+    /** mmap-write: page faults on the mapping, the pages they mapped (fault-around), and munmap's TLB flushes, from the trace. */
+    pageFaults: net.pageFaults,
+    faultPages: net.faultPages,
+    tlbFlushes: net.tlbFlushes,
     cpuShare: shareOf(busyAtEnd),
   };
   /** CPU busy time until the last byte was delivered, by category, ns. */
@@ -237,6 +248,7 @@ function transferOptions(v: ParamValues, ctx: RunContext): TransferRunOptions {
     latencyNs: v.latency as number,
     dataPath: {sndbufBytes: (v.sndbuf as number) > 0 ? (v.sndbuf as number) : "auto", tso: v.tso === "on"},
     receiveBytes: v.recvBytes as number,
+    mmapMapping: v.mmapMapping as MmapMapping,
     seed: ctx.seed,
     profile: ctx.profile,
     keepEvents: false,

@@ -11,6 +11,7 @@
 import type {OperatorFunction} from "rxjs";
 import type {ProcessBody} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
+import {fromMemory} from "../host/profiles.js";
 import {bufferedRead} from "../kernel/bufferedRead.js";
 import type {FileRef} from "../mm/pageCache.js";
 import {syscall} from "../kernel/syscall.js";
@@ -21,7 +22,7 @@ import type {SocketSink} from "./internal/socketPath.js";
 export function* readWriteChunk(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid: number, sink: SocketSink): ProcessBody<void> {
   yield* syscall(host, "read", function* () {
     yield* bufferedRead(host, file, offsetBytes, bytes, pid);
-    yield host.cpuCopy(bytes, "page-cache→user");
+    yield host.cpuCopy(bytes, "page-cache→user", fromMemory);
   });
   yield* syscall(host, "write", () => sink.write(bytes, {copyFrom: "user"}));
 }

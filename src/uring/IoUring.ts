@@ -46,6 +46,7 @@ import {Subject} from "rxjs";
 import {Signal, spawn, wait, type ProcessBody} from "../engine/process.js";
 import {InputError} from "../errors.js";
 import type {Host} from "../host/Host.js";
+import {fromMemory} from "../host/profiles.js";
 import {bufferedRead} from "../kernel/bufferedRead.js";
 import {directSubmit} from "../kernel/directIo.js";
 import {syscall} from "../kernel/syscall.js";
@@ -247,7 +248,7 @@ export class IoUring {
         if (host.pageCache.upToDate(sqe.file, sqe.offsetBytes, sqe.bytes)) {
           yield* bufferedRead(host, sqe.file, sqe.offsetBytes, sqe.bytes, this.pid);
           const n = Math.max(0, Math.min(sqe.bytes, sqe.file.sizeBytes - sqe.offsetBytes));
-          if (n > 0) yield host.cpuCopy(n, "page-cache→user");
+          if (n > 0) yield host.cpuCopy(n, "page-cache→user", fromMemory);
           this.post(sqe, n, "inline", submittedNs);
           return;
         }
@@ -296,7 +297,7 @@ export class IoUring {
   private *pageWaitRead(sqe: Extract<Sqe, {op: "read"}>, submittedNs: number): ProcessBody<void> {
     yield* bufferedRead(this.host, sqe.file, sqe.offsetBytes, sqe.bytes, this.pid);
     const n = Math.max(0, Math.min(sqe.bytes, sqe.file.sizeBytes - sqe.offsetBytes));
-    if (n > 0) yield this.host.cpuCopy(n, "page-cache→user");
+    if (n > 0) yield this.host.cpuCopy(n, "page-cache→user", fromMemory);
     this.post(sqe, n, "page-wait", submittedNs);
   }
 

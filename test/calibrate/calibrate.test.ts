@@ -148,6 +148,26 @@ test("calibratedProfile(cal, base, sidecar) sets only the measured fields, each 
   assert.equal(loaded.sources["cpu.syscallNs"], base.sources["cpu.syscallNs"]);
 });
 
+test("calibratedProfile(cal, base, sidecar) maps the memcpy rows into memory.copyCurve, smallest size first, with each point's spread", () => {
+  const cal = fakeCalibration([
+    row("memcpy", "64MiB", "bytes/ns", [9, 10, 11]),
+    row("memcpy", "4KiB", "bytes/ns", [70, 75, 80]),
+    row("memcpy", "256KiB", "bytes/ns", [50, 55, 60]),
+    {probe: "memcpy", case: "8MiB", unit: "bytes/ns", unsupported: "not measured"},
+  ]);
+  const {profile, overrides} = calibratedProfile(cal, "server-2024", "mine.measurements.json");
+  const curve = overrides.find((o) => o.path === "memory.copyCurve")!;
+  assert.deepEqual(curve.value, [[4096, 75], [262144, 55], [67108864, 10]]);
+  assert.match(curve.source, /4KiB 75 bytes\/ns \(70–80\), 256KiB 55 bytes\/ns \(50–60\), 64MiB 10 bytes\/ns \(9–11\)/);
+  const loaded = parseProfile(profile, "calibrated");
+  assert.deepEqual(loaded.memory.copyCurve, [[4096, 75], [262144, 55], [67108864, 10]]);
+  assert.equal(loaded.memory.copyBytesPerNs, 10);
+  // One size alone is no curve: the base's curve stays... unless the streaming rate was set, which drops it (see parseProfile).
+  const one = calibratedProfile(fakeCalibration([row("memcpy", "64MiB", "bytes/ns", [9, 10, 11])]), "server-2024", "m.json");
+  assert.equal(one.overrides.some((o) => o.path === "memory.copyCurve"), false);
+  assert.equal(parseProfile(one.profile, "calibrated").memory.copyCurve, undefined);
+});
+
 test("iosim calibrate --quick --out FILE writes a profile that loads and runs, and every measurement beside it", async () => {
   // TMPDIR: the probes' build cache and test files go to a folder of this test, which must end up holding only the cache.
   const tmp = tempDir("iosim-calibrate-");
@@ -170,7 +190,11 @@ test("iosim calibrate --quick --out FILE writes a profile that loads and runs, a
     .flatMap(([section, obj]) => Object.entries(obj).map(([key, value]) => [`${section}.${key}`, value] as const));
   assert.ok(overridden.length >= 4, JSON.stringify(overridden));
   for (const [path, value] of overridden) {
-    assert.ok(typeof value === "number" && Number.isFinite(value) && value > 0, `${path} = ${value}`);
+    if (path === "memory.copyCurve") {
+      // The memcpy rate at each size measured: [bytes, bytesPerNs] points in increasing size.
+      const points = value as Array<[number, number]>;
+      assert.ok(points.length >= 2 && points.every(([b, r], i) => b > 0 && Number.isFinite(r) && r > 0 && (i === 0 || b > points[i - 1][0])), `${path} = ${JSON.stringify(value)}`);
+    } else assert.ok(typeof value === "number" && Number.isFinite(value) && value > 0, `${path} = ${value}`);
     assert.match(profile.sources[path], /iosim calibrate on \d{4}-\d\d-\d\dT/, `source of ${path}`);
     assert.match((raw.sources as Record<string, string>)[path], /Linux/, `machine in the source of ${path}`);
   }

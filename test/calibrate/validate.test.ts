@@ -40,8 +40,24 @@ function calibrationAt(profile: Profile, factor: number): Calibration {
 }
 
 test("predictions are simulations: they follow the profile's numbers", () => {
-  // Twice the copy rate: a copy takes half the time.
-  assert.ok(Math.abs(predictCopy(withField("memory", "copyBytesPerNs", base.memory.copyBytesPerNs * 2), 64 * MiB) / predictCopy(base, 64 * MiB) - 2) < 1e-9);
+  // Twice the copy rate: a copy takes half the time. Without a curve, one rate for every size...
+  /** server-2024 with its memory section changed by *change* (parseProfile keeps the object it is given: a fresh copy each time). */
+  const withMemory = (change: (m: Profile["memory"]) => void): Profile => {
+    const raw = JSON.parse(JSON.stringify(base)) as Profile;
+    change(raw.memory);
+    return parseProfile(raw, "test profile");
+  };
+  const flat = withMemory((m) => delete m.copyCurve);
+  const flatFast = withMemory((m) => {
+    delete m.copyCurve;
+    m.copyBytesPerNs *= 2;
+  });
+  assert.ok(Math.abs(predictCopy(flatFast, 64 * MiB) / predictCopy(flat, 64 * MiB) - 2) < 1e-9);
+  assert.equal(predictCopy(flat, 4096), predictCopy(flat, 64 * MiB));
+  // ...with one, the rate of the copy's size: twice every point, twice the rate at each size.
+  const doubled = withMemory((m) => (m.copyCurve = base.memory.copyCurve!.map(([b, r]) => [b, 2 * r] as [number, number])));
+  for (const bytes of [4096, 64 * 1024, MiB, 64 * MiB]) assert.ok(Math.abs(predictCopy(doubled, bytes) / predictCopy(base, bytes) - 2) < 1e-9, `${bytes}`);
+  assert.ok(predictCopy(base, 4096) > predictCopy(base, 64 * MiB));
   // A null call is two mode switches and the entry work: 100 ns more per switch is 200 ns more per call.
   const slower = withField("cpu", "modeSwitchNs", base.cpu.modeSwitchNs + 100);
   assert.ok(Math.abs(predictNullSyscall(slower) - predictNullSyscall(base) - 200) < 1e-6);

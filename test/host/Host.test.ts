@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import {createSim} from "../../src/engine/sim.js";
 import {spawn, wait} from "../../src/engine/process.js";
 import {Host, type DmaCompletion, type Interrupt} from "../../src/host/Host.js";
-import {loadProfile} from "../../src/host/profiles.js";
+import {fromMemory, loadProfile} from "../../src/host/profiles.js";
 
 const server = loadProfile("server-2024");
 const desktop = loadProfile("desktop-2008");
@@ -85,8 +85,21 @@ test("Host.modeSwitch() and Host.cpuCopy() cost the profile's numbers and are tr
   sim.run();
   assert.deepEqual(sim.trace.events, [
     {timeNs: 0, kind: "mode-switch", pid: 2, durationNs: desktop.cpu.modeSwitchNs, bytes: 0, detail: "user→kernel"},
-    {timeNs: desktop.cpu.modeSwitchNs, kind: "cpu-copy", pid: 2, durationNs: 4096 / desktop.memory.copyBytesPerNs, bytes: 4096, detail: "page-cache→user"},
+    // 4 KiB is the copy curve's first point: in L1, 16 bytes per ns on the 2008 desktop.
+    {timeNs: desktop.cpu.modeSwitchNs, kind: "cpu-copy", pid: 2, durationNs: 4096 / 16, bytes: 4096, detail: "page-cache→user"},
   ]);
+  assert.deepEqual(desktop.memory.copyCurve![0], [4096, 16]);
+});
+
+test("Host.cpuCopy() from memory (fromMemory) runs at the streaming rate whatever its size", () => {
+  const sim = createSim();
+  const host = new Host(sim, desktop);
+  spawn(sim, 2, function* () {
+    yield host.cpuCopy(4096, "page-cache→user", fromMemory);
+  }).subscribe();
+  sim.run();
+  assert.equal(sim.trace.events[0].durationNs, 4096 / 2.5);
+  assert.equal(desktop.memory.copyBytesPerNs, 2.5);
 });
 
 test("Disk.serviceNs() charges an HDD a seek and latency only when the head moves", () => {

@@ -26,6 +26,10 @@ interface Schema {
   exclusiveMinimum?: number;
   maximum?: number;
   anyOf?: Schema[];
+  items?: Schema | Schema[];
+  additionalItems?: boolean;
+  minItems?: number;
+  maxItems?: number;
 }
 
 /**
@@ -34,13 +38,25 @@ interface Schema {
  * keyword it does not know fails the test, so the check stays honest).
  */
 function validate(schema: Schema, value: unknown, path = ""): string[] {
-  const known = new Set(["$schema", "title", "description", "type", "properties", "required", "additionalProperties", "propertyNames", "enum", "minimum", "exclusiveMinimum", "maximum", "anyOf"]);
+  const known = new Set(["$schema", "title", "description", "type", "properties", "required", "additionalProperties", "propertyNames", "enum", "minimum", "exclusiveMinimum", "maximum", "anyOf", "items", "additionalItems", "minItems", "maxItems"]);
   for (const k of Object.keys(schema)) assert.ok(known.has(k), `keyword ${k} at ${path || "/"} is not checked by this test`);
   if (schema.anyOf) return schema.anyOf.some((s) => validate(s, value, path).length === 0) ? [] : [`${path || "/"}: matches none of anyOf`];
   const errors: string[] = [];
   const t = schema.type;
   const isObject = value !== null && typeof value === "object" && !Array.isArray(value);
   if (t === "object" && !isObject) return [`${path}: not an object`];
+  if (t === "array") {
+    if (!Array.isArray(value)) return [`${path}: not an array`];
+    if (schema.minItems !== undefined && value.length < schema.minItems) errors.push(`${path}: fewer than minItems`);
+    if (schema.maxItems !== undefined && value.length > schema.maxItems) errors.push(`${path}: more than maxItems`);
+    value.forEach((v, i) => {
+      const items = schema.items;
+      const sub = Array.isArray(items) ? items[i] : items;
+      if (sub) errors.push(...validate(sub, v, `${path}/${i}`));
+      else if (schema.additionalItems === false) errors.push(`${path}/${i}: additional item`);
+    });
+    return errors;
+  }
   if (t === "string" && typeof value !== "string") return [`${path}: not a string`];
   if (t === "boolean" && typeof value !== "boolean") return [`${path}: not a boolean`];
   if ((t === "number" || t === "integer") && typeof value !== "number") return [`${path}: not a number`];
@@ -103,6 +119,9 @@ test("profile.schema.json rejects what parseProfile rejects: unknown key, negati
   edit("zero bandwidth", (p) => (p.nic.bytesPerNs = 0));
   edit("missing field", (p) => delete p.memory.pageBytes);
   edit("source not a string", (p) => (p.sources["cpu.cores"] = 16));
+  edit("copy curve point not a pair", (p) => (p.memory.copyCurve = [[4096, 64, 1]]));
+  edit("copy curve rate zero", (p) => (p.memory.copyCurve = [[4096, 0]]));
+  edit("copy curve empty", (p) => (p.memory.copyCurve = []));
   bad.push(["unknown parent", {extends: "mainframe-1970"}]);
   bad.push(["override of an unknown key", {extends: "server-2024", nic: {jumboFrames: true}}]);
   for (const [label, p] of bad) {

@@ -3,19 +3,20 @@ import assert from "node:assert/strict";
 import {readFileSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {InputError} from "../../src/errors.js";
-import {loadProfile, parseProfile, profileNames, profilesDir} from "../../src/host/profiles.js";
+import {copyBytesPerNsAt, copyNs, fromMemory, loadProfile, parseProfile, profileNames, profilesDir} from "../../src/host/profiles.js";
 import {tempDir} from "../helpers/files.js";
 
 /** Returns a shipped profile as the raw JSON object, deep-copied. */
 const raw = (name: string): Record<string, any> => JSON.parse(readFileSync(`${profilesDir}${name}.json`, "utf8")); // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** Returns the dotted paths of every number or boolean in *obj*, skipping `sources`. */
+/** Returns the dotted paths of every number, boolean or array (one field, such as memory.copyCurve's points) in *obj*, skipping `sources`. */
 function valuePaths(obj: Record<string, unknown>, prefix = ""): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(obj)) {
     if (prefix === "" && k === "sources") continue;
     const path = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === "object") out.push(...valuePaths(v as Record<string, unknown>, path));
+    if (Array.isArray(v)) out.push(path);
+    else if (v !== null && typeof v === "object") out.push(...valuePaths(v as Record<string, unknown>, path));
     else if (typeof v === "number" || typeof v === "boolean") out.push(path);
   }
   return out;
@@ -167,4 +168,51 @@ test("loadProfile(file) names the file and the field of a bad value", () => {
   const file = join(dir, "bad.json");
   writeFileSync(file, JSON.stringify({extends: "server-2024", cpu: {irqNs: "fast"}}));
   assertInputError(() => loadProfile(file), `profile ${file} cpu.irqNs`, '"fast"');
+});
+
+for (const name of profileNames()) {
+  test(`loadProfile("${name}") copy curve: in-cache copies faster than streaming ones, its last point the streaming rate copyBytesPerNs`, () => {
+    const p = loadProfile(name);
+    const curve = p.memory.copyCurve!;
+    assert.ok(curve.length >= 3);
+    for (let i = 1; i < curve.length; i++) assert.ok(curve[i][0] > curve[i - 1][0] && curve[i][1] < curve[i - 1][1], `${JSON.stringify(curve)}`);
+    assert.equal(curve[curve.length - 1][1], p.memory.copyBytesPerNs);
+  });
+}
+
+test("copyNs() interpolates the copy curve linearly in log2(size), flat beyond its ends; fromMemory and no curve use copyBytesPerNs", () => {
+  const p = parseProfile({...raw("server-2024"), memory: {...raw("server-2024").memory, copyCurve: [[4096, 64], [262144, 48], [67108864, 16]], copyBytesPerNs: 10}});
+  // 32 KiB is halfway between 4 KiB and 256 KiB in log2 (12, 15, 18): halfway between 64 and 48.
+  assert.equal(copyBytesPerNsAt(p, 32768), 56);
+  assert.equal(copyBytesPerNsAt(p, 4096), 64);
+  assert.equal(copyBytesPerNsAt(p, 1024), 64);
+  assert.equal(copyBytesPerNsAt(p, 262144), 48);
+  // 4 MiB: log2 22, halfway from 18 to 26: halfway from 48 to 16. 1 MiB: log2 20, a quarter of the way.
+  assert.equal(copyBytesPerNsAt(p, 4 * 1048576), 32);
+  assert.equal(copyBytesPerNsAt(p, 1048576), 40);
+  assert.equal(copyBytesPerNsAt(p, 1 << 30), 16);
+  assert.equal(copyNs(p, 32768), 32768 / 56);
+  // The memory a copy streams through sets the rate: 64 KiB out of a 64 MiB region copies at the 64 MiB rate.
+  assert.equal(copyNs(p, 65536, 67108864), 65536 / 16);
+  assert.equal(copyNs(p, 65536, fromMemory), 65536 / 10);
+  assert.equal(copyNs(p, 0), 0);
+  const {copyCurve: _dropped, ...memory} = raw("server-2024").memory;
+  const flat = parseProfile({...raw("server-2024"), memory});
+  assert.equal(copyNs(flat, 4096), 4096 / flat.memory.copyBytesPerNs);
+});
+
+test("parseProfile() checks memory.copyCurve: [bytes, bytesPerNs] pairs, positive, in increasing size", () => {
+  const withCurve = (copyCurve: unknown) => ({...raw("server-2024"), memory: {...raw("server-2024").memory, copyCurve}});
+  assert.throws(() => parseProfile(withCurve([[4096, 64], [4096, 48]])), (e: unknown) => e instanceof InputError && /increasing size/.test(e.message));
+  assert.throws(() => parseProfile(withCurve([[4096, -1]])), (e: unknown) => e instanceof InputError && /a number > 0/.test(e.message));
+  assert.throws(() => parseProfile(withCurve([])), (e: unknown) => e instanceof InputError && /at least one/.test(e.message));
+});
+
+test("parseProfile() of a file that extends a shipped profile and sets copyBytesPerNs but no curve drops the parent's curve: its copies run at that rate", () => {
+  const p = parseProfile({extends: "server-2024", memory: {copyBytesPerNs: 3}, sources: {"memory.copyBytesPerNs": "test"}});
+  assert.equal(p.memory.copyCurve, undefined);
+  assert.equal(copyNs(p, 4096), 4096 / 3);
+  // With a curve of its own, the file keeps it.
+  const q = parseProfile({extends: "server-2024", memory: {copyBytesPerNs: 3, copyCurve: [[4096, 30], [1 << 26, 3]]}, sources: {"memory.copyBytesPerNs": "test", "memory.copyCurve": "test"}});
+  assert.deepEqual(q.memory.copyCurve, [[4096, 30], [1 << 26, 3]]);
 });

@@ -16,8 +16,9 @@ test("runPageCache({pattern: sequential, readaheadBytes: 32KiB}) issues exactly 
   const setupNs = profile.dma.setupNs; // the driver programs the disk on a core, then the disk works
   const dmaNs = profile.disks.ssd.latencyNs + (64 * KiB) / profile.disks.ssd.bytesPerNs;
   const copyNs = (32 * KiB) / profile.memory.copyBytesPerNs;
-  const entry = c.modeSwitchNs + c.syscallNs;
-  // A missing read: enter, DMA, interrupt, copy, leave; then a read that hits: enter, copy, leave.
+  // Each read(2) looks its 8 pages up in the page cache before anything else.
+  const entry = c.modeSwitchNs + c.syscallNs + 8 * profile.memory.pageLookupNs;
+  // A missing read: enter and look up, DMA, interrupt, copy (out of the page cache: at the streaming rate), leave; then a read that hits: enter, copy, leave.
   const pairNs = entry + setupNs + dmaNs + c.irqNs + copyNs + c.modeSwitchNs + entry + copyNs + c.modeSwitchNs;
   const events = sim.trace.filter("dma-copy").map((e) => ({timeNs: e.timeNs, bytes: e.bytes, detail: e.detail}));
   assert.equal(events.length, 4);

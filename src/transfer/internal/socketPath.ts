@@ -21,6 +21,7 @@
  */
 import {Signal, spawn, use, wait, type ProcessBody} from "../../engine/process.js";
 import type {Host} from "../../host/Host.js";
+import {copyBytesPerNsAt, copyNs, fromMemory} from "../../host/profiles.js";
 import {InputError, keyword} from "../../errors.js";
 import {syscall} from "../../kernel/syscall.js";
 import {defaultLinkLatencyNs} from "../../net/ClientPopulation.js";
@@ -247,10 +248,11 @@ export class SocketSink {
       if (copyFrom !== null) {
         if (!traced) {
           // One copy per call, as the seed counts it: the event carries the call's bytes and its whole copy time.
-          host.sim.trace.record(host.sim.scheduler.now(), "cpu-copy", this.pid, bytes / host.profile.memory.copyBytesPerNs, bytes, detail);
+          host.sim.trace.record(host.sim.scheduler.now(), "cpu-copy", this.pid, copyNs(host.profile, bytes, fromMemory), bytes, detail);
           traced = true;
         }
-        yield use(cpu, n / host.profile.memory.copyBytesPerNs, "cpu-copy", null, n, detail);
+        // The skbs' pages are written here and read next by the NIC or another core: the copy streams from memory (fromMemory).
+        yield use(cpu, n / copyBytesPerNsAt(host.profile, fromMemory), "cpu-copy", null, n, detail);
       } else {
         // Every page the piece touches is one fragment: a page split between two skbs is referenced by both.
         const pageBytes = host.profile.memory.pageBytes;
@@ -360,8 +362,9 @@ export class SocketSink {
         }
         const n = Math.min(receiveBytes, self.rcvQueued);
         if (n > 0) {
-          yield host.cpuCopy(n, "skb→user");
-          self.receiverStepNs += n / host.profile.memory.copyBytesPerNs;
+          // The skbs were written by the sender's core: the copy streams from memory (fromMemory).
+          yield host.cpuCopy(n, "skb→user", fromMemory);
+          self.receiverStepNs += copyNs(host.profile, n, fromMemory);
           self.rcvQueued -= n;
           self.received += n;
         }
