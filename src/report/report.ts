@@ -15,11 +15,14 @@
  * index never links to a file that is not there yet. Every file is written
  * atomically. Files a previous run listed in `manifest.json` and this run
  * did not write (a study since removed) are deleted; nothing else in *out*
- * is touched.
+ * is touched. {@link writeReportParallel} sets several pages at once: each
+ * worker thread runs a study and writes its files; the front page still goes
+ * out last, from this thread.
  */
 import {existsSync, readFileSync, rmdirSync, rmSync} from "node:fs";
 import {availableParallelism} from "node:os";
 import {dirname, isAbsolute, join, normalize, relative, resolve, sep} from "node:path";
+import {fileURLToPath} from "node:url";
 import {Worker} from "node:worker_threads";
 import {InputError} from "../errors.js";
 import type {StudyResult} from "../studies/study.js";
@@ -77,6 +80,9 @@ import {defaultReportDir} from "./defaults.js";
 
 /** Layout version of manifest.json. */
 const manifestFormat = "iosim-report/1";
+
+/** The report worker's entry, compiled beside this file (`dist/src/report/`). */
+const workerUrl = new URL("./reportWorker.js", import.meta.url);
 
 /**
  * Runs every study in **studies** (default: all of `src/studies`) and writes the report folder **out**
@@ -150,7 +156,8 @@ export async function writeReportParallel(options: ParallelReportOptions = {}): 
   const candidates = options.studies ?? allStudies;
   const shipped = candidates.flatMap((s, index) => (allStudies.includes(s as StudyEntry) ? [index] : []));
   const threads = Math.min(jobs ?? availableParallelism(), shipped.length);
-  if (threads <= 1) return writeReport(options);
+  // Run from the TypeScript sources (no compiled worker beside this file), the studies run here.
+  if (threads <= 1 || !existsSync(fileURLToPath(workerUrl))) return writeReport(options);
 
   const report = prepareReport(options);
   const {studies, out, png, fsync, progress} = report;
@@ -277,7 +284,6 @@ function runOnWorkers(
   threads: number,
   on: {start(task: ReportWorkerTask): void; done(task: ReportWorkerTask, output: ReportStudyOutput): void},
 ): ReportPool {
-  const workerUrl = new URL("./reportWorker.js", import.meta.url);
   /** Live workers and the task each runs (none between tasks). */
   const live = new Map<Worker, ReportWorkerTask | undefined>();
   let next = 0;
