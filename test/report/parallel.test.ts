@@ -74,3 +74,16 @@ test("writeReportParallel({jobs}) rejects a jobs that is not a positive integer 
     await assert.rejects(writeReportParallel({studies, jobs, out: tempDir("iosim-report-"), progress: "none"}), (e: unknown) => e instanceof InputError && e.message === `invalid --jobs: ${jobs}; expected a positive number of worker threads`);
   }
 });
+
+test("writeReportParallel() stops the workers when a study in this thread throws, and writes no index.html or manifest.json", async () => {
+  const out = tempDir("iosim-report-fail-");
+  const [alpha] = fakeStudies(["alpha"]);
+  const broken = {
+    ...alpha,
+    run(): never {
+      throw new Error("alpha broke");
+    },
+  };
+  await assert.rejects(writeReportParallel({studies: [...studies.slice(0, 2), broken], params: {dma: params.dma, "zero-copy": params["zero-copy"]}, out, jobs: 2, progress: "none"}), /^Error: alpha broke$/);
+  assert.ok(!existsSync(join(out, "index.html")) && !existsSync(join(out, "manifest.json")));
+});
