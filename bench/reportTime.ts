@@ -1,7 +1,9 @@
 /**
  * How long the default `iosim report` takes, as a user waits for it: the
  * CLI run as a whole process (module loading included, the build not), into
- * a temporary folder removed afterwards. Wall-clock time is fine here: it
+ * a temporary folder removed afterwards. The default runs the studies on
+ * worker threads, one per core, as `npm start` does; `jobs` times another
+ * count (1: one after another). Wall-clock time is fine here: it
  * measures the tool, not anything inside a simulation.
  *
  * ```ts
@@ -20,6 +22,8 @@ import {fileURLToPath} from "node:url";
 export interface ReportTimeOptions {
   /** Also draw the PNGs (`iosim report --png`); default false, as `npm start` runs it. */
   png?: boolean;
+  /** `iosim report --jobs N`; default none, the CLI's default (every core). */
+  jobs?: number;
 }
 
 /** The compiled CLI, beside this file once built (dist/bench → dist/src/cli). */
@@ -30,7 +34,7 @@ export function timeDefaultReport(options: ReportTimeOptions = {}): number {
   const out = mkdtempSync(join(tmpdir(), "iosim-report-bench-"));
   try {
     const start = performance.now();
-    const r = spawnSync(process.execPath, [cli, "report", "--out", out, ...(options.png ? ["--png"] : [])], {encoding: "utf8"});
+    const r = spawnSync(process.execPath, [cli, "report", "--out", out, ...(options.png ? ["--png"] : []), ...(options.jobs === undefined ? [] : ["--jobs", String(options.jobs)])], {encoding: "utf8"});
     const seconds = (performance.now() - start) / 1000;
     if (r.status !== 0) throw new Error(`iosim report failed (status ${r.status}): ${r.stderr.trim()}`);
     return seconds;

@@ -1,15 +1,16 @@
 /**
  * The `iosim report` sub-command: parses its options, writes the report
- * with {@link writeReport}, and prints where it is.
+ * with {@link writeReportParallel} (the studies on worker threads; `--jobs 1`
+ * one after another in this process), and prints where it is.
  */
 import {existsSync} from "node:fs";
 import {resolve} from "node:path";
 import {pathToFileURL} from "node:url";
 import {optionsHelp, optionValue, parseCommandLine, type OptionSpecs} from "./commandLine.js";
-import {seedOption, sharedOptions} from "./options.js";
+import {jobsOption, seedOption, sharedOptions} from "./options.js";
 import {InputError} from "../errors.js";
 import {defaultReportDir} from "../report/defaults.js";
-import {writeReport, type ReportStudy} from "../report/report.js";
+import {writeReportParallel, type ReportStudy} from "../report/report.js";
 import {studies as shippedStudies} from "../studies/index.js";
 import {loadUserStudy} from "./userModule.js";
 
@@ -20,12 +21,13 @@ const reportOptions = {
   png: {type: "boolean", description: "also write each chart as PNG"},
   study: {type: "string", value: "FILE", description: "run only your own study, a TypeScript file (see examples/readahead-study.ts)"},
   calibration: {type: "string", value: "FILE", description: "also validate the model against a calibrated machine: a profile written by iosim calibrate (its .measurements.json beside it) or the measurements file"},
+  jobs: {type: "string", once: true, value: "N", description: "studies run at once on worker threads (default: every core, at most one per study; 1: one after another in this process; --study and the validation always run in this process)"},
   help: sharedOptions.help,
 } satisfies OptionSpecs;
 
 /**
  * Runs `iosim report [--out DIR] [--png] [--seed N] [--study FILE]
- * [--calibration FILE]`: every study (or only the user's study in FILE),
+ * [--calibration FILE] [--jobs N]`: every study (or only the user's study in FILE),
  * plus the validation study when a calibration is given, written to `DIR/index.html`
  * (default `reports/iosim/index.html`) with the data of every chart beside
  * it; progress on stderr, the report's location on stdout. Returns the exit
@@ -34,12 +36,16 @@ const reportOptions = {
 export async function runReportCommand(argv: string[]): Promise<number> {
   const line = parseCommandLine(argv, reportOptions, "report");
   if (line.values.help) {
-    process.stdout.write(`Usage:\n  iosim report [--out DIR] [--png] [--seed N] [--study FILE] [--calibration FILE]\n\nRun every study (or only your own; with --calibration also the validation against that machine) and write a self-contained HTML report.\n\nOptions:\n${optionsHelp(reportOptions)}`);
+    process.stdout.write(
+      `Usage:\n  iosim report [--out DIR] [--png] [--seed N] [--study FILE] [--calibration FILE] [--jobs N]\n\nRun every study (or only your own; with --calibration also the validation against that machine) and write a self-contained HTML report.\n` +
+        `The shipped studies run at once on --jobs worker threads; the files are the same bytes whatever --jobs is.\n\nOptions:\n${optionsHelp(reportOptions)}`,
+    );
     return 0;
   }
-  if (line.positional.length > 0) throw new InputError("argument", line.positional[0], "no arguments after report (options: --out DIR, --png, --seed N, --study FILE, --calibration FILE)");
+  if (line.positional.length > 0) throw new InputError("argument", line.positional[0], "no arguments after report (options: --out DIR, --png, --seed N, --study FILE, --calibration FILE, --jobs N)");
   const seed = line.values.seed === undefined ? undefined : optionValue(line, "seed", seedOption);
   const png = line.values.png === true;
+  const jobs = optionValue(line, "jobs", jobsOption);
   const out = (line.values.out as string | undefined) ?? defaultReportDir;
   const studyFile = line.values.study as string | undefined;
   const calibrationFile = line.values.calibration as string | undefined;
@@ -54,11 +60,12 @@ export async function runReportCommand(argv: string[]): Promise<number> {
     const profile = sidecar === calibrationFile ? undefined : calibrationFile;
     studies = [...(studies ?? shippedStudies), {id: "validation", title: "Validation: the model against this machine", run: () => validationStudy({calibration: cal, profile})}];
   }
-  const summary = writeReport({
+  const summary = await writeReportParallel({
     out,
     studies,
     seed,
     png,
+    jobs,
   });
   const charts = summary.studies.reduce((n, s) => n + s.charts, 0);
   const shown = resolve(out) === summary.out ? out : summary.out;

@@ -24,16 +24,45 @@ export interface ReportPageInfo {
   maxTableRows?: number;
 }
 
+/** One study's part of the page, rendered: its section and what the contents list needs. Plain data, so a worker thread can send it. */
+export interface ReportSection {
+  /** The study's id (its result's). */
+  id: string;
+  title: string;
+  /** Its charts, in order, for the contents list. */
+  charts: Array<{id: string; title: string}>;
+  /** The `<section>` element. */
+  html: string;
+}
+
 /**
  * Returns the report page for *results*: a header, a table of contents, then
  * a section per study (question, parameters, charts with links to their
  * data files, tables, notes). Deterministic: the same results give the same
  * bytes; element ids inside each chart are renumbered and scoped to the
  * chart, because Plot numbers its clip paths per process.
+ * @see reportSection @see reportPage
  */
 export function reportHtml(results: readonly StudyResult[], info: ReportPageInfo): string {
-  const {build, png, seed, maxTableRows = 500} = info;
-  const chartCount = results.reduce((n, r) => n + r.charts.length, 0);
+  return reportPage(
+    results.map((r) => reportSection(r, info)),
+    info,
+  );
+}
+
+/**
+ * Returns study *r*'s section of the page, rendered, with what the contents
+ * list needs; {@link reportPage} assembles sections rendered anywhere (a
+ * worker thread, say) into the same bytes as {@link reportHtml}.
+ */
+export function reportSection(r: StudyResult, info: Pick<ReportPageInfo, "png" | "maxTableRows">): ReportSection {
+  return {id: r.id, title: r.title, charts: r.charts.map((c) => ({id: c.id, title: c.title})), html: studySection(r, info.png, info.maxTableRows ?? 500)};
+}
+
+/** Returns the report page made of *sections* (from {@link reportSection}), in order. */
+export function reportPage(sections: readonly ReportSection[], info: ReportPageInfo): string {
+  const {build, png, seed} = info;
+  const chartCount = sections.reduce((n, r) => n + r.charts.length, 0);
   const reproduce = `iosim report${seed === undefined ? "" : ` --seed ${seed}`}${png ? " --png" : ""}`;
   const out: string[] = [];
   out.push(`<!DOCTYPE html>
@@ -48,23 +77,23 @@ export function reportHtml(results: readonly StudyResult[], info: ReportPageInfo
 <body>
 <header>
 <h1>iosim report</h1>
-<p class="lede">How an operating system moves data, simulated in virtual time: ${results.length} ${plural(results.length, "study", "studies")}, ${chartCount} ${plural(chartCount, "chart", "charts")}.</p>
+<p class="lede">How an operating system moves data, simulated in virtual time: ${sections.length} ${plural(sections.length, "study", "studies")}, ${chartCount} ${plural(chartCount, "chart", "charts")}.</p>
 <p class="build">iosim ${esc(build.version)}${build.commit ? ` · commit <code>${esc(build.commit)}</code>` : ""} · reproduce with <code>${esc(reproduce)}</code></p>
 </header>
 <nav aria-label="Contents">
 <h2>Contents</h2>
 <ol>`);
-  for (const r of results) {
-    out.push(`<li><a href="#${esc(sectionId(r))}">${esc(r.title)}</a>`);
+  for (const r of sections) {
+    out.push(`<li><a href="#${esc(sectionId(r.id))}">${esc(r.title)}</a>`);
     if (r.charts.length > 0) {
-      out.push(`<ol>${r.charts.map((c) => `<li><a href="#${esc(chartId(r, c.id))}">${esc(c.title)}</a></li>`).join("")}</ol>`);
+      out.push(`<ol>${r.charts.map((c) => `<li><a href="#${esc(chartId(r.id, c.id))}">${esc(c.title)}</a></li>`).join("")}</ol>`);
     }
     out.push(`</li>`);
   }
   out.push(`</ol>
 </nav>
 <main>`);
-  for (const r of results) out.push(studySection(r, png, maxTableRows));
+  for (const r of sections) out.push(r.html);
   out.push(`</main>
 <footer>
 <p>Every number above comes from a simulation in virtual time; the same parameters and seed give the same report, byte for byte. Chart data: <code>data/&lt;study&gt;/&lt;chart&gt;.csv</code>, <code>.json</code>, <code>.arrow</code> and <code>.meta.json</code> beside this file.</p>
@@ -77,7 +106,7 @@ export function reportHtml(results: readonly StudyResult[], info: ReportPageInfo
 
 function studySection(r: StudyResult, png: boolean, maxTableRows: number): string {
   const out: string[] = [];
-  out.push(`<section class="study" id="${esc(sectionId(r))}">
+  out.push(`<section class="study" id="${esc(sectionId(r.id))}">
 <h2>${esc(r.title)}</h2>
 <p class="question">${esc(r.question)}</p>
 <h3>Parameters</h3>
@@ -92,8 +121,8 @@ ${paramsTable(r.params)}`);
       `<a href="${esc(base)}.meta.json">metadata</a>`,
       ...(png ? [`<a href="png/${esc(r.id)}/${esc(c.id)}.png">PNG</a>`] : []),
     ];
-    out.push(`<figure class="chart" id="${esc(chartId(r, c.id))}" data-chart="${esc(`${r.id}/${c.id}`)}">
-<div class="chart-body">${scopeIds(c.html, chartId(r, c.id))}</div>
+    out.push(`<figure class="chart" id="${esc(chartId(r.id, c.id))}" data-chart="${esc(`${r.id}/${c.id}`)}">
+<div class="chart-body">${scopeIds(c.html, chartId(r.id, c.id))}</div>
 <figcaption><span class="chart-title">${esc(c.title)}</span> · ${c.data.numRows()} rows · data: ${links.join(" ")}</figcaption>
 </figure>`);
   }
@@ -144,12 +173,12 @@ export function scopeIds(markup: string, scope: string): string {
     .replace(/(href=")#([^"]+)(")/g, (_s, a: string, id: string, b: string) => `${a}#${name(id)}${b}`);
 }
 
-function sectionId(r: StudyResult): string {
-  return `study-${r.id}`;
+function sectionId(study: string): string {
+  return `study-${study}`;
 }
 
-function chartId(r: StudyResult, id: string): string {
-  return `chart-${r.id}-${id}`;
+function chartId(study: string, id: string): string {
+  return `chart-${study}-${id}`;
 }
 
 function plural(n: number, one: string, many: string): string {

@@ -18,7 +18,7 @@ export interface ReportProgress {
   begin(total: number): void;
   /** Study *index* (0-based) with id *id* starts. */
   start(index: number, id: string): void;
-  /** Study *index* finished (run, exported, drawn) after *seconds* of wall-clock time. */
+  /** Study *index* finished (run, exported, drawn) after *seconds* of wall-clock time; with worker threads, in the order studies finish. */
   done(index: number, id: string, seconds: number, charts: number): void;
   /** The report is written. */
   end(): void;
@@ -31,19 +31,23 @@ export function silentProgress(): ReportProgress {
 
 /**
  * Returns a progress sink on *stream*: a cli-progress bar when
- * `stream.isTTY`, else one line per study
- * (`iosim report: 1/2 dma: 0.41 s, 2 charts`).
+ * `stream.isTTY`, else one line per study as it finishes
+ * (`iosim report: 1/2 dma: 0.41 s, 2 charts`, counting the studies done, so
+ * studies running at once on worker threads still count 1, 2, 3…).
  */
 export function streamProgress(stream: ProgressStream): ReportProgress {
   if (stream.isTTY) return barProgress(stream);
   let total = 0;
+  let finished = 0;
   return {
     begin(n) {
       total = n;
+      finished = 0;
     },
     start() {},
-    done(index, id, seconds, charts) {
-      stream.write(`iosim report: ${index + 1}/${total} ${id}: ${seconds.toFixed(2)} s, ${charts} ${charts === 1 ? "chart" : "charts"}\n`);
+    done(_index, id, seconds, charts) {
+      finished++;
+      stream.write(`iosim report: ${finished}/${total} ${id}: ${seconds.toFixed(2)} s, ${charts} ${charts === 1 ? "chart" : "charts"}\n`);
     },
     end() {},
   };
@@ -56,22 +60,32 @@ function barProgress(stream: ProgressStream): ReportProgress {
       format: "iosim report [{bar}] {value}/{total} studies | {label}",
       hideCursor: true,
       clearOnComplete: false,
-      // Studies run synchronously, so redraw on every update rather than on a timer.
+      // Redraw on every update rather than on a timer (a serial report keeps this thread busy between updates).
       synchronousUpdate: true,
       noTTYOutput: false,
     },
     cliProgress.Presets.shades_classic,
   );
+  // The bar counts studies done; the label names those running (several, on worker threads).
+  let finished = 0;
+  const running: string[] = [];
+  const label = (last?: string) => [...(last ? [last] : []), ...(running.length > 0 ? [`running ${running.join(", ")}`] : [])].join("; ") || "starting";
   return {
     begin(total) {
+      finished = 0;
+      running.length = 0;
       bar.start(total, 0, {label: "starting"});
     },
-    start(index, id) {
-      bar.update(index, {label: `running ${id}`});
+    start(_index, id) {
+      running.push(id);
+      bar.update(finished, {label: label()});
       bar.render();
     },
-    done(index, id, seconds) {
-      bar.update(index + 1, {label: `${id} ${seconds.toFixed(1)} s`});
+    done(_index, id, seconds) {
+      finished++;
+      const at = running.indexOf(id);
+      if (at >= 0) running.splice(at, 1);
+      bar.update(finished, {label: label(`${id} ${seconds.toFixed(1)} s`)});
       bar.render();
     },
     end() {

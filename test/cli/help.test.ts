@@ -64,7 +64,8 @@ test("iosim sweep, merge, report, calibrate and validate --help print their usag
   assert.match(sweep.stdout, /^Usage:\n  iosim sweep <scenario>/);
   assert.match(merge.stdout, /^Usage:\n  iosim merge /);
   assert.match(report.stdout, /^Usage:\n  iosim report .*\n[^]*--study FILE\s+run only your own study/);
+  assert.match(report.stdout, /--jobs N\s+studies run at once on worker threads/);
   assert.match(calibrate.stdout, /^Usage:\n  iosim calibrate .*\n[^]*--extends PROFILE\s+the shipped profile/);
   assert.equal(bad.status, 2);
-  assert.equal(bad.stderr, "iosim: invalid option for report: --colour; expected one of --out, --seed, --png, --study, --calibration\n");
+  assert.equal(bad.stderr, "iosim: invalid option for report: --colour; expected one of --out, --seed, --png, --study, --calibration, --jobs\n");
 });

@@ -17,8 +17,10 @@ test("iosim report --png, run twice with defaults, writes identical bytes for ev
   const [ra, rb] = await Promise.all([a, b].map((out) => run(process.execPath, [cli, "report", "--out", out, "--png"])));
   for (const [r, out] of [[ra, a], [rb, b]] as const) {
     assert.equal(r.stdout, `Report written: ${out}/index.html (${studies.length} studies, ${countCharts(out)} charts; data in ${out}/data/, PNG in ${out}/png/)\nOpen file://${out}/index.html\n`);
-    // Not a terminal: one line per study on stderr.
-    assert.deepEqual(r.stderr.split("\n").filter(Boolean).map((l) => l.replace(/: [\d.]+ s, \d+ charts?$/, "")), studies.map((s, i) => `iosim report: ${i + 1}/${studies.length} ${s.id}`));
+    // Not a terminal: one line per study on stderr as it finishes (on worker threads, in any order), counted 1, 2, 3….
+    const lines = r.stderr.split("\n").filter(Boolean).map((l) => /^iosim report: (\d+)\/(\d+) (\S+): [\d.]+ s, \d+ charts?$/.exec(l));
+    assert.deepEqual(lines.map((m) => m && [Number(m[1]), Number(m[2])]), studies.map((_, i) => [i + 1, studies.length]), r.stderr);
+    assert.deepEqual(lines.map((m) => m![3]).sort(), studies.map((s) => s.id).sort());
   }
   const files = listFiles(a);
   assert.deepEqual(listFiles(b), files);
@@ -35,8 +37,11 @@ function countCharts(out: string): number {
 test("iosim report with a bad option, seed or argument prints one line and exits 2", () => {
   const cases: Array<[string[], string]> = [
     [["report", "--seed", "x"], "iosim: invalid --seed: x; expected an integer\n"],
-    [["report", "--profile", "server-2024"], "iosim: invalid option for report: --profile; expected one of --out, --seed, --png, --study, --calibration\n"],
-    [["report", "extra"], "iosim: invalid argument: extra; expected no arguments after report (options: --out DIR, --png, --seed N, --study FILE, --calibration FILE)\n"],
+    [["report", "--profile", "server-2024"], "iosim: invalid option for report: --profile; expected one of --out, --seed, --png, --study, --calibration, --jobs\n"],
+    [["report", "extra"], "iosim: invalid argument: extra; expected no arguments after report (options: --out DIR, --png, --seed N, --study FILE, --calibration FILE, --jobs N)\n"],
+    [["report", "--jobs", "0"], "iosim: invalid --jobs: 0; expected a positive number of worker threads\n"],
+    [["report", "--jobs", "two"], "iosim: invalid --jobs: two; expected a positive number of worker threads\n"],
+    [["report", "--jobs", "2", "--jobs", "1"], "iosim: invalid --jobs: 1; expected --jobs once\n"],
     [["report", "--out"], "iosim: invalid --out: (nothing); expected a value after it\n"],
   ];
   for (const [args, stderr] of cases) {
