@@ -408,15 +408,19 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
     );
     // The most clients at which every model still worked, and who served most there.
     const at = (clients: number) => rows.filter((r) => r.profile === profile.name && r.clients === clients);
-    const largest = p.clients[p.clients.length - 1];
-    const top = at(largest).reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a));
-    const bottom = at(largest).reduce((a, b) => (b.requestsPerSec < a.requestsPerSec ? b : a));
-    if (top.requestsPerSec === bottom.requestsPerSec)
-      notes.push(`At ${count(largest)} clients under ${profile.name}, every model swept serves ${count(top.requestsPerSec)} requests/s (${pct(top.servedShare)} of the requests within the run).`);
-    else notes.push(
-      `At ${count(largest)} clients under ${profile.name}, ${top.model} serves the most, ${count(top.requestsPerSec)} requests/s (${pct(top.servedShare)} of the requests, p99 ${formatNs(top.latencyP99Ns)}, peak memory ${formatSize(top.peakMemoryBytes)}), ` +
-        `${bottom.model} the fewest, ${count(bottom.requestsPerSec)} requests/s (${pct(bottom.servedShare)}).`,
-    );
+    // The largest count that ran (select alone is refused past FD_SETSIZE: its largest counts have no run, and the refusal note says why).
+    const largest = [...p.clients].reverse().find((c) => at(c).length > 0);
+    if (largest !== undefined) {
+      const top = at(largest).reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a));
+      const bottom = at(largest).reduce((a, b) => (b.requestsPerSec < a.requestsPerSec ? b : a));
+      if (top.requestsPerSec === bottom.requestsPerSec)
+        notes.push(`At ${count(largest)} clients under ${profile.name}, every model swept serves ${count(top.requestsPerSec)} requests/s (${pct(top.servedShare)} of the requests within the run).`);
+      else
+        notes.push(
+          `At ${count(largest)} clients under ${profile.name}, ${top.model} serves the most, ${count(top.requestsPerSec)} requests/s (${pct(top.servedShare)} of the requests, p99 ${formatNs(top.latencyP99Ns)}, peak memory ${formatSize(top.peakMemoryBytes)}), ` +
+            `${bottom.model} the fewest, ${count(bottom.requestsPerSec)} requests/s (${pct(bottom.servedShare)}).`,
+        );
+    }
     for (const b of works) {
       notes.push(
         `C10K budget under ${profile.name}: ${b.model} holds ${formatSize(b.memoryPerConnectionBytes)} per connection (measured at ${count(b.measuredAtClients)} clients, ${count(b.peakSockets)} sockets at once), ` +

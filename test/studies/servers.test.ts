@@ -101,6 +101,14 @@ test("serversStudy() past select's limit: the select event loop's refusal is a r
   for (const c of r.charts) assert.doesNotMatch(c.html, /NaN/, c.id);
 });
 
+test("serversStudy() with select alone past its limit: the notes speak of the largest count that ran", () => {
+  const r = serversStudy({profiles: ["server-2024"], models: ["event-loop"], apis: ["select"], clients: [10, 2000], acceptDelaysNs: [100e6]});
+  assert.deepEqual(rows(r, "results").map((x) => [x.clients, x.ran]), [[10, true], [2000, false]]);
+  assert.ok(r.notes.some((n) => n.startsWith("At 10 clients under server-2024, every model swept serves")), r.notes.join("\n"));
+  assert.ok(!r.notes.some((n) => n.startsWith("At 2,000 clients")));
+  assert.ok(r.notes.some((n) => n.startsWith("The select event loop is refused at 2,000 clients")));
+});
+
 test("serversStudy(small): a full accept queue makes connect times step at the kernel's SYN retransmission times", () => {
   const r = smallStudy();
   const steps = rows(r, "connect-steps");
