@@ -29,7 +29,7 @@ import {runServer} from "../scenarios/server.js";
 import {serverModels} from "../server/models/index.js";
 import {acceptBalancings, type AcceptBalancing} from "../server/reactor/nginx.js";
 import {reactorVariants, type ReactorVariant} from "../server/reactor/index.js";
-import {formatNs, GiB} from "../units.js";
+import {formatNs, formatSize, GiB} from "../units.js";
 import type {StudyResult} from "./study.js";
 
 /** A non-empty list of integers of at least *min*, ascending without repeats. */
@@ -53,13 +53,17 @@ export const coreSeries = ["single", "single-pool", "main-sub", "nginx", "nginx 
  * The parameters of {@link reactorProactorStudy}, declared once: each
  * one's check, its default and its meaning.
  *
- * Cost: a run costs about its requests (and, at many clients, its
- * connects). The defaults keep the sweeps of cores, workers, batches and
- * slow shares to a few thousand requests each (256 clients × 8 requests
- * with no think time); the last sweep, every architecture up to 100,000
- * clients, is the costly part: one request per client and 20 ms of
- * simulated time, so a 100,000-client run simulates the connects of the
- * clients that started and little more.
+ * Cost: a run costs about its connections and requests (a connection,
+ * its handshake, accept, two requests and its close are about 100 to 150
+ * events of the simulation, whatever the simulated time). The defaults
+ * keep the sweeps of cores, workers, batches and slow shares to a few
+ * thousand requests each (256 clients × 8 requests with no think time).
+ * The which-architecture sweep simulates every one of its clients' connections
+ * (they arrive at a rate a server can accept, so none is lost to a SYN
+ * flood), 0.1 to 0.2 ms of CPU per client and architecture: measured on a
+ * loaded 2-core machine, 10,000 clients cost 15 s for the nine
+ * architectures and 100,000 two minutes, so the default stops at 1,000
+ * and the larger counts are a parameter (`whichClients`).
  */
 export const reactorProactorParamsSchema = z.strictObject({
   profile: z.string({error: "a profile name"}).min(1, {error: "a profile name"}).default("server-2024").describe("Host profile (shipped name or JSON path); default server-2024."),
@@ -85,9 +89,10 @@ export const reactorProactorParamsSchema = z.strictObject({
   herdConnections: fields.integer({min: 1}).default(20).describe("New connections of the thundering-herd runs, one request each, 20 ms apart on average (each finds the workers asleep); default 20."),
   syscallCores: fields.integer({min: 1}).default(16).describe("Cores of the system-call runs (the cores sweep's runs are reused when it has this count); default 16."),
   batches: integerList(1, "a non-empty list of batch sizes ≥ 1").default([1, 4, 16]).describe("io_uring SQEs per io_uring_enter swept; default 1, 4, 16."),
-  whichClients: integerList(1, "a non-empty list of client counts ≥ 1").default([10, 100, 1000, 10_000, 100_000]).describe("Concurrent clients of the which-architecture sweep; default 10 to 100,000 (×10 steps: few points at the costly end)."),
+  whichClients: integerList(1, "a non-empty list of client counts ≥ 1").default([10, 100, 1000]).describe("Clients of the which-architecture sweep, each holding a connection for about as long as the clients take to arrive, so most are connected at once; default 10, 100, 1,000. Every client's connection is simulated (0.1 to 0.2 ms of CPU per client and architecture): add 10_000 (about 15 s of CPU for the nine architectures) or 100_000 (about two minutes) to see C10K and beyond."),
   whichCores: fields.integer({min: 1}).default(8).describe("Cores of the which-architecture runs; default 8."),
-  whichDurationNs: fields.positive({expected: "a number of ns > 0"}).default(20e6).describe("Simulated time of each which-architecture run, ns (clients start within 10 ms, one request each; what is not served by then counts as not served); default 20 ms, short to keep the 100,000-client runs cheap."),
+  whichRatePerSec: fields.positive({expected: "a number of connections per second > 0"}).default(10_000).describe("New connections per second in the which-architecture runs: the clients arrive at uniform random times within clients / rate (1 ms for 10 clients, 10 s for 100,000); each sends a request on arrival, idles (exponential, mean as long as that ramp) and sends a second on the same connection, then closes; the run lasts the ramp, ten mean idle times and 100 ms, and what is not served by then counts as not served. Default 10,000/s, a rate every architecture but the iterative server accepts (a request costs tens of µs), so what grows with the clients is the connections each must hold at once, not the request rate."),
+  whichMemoryBytes: fields.size().default(2 * GiB).describe("Memory budget of the server in the which-architecture runs, kernel and user, bytes; default 2 GiB (the C10K budget: 2 GB / 10,000 connections)."),
   workingServedShare: z.number({error: "a number from 0 to 1"}).min(0, {error: "a number from 0 to 1"}).max(1, {error: "a number from 0 to 1"}).default(0.99).describe("An architecture copes with a client count when it served at least this share of the requests within the run; default 0.99."),
   seed: fields.seed().default(0).describe("Seed of every simulation."),
 });
@@ -157,8 +162,9 @@ function reactorRow(o: ReactorRunOptions) {
  * grow; nginx's wake-ups per new connection for each way of sharing the
  * listening socket; system calls per request, epoll against io_uring with
  * batching; and every architecture of the kit (the four server models and
- * the five variants) from 10 to 100,000 clients. Notes are computed from
- * the runs.
+ * the five variants) as the clients grow (10 to 1,000 by default, 100,000
+ * by parameter), arriving at a fixed rate and holding their connections
+ * idle between two requests. Notes are computed from the runs.
  *
  * ```ts
  * const {tables, charts, notes} = reactorProactorStudy({cores: [1, 8], whichClients: [10, 1000]});
@@ -230,29 +236,55 @@ export function reactorProactorStudy(params: z.input<typeof reactorProactorParam
     return {api: s.api, architecture: s.architecture, batch: s.batch, ...row};
   });
 
-  // (f) Every architecture of the kit on one workload, 10 to 100,000 clients.
-  const which = {profile, seed: p.seed, requests: 1, rampNs: 10e6, backlog: 65_535, thinkNs: 1e6, handlerNs: p.fastHandlerNs, cores: p.whichCores, fdLimit: 1_048_576, memoryLimitBytes: 2 * GiB, durationNs: p.whichDurationNs, keepEvents: false};
+  // (f) Every architecture of the kit on one workload as the clients grow: they arrive at a fixed rate a
+  // server can accept (the ramp grows with them) and each holds its connection, idle, for about as long as
+  // the ramp between its two requests, so the connections held at once grow with the clients while the
+  // request rate stays the same. The window covers the ramp, the idle times' tail (1 in 22,000 idles
+  // past ten means) and 100 ms to settle.
+  const whichShape = (clients: number) => {
+    const rampNs = (clients / p.whichRatePerSec) * 1e9;
+    const idleNs = rampNs;
+    return {rampNs, idleNs, durationNs: rampNs + 10 * idleNs + 100e6};
+  };
+  const which = {profile, seed: p.seed, requests: 2, keepAlive: true, backlog: 65_535, handlerNs: p.fastHandlerNs, cores: p.whichCores, fdLimit: 1_048_576, memoryLimitBytes: p.whichMemoryBytes, keepEvents: false};
   // The server model "event-loop" is the single Reactor (variant single) under another name: it is counted once, as single.
   const blockingModels = serverModels.filter((m) => m !== "event-loop");
   const architectures = [...blockingModels, ...reactorVariants];
   const whichRows = architectures.flatMap((architecture) =>
     p.whichClients.map((clients) => {
-      const r = (blockingModels as readonly string[]).includes(architecture)
-        ? runServer({...which, clients, model: architecture as (typeof serverModels)[number], threads: 32}).result
-        : runReactor({...which, clients, variant: architecture as ReactorVariant}).result;
+      const {rampNs, idleNs, durationNs} = whichShape(clients);
+      const o = {...which, clients, rampNs, thinkNs: idleNs, durationNs};
+      const run = (blockingModels as readonly string[]).includes(architecture)
+        ? runServer({...o, model: architecture as (typeof serverModels)[number], threads: 32})
+        : runReactor({...o, variant: architecture as ReactorVariant});
+      const r = run.result;
+      const server = run.server;
       const failed = r.requestsFailed.connectTimeout + r.requestsFailed.dataTimeout + r.requestsFailed.reset;
+      const wanted = clients * which.requests;
       return {
         architecture,
         clients,
+        rampNs,
+        idleNs,
+        durationNs,
+        requestsWanted: wanted,
         requestsPerSec: r.requestsPerSec,
+        latencyP50Ns: r.latencyP50Ns,
         latencyP99Ns: r.latencyP99Ns,
         requestsServed: r.requestsServed,
-        servedShare: r.requestsServed / clients,
+        servedShare: r.requestsServed / wanted,
         requestsFailed: failed,
         requestsOpen: r.requestsOpen,
         acceptQueueDrops: r.acceptQueueDrops,
+        /** Connections the server held at once (accepted and open), at the peak. */
+        peakOpenConnections: r.peakOpenConnections,
+        peakTasks: r.peakTasks,
         peakMemoryBytes: r.peakMemoryBytes.total,
-        copes: r.requestsServed / clients >= p.workingServedShare && failed === 0,
+        /** Connections reset because their process or thread did not fit in the memory budget. */
+        oomFailures: server.counters.oomFailures,
+        /** Peak memory within the budget (sockets' buffer budgets are counted, not refused: only a task that does not fit is). */
+        withinMemoryLimit: server.peakTotalBytes <= server.memoryLimitBytes,
+        copes: r.requestsServed / wanted >= p.workingServedShare && failed === 0,
       };
     }),
   );
@@ -276,9 +308,9 @@ export function reactorProactorStudy(params: z.input<typeof reactorProactorParam
   const syscallColors: Record<string, string> = {...architectureColors};
   syscallRows.filter((r) => r.batch !== null).forEach((r, i) => (syscallColors[r.architecture] = uringShades[Math.min(i, uringShades.length - 1)]));
   const holColors: Record<string, string> = Object.fromEntries(holRows.flatMap((r) => [[`${r.variant} p99`, architectureColors[r.variant]], [`${r.variant} p50`, architectureColors[r.variant]]]));
-  const whichSetting = `clients start within 10 ms, one request each (think ${formatNs(1e6)}), ${formatNs(p.whichDurationNs)} simulated; handler ${formatNs(p.fastHandlerNs)}; ${p.whichCores} cores, pool of 32, listen backlog 65,535, 2 GiB; ${profile.name}, seed ${p.seed}`;
+  const whichSetting = `clients arrive at ${count(p.whichRatePerSec)}/s, each sends a request, idles (mean: as long as the arrivals take) and sends a second on its keep-alive connection; handler ${formatNs(p.fastHandlerNs)}; ${p.whichCores} cores, pool of 32, listen backlog 65,535, ${formatSize(p.whichMemoryBytes)}; ${profile.name}, seed ${p.seed}`;
   const whichData: SeriesRow[] = whichRows.map((r) => ({series: r.architecture, x: r.clients, y: r.servedShare * 100}));
-  const whichRpsData: SeriesRow[] = whichRows.map((r) => ({series: r.architecture, x: r.clients, y: r.requestsPerSec}));
+  const whichP99Data: SeriesRow[] = whichRows.filter((r) => r.requestsServed > 0).map((r) => ({series: r.architecture, x: r.clients, y: r.latencyP99Ns / 1e6}));
   const herdColors: Record<string, string> = {none: "#e15759", mutex: "#4e79a7", exclusive: "#59a14f", reuseport: "#f28e2b"};
   const charts: StudyResult["charts"] = [
     {
@@ -352,22 +384,22 @@ export function reactorProactorStudy(params: z.input<typeof reactorProactorParam
     },
     {
       id: "which-served",
-      title: "Which architecture when: share of the requests served, 10 to 100,000 clients",
+      title: `Which architecture when: share of the requests served, ${count(p.whichClients[0])} to ${count(p.whichClients[p.whichClients.length - 1])} clients`,
       html: seriesLineChart(whichData, {
         title: "Which architecture when: share of the requests served within the run",
         subtitle: whichSetting + ".",
-        caption: "The four server models (iterative, process, thread, pool) and the five event-driven variants on the same clients.",
-        xLabel: "Concurrent clients (log scale)",
+        caption: "The four server models (iterative, process, thread, pool) and the five event-driven variants on the same clients. The request rate is the same at every count; what grows is the connections held at once (the table's peakOpenConnections): a pool thread or the iterative server stays with one idle connection until its client leaves.",
+        xLabel: "Clients, most connected at once (log scale)",
         yLabel: "Served (%)",
         xType: "log",
       }),
       data: aq.from(whichData),
     },
     {
-      id: "which-throughput",
-      title: "Which architecture when: requests per second, 10 to 100,000 clients",
-      html: seriesLineChart(whichRpsData, {title: "Which architecture when: requests served per second", subtitle: whichSetting + ".", xLabel: "Concurrent clients (log scale)", yLabel: "Requests per second (log scale)", xType: "log", yType: "log"}),
-      data: aq.from(whichRpsData),
+      id: "which-latency",
+      title: `Which architecture when: p99 latency, ${count(p.whichClients[0])} to ${count(p.whichClients[p.whichClients.length - 1])} clients`,
+      html: seriesLineChart(whichP99Data, {title: "Which architecture when: p99 latency of the requests served", subtitle: whichSetting + ".", caption: "Connect included. Requests not served within the run are not in the percentile (see the served share).", xLabel: "Clients, most connected at once (log scale)", yLabel: "p99 latency (ms, log scale)", xType: "log", yType: "log"}),
+      data: aq.from(whichP99Data),
     },
   ];
 
@@ -442,15 +474,26 @@ export function reactorProactorStudy(params: z.input<typeof reactorProactorParam
   for (const clients of p.whichClients) {
     const at = whichRows.filter((r) => r.clients === clients);
     const cope = at.filter((r) => r.copes);
-    const top = at.reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a));
+    const served = at.filter((r) => r.requestsServed > 0);
+    const fastest = served.length > 0 ? served.reduce((a, b) => (b.latencyP99Ns < a.latencyP99Ns ? b : a)) : null;
+    // The most connections held at once by an architecture that served them (a pool's queue of accepted, unserved connections is not holding them).
+    const held = (cope.length > 0 ? cope : at).reduce((a, b) => (b.peakOpenConnections > a.peakOpenConnections ? b : a));
+    const {rampNs, idleNs} = whichShape(clients);
     notes.push(
-      `At ${count(clients)} clients (${whichSetting}): ` +
+      `At ${count(clients)} clients (arriving at ${count(p.whichRatePerSec)}/s over ${formatNs(rampNs)}, idling ${formatNs(idleNs)} on average between their two requests): ` +
         (cope.length === at.length ? "every architecture serves" : cope.length === 0 ? "no architecture serves" : `${cope.map((r) => r.architecture).join(", ")} serve`) +
-        ` at least ${pct(p.workingServedShare)} of the requests` +
-        (cope.length > 0 && cope.length < at.length ? ` (${at.filter((r) => !r.copes).map((r) => `${r.architecture} ${pct(r.servedShare)}`).join(", ")})` : "") +
-        (top.requestsPerSec > 0
-          ? `; ${top.architecture} serves the most per second, ${count(top.requestsPerSec)}.`
-          : `; none served a request within the run (up to ${count(Math.max(...at.map((r) => r.acceptQueueDrops)))} SYNs or handshakes dropped by a full accept queue; the rest still connecting or queued).`),
+        ` at least ${pct(p.workingServedShare)} of the requests within the run` +
+        (cope.length > 0 && cope.length < at.length
+          ? ` (${at
+              .filter((r) => !r.copes)
+              .map((r) => `${r.architecture} ${pct(r.servedShare)}${r.oomFailures > 0 ? `, ${count(r.oomFailures)} connections reset: no ${r.architecture === "process" ? "process" : "thread"} fit in ${formatSize(p.whichMemoryBytes)}` : r.requestsFailed > 0 ? `, ${count(r.requestsFailed)} failed` : ""}`)
+              .join("; ")})`
+          : "") +
+        `; ${cope.length > 0 ? "those held" : "they held"} up to ${count(held.peakOpenConnections)} connections at once (${held.architecture}); peak memory ${formatSize(Math.min(...at.map((r) => r.peakMemoryBytes)))} to ${formatSize(Math.max(...at.map((r) => r.peakMemoryBytes)))}` +
+        (at.some((r) => !r.withinMemoryLimit && r.oomFailures === 0) ? ` (over the ${formatSize(p.whichMemoryBytes)} budget in ${at.filter((r) => !r.withinMemoryLimit && r.oomFailures === 0).map((r) => r.architecture).join(", ")}: socket buffers are counted, not refused)` : "") +
+        (fastest !== null
+          ? `; the lowest p99 is ${fastest.architecture}'s, ${formatNs(fastest.latencyP99Ns)}.`
+          : `; none served a request within the run (up to ${count(Math.max(...at.map((r) => r.acceptQueueDrops)))} SYNs or handshakes dropped by a full accept queue).`),
     );
   }
 
@@ -458,7 +501,7 @@ export function reactorProactorStudy(params: z.input<typeof reactorProactorParam
     id: "reactor-proactor",
     title: "Reactor and Proactor: event-loop architectures, io_uring, and which one when",
     question:
-      "How do the event-driven architectures — a single Reactor (Redis), a Reactor with a worker pool, main + sub Reactors (Netty), nginx's workers, an io_uring Proactor — scale with cores, where does each one block (a slow handler, a busy Reactor thread, a herd of woken workers), how many system calls does a request cost, and which architecture of the kit serves 10 to 100,000 clients best?",
+      "How do the event-driven architectures — a single Reactor (Redis), a Reactor with a worker pool, main + sub Reactors (Netty), nginx's workers, an io_uring Proactor — scale with cores, where does each one block (a slow handler, a busy Reactor thread, a herd of woken workers), how many system calls does a request cost, and which architecture of the kit holds and serves the most clients, connected at once?",
     params: {...p, hol: {...p.hol}},
     tables: [
       {id: "cores", title: "Every variant against cores: throughput, latency, handler and busy cores, system calls and switches per request", table: aq.from(coreRows)},
@@ -466,7 +509,7 @@ export function reactorProactorStudy(params: z.input<typeof reactorProactorParam
       {id: "burst", title: "A burst against the single Reactor with a pool and main + sub Reactors, per worker count", table: aq.from(burstRows)},
       {id: "herd", title: "nginx: wake-ups per new connection per balancing and worker count", table: aq.from(herdRows)},
       {id: "syscalls", title: "System calls per request: epoll Reactors and the io_uring Proactor per batch", table: aq.from(syscallRows)},
-      {id: "which", title: "Every architecture from 10 to 100,000 clients: served share, throughput, p99, memory", table: aq.from(whichRows)},
+      {id: "which", title: "Every architecture as the clients grow: served share, p99, connections held at once, memory", table: aq.from(whichRows)},
     ],
     charts,
     notes,

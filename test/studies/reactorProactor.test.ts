@@ -42,7 +42,7 @@ test("reactorProactorStudy(small) returns its tables, titled SVG charts and one 
   const r = smallStudy();
   assert.equal(r.id, "reactor-proactor");
   assert.deepEqual(r.tables.map((t) => t.id), ["cores", "head-of-line", "burst", "herd", "syscalls", "which"]);
-  assert.deepEqual(r.charts.map((c) => c.id), ["throughput-cores", "latency-cores", "head-of-line", "burst-workers", "herd", "syscalls", "which-served", "which-throughput"]);
+  assert.deepEqual(r.charts.map((c) => c.id), ["throughput-cores", "latency-cores", "head-of-line", "burst-workers", "herd", "syscalls", "which-served", "which-latency"]);
   for (const c of r.charts) assert.match(c.html, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*<title>/, c.id);
   assert.equal(rows(r, "cores").length, coreSeries.length * small.cores.length);
   assert.equal(rows(r, "head-of-line").length, 2 * small.slowShares.length);
@@ -117,10 +117,35 @@ test("reactorProactorStudy(small): at 10 clients every architecture of the kit s
   const which = rows(smallStudy(), "which");
   assert.deepEqual([...new Set(which.map((x) => x.architecture))], ["iterative", "process", "thread", "pool", "single", "single-pool", "main-sub", "nginx", "proactor-uring"]);
   for (const x of which.filter((w) => w.clients === 10)) {
-    assert.equal(x.requestsServed, 10, x.architecture);
+    assert.equal(x.requestsServed, 10 * 2, x.architecture);
     assert.equal(x.copes, true, x.architecture);
   }
-  assert.match(smallStudy().notes.find((n) => n.startsWith("At 10 clients"))!, /every architecture serves at least 99\.0%/);
+  assert.match(smallStudy().notes.find((n) => n.startsWith("At 10 clients"))!, /every architecture serves at least 99\.0% of the requests within the run/);
+});
+
+test("reactorProactorStudy(small): the which-architecture clients arrive at whichRatePerSec and idle between two requests, so the event-driven servers hold most of them at once", () => {
+  const which = rows(smallStudy(), "which");
+  const rate = reactorProactorDefaults.whichRatePerSec;
+  for (const x of which) {
+    assert.equal(x.rampNs, (x.clients / rate) * 1e9, `${x.architecture} ${x.clients}`);
+    assert.equal(x.idleNs, x.rampNs);
+    assert.equal(x.durationNs, 11 * x.rampNs + 100e6);
+    assert.equal(x.requestsWanted, 2 * x.clients);
+    assert.ok(x.requestsServed + x.requestsFailed + x.requestsOpen <= x.requestsWanted, `${x.architecture} ${x.clients}`);
+  }
+  // 100 clients over 10 ms, idling 10 ms on average: the iterative server stays with one idle client at a time and falls behind; every event-driven variant serves them, holding more than a pool's 32 connections at once.
+  const at = (architecture: string) => which.find((x) => x.architecture === architecture && x.clients === 100)!;
+  assert.equal(at("iterative").copes, false);
+  assert.equal(at("iterative").peakOpenConnections, 1);
+  for (const v of ["single", "single-pool", "main-sub", "nginx", "proactor-uring"]) {
+    assert.equal(at(v).copes, true, v);
+    assert.ok(at(v).peakOpenConnections > 32, `${v} held ${at(v).peakOpenConnections}`);
+  }
+  // The row is the run's: the same options give the same p99 and connections held.
+  const {result} = runReactor({profile: loadProfile("server-2024"), seed: 0, variant: "main-sub", cores: small.whichCores, clients: 100, requests: 2, keepAlive: true, rampNs: 10e6, thinkNs: 10e6, durationNs: 210e6, backlog: 65_535, handlerNs: reactorProactorDefaults.fastHandlerNs, fdLimit: 1_048_576, memoryLimitBytes: reactorProactorDefaults.whichMemoryBytes, keepEvents: false});
+  assert.equal(at("main-sub").latencyP99Ns, result.latencyP99Ns);
+  assert.equal(at("main-sub").peakOpenConnections, result.peakOpenConnections);
+  assert.match(smallStudy().notes.find((n) => n.startsWith("At 100 clients"))!, /^At 100 clients \(arriving at 10,000\/s over 10\.00 ms, idling 10\.00 ms on average between their two requests\): .*\(iterative \d/);
 });
 
 test("reactorProactorStudy notes follow the runs: one nginx worker has no herd, four have one", () => {
@@ -133,5 +158,6 @@ test("reactorProactorStudy notes follow the runs: one nginx worker has no herd, 
 test("reactorProactorStudy rejects bad parameters with an error naming them", () => {
   assert.throws(() => reactorProactorStudy({cores: [0]}), (e: unknown) => e instanceof InputError && e.param === "cores");
   assert.throws(() => reactorProactorStudy({slowShares: [1.5]}), (e: unknown) => e instanceof InputError && e.param === "slowShares");
+  assert.throws(() => reactorProactorStudy({whichRatePerSec: 0}), (e: unknown) => e instanceof InputError && e.param === "whichRatePerSec");
   assert.throws(() => reactorProactorStudy({nope: 1} as never), (e: unknown) => e instanceof InputError && /nope/.test(e.message));
 });

@@ -10,16 +10,20 @@ import {synSchedule, tcpSettings} from "../../src/net/tcpSettings.js";
 import {GiB} from "../../src/units.js";
 import {assertStudyGolden} from "./golden.js";
 
-/** The study's lines: each model, the event loop once per api. */
-const lineCount = serversDefaults.models.length - 1 + serversDefaults.apis.length;
-/** A small study: one profile, two client counts, every model, one accept-queue run. */
-const small = {profiles: ["server-2024"], clients: [10, 1000], acceptDelaysNs: [100e6]};
+/** A small study: one profile, two client counts, every model, the event loop with every api (the default has epoll only), one accept-queue run. */
+const small = {profiles: ["server-2024"], apis: ["epoll", "poll", "select"] as const, clients: [10, 1000], acceptDelaysNs: [100e6]};
+/** The small study's lines: each model, the event loop once per api. */
+const lineCount = serversDefaults.models.length - 1 + small.apis.length;
 let cached: StudyResult | null = null;
-const smallStudy = () => (cached ??= serversStudy(small));
+const smallStudy = () => (cached ??= serversStudy({...small, apis: [...small.apis]}));
 const rows = (r: StudyResult, id: string) => r.tables.find((t) => t.id === id)!.table.objects() as Array<Record<string, any>>;
 
 test("serversStudy() with default parameters matches its golden output", () => {
   assertStudyGolden("serversStudy", serversStudy());
+});
+
+test("serversStudy() draws one event-loop line by default, the epoll event loop (poll and select by parameter)", () => {
+  assert.deepEqual(serversDefaults.apis, ["epoll"]);
 });
 
 test("serversStudy(small) returns its tables, titled SVG charts and one row per profile, model and client count", () => {
@@ -95,6 +99,14 @@ test("serversStudy() past select's limit: the select event loop's refusal is a r
   assert.ok(r.notes.some((n) => n.startsWith("The select event loop is refused at 2,000 clients")));
   for (const n of r.notes) assert.doesNotMatch(n, /NaN|undefined|Infinity/, n);
   for (const c of r.charts) assert.doesNotMatch(c.html, /NaN/, c.id);
+});
+
+test("serversStudy() with select alone past its limit: the notes speak of the largest count that ran", () => {
+  const r = serversStudy({profiles: ["server-2024"], models: ["event-loop"], apis: ["select"], clients: [10, 2000], acceptDelaysNs: [100e6]});
+  assert.deepEqual(rows(r, "results").map((x) => [x.clients, x.ran]), [[10, true], [2000, false]]);
+  assert.ok(r.notes.some((n) => n.startsWith("At 10 clients under server-2024, every model swept serves")), r.notes.join("\n"));
+  assert.ok(!r.notes.some((n) => n.startsWith("At 2,000 clients")));
+  assert.ok(r.notes.some((n) => n.startsWith("The select event loop is refused at 2,000 clients")));
 });
 
 test("serversStudy(small): a full accept queue makes connect times step at the kernel's SYN retransmission times", () => {
