@@ -127,8 +127,6 @@ export class SimScheduler implements SchedulerLike {
    * memory follows what is pending.
    */
   private live = 0;
-  /** The work being run by {@link run} whose entry is still the heap's top, or null. */
-  private firing: Due | null = null;
   /** How many pieces of work have run, all runs together. */
   eventsRun = 0;
   /** Whether {@link run} is on the stack (unhandled errors are then already routed here). */
@@ -169,14 +167,6 @@ export class SimScheduler implements SchedulerLike {
     } // else its old entry turns stale: its seq no longer matches
     const timeNs = this.nowNs + delayNs; // kept in the heap's key arrays only
     const seq = (due.seq = this.nextSeq++);
-    if (due === this.firing) {
-      // The work being run files itself again (a process's sleep or step): its
-      // entry is still the heap's top, so it takes the new key there and sinks
-      // once, instead of being popped and then pushed (see run()).
-      this.firing = null;
-      this.siftDown(0, due, timeNs, seq);
-      return;
-    }
     if (this.size === this.times.length) this.grow();
     this.siftUp(this.size++, due, timeNs, seq);
   }
@@ -233,28 +223,15 @@ export class SimScheduler implements SchedulerLike {
         const timeNs = this.times[0];
         if (timeNs > untilNs) break;
         if (--budget < 0) throw new SimulationLimitError(maxEvents);
-        // The top stays in the heap while it runs: its key (now, seq) is below
-        // any key filed meanwhile (later or equal time, larger seq), so no
-        // push displaces it. If it files itself again, enqueue() re-keys it in
-        // place (one sift instead of a pop and a push); otherwise it is popped
-        // after it ran. Until then it is a stale entry like any other (not
-        // live): a rebuild that drops it clears `firing`, a nested run() drops
-        // it and clears `firing` as it returns, and if its work throws, the
-        // next run() drops it.
+        this.pop();
         top.heapIndex = -1;
         this.live--;
         this.nowNs = timeNs;
         this.eventsRun++;
-        this.firing = top;
         top.fire();
-        if (this.firing === top) {
-          this.firing = null;
-          this.pop();
-        }
         if (this.unhandled.length > 0) this.throwUnhandled();
       }
     } finally {
-      this.firing = null;
       timeoutProvider.delegate = previous;
       this.running = wasRunning;
     }
@@ -333,7 +310,6 @@ export class SimScheduler implements SchedulerLike {
 
   /** Drops every stale entry and restores the heap order (Floyd's bottom-up heapify), O(n). */
   private rebuild(): void {
-    this.firing = null; // the running top, not live, is dropped below like any stale entry
     const {entries, times, seqs} = this;
     let n = 0;
     for (let i = 0; i < this.size; i++) {
