@@ -21,7 +21,7 @@ function missingJupyter(): string | null {
 /** Charts each notebook must show: the number of rendered SVG charts and some of their titles (a notebook not listed must show at least one chart). */
 const expected: Record<string, {charts: number; titles: string[]}> = {
   "01-dma": {charts: 3, titles: ["Who gets the CPU during a disk read, with and without DMA", "Read throughput with and without DMA"]},
-  "02-zero-copy": {charts: 5, titles: ["Throughput against file size, by strategy", "Time saved against read + write", "What one chunk costs: mode switches and copies"]},
+  "02-zero-copy": {charts: 6, titles: ["Throughput against file size, by strategy", "Time saved against read + write", "What one chunk costs: mode switches and copies", "Time saved by sendfile (transferTo) against read + write"]},
   "03-page-cache": {charts: 6, titles: ["Hot-set hit ratio against page-cache size", "Throughput of small and large files against the directio threshold"]},
   "04-servers": {charts: 7, titles: ["Requests served per second against concurrent clients", "Connect times of a burst against a full accept queue (SYN retries)"]},
   "05-multiplexing": {charts: 6, titles: ["Time to serve the active connections against the descriptors watched", "No idle connections: time to serve them all", "Where the CPU goes, by API", "Wake-ups per read policy, level- and edge-triggered", "Bytes left unread per read policy, level- and edge-triggered"]},
