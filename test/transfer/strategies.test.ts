@@ -315,3 +315,28 @@ test("runTransfer() without the NIC's checksum offload sums every byte sent on t
   assert.equal(Math.round(run(false).checksum), Math.round(MiB / profile.net.checksumBytesPerNs));
   assert.equal(run(true).checksum, undefined);
 });
+
+test("runTransfer({link: 'loopback'}): an skb that finds the reader asleep is processed in the softirq on the sender's core (tcp_v4_rcv: socket not owned), one that finds it inside recv waits on the backlog for the reader", async () => {
+  const {writeFileSync} = await import("node:fs");
+  const {join} = await import("node:path");
+  const {tempDir} = await import("../helpers/files.js");
+  const {loadProfile} = await import("../../src/host/profiles.js");
+  const {runTransfer} = await import("../../src/scenarios/transfer.js");
+  const base = loadProfile("server-2024");
+  const delta = 100_000;
+  const file = join(tempDir("iosim-lo-"), "slow-rx.json");
+  writeFileSync(file, JSON.stringify({extends: "server-2024", net: {rxSegmentNs: base.net.rxSegmentNs + delta}}));
+  const slow = loadProfile(file);
+  for (const strategy of ["read-write", "sendfile-sg"] as const) {
+    const run = (profile: typeof base) => runTransfer({strategy, fileBytes: 1024 * 1024, chunkBytes: 64 * 1024, cache: "warm", link: "loopback", profile, keepEvents: false}).result;
+    const a = run(base);
+    const b = run(slow);
+    // Extra tcp_rcv_established work booked on each side, in units of the added delta (timing moves too, so not whole units).
+    const senderSteps = (b.senderCpuNs - a.senderCpuNs) / delta;
+    const receiverSteps = (b.receiverCpuNs - a.receiverCpuNs) / delta;
+    // The first skb always finds the reader asleep in its first wait: at least one is processed on the sender's core.
+    assert.ok(senderSteps >= 0.9, `${strategy}: sender ${senderSteps}`);
+    // The reader still processes its backlog and the ACKs' tcp_ack (one per recv) on its own core.
+    assert.ok(receiverSteps >= 0.9, `${strategy}: receiver ${receiverSteps}`);
+  }
+});

@@ -155,6 +155,8 @@ export class SocketSink {
   /** Loopback: skbs the receiver has not processed yet (its socket backlog), and their bytes. */
   private backlogSkbs = 0;
   private backlogBytes = 0;
+  /** Loopback: whether the receiver holds its socket's lock (inside recv), so arriving skbs go to the backlog. */
+  private readerOwnsSocket = false;
   /** Loopback: bytes processed and waiting in the receive queue. */
   private rcvQueued = 0;
   /** Loopback: bytes the receiver has processed (its rcv_nxt) and acknowledged (rcv_wup). */
@@ -288,9 +290,14 @@ export class SocketSink {
    * queues it on this CPU's backlog (enqueue_to_backlog(skb,
    * smp_processor_id()), net/core/dev.c line 5716) and the softirq that
    * follows on the same core runs process_backlog and ip_rcv
-   * (`net.rxPacketNs`); tcp_v4_rcv finds the receiver's socket owned by the
-   * reader and queues the skb on its backlog (tcp_add_backlog,
-   * net/ipv4/tcp_ipv4.c lines 2376–2379). No checksum: lo has
+   * (`net.rxPacketNs`). Then tcp_v4_rcv (net/ipv4/tcp_ipv4.c lines
+   * 2376–2379): if the reader holds its socket's lock (it is inside recv),
+   * the skb goes on the socket's backlog (tcp_add_backlog) for the reader to
+   * process when it releases the lock; if not (the reader is asleep in
+   * sk_wait_data, which releases the lock while it waits, or has not called
+   * recv yet), tcp_v4_do_rcv → tcp_rcv_established runs here, in the
+   * softirq on the sender's core (`net.rxSegmentNs`), and queues the data
+   * for the reader. No checksum: lo has
    * NETIF_F_HW_CSUM (drivers/net/loopback.c lines 178–186). Returns the
    * CPU time it booked, ns.
    */
@@ -306,8 +313,15 @@ export class SocketSink {
       yield use(host.cpu, net.rxPacketNs, "softirq", null, 0, "backlog");
       ns += net.txSegmentNs + net.rxPacketNs;
       host.sim.trace.record(host.sim.scheduler.now(), "packet", byReceiver ? this.receiverPid : this.pid, 0, skb.payloadBytes, "lo");
-      this.backlogSkbs++;
-      this.backlogBytes += skb.payloadBytes;
+      if (this.readerOwnsSocket) {
+        this.backlogSkbs++;
+        this.backlogBytes += skb.payloadBytes;
+      } else {
+        yield use(host.cpu, net.rxSegmentNs, "softirq", null, 0, "tcp");
+        ns += net.rxSegmentNs;
+        this.rcvNxt += skb.payloadBytes;
+        this.rcvQueued += skb.payloadBytes;
+      }
       this.wakeReceiver();
     }
     return ns;
@@ -352,6 +366,8 @@ export class SocketSink {
       }
       this.receiverStepNs += 2 * host.profile.cpu.modeSwitchNs + host.profile.cpu.syscallNs;
       yield* syscall(host, "recv", function* () {
+        // lock_sock in tcp_recvmsg: from here to the end of the call, skbs that arrive wait on the backlog.
+        self.readerOwnsSocket = true;
         while (self.backlogSkbs > 0) {
           yield use(host.cpu, net.rxSegmentNs, "softirq", null, 0, "tcp");
           self.receiverStepNs += net.rxSegmentNs;
@@ -376,6 +392,8 @@ export class SocketSink {
           self.ack();
           self.receiverStepNs += yield* self.xmit(true);
         }
+        // release_sock: what arrived meanwhile is processed by the next call (its backlog loop above).
+        self.readerOwnsSocket = false;
       });
       if (this.closed && this.received >= this.written) {
         const d = this.drained;
