@@ -9,7 +9,7 @@
  */
 import * as Plot from "@observablehq/plot";
 import {categoryColors, paletteFor} from "./palette.js";
-import {finiteRows, renderChart} from "./renderChart.js";
+import {finiteRows, renderChart, lineChartFrame} from "./renderChart.js";
 
 /** Colour of each multiplexing API, and of each trigger × read policy. */
 export const multiplexColors: Record<string, string> = {
@@ -113,12 +113,7 @@ export function fdsLineChart(rows: readonly FdsSeriesRow[], options: FdsLineOpti
     caption: options.caption,
     legendLabel: options.seriesLabel,
     plot: {
-      width: 640,
-      height: 340,
-      marginLeft: 64,
-      marginRight: 20,
-      marginBottom: 40,
-      grid: true,
+      ...lineChartFrame(),
       x: {type: "log", label: options.xLabel ?? "Descriptors watched (log scale)", ticks, tickFormat: (v: number) => v.toLocaleString("en-US"), labelAnchor: "center", labelArrow: "none"},
       y: {type: "log", label: options.yLabel, labelArrow: "none"},
       fx: {label: null, domain: panels, padding: 0.12},

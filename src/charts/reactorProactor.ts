@@ -4,7 +4,7 @@
  * architecture, with a log or linear x axis.
  */
 import * as Plot from "@observablehq/plot";
-import {finiteRows, renderChart} from "./renderChart.js";
+import {finiteRows, renderChart, lineChartFrame} from "./renderChart.js";
 import {paletteFor} from "./palette.js";
 import {serverModelColors} from "./servers.js";
 
@@ -85,12 +85,7 @@ export function seriesLineChart(rows: readonly SeriesRow[], options: SeriesLineO
     caption: options.caption,
     legendLabel: options.legendLabel ?? "Architecture",
     plot: {
-      width: options.widthPx ?? 640,
-      height: 340,
-      marginLeft: 64,
-      marginRight: 20,
-      marginBottom: 40,
-      grid: true,
+      ...lineChartFrame(options.widthPx),
       x: {type: logX ? "log" : "linear", label: options.xLabel, ...(logX ? {ticks, tickFormat: countTick} : {}), labelAnchor: "center", labelArrow: "none"},
       y: {type: logY ? "log" : "linear", label: options.yLabel, labelArrow: "none", ...(logY ? {} : {nice: true})},
       color: {type: "ordinal", domain: color.domain, range: color.range},

@@ -216,6 +216,20 @@ export function renderChart(spec: ChartSpec): string {
 }
 
 /**
+ * Returns the frame every line chart of iosim shares: *widthPx* wide
+ * (default 640), 340 high, room on the left for the y tick labels
+ * (*marginLeftPx*, default 64), and a grid; spread it into `plot` and add
+ * the axes and marks.
+ *
+ * ```ts
+ * renderChart({title, plot: {...lineChartFrame(options.widthPx), x: {...}, y: {...}, marks}});
+ * ```
+ */
+export function lineChartFrame(widthPx = 640, marginLeftPx = 64) {
+  return {width: widthPx, height: 340, marginLeft: marginLeftPx, marginRight: 20, marginBottom: 40, grid: true} as const;
+}
+
+/**
  * Returns the rows of *rows* whose *fields* are all finite numbers (and,
  * for the fields in **positive**, > 0, as a log scale needs), so no NaN or
  * Infinity ever reaches a chart.

@@ -5,7 +5,7 @@
  * the staircase of connect times a full accept queue makes.
  */
 import * as Plot from "@observablehq/plot";
-import {finiteRows, renderChart} from "./renderChart.js";
+import {finiteRows, renderChart, lineChartFrame} from "./renderChart.js";
 import {categoryColors, paletteFor} from "./palette.js";
 
 /** Colour of each server model. */
@@ -94,12 +94,7 @@ export function clientsLineChart(
     caption: options.caption,
     legendLabel: "Model",
     plot: {
-      width: options.widthPx ?? 640,
-      height: 340,
-      marginLeft: 64,
-      marginRight: 20,
-      marginBottom: 40,
-      grid: true,
+      ...lineChartFrame(options.widthPx),
       x: {type: "log", label: "Concurrent clients (log scale)", ticks, tickFormat: countTick, labelAnchor: "center", labelArrow: "none"},
       y: {type: logY ? "log" : "linear", label: options.yLabel, labelArrow: "none", ...(logY ? {} : {nice: true})},
       fx: {label: null, domain: profiles, padding: 0.12},

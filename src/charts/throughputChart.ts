@@ -1,5 +1,5 @@
 import * as Plot from "@observablehq/plot";
-import {finiteRows, renderChart} from "./renderChart.js";
+import {finiteRows, renderChart, lineChartFrame} from "./renderChart.js";
 import {paletteFor, sizeTickFormat, sizeTicks} from "./palette.js";
 
 /** One point of a size-sweep line chart. */
@@ -65,12 +65,7 @@ export function sizeLineChart(rows: readonly SizeSeriesRow[], options: SizeLineO
     caption: options.caption,
     legendLabel: options.seriesLabel,
     plot: {
-      width: options.widthPx ?? 640,
-      height: 340,
-      marginLeft: 60,
-      marginRight: 20,
-      marginBottom: 40,
-      grid: true,
+      ...lineChartFrame(options.widthPx, 60),
       x: {type: "log", base: 2, label: options.xLabel ?? "File size (bytes, log scale)", ticks: sizeTicks(data.map((d) => d.sizeBytes), profiles.length > 1 ? 4 : 6), tickFormat: sizeTickFormat, labelAnchor: "center", labelArrow: "none"},
       y: {type: logY ? "log" : "linear", label: options.yLabel, tickFormat: options.yTickFormat, labelArrow: "none", ...(logY ? {} : {nice: true})},
       fx: {label: null, domain: profiles, padding: 0.12},
