@@ -146,12 +146,21 @@ export interface TcpPrediction {
 /** The model's strategy for each method the TCP probe times (loopback carries page fragments, so sendfile gathers: SG). */
 const tcpStrategies: Record<string, StrategyName> = {"read+write": "read-write", "mmap+write": "mmap-write", sendfile: "sendfile-sg"};
 
-/** Predicted sender CPU and elapsed time of sending a warm *fileBytes* file by *method* over loopback to a reader on the same host (64 KiB buffers, as the probe). */
+/**
+ * Predicted sender CPU and elapsed time of sending a warm *fileBytes* file
+ * by *method* over loopback to a reader on the same host, as the probe
+ * (probes/iosim-probe.c, `send_once`) sends it: read + write with a 64 KiB
+ * buffer, mmap + write as one mapping written in a single write call (the
+ * kernel loops over it), sendfile as one call; the reader reads 64 KiB at a
+ * time.
+ */
 export function predictTcp(profile: Profile, method: string, fileBytes: number): TcpPrediction {
   const strategy = tcpStrategies[method];
   if (!strategy) throw new Error(`no model strategy for TCP method ${method}`);
+  // The probe's mmap + write is write(s, p, file_bytes): one call for the whole mapping.
+  const chunkBytes = method === "mmap+write" ? fileBytes : 64 * KiB;
   // Over loopback, as the probe sends: the receiver is a process on the same host, so the sender's CPU is its share.
-  const {result} = runTransfer({strategy, fileBytes, chunkBytes: 64 * KiB, cache: "warm", link: "loopback", profile, keepEvents: false});
+  const {result} = runTransfer({strategy, fileBytes, chunkBytes, receiveBytes: 64 * KiB, cache: "warm", link: "loopback", profile, keepEvents: false});
   return {senderCpuNs: result.senderCpuNs, elapsedNs: result.elapsedNs};
 }
 
