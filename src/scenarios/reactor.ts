@@ -18,9 +18,8 @@ import {InputError} from "../errors.js";
 import type {Connection} from "../net/Connection.js";
 import {defaultLinkLatencyNs} from "../net/ClientPopulation.js";
 import {defaultNofileLimit} from "../net/FdTable.js";
-import type {ArrivalProcess} from "../workload/serverClients.js";
 import {extrapolateEvents, type ParamValues, type RunContext, type Scenario} from "./scenario.js";
-import {checkSelectClients, clientParams, multiplexerSummary, runServer, type ServerRunOptions} from "./server.js";
+import {checkSelectClients, clientOptions, clientParams, multiplexerSummary, runServer, type ServerRunOptions} from "./server.js";
 
 /** Parameters of {@link runReactor}: those of {@link runServer} (model aside) and the architecture's. */
 export interface ReactorRunOptions extends Omit<ServerRunOptions, "model" | "serve" | "threads" | "reap"> {
@@ -185,18 +184,8 @@ function reactorOptions(v: ParamValues, ctx: RunContext): ReactorRunOptions {
     batch: v.batch as number,
     io: v.io as ProactorApi,
     api: v.api as MultiplexApi,
-    clients: v.clients as number,
-    requests: v.requests as number,
-    arrivals: v.arrivals as ArrivalProcess,
-    ratePerSec: v.rate as number,
-    rampNs: v.ramp as number,
-    thinkNs: v.think as number,
-    keepAlive: v.keepAlive as boolean,
-    requestBytes: v.requestBytes as number,
-    responseBytes: v.responseBytes as number,
+    ...clientOptions(v),
     handlerNs: v.handlerNs as number,
-    slowShare: v.slowShare as number,
-    slowHandlerNs: v.slowHandler as number,
     backlog: v.backlog as number,
     fdLimit: v.fdLimit as number,
     memoryLimitBytes: v.memory as number,

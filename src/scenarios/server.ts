@@ -294,6 +294,23 @@ export const clientParams: ParamSpec[] = [
     {name: "slowHandler", kind: "duration", default: "1ms", unit: "ns", description: "business logic of a slow client's request"},
 ];
 
+/** Returns the options of the clients from the values of {@link clientParams} (and `clients`), named as `runServer` and `runReactor` take them. */
+export function clientOptions(v: ParamValues) {
+  return {
+    clients: v.clients as number,
+    requests: v.requests as number,
+    arrivals: v.arrivals as ArrivalProcess,
+    ratePerSec: v.rate as number,
+    rampNs: v.ramp as number,
+    thinkNs: v.think as number,
+    keepAlive: v.keepAlive as boolean,
+    requestBytes: v.requestBytes as number,
+    responseBytes: v.responseBytes as number,
+    slowShare: v.slowShare as number,
+    slowHandlerNs: v.slowHandler as number,
+  };
+}
+
 /** The `server` scenario. */
 export const serverScenario: Scenario = {
   name: "server",
@@ -333,18 +350,8 @@ function serverOptions(v: ParamValues, ctx: RunContext): ServerRunOptions {
     seed: ctx.seed,
     keepEvents: false,
     model: v.model as ServerModelName,
-    clients: v.clients as number,
-    requests: v.requests as number,
-    arrivals: v.arrivals as ArrivalProcess,
-    ratePerSec: v.rate as number,
-    rampNs: v.ramp as number,
-    thinkNs: v.think as number,
-    keepAlive: v.keepAlive as boolean,
-    requestBytes: v.requestBytes as number,
-    responseBytes: v.responseBytes as number,
+    ...clientOptions(v),
     handlerNs: v.handler as number,
-    slowShare: v.slowShare as number,
-    slowHandlerNs: v.slowHandler as number,
     threads: v.threads as number,
     reap: v.reap as boolean,
     api: v.api as MultiplexApi,
