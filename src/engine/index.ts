@@ -8,5 +8,5 @@ export {createSim, type Sim, type SimOptions} from "./sim.js";
 export {Random, zipf} from "./random.js";
 export {Trace, type TraceEvent, type TraceKind} from "./trace.js";
 export {Resource} from "./Resource.js";
-export {spawn, use, sleep, wait, Signal, type Command, type ProcessBody, type UseCommand, type SleepCommand, type WaitCommand} from "./process.js";
+export {spawn, launch, use, sleep, wait, Signal, type Command, type ProcessBody, type UseCommand, type SleepCommand, type WaitCommand} from "./process.js";
 export {mergeProcesses} from "./mergeProcesses.js";

@@ -15,6 +15,7 @@
  * rescheduling on the heap directly.
  */
 import {Observable, type Subscriber, type TeardownLogic} from "rxjs";
+import {reportUnhandledError} from "rxjs/internal/util/reportUnhandledError";
 import type {JobStatus, Resource, Servable} from "./Resource.js";
 import {checkDurationNs, type SimScheduler} from "./SimScheduler.js";
 import type {Trace, TraceKind} from "./trace.js";
@@ -200,6 +201,13 @@ const WAITING = 3;
 /** It is in the heap to resume after its signal fired. */
 const WOKEN = 4;
 
+/** Where a {@link Runner} sends its result, completion or error: the subscriber of a spawned process, or {@link detachedSink}. */
+interface ProcessSink<R> {
+  next(value: R): void;
+  complete(): void;
+  error(err: unknown): void;
+}
+
 /**
  * Drives one generator. It is also the process's {@link Job} (a process has
  * at most one step in service, so one Job refilled per `use` serves them
@@ -242,9 +250,9 @@ class Runner<R> implements Servable, Sleeper {
   /** The signal it waits on, or whose value it resumes with. */
   private signal: Signal<unknown> | null = null;
   waitSlot = 0;
-  private readonly subscriber: Subscriber<R>;
+  private readonly subscriber: ProcessSink<R>;
 
-  constructor(sim: ProcessContext, pid: number, body: ProcessBody<R>, subscriber: Subscriber<R>) {
+  constructor(sim: ProcessContext, pid: number, body: ProcessBody<R>, subscriber: ProcessSink<R>) {
     this.native = nativeNext(body);
     this.body = body;
     this.scheduler = sim.scheduler;
@@ -429,6 +437,29 @@ function subscribeProcess<R>(this: Observable<R>, subscriber: Subscriber<R>): Te
   if (scheduler.running) runner.step(undefined);
   else scheduler.captureUnhandled(() => runner.step(undefined));
   return runner;
+}
+
+/** The sink of a {@link launch}ed process: its result is dropped; its error is reported as RxJS reports one nobody handles. */
+const detachedSink: ProcessSink<unknown> = {
+  next() {},
+  complete() {},
+  error: reportUnhandledError,
+};
+
+/**
+ * Runs *body* as simulated process *pid* from now on, with nobody
+ * listening: `spawn(sim, pid, () => body).subscribe()` without the
+ * Observable and its subscriber, for the kernel's own short-lived tasks
+ * that a busy stack starts by the million (a socket's transmit loop, a
+ * NAPI poll). It cannot be cancelled; an error in the body is reported as
+ * unhandled (the next `sim.run()` throws it), as with `subscribe()` and no
+ * error callback.
+ */
+export function launch(sim: ProcessContext, pid: number, body: ProcessBody<unknown>): void {
+  const runner = new Runner<unknown>(sim, pid, body, detachedSink);
+  const scheduler = sim.scheduler;
+  if (scheduler.running) runner.step(undefined);
+  else scheduler.captureUnhandled(() => runner.step(undefined));
 }
 
 /**

@@ -89,6 +89,15 @@ export class Trace {
 
   constructor(readonly keepEvents = true) {}
 
+  /**
+   * Whether anything reads an event's `detail` (the events are kept, or
+   * someone listens): a detail built per event (a task switch's "12→7")
+   * can be left out when not.
+   */
+  get detailed(): boolean {
+    return this.keepEvents || this.listeners.length > 0;
+  }
+
   /** Appends one event. */
   record(timeNs: number, kind: TraceKind, pid: number, durationNs = 0, bytes = 0, detail = ""): void {
     this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);

@@ -145,7 +145,8 @@ export class Host {
   interrupt(device: string, then: () => void): void {
     this.cpu.submit(
       new Job(this.cpu, this.profile.cpu.irqNs, "irq", () => {
-        this.interrupts$.next({device, timeNs: this.sim.scheduler.now()});
+        // The event object is made only for someone listening: every packet of a busy server raises one.
+        if (this.interrupts$.observed) this.interrupts$.next({device, timeNs: this.sim.scheduler.now()});
         then();
       }, "irq", 0, 0, device),
       true,
@@ -163,9 +164,18 @@ export class Host {
    * `dma.setupNs`, booked under "driver"; the device works on its own after.
    */
   *driverCommand(): ProcessBody<void> {
-    const ns = this.profile.dma.setupNs;
-    if (ns > 0) yield use(this.cpu, ns, "driver");
+    const setup = this.driverSetup();
+    if (setup !== null) yield setup;
   }
+
+  /** The command of {@link Host.driverCommand}'s work (one shared object), or null when the profile's `dma.setupNs` is 0. */
+  driverSetup(): UseCommand | null {
+    const ns = this.profile.dma.setupNs;
+    if (ns <= 0) return null;
+    if (this.driverSetupCmd === null || this.driverSetupCmd.ns !== ns) this.driverSetupCmd = use(this.cpu, ns, "driver");
+    return this.driverSetupCmd;
+  }
+  private driverSetupCmd: UseCommand | null = null;
 
   /**
    * Hands a programmed transfer of *bytes* to *device*: *deviceNs* of device
@@ -223,6 +233,11 @@ export class Host {
    */
   *nicDma(bytes: number, detail: string, pid = 0): ProcessBody<Signal<number>> {
     yield* this.driverCommand();
+    return this.startNicDma(bytes, detail, pid);
+  }
+
+  /** The device part of {@link Host.nicDma}, for a caller that has yielded {@link Host.driverSetup} itself (one generator fewer per packet). */
+  startNicDma(bytes: number, detail: string, pid = 0): Signal<number> {
     return this.startDma(this.nic.resource, this.nic.txNs(bytes), bytes, detail, pid);
   }
 }

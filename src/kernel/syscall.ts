@@ -14,14 +14,22 @@ import type {Host} from "../host/Host.js";
  * the kernel's entry work, *body* (the call's own work, in kernel mode), a
  * mode switch out; its result is *body*'s.
  *
+ * *body* is a function returning the work's generator, or the generator
+ * itself (not started until the entry work is done: a generator runs
+ * nothing before its first step); the second saves a closure per call on a
+ * hot path.
+ *
  * ```ts
  * const n = yield* syscall(host, "read", () => bufferedRead(host, file, 0, 4096));
+ * const m = yield* syscall(host, "recv", recvBody(host, sock, 4096, false));
  * ```
  */
-export function* syscall<R>(host: Host, name: string, body?: () => ProcessBody<R>): ProcessBody<R | undefined> {
+export function syscall(host: Host, name: string): ProcessBody<undefined>;
+export function syscall<R>(host: Host, name: string, body: (() => ProcessBody<R>) | ProcessBody<R>): ProcessBody<R>;
+export function* syscall<R>(host: Host, name: string, body?: (() => ProcessBody<R>) | ProcessBody<R>): ProcessBody<R | undefined> {
   yield host.modeSwitch("user→kernel");
   yield host.syscallEntry(name);
-  const result = body ? yield* body() : undefined;
+  const result = body === undefined ? undefined : yield* typeof body === "function" ? body() : body;
   yield host.modeSwitch("kernel→user");
   return result;
 }

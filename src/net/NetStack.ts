@@ -24,7 +24,7 @@
  */
 import {Subject} from "rxjs";
 import {Job, Resource} from "../engine/Resource.js";
-import {Signal, spawn, use, type ProcessBody} from "../engine/process.js";
+import {launch, Signal, use, type ProcessBody, type UseCommand} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
 import {defaultLinkLatencyNs} from "./ClientPopulation.js";
 import type {Connection} from "./Connection.js";
@@ -99,6 +99,17 @@ export interface NetCounters {
   polls: number;
 }
 
+/** The per-packet CPU steps of {@link NetStack.work}. */
+type PacketStep = 0 | 1 | 2 | 3;
+/** tcp_transmit_skb → dev_queue_xmit of an skb with payload (`net.txSegmentNs`, "net-tx"). */
+const TX_DATA = 0;
+/** The same for a pure ACK. */
+const TX_ACK = 1;
+/** The driver and GRO's work per received packet (`net.rxPacketNs`, "softirq"). */
+const RX_PACKET = 2;
+/** The protocol's work per skb GRO hands over (`net.rxSegmentNs`, "softirq"). */
+const RX_SEGMENT = 3;
+
 /**
  * Returns the data path of *host*: a receive ring with NAPI (or an
  * interrupt per packet), GRO, the protocol's per-skb work, the transmit
@@ -163,6 +174,32 @@ export class NetStack {
         this.wireDone(f);
       }
     });
+  }
+
+  /**
+   * The CPU steps every packet takes, one shared command each (a command is
+   * immutable: the engine copies its fields), indexed by {@link TX_DATA},
+   * {@link TX_ACK}, {@link RX_PACKET} and {@link RX_SEGMENT}; remade if the
+   * profile's price changed.
+   */
+  private readonly workCmds: Array<UseCommand | null> = [null, null, null, null];
+
+  /** Returns the shared command of packet step *step* (see `workCmds`). */
+  work(step: PacketStep): UseCommand {
+    const net = this.host.profile.net;
+    const ns = step === RX_PACKET ? net.rxPacketNs : step === RX_SEGMENT ? net.rxSegmentNs : net.txSegmentNs;
+    let cmd = this.workCmds[step];
+    if (cmd === null || cmd.ns !== ns) {
+      const cpu = this.host.cpu;
+      // Transmit work is the sending task's (or the tx loop's); receive work is softirq, ahead of queued tasks.
+      cmd =
+        step === TX_DATA ? use(cpu, ns, "net-tx", null, 0, "data")
+        : step === TX_ACK ? use(cpu, ns, "net-tx", null, 0, "ack")
+        : step === RX_PACKET ? use(cpu, ns, "softirq", null, 0, "napi", true)
+        : use(cpu, ns, "softirq", null, 0, "tcp", true);
+      this.workCmds[step] = cmd;
+    }
+    return cmd;
   }
 
   /** Returns *conn*'s socket, created on first use with *latencyNs* (default the stack's) to its client. */
@@ -233,7 +270,7 @@ export class NetStack {
     if (sock.txRunning) return;
     if (!(this.hasSendable(sock) || sock.ackPending)) return;
     sock.txRunning = true;
-    spawn(this.host.sim, 0, () => txLoop(this, sock)).subscribe();
+    launch(this.host.sim, 0, txLoop(this, sock));
   }
 
   private hasSendable(sock: TcpSocket): boolean {
@@ -367,7 +404,7 @@ export class NetStack {
   private schedulePoll(): void {
     if (this.polling) return;
     this.polling = true;
-    spawn(this.host.sim, 0, () => rxPoll(this)).subscribe();
+    launch(this.host.sim, 0, rxPoll(this));
   }
 
   /** Takes the oldest packet of the ring, or null. */
@@ -643,13 +680,16 @@ function* txLoop(stack: NetStack, sock: TcpSocket): ProcessBody<void> {
       if (!sock.ackPending) break;
       skb = new SkBuff(maxTcpHeaderBytes, 0, sock.sndNxt);
     }
-    yield use(host.cpu, host.profile.net.txSegmentNs, "net-tx", null, 0, skb.payloadBytes > 0 ? "data" : "ack");
+    yield stack.work(skb.payloadBytes > 0 ? TX_DATA : TX_ACK);
     const now = scheduler.now();
     skb.push(tcpHeaderBytes, "tcp", trace, now);
     skb.push(ipHeaderBytes, "ip", trace, now);
     skb.push(ethHeaderBytes, "eth", trace, now);
     const wireBytes = skb.payloadBytes + skb.segs * headerBytes;
-    const signal = yield* host.nicDma(wireBytes, skb.payloadBytes > 0 ? sock.txDetail : "ack→nic");
+    // Host.nicDma, inline: the driver's descriptor, then the device.
+    const setup = host.driverSetup();
+    if (setup !== null) yield setup;
+    const signal = host.startNicDma(wireBytes, skb.payloadBytes > 0 ? sock.txDetail : "ack→nic");
     stack.sent(sock, skb, signal);
   }
   sock.txRunning = false;
@@ -666,6 +706,7 @@ function* txLoop(stack: NetStack, sock: TcpSocket): ProcessBody<void> {
 function* rxPoll(stack: NetStack): ProcessBody<void> {
   const host = stack.host;
   const trace = host.sim.trace;
+  const scheduler = host.sim.scheduler;
   const {napiWeight, gro, napi} = stack.settings;
   const useGro = gro && napi;
   for (;;) {
@@ -675,23 +716,35 @@ function* rxPoll(stack: NetStack): ProcessBody<void> {
       const pkt = stack.takeRx();
       if (pkt === null) break;
       work++;
-      yield use(host.cpu, host.profile.net.rxPacketNs, "softirq", null, 0, "napi", true);
-      pkt.skb.pull(ethHeaderBytes, "eth", trace, host.sim.scheduler.now());
-      const ready = useGro ? stack.gro(pkt) : [pkt];
-      for (const p of ready) yield* protocol(stack, p);
+      yield stack.work(RX_PACKET);
+      pkt.skb.pull(ethHeaderBytes, "eth", trace, scheduler.now());
+      if (!useGro) {
+        yield stack.work(RX_SEGMENT);
+        protocol(stack, pkt);
+        continue;
+      }
+      const ready = stack.gro(pkt);
+      for (let i = 0; i < ready.length; i++) {
+        yield stack.work(RX_SEGMENT);
+        protocol(stack, ready[i]);
+      }
     }
     // End of the poll: GRO flushes what it holds (napi_complete_done → gro_flush; a full poll flushes too, simplified).
-    while (stack.groHeld.length > 0) yield* protocol(stack, stack.groHeld.shift()!);
+    while (stack.groHeld.length > 0) {
+      const p = stack.groHeld.shift()!;
+      yield stack.work(RX_SEGMENT);
+      protocol(stack, p);
+    }
     if (work < napiWeight) break;
   }
   stack.pollDone();
 }
 
-function* protocol(stack: NetStack, pkt: Packet): ProcessBody<void> {
-  const host = stack.host;
-  yield use(host.cpu, host.profile.net.rxSegmentNs, "softirq", null, 0, "tcp", true);
-  const now = host.sim.scheduler.now();
-  pkt.skb.pull(ipHeaderBytes, "ip", host.sim.trace, now);
-  pkt.skb.pull(tcpHeaderBytes, "tcp", host.sim.trace, now);
+/** The protocol's part of one skb after its CPU work (`net.rxSegmentNs`, yielded by the caller as {@link RX_SEGMENT}): IP and TCP headers pulled, then {@link NetStack.deliver}. */
+function protocol(stack: NetStack, pkt: Packet): void {
+  const now = stack.host.sim.scheduler.now();
+  const trace = stack.host.sim.trace;
+  pkt.skb.pull(ipHeaderBytes, "ip", trace, now);
+  pkt.skb.pull(tcpHeaderBytes, "tcp", trace, now);
   stack.deliver(pkt);
 }

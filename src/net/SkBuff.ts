@@ -14,6 +14,10 @@
  */
 import type {Trace} from "../engine/trace.js";
 
+/** The trace details of a push and a pull of each layer's header, made once (not a string built per packet). */
+const pushDetail: Record<string, string> = {};
+const pullDetail: Record<string, string> = {};
+
 /** An sk_buff: its headroom, its length, its payload, and where it is in the stream. */
 export class SkBuff {
   /** Bytes free in front of the data (skb_headroom). */
@@ -44,7 +48,7 @@ export class SkBuff {
     if (bytes > this.headroom) throw new RangeError(`skb_under_panic: push of ${bytes} bytes (${layer}) with ${this.headroom} bytes of headroom`);
     this.headroom -= bytes;
     this.len += bytes;
-    trace.record(timeNs, "header", 0, 0, bytes, `push ${layer}`);
+    trace.record(timeNs, "header", 0, 0, bytes, (pushDetail[layer] ??= `push ${layer}`));
   }
 
   /** skb_pull(): a layer strips its *bytes*-long header (data += len, len −= len); more than the headers is a RangeError. */
@@ -52,7 +56,7 @@ export class SkBuff {
     if (bytes > this.len - this.payloadBytes) throw new RangeError(`skb_pull of ${bytes} bytes (${layer}) would eat into the payload`);
     this.headroom += bytes;
     this.len -= bytes;
-    trace.record(timeNs, "header", 0, 0, bytes, `pull ${layer}`);
+    trace.record(timeNs, "header", 0, 0, bytes, (pullDetail[layer] ??= `pull ${layer}`));
   }
 
   /** Bytes of headers in front of the payload now. */

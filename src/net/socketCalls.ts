@@ -40,9 +40,8 @@ export function* listenCall(host: Host, listener: Listener): ProcessBody<number>
  * ```
  * @see closeCall
  */
-export function* acceptCall(host: Host, listener: Listener, fds: FdTable): ProcessBody<{fd: number; conn: Connection} | EmfileError> {
-  const result = yield* syscall(host, "accept", () => acceptBody(host, listener, fds));
-  return result!;
+export function acceptCall(host: Host, listener: Listener, fds: FdTable): ProcessBody<{fd: number; conn: Connection} | EmfileError> {
+  return syscall(host, "accept", acceptBody(host, listener, fds));
 }
 
 /** The kernel work of accept(2) without the system call around it (fd reservation, inet_csk_accept), for callers already in the kernel (io_uring). */
@@ -76,13 +75,31 @@ export function* closeCall(host: Host, listener: Listener, fds: FdTable, conn: C
   listener.releaseSocket(conn);
 }
 
-/** send(2) or recv(2) on a non-blocking socket would have blocked: EAGAIN (EWOULDBLOCK). */
-export class EagainError extends Error {
-  constructor(readonly call: string) {
-    super(`EAGAIN: ${call} would block`);
-    this.name = "EagainError";
+/**
+ * send(2) or recv(2) on a non-blocking socket would have blocked: EAGAIN
+ * (EWOULDBLOCK). A result, as the kernel's -EAGAIN is, not an exception:
+ * it is never thrown, so it is not an `Error` (whose construction captures
+ * a stack trace: an event loop meets EAGAIN on every drained socket, and at
+ * 100,000 connections capturing it was a tenth of the run). One frozen
+ * instance per call, {@link EAGAIN_SEND} and {@link EAGAIN_RECV}; test with
+ * `instanceof EagainError`.
+ */
+export class EagainError {
+  readonly name = "EagainError";
+  readonly message: string;
+  constructor(readonly call: "send" | "recv") {
+    this.message = `EAGAIN: ${call} would block`;
+    Object.freeze(this);
+  }
+  toString(): string {
+    return `${this.name}: ${this.message}`;
   }
 }
+
+/** The EAGAIN that {@link sendBody} returns. */
+export const EAGAIN_SEND = new EagainError("send");
+/** The EAGAIN that {@link recvBody} returns. */
+export const EAGAIN_RECV = new EagainError("recv");
 
 /** Options of {@link sendCall} and {@link recvCall}. */
 export interface SocketIoOptions {
@@ -111,10 +128,9 @@ export interface SocketIoOptions {
  * ```
  * @see recvCall
  */
-export function* sendCall(host: Host, sock: TcpSocket, bytes: number, options: SocketIoOptions = {}): ProcessBody<number | EagainError> {
+export function sendCall(host: Host, sock: TcpSocket, bytes: number, options: SocketIoOptions = {}): ProcessBody<number | EagainError> {
   if (!(Number.isSafeInteger(bytes) && bytes >= 0)) throw new RangeError(`invalid bytes: ${bytes}; expected an integer ≥ 0`);
-  const result = yield* syscall(host, "send", () => sendBody(host, sock, bytes, options.nonBlocking ?? false));
-  return result!;
+  return syscall(host, "send", sendBody(host, sock, bytes, options.nonBlocking ?? false));
 }
 
 /** The kernel work of send(2) without the system call around it (tcp_sendmsg_locked), for callers already in the kernel (io_uring). */
@@ -128,7 +144,7 @@ export function* sendBody(host: Host, sock: TcpSocket, bytes: number, nonBlockin
       if (nonBlocking) {
         if (copied > 0) return copied;
         sock.counters.eagainWrites++;
-        return new EagainError("send");
+        return EAGAIN_SEND;
       }
       sock.counters.blockedWrites++;
       yield wait(sock.waitWritable());
@@ -162,10 +178,9 @@ export function* sendBody(host: Host, sock: TcpSocket, bytes: number, nonBlockin
  * ```
  * @see sendCall
  */
-export function* recvCall(host: Host, sock: TcpSocket, maxBytes: number, options: SocketIoOptions = {}): ProcessBody<number | EagainError> {
+export function recvCall(host: Host, sock: TcpSocket, maxBytes: number, options: SocketIoOptions = {}): ProcessBody<number | EagainError> {
   if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0)) throw new RangeError(`invalid maxBytes: ${maxBytes}; expected an integer > 0`);
-  const result = yield* syscall(host, "recv", () => recvBody(host, sock, maxBytes, options.nonBlocking ?? false));
-  return result!;
+  return syscall(host, "recv", recvBody(host, sock, maxBytes, options.nonBlocking ?? false));
 }
 
 /** The kernel work of recv(2) without the system call around it (tcp_recvmsg_locked), for callers already in the kernel (io_uring). */
@@ -174,7 +189,7 @@ export function* recvBody(host: Host, sock: TcpSocket, maxBytes: number, nonBloc
     if (sock.peerClosed) return 0;
     if (nonBlocking) {
       sock.counters.eagainReads++;
-      return new EagainError("recv");
+      return EAGAIN_RECV;
     }
     sock.counters.blockedReads++;
     yield wait(sock.waitReadable());

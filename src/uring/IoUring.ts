@@ -43,7 +43,7 @@
  * caller keeps it).
  */
 import {Subject} from "rxjs";
-import {Signal, spawn, wait, type ProcessBody} from "../engine/process.js";
+import {launch, Signal, wait, type ProcessBody} from "../engine/process.js";
 import {InputError} from "../errors.js";
 import type {Host} from "../host/Host.js";
 import {fromMemory} from "../host/profiles.js";
@@ -290,7 +290,7 @@ export class IoUring {
 
   /** Runs *body* after the call, as the owner's task work (same task: no switch of its own). */
   private later(body: ProcessBody<void>): void {
-    spawn(this.host.sim, this.pid, () => body).subscribe();
+    launch(this.host.sim, this.pid, body);
   }
 
   /** A buffered read that waits for its pages (io_rw_should_retry's page wake-up), then copies them out. */

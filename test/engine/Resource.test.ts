@@ -185,3 +185,30 @@ test("Resource.submit() rejects a job whose service time is negative, NaN or inf
   assert.throws(() => r.submit(new Job(r, NaN, "w", () => {})), {name: "RangeError", message: "invalid disk service ns: NaN; expected a finite number of ns ≥ 0"});
   assert.equal(r.busyUnits, 0);
 });
+
+test("Resource: a line that drains and refills in rounds, with jobs withdrawn from the middle and the end, serves each round in FIFO order", () => {
+  // The line restarts at the front of its array whenever it empties; withdrawn jobs leave holes that must not resurface.
+  const sim = createSim();
+  const r = new Resource(sim, "r", 1);
+  const order: string[] = [];
+  const expected: string[] = [];
+  for (let round = 0; round < 5; round++) {
+    sim.scheduler.post(round * 10_000, () => {
+      const jobs: Job[] = [];
+      const size = 1 + round * 700;
+      for (let i = 0; i < size; i++) {
+        const job = new Job(r, 1, "w", () => order.push(`${round}:${i}`));
+        jobs.push(job);
+        r.submit(job);
+      }
+      // Job 0 is in service; withdraw every fourth queued one and the last one.
+      for (let i = 4; i < size; i += 4) r.cancel(jobs[i]);
+      if (size > 1) r.cancel(jobs[size - 1]);
+      for (let i = 0; i < size; i++) if (!(i > 0 && (i % 4 === 0 || i === size - 1))) expected.push(`${round}:${i}`);
+    });
+  }
+  sim.run();
+  assert.deepEqual(order, expected);
+  assert.equal(r.queued, 0);
+  assert.equal(r.completed + r.withdrawn, 1 + 701 + 1401 + 2101 + 2801);
+});

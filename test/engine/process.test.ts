@@ -2,7 +2,7 @@ import {test} from "node:test";
 import assert from "node:assert/strict";
 import {concatMap, from, mergeMap, take, timeout} from "rxjs";
 import {Resource} from "../../src/engine/Resource.js";
-import {Signal, sleep, spawn, use, wait, type ProcessBody} from "../../src/engine/process.js";
+import {launch, Signal, sleep, spawn, use, wait, type ProcessBody} from "../../src/engine/process.js";
 import {createSim} from "../../src/engine/sim.js";
 
 test("spawn() runs processes that use, sleep and wait, with every event at its exact time", () => {
@@ -464,4 +464,35 @@ test("spawn(): a hand-built command with a NaN duration errors the process, and 
   assert.match(String(caught), /RangeError: invalid ns: NaN/);
   assert.equal(cpu.busyNs, 0);
   assert.equal(cpu.completed, 0);
+});
+
+test("launch() runs a body as a process with nobody listening: its steps happen at their times", () => {
+  const sim = createSim();
+  const cpu = new Resource(sim, "cpu", 1);
+  const log: Array<[string, number]> = [];
+  function* body(): ProcessBody<void> {
+    yield use(cpu, 30, "user");
+    log.push(["used", sim.scheduler.now()]);
+    yield sleep(5);
+    log.push(["slept", sim.scheduler.now()]);
+  }
+  launch(sim, 7, body());
+  sim.run();
+  assert.deepEqual(log, [["used", 30], ["slept", 35]]);
+  assert.equal(cpu.busyNsByTag.get("user"), 30);
+});
+
+test("launch(): an error in the body, later or in the first step, is thrown by the next sim.run()", () => {
+  const sim = createSim();
+  launch(sim, 1, (function* () {
+    yield sleep(5);
+    throw new Error("late fire");
+  })());
+  assert.throws(() => sim.run(), /late fire/);
+  assert.equal(sim.scheduler.now(), 5);
+  launch(sim, 2, (function* (): ProcessBody<void> {
+    throw new Error("at once");
+  })());
+  assert.throws(() => sim.run(), /at once/);
+  assert.equal(sim.run(), 5);
 });
