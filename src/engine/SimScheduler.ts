@@ -36,13 +36,17 @@ interface Due {
   fire(): void;
 }
 
-/** A bare callback scheduled with {@link SimScheduler.post}. */
+/** A bare callback scheduled with {@link SimScheduler.post}, with the arguments it is called with. */
 class Posted implements Due {
   seq = 0;
   heapIndex = -1;
-  constructor(readonly callback: () => void) {}
+  constructor(
+    readonly callback: (a: any, b: any) => void, // eslint-disable-line @typescript-eslint/no-explicit-any -- typed at post()
+    readonly a: unknown,
+    readonly b: unknown,
+  ) {}
   fire(): void {
-    this.callback();
+    this.callback(this.a, this.b);
   }
 }
 
@@ -153,9 +157,17 @@ export class SimScheduler implements SchedulerLike {
    * or NaN delay as 0), a delay that is negative, NaN or infinite is a
    * RangeError: it is a model's bug, not a "now".
    */
-  post(delayNs: number, callback: () => void): void {
-    checkDurationNs("delayNs", delayNs);
-    this.enqueue(new Posted(callback), delayNs);
+  post(delayNs: number, callback: () => void): void;
+  /**
+   * Runs `callback(a, b)` after *delayNs*: the same as
+   * `post(delayNs, () => callback(a, b))` without a closure per call, for a
+   * hot path that keeps *callback* (a bound method made once) and passes
+   * what changes.
+   */
+  post<A, B = undefined>(delayNs: number, callback: (a: A, b: B) => void, a: A, b?: B): void;
+  post(delayNs: number, callback: (a: unknown, b: unknown) => void, a?: unknown, b?: unknown): void {
+    if (!(delayNs >= 0 && delayNs !== Infinity)) checkDurationNs("delayNs", delayNs);
+    this.enqueue(new Posted(callback, a, b), delayNs);
   }
 
   /** Files (or refiles) *due* at now + *delayNs*. */

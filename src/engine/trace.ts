@@ -80,10 +80,15 @@ export type TraceListener = (timeNs: number, kind: TraceKind, pid: number, durat
 export class Trace {
   /** Events in the order they were recorded (which is time order). */
   readonly events: TraceEvent[] = [];
-  /** Number of events recorded, per kind. */
-  private readonly counts = new Map<TraceKind, number>();
-  /** Bytes recorded, per kind. */
-  private readonly byteTotals = new Map<TraceKind, number>();
+  /** Index of each kind seen so far in `counts` and `byteTotals`. */
+  private readonly kindSlot = new Map<TraceKind, number>();
+  /**
+   * Events recorded and bytes recorded, per kind (by `kindSlot`). Typed
+   * arrays, not Map values: a running sum past 2^30 stored in a Map is a new
+   * heap number per event, and the busiest kinds pass that in seconds.
+   */
+  private counts = new Float64Array(32);
+  private byteTotals = new Float64Array(32);
   /** Who sees each event as it is recorded. */
   private listeners: TraceListener[] = [];
 
@@ -100,11 +105,27 @@ export class Trace {
 
   /** Appends one event. */
   record(timeNs: number, kind: TraceKind, pid: number, durationNs = 0, bytes = 0, detail = ""): void {
-    this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
-    if (bytes !== 0) this.byteTotals.set(kind, (this.byteTotals.get(kind) ?? 0) + bytes);
+    const slot = this.kindSlot.get(kind) ?? this.newSlot(kind);
+    this.counts[slot]++;
+    if (bytes !== 0) this.byteTotals[slot] += bytes;
     if (this.keepEvents) this.events.push({timeNs, kind, pid, durationNs, bytes, detail});
     const listeners = this.listeners;
     for (let i = 0; i < listeners.length; i++) listeners[i](timeNs, kind, pid, durationNs, bytes, detail);
+  }
+
+  /** Gives *kind* its slot in the tallies (growing them if every slot is taken). */
+  private newSlot(kind: TraceKind): number {
+    const slot = this.kindSlot.size;
+    if (slot === this.counts.length) {
+      const counts = new Float64Array(slot * 2);
+      counts.set(this.counts);
+      this.counts = counts;
+      const bytes = new Float64Array(slot * 2);
+      bytes.set(this.byteTotals);
+      this.byteTotals = bytes;
+    }
+    this.kindSlot.set(kind, slot);
+    return slot;
   }
 
   /**
@@ -124,12 +145,14 @@ export class Trace {
 
   /** Returns how many events of *kind* were recorded. */
   count(kind: TraceKind): number {
-    return this.counts.get(kind) ?? 0;
+    const slot = this.kindSlot.get(kind);
+    return slot === undefined ? 0 : this.counts[slot];
   }
 
   /** Returns the bytes recorded on events of *kind*. */
   bytes(kind: TraceKind): number {
-    return this.byteTotals.get(kind) ?? 0;
+    const slot = this.kindSlot.get(kind);
+    return slot === undefined ? 0 : this.byteTotals[slot];
   }
 
   /** Returns the recorded events of *kind* (needs `keepEvents`). */

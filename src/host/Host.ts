@@ -94,7 +94,7 @@ export class Host {
       lists: options.cacheLists,
     });
     // The interrupt handler: every DMA completion costs a core irqNs.
-    this.dmaCompletions$.subscribe((c) => this.interrupt(c.device, () => c.signal.fire(c.timeNs)));
+    this.dmaCompletions$.subscribe((c) => this.cpu.submit(new IrqJob(this, c.device, null, c.signal, c.timeNs), true));
   }
 
   /** Returns a command to run *ns* of CPU work booked as *category*. */
@@ -143,14 +143,7 @@ export class Host {
 
   /** Raises an interrupt from *device*: a core handles it (ahead of queued work), then *then* runs. */
   interrupt(device: string, then: () => void): void {
-    this.cpu.submit(
-      new Job(this.cpu, this.profile.cpu.irqNs, "irq", () => {
-        // The event object is made only for someone listening: every packet of a busy server raises one.
-        if (this.interrupts$.observed) this.interrupts$.next({device, timeNs: this.sim.scheduler.now()});
-        then();
-      }, "irq", 0, 0, device),
-      true,
-    );
+    this.cpu.submit(new IrqJob(this, device, then, null, 0), true);
   }
 
   /**
@@ -185,11 +178,7 @@ export class Host {
   private startDma(device: Resource, deviceNs: number, bytes: number, detail: string, pid: number): Signal<number> {
     const signal = new Signal<number>();
     const ns = Math.max(deviceNs, bytes / this.profile.dma.bytesPerNs);
-    device.submit(
-      new Job(device, ns, "dma", () => {
-        this.dmaCompletions$.next({device: device.name, bytes, detail, timeNs: this.sim.scheduler.now(), signal});
-      }, "dma-copy", pid, bytes, detail),
-    );
+    device.submit(new DmaJob(this, device, ns, pid, bytes, detail, signal));
     return signal;
   }
 
@@ -239,5 +228,52 @@ export class Host {
   /** The device part of {@link Host.nicDma}, for a caller that has yielded {@link Host.driverSetup} itself (one generator fewer per packet). */
   startNicDma(bytes: number, detail: string, pid = 0): Signal<number> {
     return this.startDma(this.nic.resource, this.nic.txNs(bytes), bytes, detail, pid);
+  }
+}
+
+/**
+ * An interrupt handler's run on a core (`cpu.irqNs`, booked "irq"): when it
+ * ends, {@link Host.interrupts$} hears of it, then *then* runs or *signal*
+ * fires with *value*. A class rather than closures: a busy NIC raises one
+ * per packet.
+ */
+class IrqJob extends Job {
+  constructor(
+    private readonly host: Host,
+    device: string,
+    private readonly then: (() => void) | null,
+    private readonly signal: Signal<number> | null,
+    private readonly value: number,
+  ) {
+    super(host.cpu, host.profile.cpu.irqNs, "irq", IrqJob.ended, "irq", 0, 0, device);
+  }
+
+  private static ended(this: void, job: Job): void {
+    const j = job as IrqJob;
+    const host = j.host;
+    // The event object is made only for someone listening.
+    if (host.interrupts$.observed) host.interrupts$.next({device: j.detail, timeNs: host.sim.scheduler.now()});
+    if (j.then !== null) j.then();
+    else j.signal!.fire(j.value);
+  }
+}
+
+/** A device's DMA transfer (booked "dma", traced "dma-copy"): when it ends, {@link Host.dmaCompletions$} emits its completion. */
+class DmaJob extends Job {
+  constructor(
+    private readonly host: Host,
+    device: Resource,
+    ns: number,
+    pid: number,
+    bytes: number,
+    detail: string,
+    private readonly signal: Signal<number>,
+  ) {
+    super(device, ns, "dma", DmaJob.ended, "dma-copy", pid, bytes, detail);
+  }
+
+  private static ended(this: void, job: Job): void {
+    const j = job as DmaJob;
+    j.host.dmaCompletions$.next({device: j.resource.name, bytes: j.bytes, detail: j.detail, timeNs: j.host.sim.scheduler.now(), signal: j.signal});
   }
 }

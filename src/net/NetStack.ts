@@ -202,6 +202,25 @@ export class NetStack {
     return cmd;
   }
 
+  // Timer and wire callbacks, bound once: the scheduler calls them with what changes (SimScheduler.post's arguments), no closure per packet.
+  private readonly peerReceiveFlight = (f: InFlight): void => this.peerReceive(f.sock, f.skb.payloadBytes, f.ack, f.wnd);
+  private readonly arriveFn = (pkt: Packet): void => this.arrive(pkt);
+  /** The rx-usecs timer of generation *gen* expires: the interrupt, unless it was raised (or re-armed) meanwhile. */
+  private readonly coalesceTimer = (gen: number): void => {
+    if (gen === this.coalesceGen && this.coalesceArmed) this.raise();
+  };
+  /** *sock*'s delayed-ACK timer of generation *gen* expires: the ACK leaves unless one left meanwhile. */
+  private readonly delackTimer = (sock: TcpSocket, gen: number): void => {
+    if (gen === sock.delackGen && sock.rcvNxt > sock.rcvWup) {
+      sock.ackPending = true;
+      this.kickTx(sock);
+    }
+  };
+  /** The client's delayed-ACK timer, the same rule. */
+  private readonly peerDelackTimer = (sock: TcpSocket, gen: number): void => {
+    if (gen === sock.peerDelackGen && sock.peerRcvNxt > sock.peerRcvWup) this.peerAck(sock);
+  };
+
   /** Returns *conn*'s socket, created on first use with *latencyNs* (default the stack's) to its client. */
   socket(conn: Connection, latencyNs = this.latencyNs): TcpSocket {
     return (conn.socket ??= new TcpSocket(this, conn, latencyNs, this.linkBytesPerNs));
@@ -327,7 +346,7 @@ export class NetStack {
 
   /** An skb's DMA finished: its packets are on the wire (traced one per segment) and reach the client after the link's latency. */
   private wireDone(f: InFlight): void {
-    const {sock, skb, ack, wnd} = f;
+    const {sock, skb} = f;
     const trace = this.host.sim.trace;
     const now = this.now();
     if (skb.payloadBytes > 0) {
@@ -346,7 +365,7 @@ export class NetStack {
       this.counters.txAcks++;
       trace.record(now, "packet", 0, 0, 0, "tx-ack");
     }
-    this.host.sim.scheduler.post(sock.latencyNs, () => this.peerReceive(sock, skb.payloadBytes, ack, wnd));
+    this.host.sim.scheduler.post(sock.latencyNs, this.peerReceiveFlight, f);
   }
 
   // ---- The host's receive path ----
@@ -354,7 +373,7 @@ export class NetStack {
   /** A packet from the far side reaches the NIC: its DMA into the ring, then the interrupt rule. */
   arrive(pkt: Packet): void {
     const wire = pkt.skb.len;
-    this.rxDma.submit(new Job(this.rxDma, wire / this.host.profile.dma.bytesPerNs, "dma", () => this.ringed(pkt), "dma-copy", 0, wire, "nic→skb"));
+    this.rxDma.submit(new RxFrameJob(this, pkt, wire / this.host.profile.dma.bytesPerNs, wire));
   }
 
   /**
@@ -363,7 +382,7 @@ export class NetStack {
    * else the NIC raises it after rx-usecs or at rx-frames packets,
    * whichever comes first.
    */
-  private ringed(pkt: Packet): void {
+  ringed(pkt: Packet): void {
     this.counters.rxPackets++;
     this.counters.rxPayloadBytes += pkt.skb.payloadBytes;
     this.host.sim.trace.record(this.now(), "packet", 0, 0, pkt.skb.payloadBytes, pkt.skb.payloadBytes > 0 ? "rx" : "rx-ack");
@@ -386,10 +405,7 @@ export class NetStack {
     }
     if (this.coalesceArmed) return;
     this.coalesceArmed = true;
-    const gen = ++this.coalesceGen;
-    this.host.sim.scheduler.post(s.rxCoalesceNs, () => {
-      if (gen === this.coalesceGen && this.coalesceArmed) this.raise();
-    });
+    this.host.sim.scheduler.post(s.rxCoalesceNs, this.coalesceTimer, ++this.coalesceGen);
   }
 
   /** The NIC interrupts: the handler masks it and schedules the poll (napi_schedule). */
@@ -529,13 +545,7 @@ export class NetStack {
   }
 
   private armDelack(sock: TcpSocket): void {
-    const gen = ++sock.delackGen;
-    this.host.sim.scheduler.post(this.settings.delayedAckNs, () => {
-      if (gen === sock.delackGen && sock.rcvNxt > sock.rcvWup) {
-        sock.ackPending = true;
-        this.kickTx(sock);
-      }
-    });
+    this.host.sim.scheduler.post(this.settings.delayedAckNs, this.delackTimer, sock, ++sock.delackGen);
   }
 
   /**
@@ -574,10 +584,7 @@ export class NetStack {
       // The client's kernel applies the same rule: more than one full segment → ACK at once, else the delayed-ACK timer.
       if (sock.peerRcvNxt - sock.peerRcvWup > this.mss) this.peerAck(sock);
       else {
-        const gen = ++sock.peerDelackGen;
-        this.host.sim.scheduler.post(this.settings.delayedAckNs, () => {
-          if (gen === sock.peerDelackGen && sock.peerRcvNxt > sock.peerRcvWup) this.peerAck(sock);
-        });
+        this.host.sim.scheduler.post(this.settings.delayedAckNs, this.peerDelackTimer, sock, ++sock.peerDelackGen);
       }
       if (sock.peerExchange !== null && sock.peerBytesReceived >= sock.peerExpectBytes) {
         const signal = sock.peerExchange;
@@ -596,7 +603,7 @@ export class NetStack {
     const skb = new SkBuff(rxHeadroomBytes, 0, sock.peerSndNxt);
     skb.len = headerBytes;
     const pkt: Packet = {sock, skb, ack: sock.peerRcvNxt, wnd: this.settings.peerRcvbufBytes, fin};
-    this.host.sim.scheduler.post(this.peerWire(sock, headerBytes), () => this.arrive(pkt));
+    this.host.sim.scheduler.post(this.peerWire(sock, headerBytes), this.arriveFn, pkt);
   }
 
   /**
@@ -619,7 +626,7 @@ export class NetStack {
       sock.peerSndNxt += n;
       sock.peerUnsent -= n;
       sock.peerBytesSent += n;
-      this.host.sim.scheduler.post(this.peerWire(sock, skb.len), () => this.arrive(pkt));
+      this.host.sim.scheduler.post(this.peerWire(sock, skb.len), this.arriveFn, pkt);
     }
     if (sock.peerUnsent === 0 && sock.peerFinPending) {
       sock.peerFinPending = false;
@@ -747,4 +754,21 @@ function protocol(stack: NetStack, pkt: Packet): void {
   pkt.skb.pull(ipHeaderBytes, "ip", trace, now);
   pkt.skb.pull(tcpHeaderBytes, "tcp", trace, now);
   stack.deliver(pkt);
+}
+
+/** The NIC's DMA of one arriving frame into the receive ring ("dma", traced "dma-copy" nic→skb); then {@link NetStack.ringed}. */
+class RxFrameJob extends Job {
+  constructor(
+    private readonly stack: NetStack,
+    private readonly pkt: Packet,
+    ns: number,
+    wireBytes: number,
+  ) {
+    super(stack.rxDma, ns, "dma", RxFrameJob.ended, "dma-copy", 0, wireBytes, "nic→skb");
+  }
+
+  private static ended(this: void, job: Job): void {
+    const j = job as RxFrameJob;
+    j.stack.ringed(j.pkt);
+  }
 }
