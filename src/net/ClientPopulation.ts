@@ -92,6 +92,22 @@ export class ClientPopulation implements ClientEnd {
   /** The host's data path, if the clients exchange data. */
   readonly stack: NetStack | null;
 
+  // What crosses the link and the clients' timers, bound once (SimScheduler.post passes the connection and the timer's generation): no closure per packet.
+  private readonly connectFn = (conn: Connection): void => this.connect(conn);
+  private readonly synToListener = (conn: Connection): void => this.listener.receiveSyn(conn);
+  private readonly ackToListener = (conn: Connection): void => this.listener.receiveAck(conn);
+  private readonly rstToListener = (conn: Connection): void => this.listener.receiveRst(conn);
+  private readonly synAckToClient = (conn: Connection): void => this.receiveSynAck(conn);
+  private readonly rstToClient = (conn: Connection): void => this.receiveRst(conn);
+  /** The SYN retransmission timer of generation *gen* expires: resend or give up, unless the client moved on meanwhile. */
+  private readonly synTimer = (conn: Connection, gen: number): void => {
+    if (conn.clientTimer === gen && conn.clientState === "syn-sent") this.synTimeout(conn);
+  };
+  /** The data retransmission timer of generation *gen* expires while the server still has no socket for the client. */
+  private readonly dataTimer = (conn: Connection, gen: number): void => {
+    if (conn.clientTimer === gen && conn.clientState === "established" && this.serverLacks(conn)) this.dataTimeout(conn);
+  };
+
   constructor(
     readonly listener: Listener,
     options: ClientPopulationOptions,
@@ -110,7 +126,7 @@ export class ClientPopulation implements ClientEnd {
   /** Schedules every client's connect(), the first now. */
   start(): void {
     const scheduler = this.listener.host.sim.scheduler;
-    for (const conn of this.connections) scheduler.post(this.startTimesNs?.[conn.id] ?? conn.id * this.intervalNs, () => this.connect(conn));
+    for (const conn of this.connections) scheduler.post(this.startTimesNs?.[conn.id] ?? conn.id * this.intervalNs, this.connectFn, conn);
   }
 
   /**
@@ -122,7 +138,7 @@ export class ClientPopulation implements ClientEnd {
   add(delayNs = 0): Connection {
     const conn = new Connection(this.connections.length);
     this.connections.push(conn);
-    this.listener.host.sim.scheduler.post(delayNs, () => this.connect(conn));
+    this.listener.host.sim.scheduler.post(delayNs, this.connectFn, conn);
     return conn;
   }
 
@@ -138,14 +154,11 @@ export class ClientPopulation implements ClientEnd {
 
   private sendSyn(conn: Connection): void {
     this.counters.synsSent++;
-    this.listener.host.sim.scheduler.post(this.latencyNs, () => this.listener.receiveSyn(conn));
+    this.listener.host.sim.scheduler.post(this.latencyNs, this.synToListener, conn);
   }
 
   private armSynTimer(conn: Connection): void {
-    const gen = ++conn.clientTimer;
-    this.listener.host.sim.scheduler.post(conn.rtoNs, () => {
-      if (conn.clientTimer === gen && conn.clientState === "syn-sent") this.synTimeout(conn);
-    });
+    this.listener.host.sim.scheduler.post(conn.rtoNs, this.synTimer, conn, ++conn.clientTimer);
   }
 
   /** tcp_retransmit_timer() in SYN_SENT: give up, or resend the SYN and back off. */
@@ -169,12 +182,12 @@ export class ClientPopulation implements ClientEnd {
 
   /** The listener sends a SYN-ACK: it reaches the client after the link's latency. */
   sendSynAck(conn: Connection): void {
-    this.listener.host.sim.scheduler.post(this.latencyNs, () => this.receiveSynAck(conn));
+    this.listener.host.sim.scheduler.post(this.latencyNs, this.synAckToClient, conn);
   }
 
   /** The listener sends a RST: it reaches the client after the link's latency. */
   sendRst(conn: Connection): void {
-    this.listener.host.sim.scheduler.post(this.latencyNs, () => this.receiveRst(conn));
+    this.listener.host.sim.scheduler.post(this.latencyNs, this.rstToClient, conn);
   }
 
   private receiveSynAck(conn: Connection): void {
@@ -198,7 +211,7 @@ export class ClientPopulation implements ClientEnd {
       }
       case "failed":
         // The socket is gone: the client's kernel answers with a RST, which drops the server's request.
-        this.listener.host.sim.scheduler.post(this.latencyNs, () => this.listener.receiveRst(conn));
+        this.listener.host.sim.scheduler.post(this.latencyNs, this.rstToListener, conn);
         return;
     }
   }
@@ -247,15 +260,12 @@ export class ClientPopulation implements ClientEnd {
     if (!this.serverLacks(conn)) return;
     conn.retransmits = 0;
     conn.rtoNs = this.listener.settings.rtoMinNs;
-    this.listener.host.sim.scheduler.post(this.latencyNs, () => this.listener.receiveAck(conn));
+    this.listener.host.sim.scheduler.post(this.latencyNs, this.ackToListener, conn);
     this.armDataTimer(conn);
   }
 
   private armDataTimer(conn: Connection): void {
-    const gen = ++conn.clientTimer;
-    this.listener.host.sim.scheduler.post(conn.rtoNs, () => {
-      if (conn.clientTimer === gen && conn.clientState === "established" && this.serverLacks(conn)) this.dataTimeout(conn);
-    });
+    this.listener.host.sim.scheduler.post(conn.rtoNs, this.dataTimer, conn, ++conn.clientTimer);
   }
 
   private dataTimeout(conn: Connection): void {
@@ -270,7 +280,7 @@ export class ClientPopulation implements ClientEnd {
     }
     conn.retransmits++;
     this.counters.dataRetransmits++;
-    this.listener.host.sim.scheduler.post(this.latencyNs, () => this.listener.receiveAck(conn));
+    this.listener.host.sim.scheduler.post(this.latencyNs, this.ackToListener, conn);
     conn.rtoNs = Math.min(conn.rtoNs * 2, s.rtoMaxNs);
     this.armDataTimer(conn);
   }
@@ -288,7 +298,7 @@ export class ClientPopulation implements ClientEnd {
 
   private sendAck(conn: Connection): void {
     this.counters.acksSent++;
-    this.listener.host.sim.scheduler.post(this.latencyNs, () => this.listener.receiveAck(conn));
+    this.listener.host.sim.scheduler.post(this.latencyNs, this.ackToListener, conn);
   }
 
   private receiveRst(conn: Connection): void {

@@ -92,6 +92,9 @@ export class ServerClients {
   /** Share of the clients that are slow. */
   private readonly slowShare: number;
 
+  /** {@link ServerClients.nextRequest}, bound once for the scheduler (no closure per request). */
+  private readonly nextRequestFn = (c: number): void => this.nextRequest(c);
+
   constructor(
     readonly population: ClientPopulation,
     private readonly random: Random,
@@ -118,7 +121,7 @@ export class ServerClients {
       const rampNs = this.options.rampNs ?? 0;
       for (let c = 0; c < n; c++) {
         const atNs = rampNs > 0 ? this.random.next() * rampNs : 0;
-        scheduler.post(atNs, () => this.nextRequest(c));
+        scheduler.post(atNs, this.nextRequestFn, c);
       }
       return;
     }
@@ -207,7 +210,7 @@ export class ServerClients {
     }
     if (last) return;
     const thinkNs = this.options.thinkNs > 0 ? this.random.exponential(this.options.thinkNs) : 0;
-    this.population.listener.host.sim.scheduler.post(thinkNs, () => this.nextRequest(c));
+    this.population.listener.host.sim.scheduler.post(thinkNs, this.nextRequestFn, c);
   }
 
   private now(): number {
