@@ -235,6 +235,13 @@ export class Resource {
   private unitTask: Int32Array | null = null;
   /** Per unit: when the task it runs got it, ns (its slice is measured from there). */
   private unitRunStartNs: Float64Array | null = null;
+  /**
+   * Per unit: the task waiting for this core while an interrupt handler
+   * runs on it (the core it last ran on; see {@link Resource.scheduleTasks},
+   * "Previous core"), as a line of at most one so that cancelling works as
+   * for any queued job. Made on first use.
+   */
+  private unitWaiters: Array<JobLine | null> | null = null;
   /** A unit held, during the call that resumes it, for the task that has just finished a step on it. */
   private heldUnit = -1;
   private heldFor: Servable | null = null;
@@ -294,6 +301,19 @@ export class Resource {
    *   became free longest ago (the wake-up path's `select_idle_sibling()`
    *   prefers the task's previous CPU when it is idle:
    *   kernel/sched/fair.c).
+   * - **Previous core under an interrupt.** A task whose previous core is
+   *   running an interrupt handler (or the kernel's own pid-0 work) waits
+   *   for that core, ahead of other waiting tasks, rather than take another
+   *   one: Linux counts such a core as idle (idle_cpu(), kernel/sched/
+   *   syscalls.c line 203 in 6.12: its current task is the idle task and
+   *   nothing is queued; softirq work does not change that), and
+   *   wake_affine_idle() (kernel/sched/fair.c line 7342 in 6.14) returns the
+   *   previous CPU when it is idle, "avoid a migration". Likewise a task
+   *   that an interrupt (or kernel work) preempts at a step boundary stays
+   *   on its core's run queue and resumes there when the handler is done,
+   *   not on whichever core frees first. Without these two rules a busy
+   *   event loop migrated at nearly every packet: 14 task switches per
+   *   request in the main + sub Reactors, 60% of their CPU.
    * - **Keeping the core.** A task keeps its core from one step to the
    *   next (a system call's mode switch, its work and its copy run back to
    *   back) unless, at that boundary, an interrupt is waiting (it runs
@@ -302,6 +322,7 @@ export class Resource {
    *   preempted one resumes when it blocks), or the task has run `sliceNs`
    *   since it got the core while others wait (it goes to the back of the
    *   line: round robin). A new task waits its turn without preempting.
+   *   (A task preempted by an interrupt resumes on its own core: see above.)
    *   A task that blocks or sleeps gives the core up. Steps are not cut in
    *   the middle: preemption happens at the next step boundary.
    *
@@ -321,6 +342,7 @@ export class Resource {
     this.tasks = {switchNs: scheduling.switchNs, sliceNs: scheduling.sliceNs};
     this.unitTask = new Int32Array(this.units).fill(-1);
     this.unitRunStartNs = new Float64Array(this.units);
+    this.unitWaiters = new Array<JobLine | null>(this.units).fill(null);
   }
 
   /** Returns the booked busy time per tag, ns, tags in the order first booked. */
@@ -368,7 +390,10 @@ export class Resource {
 
   /** Jobs waiting (not in service; withdrawn ones are gone). */
   get queued(): number {
-    return this.line.size + this.urgentLine.size + this.resumeLine.size + this.runnableLine.size;
+    let n = this.line.size + this.urgentLine.size + this.resumeLine.size + this.runnableLine.size;
+    const waiters = this.unitWaiters;
+    if (waiters !== null) for (const w of waiters) if (w !== null) n += w.size;
+    return n;
   }
 
   /** Units in service now. */
@@ -394,6 +419,7 @@ export class Resource {
       this.start(job, unit, false);
       return;
     }
+    if (!urgent && job.pid !== 0 && this.unitWaiters !== null && job !== this.requeueFor && this.waitForPreviousCore(job)) return;
     if (this.inUse < this.units) {
       this.inUse++;
       this.start(job, this.takeUnit(job.pid), true);
@@ -475,6 +501,38 @@ export class Resource {
     return unit;
   }
 
+  /**
+   * Queues task step *job* for the core that last ran its task, if an
+   * interrupt handler is all that core runs now and no other task waits
+   * for it; returns whether it did.
+   */
+  private waitForPreviousCore(job: Servable): boolean {
+    const unitTask = this.unitTask!;
+    let prev = -1;
+    for (let u = 0; u < this.units; u++)
+      if (unitTask[u] === job.pid) {
+        prev = u;
+        break;
+      }
+    if (prev < 0) return false;
+    const running = this.unitJob[prev];
+    if (running === null || running.pid !== 0) return false;
+    const line = this.waiterLine(prev);
+    if (line.size > 0) return false;
+    job.startNs = this.sim.scheduler.now(); // reused as "queued at" until it starts
+    job.status = QUEUED;
+    line.push(job);
+    const q = this.queued;
+    if (q > this.maxQueue) this.maxQueue = q;
+    return true;
+  }
+
+  /** Returns the line of the task waiting for *unit* (made on first use). */
+  private waiterLine(unit: number): JobLine {
+    const waiters = this.unitWaiters!;
+    return (waiters[unit] ??= new JobLine());
+  }
+
   /** Gives *unit* back. */
   private release(unit: number): void {
     this.inUse--;
@@ -517,6 +575,7 @@ export class Resource {
 
   /** Starts the next waiting job, if any: urgent ones, then preempted tasks, then the line (wake-ups), then new tasks and those whose slice ran out. */
   private startNext(): void {
+    if (this.urgentLine.size === 0 && this.unitWaiters !== null && this.startWaiter()) return;
     const resumed = this.urgentLine.size === 0 && this.resumeLine.size > 0;
     const next =
       this.urgentLine.size > 0 ? this.urgentLine.shift()
@@ -528,6 +587,21 @@ export class Resource {
     this.waitNs += this.sim.scheduler.now() - next.startNs;
     this.inUse++;
     this.start(next, this.takeUnit(next.pid), true, resumed);
+  }
+
+  /** Starts the task waiting for the unit freed last (the top of the free stack), if any; returns whether it did. */
+  private startWaiter(): boolean {
+    const free = this.freeUnits;
+    if (free.length === 0) return false;
+    const unit = free[free.length - 1];
+    const line = this.unitWaiters![unit];
+    if (line === null || line.size === 0) return false;
+    const next = line.shift()!;
+    free.pop();
+    this.waitNs += this.sim.scheduler.now() - next.startNs;
+    this.inUse++;
+    this.start(next, unit, true, false);
+    return true;
   }
 
   /** Adds *ns* of busy time to *tag*. */
@@ -582,11 +656,14 @@ export class Resource {
       }
       return;
     }
-    // Hand the core over; a next step of this task waits as preempted (interrupt or wake-up) or at the back (slice over).
+    // Hand the core over; a next step of this task waits at the back (slice over), for this core (an interrupt handler or
+    // the kernel's own work took it: the task stays on this core's run queue and resumes when that is done, as after a
+    // softirq), or as preempted by a wake-up (any core).
     this.release(unit);
     this.startNext();
+    const took = this.unitJob[unit];
     this.requeueFor = job;
-    this.requeueLine = sliceOver && othersWait ? this.runnableLine : this.resumeLine;
+    this.requeueLine = sliceOver && othersWait ? this.runnableLine : took !== null && took.pid === 0 ? this.waiterLine(unit) : this.resumeLine;
     job.serviceEnded();
     if (this.requeueFor === job) {
       this.requeueFor = null;

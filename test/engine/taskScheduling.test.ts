@@ -192,3 +192,49 @@ test("scheduleTasks() refuses a slice that is not a positive finite duration, na
   assert.throws(() => cpu.scheduleTasks({switchNs: 1, sliceNs: 0}), /cpu sliceNs: 0/);
   assert.throws(() => cpu.scheduleTasks({switchNs: -1, sliceNs: 1}), /switchNs/);
 });
+
+test("a task an interrupt preempts resumes on its own core after the handler, not on another core that frees first", () => {
+  // Linux: an interrupt does not switch tasks; the interrupted task is still its core's current task.
+  const {sim, cpu} = cpuSim(2);
+  const order: string[] = [];
+  spawn(sim, 1, function* (): ProcessBody<void> {
+    for (let i = 0; i < 2; i++) {
+      yield use(cpu, 10_000, "user");
+      order.push(`t1 step${i}@${sim.scheduler.now()}`);
+    }
+  }).subscribe();
+  spawn(sim, 2, function* (): ProcessBody<void> {
+    yield use(cpu, 12_000, "user");
+    order.push(`t2 blocks@${sim.scheduler.now()}`);
+    yield sleep(1e9);
+  }).subscribe();
+  // Both cores busy at 5 µs: the handler waits, then takes task 1's core at its step boundary (10 µs) for 20 µs.
+  sim.scheduler.post(5_000, () => cpu.submit(new Job(cpu, 20_000, "irq", () => order.push(`irq@${sim.scheduler.now()}`)), true));
+  sim.run(100_000);
+  // Core 2 is free from 12 µs, but task 1 resumes on its own core at 30 µs: no switch.
+  assert.deepEqual(order, ["t1 step0@10000", "t2 blocks@12000", "irq@30000", "t1 step1@40000"]);
+  assert.equal(cpu.taskSwitches, 0);
+});
+
+test("a task woken while its previous core runs an interrupt handler waits for that core rather than switch on another", () => {
+  // idle_cpu() counts a core in an interrupt handler over its idle task as idle, and wake_affine_idle() keeps the task there.
+  const {sim, cpu} = cpuSim(2);
+  const bell = new Signal<void>();
+  const order: string[] = [];
+  spawn(sim, 2, function* (): ProcessBody<void> {
+    yield use(cpu, 5_000, "user"); // core B last ran task 2
+    yield sleep(1e9);
+  }).subscribe();
+  spawn(sim, 1, function* (): ProcessBody<void> {
+    yield use(cpu, 10_000, "user");
+    yield wait(bell);
+    yield use(cpu, 10_000, "user");
+    order.push(`t1 done@${sim.scheduler.now()}`);
+  }).subscribe();
+  // Task 1 blocks at 10 µs; the handler takes its core (freed last) at 11 µs for 20 µs; the bell rings at 12 µs.
+  sim.scheduler.post(11_000, () => cpu.submit(new Job(cpu, 20_000, "irq", () => order.push(`irq@${sim.scheduler.now()}`)), true));
+  sim.scheduler.post(12_000, () => bell.fire());
+  sim.run(100_000);
+  assert.deepEqual(order, ["irq@31000", "t1 done@41000"]);
+  assert.equal(cpu.taskSwitches, 0);
+});
