@@ -60,10 +60,10 @@ export const coreSeries = ["single", "single-pool", "main-sub", "nginx", "nginx 
  * thousand requests each (256 clients × 8 requests with no think time).
  * The which-architecture sweep simulates every one of its clients' connections
  * (they arrive at a rate a server can accept, so none is lost to a SYN
- * flood), 0.1 to 0.2 ms of CPU per client and architecture: measured on a
- * loaded 2-core machine, 10,000 clients cost 15 s for the nine
- * architectures and 100,000 two minutes, so the default stops at 1,000
- * and the larger counts are a parameter (`whichClients`).
+ * flood), about 0.1 ms of CPU per client and architecture: measured on a
+ * loaded 2-core machine, 10,000 clients cost about 7 s for the nine
+ * architectures and 100,000 over a minute, so the default stops at 10,000
+ * (C10K) and 100,000 is a parameter (`whichClients`).
  */
 export const reactorProactorParamsSchema = z.strictObject({
   profile: z.string({error: "a profile name"}).min(1, {error: "a profile name"}).default("server-2024").describe("Host profile (shipped name or JSON path); default server-2024."),
@@ -89,7 +89,7 @@ export const reactorProactorParamsSchema = z.strictObject({
   herdConnections: fields.integer({min: 1}).default(20).describe("New connections of the thundering-herd runs, one request each, 20 ms apart on average (each finds the workers asleep); default 20."),
   syscallCores: fields.integer({min: 1}).default(16).describe("Cores of the system-call runs (the cores sweep's runs are reused when it has this count); default 16."),
   batches: integerList(1, "a non-empty list of batch sizes ≥ 1").default([1, 4, 16]).describe("io_uring SQEs per io_uring_enter swept; default 1, 4, 16."),
-  whichClients: integerList(1, "a non-empty list of client counts ≥ 1").default([10, 100, 1000]).describe("Clients of the which-architecture sweep, each holding a connection for about as long as the clients take to arrive, so most are connected at once; default 10, 100, 1,000. Every client's connection is simulated (0.1 to 0.2 ms of CPU per client and architecture): add 10_000 (about 15 s of CPU for the nine architectures) or 100_000 (about two minutes) to see C10K and beyond."),
+  whichClients: integerList(1, "a non-empty list of client counts ≥ 1").default([10, 100, 1000, 10_000]).describe("Clients of the which-architecture sweep, each holding a connection for about as long as the clients take to arrive, so most are connected at once; default 10, 100, 1,000, 10,000 (C10K). Every client's connection is simulated (about 0.1 ms of CPU per client and architecture: 10,000 clients cost about 7 s for the nine architectures): add 100_000 (over a minute) to see beyond."),
   whichCores: fields.integer({min: 1}).default(8).describe("Cores of the which-architecture runs; default 8."),
   whichRatePerSec: fields.positive({expected: "a number of connections per second > 0"}).default(10_000).describe("New connections per second in the which-architecture runs: the clients arrive at uniform random times within clients / rate (1 ms for 10 clients, 10 s for 100,000); each sends a request on arrival, idles (exponential, mean as long as that ramp) and sends a second on the same connection, then closes; the run lasts the ramp, ten mean idle times and 100 ms, and what is not served by then counts as not served. Default 10,000/s, a rate every architecture but the iterative server accepts (a request costs tens of µs), so what grows with the clients is the connections each must hold at once, not the request rate."),
   whichMemoryBytes: fields.size().default(2 * GiB).describe("Memory budget of the server in the which-architecture runs, kernel and user, bytes; default 2 GiB (the C10K budget: 2 GB / 10,000 connections)."),
@@ -162,7 +162,7 @@ function reactorRow(o: ReactorRunOptions) {
  * grow; nginx's wake-ups per new connection for each way of sharing the
  * listening socket; system calls per request, epoll against io_uring with
  * batching; and every architecture of the kit (the four server models and
- * the five variants) as the clients grow (10 to 1,000 by default, 100,000
+ * the five variants) as the clients grow (10 to 10,000 by default, 100,000
  * by parameter), arriving at a fixed rate and holding their connections
  * idle between two requests. Notes are computed from the runs.
  *
