@@ -6,7 +6,7 @@
  * sense (a mode switch, not a switch between processes), and each costs the
  * profile's `modeSwitchNs` on a core.
  */
-import type {ProcessBody} from "../engine/process.js";
+import {wait, type ProcessBody, type Signal} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
 
 /**
@@ -32,4 +32,14 @@ export function* syscall<R>(host: Host, name: string, body?: (() => ProcessBody<
   const result = body === undefined ? undefined : yield* typeof body === "function" ? body() : body;
   yield host.modeSwitch("kernel→user");
   return result;
+}
+
+/**
+ * A system call's body that only sleeps until *signal* fires (futex_wait
+ * and the like): `syscall(host, "futex", sleepOn(signal))`. Declared once
+ * here rather than as a `function*` written inline at each call, whose
+ * every evaluation is a new closure with its own prototype (see `spawn`).
+ */
+export function* sleepOn<T>(signal: Signal<T>): ProcessBody<T> {
+  return (yield wait(signal)) as T;
 }

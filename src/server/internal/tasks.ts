@@ -43,10 +43,13 @@ export function* refuse(server: Server, conn: Connection, fds: FdTable, reason: 
 }
 
 /** A system call whose kernel work is *ns* booked under *category*. */
-function* kernelCall(server: Server, name: string, ns: number, category: string): ProcessBody<void> {
-  yield* syscall(server.host, name, function* () {
-    if (ns > 0) yield server.host.cpuWork(ns, category);
-  });
+function kernelCall(server: Server, name: string, ns: number, category: string): ProcessBody<void> {
+  return syscall(server.host, name, kernelWork(server, ns, category));
+}
+
+/** The kernel work of {@link kernelCall}. */
+function* kernelWork(server: Server, ns: number, category: string): ProcessBody<void> {
+  if (ns > 0) yield server.host.cpuWork(ns, category);
 }
 
 /** Memory a forked child takes: kernel objects, resident pages. */

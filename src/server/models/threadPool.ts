@@ -8,7 +8,7 @@
  */
 import {concatMap, defer, ignoreElements, merge, mergeMap, repeat, type Observable, type OperatorFunction} from "rxjs";
 import {Signal, spawn, wait, type ProcessBody} from "../../engine/process.js";
-import {syscall} from "../../kernel/syscall.js";
+import {sleepOn, syscall} from "../../kernel/syscall.js";
 import type {Connection} from "../../net/Connection.js";
 import {acceptRetrying, createThread, Mutex} from "../internal/tasks.js";
 import {mainPid, type Server} from "../Server.js";
@@ -124,9 +124,7 @@ function* takeAndServe(server: Server, queue: WorkQueue, tid: number): ProcessBo
     const signal = new Signal<void>();
     queue.idle.push(signal);
     yield* queue.mutex.unlock();
-    yield* syscall(server.host, "futex", function* () {
-      yield wait(signal);
-    });
+    yield* syscall(server.host, "futex", sleepOn(signal));
     yield* queue.mutex.lock(tid);
   }
   const conn = queue.shift();

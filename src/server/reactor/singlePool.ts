@@ -8,8 +8,8 @@
  * contended (their waits booked as "lock-wait").
  */
 import {merge, type OperatorFunction} from "rxjs";
-import {Signal, spawn, wait, type ProcessBody} from "../../engine/process.js";
-import {syscall} from "../../kernel/syscall.js";
+import {Signal, spawn, type ProcessBody} from "../../engine/process.js";
+import {sleepOn, syscall} from "../../kernel/syscall.js";
 import type {Connection} from "../../net/Connection.js";
 import {createThread, Mutex} from "../internal/tasks.js";
 import {mainPid, type Server} from "../Server.js";
@@ -133,9 +133,7 @@ function* worker(r: Reactor, tid: number, efd: Eventfd, requests: LockedQueue, r
       const signal = new Signal<void>();
       requests.idle.push(signal);
       yield* requests.mutex.unlock();
-      yield* syscall(host, "futex", function* () {
-        yield wait(signal);
-      });
+      yield* syscall(host, "futex", sleepOn(signal));
       yield* requests.mutex.lock(tid);
     }
     const s = requests.shift();
