@@ -51,6 +51,8 @@ export interface Servable {
   unit: number;
   /** Task-switch time its core spends before its service, ns: 0 unless the core last ran another task (see {@link Resource.scheduleTasks}). */
   switchNs: number;
+  /** The unit its task last ran on (Linux's task_cpu()), −1 before it ran (see {@link Resource.scheduleTasks}). */
+  lastUnit: number;
   /** Whether it is the first step of a task after it blocked or slept (a wake-up, which may preempt; see {@link Resource.scheduleTasks}). */
   woken: boolean;
   /** Called by the resource when its service has run to the end (not when cancelled). */
@@ -79,6 +81,7 @@ export class Job implements Servable {
   unit = -1;
   /** Task-switch time in front of its service, ns. */
   switchNs = 0;
+  lastUnit = -1;
   /** A plain job is never a wake-up. */
   readonly woken = false;
   constructor(
@@ -144,6 +147,13 @@ class JobLine {
     job.line = null;
     this.size--;
     if (this.size === 0) this.restart();
+  }
+
+  /** Returns the first waiting job, left in the line, or null. */
+  peek(): Servable | null {
+    const items = this.items;
+    for (let i = this.head; i < this.tail; i++) if (items[i] !== null) return items[i];
+    return null;
   }
 
   /** Returns the first waiting job, removed, or null. */
@@ -311,9 +321,23 @@ export class Resource {
    *   previous CPU when it is idle, "avoid a migration". Likewise a task
    *   that an interrupt (or kernel work) preempts at a step boundary stays
    *   on its core's run queue and resumes there when the handler is done,
-   *   not on whichever core frees first. Without these two rules a busy
-   *   event loop migrated at nearly every packet: 14 task switches per
-   *   request in the main + sub Reactors, 60% of their CPU.
+   *   not on whichever core frees first.
+   * - **Run queues.** A task woken when no core is free waits on its
+   *   previous core (the one it last ran on, Linux's task_cpu(), whatever
+   *   ran there since) and preempts the task running there at its next
+   *   step boundary; the preempted task stays on that core and resumes
+   *   when it is free again. That is Linux's per-CPU run queue: the wakee
+   *   is enqueued on its target CPU and wake-up preemption happens there
+   *   (check_preempt_wakeup_fair()), not on whichever CPU reaches a
+   *   boundary first. A core that would go idle with nothing in the lines
+   *   pulls a task waiting for a core another task holds (newidle balance,
+   *   sched_balance_newidle()): it migrates, and switches. A woken task
+   *   whose previous core already has a waiter, or that never ran, waits in
+   *   the shared line as before.
+   *
+   *   Without these rules a busy event loop migrated at nearly every
+   *   packet: 14 task switches per request in the main + sub Reactors,
+   *   60% of their CPU; with them 0.4.
    * - **Keeping the core.** A task keeps its core from one step to the
    *   next (a system call's mode switch, its work and its copy run back to
    *   back) unless, at that boundary, an interrupt is waiting (it runs
@@ -427,6 +451,7 @@ export class Resource {
     }
     job.startNs = this.sim.scheduler.now(); // reused as "queued at" until it starts
     job.status = QUEUED;
+    if (!urgent && job.woken && this.unitWaiters !== null && job !== this.requeueFor && this.waitForPreviousCore(job, true)) return;
     (urgent ? this.urgentLine
     : job === this.requeueFor ? this.requeueLine!
     : this.tasks === null || job.woken || job.pid === 0 ? this.line
@@ -503,20 +528,15 @@ export class Resource {
 
   /**
    * Queues task step *job* for the core that last ran its task, if an
-   * interrupt handler is all that core runs now and no other task waits
-   * for it; returns whether it did.
+   * interrupt handler is all that core runs now (or, *behindTask*, if
+   * another task runs there: a woken task then preempts it at its next
+   * step boundary) and no other task waits for it; returns whether it did.
    */
-  private waitForPreviousCore(job: Servable): boolean {
-    const unitTask = this.unitTask!;
-    let prev = -1;
-    for (let u = 0; u < this.units; u++)
-      if (unitTask[u] === job.pid) {
-        prev = u;
-        break;
-      }
+  private waitForPreviousCore(job: Servable, behindTask = false): boolean {
+    const prev = job.lastUnit;
     if (prev < 0) return false;
     const running = this.unitJob[prev];
-    if (running === null || running.pid !== 0) return false;
+    if (running === null || (running.pid === 0) === behindTask) return false;
     const line = this.waiterLine(prev);
     if (line.size > 0) return false;
     job.startNs = this.sim.scheduler.now(); // reused as "queued at" until it starts
@@ -568,6 +588,7 @@ export class Resource {
       }
       if (!(resumed && last === job.pid)) this.unitRunStartNs![unit] = now;
       unitTask[unit] = job.pid;
+      job.lastUnit = unit;
     }
     if (job.traceKind !== null) this.sim.trace.record(now + job.switchNs, job.traceKind, job.pid, job.ns, job.bytes, job.detail);
     scheduler.enqueue(job, job.ns + job.switchNs);
@@ -583,10 +604,37 @@ export class Resource {
       : this.line.size > 0 ? this.line.shift()
       : this.runnableLine.size > 0 ? this.runnableLine.shift()
       : null;
-    if (next === null) return;
+    if (next === null) {
+      if (this.unitWaiters !== null) this.stealWaiter();
+      return;
+    }
     this.waitNs += this.sim.scheduler.now() - next.startNs;
     this.inUse++;
     this.start(next, this.takeUnit(next.pid), true, resumed);
+  }
+
+  /**
+   * Idle balance: nothing waits in the lines, so the unit freed last takes
+   * a task waiting for a core that another task still holds (Linux's
+   * newidle balance pulls a runnable task from a busier run queue rather
+   * than leave a core idle); the task migrates, and switches. A task
+   * waiting for a core that only runs an interrupt handler is left: it
+   * gets that core as soon as the handler ends.
+   */
+  private stealWaiter(): void {
+    const waiters = this.unitWaiters!;
+    const free = this.freeUnits;
+    for (let u = 0; u < this.units && free.length > 0; u++) {
+      const line = waiters[u];
+      if (line === null || line.size === 0) continue;
+      const running = this.unitJob[u];
+      if (running === null || running.pid === 0) continue;
+      const next = line.shift()!;
+      this.waitNs += this.sim.scheduler.now() - next.startNs;
+      this.inUse++;
+      this.start(next, free.pop()!, true, false);
+      return;
+    }
   }
 
   /** Starts the task waiting for the unit freed last (the top of the free stack), if any; returns whether it did. */
@@ -642,8 +690,12 @@ export class Resource {
   /** Ends a task's step on *unit*: keeps the core for its next step, or hands it over (see {@link Resource.scheduleTasks}). */
   private finishTaskStep(job: Servable, unit: number): void {
     const sliceOver = this.sim.scheduler.now() - this.unitRunStartNs![unit] >= this.tasks!.sliceNs;
-    const othersWait = this.line.size + this.resumeLine.size + this.runnableLine.size > 0;
-    if (this.urgentLine.size === 0 && this.line.size === 0 && !(sliceOver && othersWait)) {
+    const waiter = this.unitWaiters![unit];
+    const waiting = waiter === null ? 0 : waiter.size;
+    const othersWait = this.line.size + this.resumeLine.size + this.runnableLine.size + waiting > 0;
+    // A task woken for this core preempts at this boundary; one that was preempted here waits for the core to free.
+    const wokenWaits = waiting > 0 && waiter!.peek()!.woken;
+    if (this.urgentLine.size === 0 && this.line.size === 0 && !wokenWaits && !(sliceOver && othersWait)) {
       // Keep the core while the task takes its next step; give it up if that step is not on this resource.
       this.heldUnit = unit;
       this.heldFor = job;
@@ -656,14 +708,15 @@ export class Resource {
       }
       return;
     }
-    // Hand the core over; a next step of this task waits at the back (slice over), for this core (an interrupt handler or
-    // the kernel's own work took it: the task stays on this core's run queue and resumes when that is done, as after a
-    // softirq), or as preempted by a wake-up (any core).
+    // Hand the core over; a next step of this task waits at the back (slice over), or for this core: it stays on this
+    // core's run queue, and resumes when the interrupt handler, the kernel's work or the woken task that took the core is
+    // done with it (or another core pulls it, see stealWaiter); if another task already waits for this core, as preempted
+    // (any core).
     this.release(unit);
     this.startNext();
-    const took = this.unitJob[unit];
+    const mine = this.waiterLine(unit);
     this.requeueFor = job;
-    this.requeueLine = sliceOver && othersWait ? this.runnableLine : took !== null && took.pid === 0 ? this.waiterLine(unit) : this.resumeLine;
+    this.requeueLine = sliceOver && othersWait ? this.runnableLine : mine.size === 0 ? mine : this.resumeLine;
     job.serviceEnded();
     if (this.requeueFor === job) {
       this.requeueFor = null;

@@ -245,6 +245,7 @@ class Runner<R> implements Servable, Sleeper {
   detail = "";
   unit = -1;
   switchNs = 0;
+  lastUnit = -1;
   /** Whether its next `use` step follows a block or sleep (a wake-up), not a step it just finished or its start. */
   woken = false;
   /** The signal it waits on, or whose value it resumes with. */

@@ -238,3 +238,56 @@ test("a task woken while its previous core runs an interrupt handler waits for t
   assert.deepEqual(order, ["irq@31000", "t1 done@41000"]);
   assert.equal(cpu.taskSwitches, 0);
 });
+
+test("a woken task preempts the task on its own previous core, not the first task anywhere to reach a step boundary; the preempted one resumes there", () => {
+  // Linux queues the woken task on its CPU's run queue; wake-up preemption happens there, and the preempted task stays put.
+  const {sim, cpu} = cpuSim(2);
+  const bell = new Signal<void>();
+  const log: string[] = [];
+  // Task 1 (core A): runs 5 µs, sleeps on the bell. Task 2 (core A after it): CPU-bound in 10 µs steps. Task 3 (core B): 3 µs steps.
+  spawn(sim, 1, function* (): ProcessBody<void> {
+    yield use(cpu, 5_000, "user");
+    yield wait(bell);
+    yield use(cpu, 4_000, "user");
+    log.push(`t1 done@${sim.scheduler.now()}`);
+  }).subscribe();
+  spawn(sim, 3, function* (): ProcessBody<void> {
+    for (let i = 0; i < 20; i++) yield use(cpu, 3_000, "user");
+    log.push(`t3 done@${sim.scheduler.now()}`);
+  }).subscribe();
+  spawn(sim, 2, function* (): ProcessBody<void> {
+    for (let i = 0; i < 6; i++) yield use(cpu, 10_000, "user");
+    log.push(`t2 done@${sim.scheduler.now()}`);
+  }).subscribe();
+  sim.scheduler.post(20_000, () => bell.fire());
+  sim.run();
+  const switches = sim.trace.events.filter((e) => e.kind === TASK_SWITCH).map((e) => e.detail);
+  // Task 1 got core A at 0, task 2 takes it at 5 µs (a switch: its steps end at 17.5 and 27.5 µs); the bell at 20 µs:
+  // task 1 waits for task 2's boundary on core A (27.5 µs, then a switch and its 4 µs), task 2 resumes there after it
+  // (34 µs, a switch, four steps left): task 3 on core B is never disturbed.
+  assert.deepEqual(switches, ["1→2", "2→1", "1→2"]);
+  assert.deepEqual(log, [`t1 done@${27_500 + SWITCH + 4_000}`, "t3 done@60000", `t2 done@${34_000 + SWITCH + 40_000}`]);
+});
+
+test("idle balance: a woken task waiting for its busy previous core moves to a core that goes idle", () => {
+  const {sim, cpu} = cpuSim(2);
+  const bell = new Signal<void>();
+  const log: string[] = [];
+  spawn(sim, 1, function* (): ProcessBody<void> {
+    yield use(cpu, 5_000, "user"); // core A
+    yield wait(bell);
+    yield use(cpu, 4_000, "user");
+    log.push(`t1 done@${sim.scheduler.now()}`);
+  }).subscribe();
+  spawn(sim, 3, function* (): ProcessBody<void> {
+    yield use(cpu, 30_000, "user"); // core B until 30 µs, then sleeps
+    yield sleep(1e9);
+  }).subscribe();
+  spawn(sim, 2, function* (): ProcessBody<void> {
+    yield use(cpu, 100_000, "user"); // core A from 5 µs, one long step
+  }).subscribe();
+  sim.scheduler.post(20_000, () => bell.fire());
+  sim.run(200_000);
+  // Waiting behind task 2's long step on core A, task 1 is pulled to core B when it goes idle at 30 µs.
+  assert.deepEqual(log, [`t1 done@${30_000 + SWITCH + 4_000}`]);
+});
