@@ -68,7 +68,7 @@ export interface ListenerOptions {
   /** The backlog passed to listen(); clamped to **settings.somaxconn**. */
   backlog: number;
   settings: TcpSettings;
-  /** Ledger the listener books request socks and sockets in; default a fresh one. */
+  /** Ledger the listener books request socks and sockets in (their buffers are the {@link NetStack}'s to book); default a fresh one. */
   memory?: KernelMemory;
 }
 
@@ -122,9 +122,12 @@ export class Listener {
   private acceptHead = 0;
   /** Blocked accept() calls, oldest first: each waits on its own signal (an exclusive wait, one woken per connection). */
   private readonly acceptWaiters: Array<Signal<void>> = [];
-  /** Bytes booked per connected socket: its objects and its buffer budget. */
+  /**
+   * Bytes booked per connected socket: its objects. Its buffers are booked
+   * by the {@link NetStack} as skbs are queued and freed (tcp_rmem and
+   * tcp_wmem only cap them), so an idle connection holds none.
+   */
   private readonly socketBytes: number;
-  private readonly bufferBytes: number;
   private readonly requestBytes: number;
 
   constructor(
@@ -136,7 +139,6 @@ export class Listener {
     this.memory = options.memory ?? new KernelMemory();
     const net = host.profile.net;
     this.socketBytes = net.socketBytes;
-    this.bufferBytes = net.rmemBytes + net.wmemBytes;
     this.requestBytes = net.requestSockBytes;
   }
 
@@ -307,7 +309,6 @@ export class Listener {
     conn.establishedNs = this.now();
     this.counters.established++;
     this.memory.add("socket", this.socketBytes);
-    this.memory.add("buffers", this.bufferBytes);
     this.acceptQueue.push(conn);
     if (this.acceptQueueLength > this.peakAcceptQueueLength) this.peakAcceptQueueLength = this.acceptQueueLength;
     // sk_data_ready wakes one exclusive waiter of accept() (inet_csk_wait_for_connect uses prepare_to_wait_exclusive).
@@ -389,10 +390,11 @@ export class Listener {
     return signal;
   }
 
-  /** Frees the connected socket of *conn* (close(2) by the server): its objects and buffer budget. */
+  /** Frees the connected socket of *conn* (close(2) by the server): its objects, and whatever buffers it still holds. */
   releaseSocket(conn: Connection): void {
     this.memory.free("socket", this.socketBytes);
-    this.memory.free("buffers", this.bufferBytes);
+    const sock = conn.socket;
+    if (sock !== null) sock.stack.memRelease(sock);
   }
 
   private now(): number {

@@ -13,6 +13,33 @@
  * user memory in tcp_recvmsg (see socketCalls.ts).
  */
 import type {Trace} from "../engine/trace.js";
+import {headerBytes} from "./dataPath.js";
+
+/**
+ * SKB_TRUESIZE(0): what an skb costs beyond its data, the sk_buff itself
+ * and the skb_shared_info at the end of its head, each rounded to a cache
+ * line by SKB_DATA_ALIGN (Linux 6.1.192 include/linux/skbuff.h lines
+ * 261 and 278–280), bytes. struct sk_buff is 224 or 232 bytes on x86-64
+ * depending on the config (pahole in the netdev threads that shrank it),
+ * 256 once aligned; struct skb_shared_info (lines 581–606) is 48 bytes of
+ * fields plus MAX_SKB_FRAGS = 65536 / 4096 + 1 = 17 frags of 16 bytes:
+ * 320. So 256 + 320 = 576.
+ */
+export const skbOverheadBytes = 576;
+
+/**
+ * The truesize of the head of an skb tcp_sendmsg allocates, bytes, before
+ * any payload: tcp_stream_alloc_skb(sk, 0, …) asks alloc_skb_fclone() for
+ * MAX_TCP_HEADER (320) bytes and sets truesize = SKB_TRUESIZE(skb_end_offset)
+ * (net/ipv4/tcp.c lines 868–877, the calls at lines 998 and 1336);
+ * kmalloc_reserve() asks for SKB_HEAD_ALIGN(320) = 320 + 320 = 640 bytes,
+ * which kmalloc_size_roundup() makes 1024 (the kmalloc-1k slab), and the
+ * head keeps all of it but the shared info: end offset 1024 − 320 = 704
+ * (net/core/skbuff.c lines 427–440 and 515–529). 704 + 576 = 1280. The
+ * payload then goes to page frags, each copied byte charged on top
+ * (skb_copy_to_page_nocache(), include/net/sock.h lines 2398–2414).
+ */
+export const txSkbHeadTruesizeBytes = 1280;
 
 /** An sk_buff: its headroom, its length, its payload, and where it is in the stream. */
 export class SkBuff {
@@ -26,6 +53,8 @@ export class SkBuff {
   segs = 1;
   /** Sequence number of its first payload byte. */
   seq: number;
+  /** The next skb of its socket's retransmit queue (sent, not yet acknowledged), or null. */
+  next: SkBuff | null = null;
 
   constructor(headroom: number, payloadBytes: number, seq: number) {
     this.headroom = headroom;
@@ -59,4 +88,16 @@ export class SkBuff {
   get headerBytes(): number {
     return this.len - this.payloadBytes;
   }
+}
+
+/**
+ * Returns the truesize of a received skb, bytes: SKB_TRUESIZE() of the
+ * frames it holds (payload and wire headers of each of its `segs`
+ * segments), the minimum Linux charges for them (include/linux/skbuff.h
+ * line 277, "minimum truesize of one skb containing X bytes of data").
+ * Drivers that receive into fixed 2 KiB or 4 KiB buffers charge the whole
+ * buffer: that rounding is not modelled.
+ */
+export function rxTruesize(skb: SkBuff): number {
+  return skbOverheadBytes + skb.payloadBytes + skb.segs * headerBytes;
 }
