@@ -501,7 +501,13 @@ export class NetStack {
       sock.rcvQueue.push(skb);
       // skb_set_owner_r(): sk_rmem_alloc and the socket's charge grow by its truesize (tcp_queue_rcv(), net/ipv4/tcp_input.c
       // lines 5071–5085; include/net/sock.h lines 2528–2535). The rmem schedule check is not modelled: rcvbuf caps the window.
-      this.memCharge(sock, rxTruesize(skb));
+      // Only a socket the server holds (queued or accepted) is charged: data iosim delivers to a connection the server has
+      // not made yet, or has closed, has no socket in Linux to charge (it is dropped, or answered with a RST).
+      const st = sock.conn.serverState;
+      if (this.memory !== null && (st === "accepted" || st === "queued")) {
+        skb.truesize = rxTruesize(skb);
+        this.memCharge(sock, skb.truesize);
+      }
       sock.rcvQueued += skb.payloadBytes;
       sock.rcvNxt += skb.payloadBytes;
       readable = true;

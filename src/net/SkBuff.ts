@@ -53,6 +53,8 @@ export class SkBuff {
   segs = 1;
   /** Sequence number of its first payload byte. */
   seq: number;
+  /** Bytes charged to the receiving socket for it (skb->truesize once skb_set_owner_r() ran), 0 when uncharged. */
+  truesize = 0;
   /** The next skb of its socket's retransmit queue (sent, not yet acknowledged), or null. */
   next: SkBuff | null = null;
 

@@ -10,7 +10,7 @@ import {syscall} from "../kernel/syscall.js";
 import type {Connection} from "./Connection.js";
 import {EmfileError, type FdTable} from "./FdTable.js";
 import type {Listener} from "./Listener.js";
-import {rxTruesize, type SkBuff} from "./SkBuff.js";
+import type {SkBuff} from "./SkBuff.js";
 import type {TcpSocket} from "./TcpSocket.js";
 
 /** Returns a process body for listen(2) on *listener*'s socket: one system call (the queues are the Listener's). */
@@ -191,7 +191,7 @@ export function* recvBody(host: Host, sock: TcpSocket, maxBytes: number, nonBloc
     if (sock.rcvOffset === skb.payloadBytes) {
       // All of it read: tcp_eat_recv_skb() frees it, and sock_rfree() uncharges its truesize
       // (net/ipv4/tcp.c lines 1658–1667; net/core/sock.c lines 2546–2553).
-      sock.stack.memUncharge(sock, rxTruesize(skb));
+      if (skb.truesize > 0) sock.stack.memUncharge(sock, skb.truesize);
       q[sock.rcvHead++] = null as unknown as SkBuff;
       sock.rcvOffset = 0;
       if (sock.rcvHead === q.length) {

@@ -311,10 +311,12 @@ test("an idle socket holds no readiness Subject until readable$ or writable$ is 
 test("skbs queued and not read book their truesize (payload + SKB_TRUESIZE overhead) in whole pages; reading them frees every page", () => {
   const memory = new KernelMemory();
   const {sim, host, stack, sock} = setup({memory});
+  sock.conn.serverState = "accepted";
   // One 1000-byte segment: truesize 576 + 1000 + 66 (its frame's headers) = 1642, one page scheduled, 2454 bytes left forward.
   stack.peerSend(sock, 1000);
   sim.run();
-  assert.equal(rxTruesize(sock.rcvQueue[0]), skbOverheadBytes + 1000 + headerBytes);
+  assert.equal(sock.rcvQueue[0].truesize, skbOverheadBytes + 1000 + headerBytes);
+  assert.equal(rxTruesize(sock.rcvQueue[0]), sock.rcvQueue[0].truesize);
   assert.equal(skbOverheadBytes + 1000 + headerBytes, 1642);
   assert.equal(memory.byKind.buffers, 4096);
   assert.equal(sock.fwdAllocBytes, 4096 - 1642);
@@ -322,7 +324,8 @@ test("skbs queued and not read book their truesize (payload + SKB_TRUESIZE overh
   stack.peerSend(sock, 10 * 1448);
   sim.run();
   const queued = sock.rcvQueue.slice(sock.rcvHead);
-  const truesize = queued.reduce((a, skb) => a + skbOverheadBytes + skb.payloadBytes + skb.segs * headerBytes, 0);
+  const truesize = queued.reduce((a, skb) => a + skb.truesize, 0);
+  assert.ok(queued.every((skb) => skb.truesize === skbOverheadBytes + skb.payloadBytes + skb.segs * headerBytes));
   assert.equal(truesize, 1000 + 10 * 1448 + queued.length * skbOverheadBytes + 11 * headerBytes);
   assert.equal(memory.byKind.buffers, Math.ceil(truesize / 4096) * 4096);
   assert.equal(memory.bytes, memory.byKind.buffers);
@@ -337,6 +340,7 @@ test("skbs queued and not read book their truesize (payload + SKB_TRUESIZE overh
 test("bytes sent book their truesize (a 1280-byte skb head + payload) until the peer's ACK frees them; close frees what is unread", () => {
   const memory = new KernelMemory();
   const {sim, host, stack, sock} = setup({memory});
+  sock.conn.serverState = "accepted";
   spawn(sim, 1, () => sendCall(host, sock, 8 * KiB)).subscribe();
   // Half a round trip later the skb is on the wire and its ACK not back: 8192 + 1280 = 9472 bytes, three pages.
   sim.run(L);
@@ -360,8 +364,21 @@ test("bytes sent book their truesize (a 1280-byte skb head + payload) until the 
 
 test("a stack without a ledger books nothing (the transfer paths' stacks)", () => {
   const {sim, stack, sock} = setup();
+  sock.conn.serverState = "accepted";
   stack.peerSend(sock, 1000);
   sim.run();
   assert.equal(stack.memory, null);
   assert.equal(sock.memBytes, 0);
+});
+
+test("data for a connection the server does not hold (not yet made, or closed) is not charged", () => {
+  const memory = new KernelMemory();
+  for (const state of ["none", "syn-recv", "closed"] as const) {
+    const {sim, stack, sock} = setup({memory});
+    sock.conn.serverState = state;
+    stack.peerSend(sock, 1000);
+    sim.run();
+    assert.equal(sock.rcvQueued, 1000);
+    assert.equal(memory.byKind.buffers, 0, state);
+  }
 });
