@@ -254,7 +254,7 @@ export function runServer(o: ServerRunOptions) {
     reaped: sc.reaped,
     lockContentions: sc.lockContentions,
     lockWaitNs: sc.lockWaitNs,
-    /** Peak memory held, bytes: kernel (sockets, buffer budgets, tasks, zombies), user (process pages, thread stacks), and both at once. */
+    /** Peak memory held, bytes: kernel (socket objects, the skbs sockets hold, tasks, zombies), user (process pages, thread stacks), and both at once. */
     peakMemoryBytes: {kernel: memory.peakBytes, user: server.peakUserBytes, total: server.peakTotalBytes},
     /** Thread stacks' address space at the peak (virtual, mostly never touched), bytes. */
     peakStackVirtualBytes: server.peakStackVirtualBytes,
