@@ -15,6 +15,14 @@
  * once per glued skb before it joins the socket's receive queue, where
  * recv() copies it out (the only other copy).
  *
+ * Socket memory is charged as Linux charges it (see
+ * {@link NetStack.memCharge}): each skb's truesize while it sits in a
+ * socket's receive queue (until recv() copies it out) or its write and
+ * retransmit queues (until the peer's ACK), in whole pages of forward
+ * allocation. Those rules cite the Linux 6.1.192 source (Debian's
+ * linux-source-6.1, the tree at hand; the functions are the ones 6.18
+ * calls), file, function and lines.
+ *
  * Rules simplified, and said so where they are: no loss or retransmission,
  * no congestion window (a sender is limited by its send buffer and the
  * peer's window only), one receive queue (no RSS), pacing and TSO
@@ -79,7 +87,6 @@ export interface NetStackOptions extends Partial<DataPathSettings> {
   /** Ledger the sockets' buffers are booked in ("buffers"); default none (a {@link Server} gives its listener's). */
   memory?: KernelMemory;
 }
-
 
 /** Counters of the data path (the trace has the same facts as events). */
 export interface NetCounters {
