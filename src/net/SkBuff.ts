@@ -29,17 +29,24 @@ export const skbOverheadBytes = 576;
 
 /**
  * The truesize of the head of an skb tcp_sendmsg allocates, bytes, before
- * any payload: tcp_stream_alloc_skb(sk, 0, …) asks alloc_skb_fclone() for
+ * any payload: tcp_stream_alloc_skb() asks alloc_skb_fclone() for
  * MAX_TCP_HEADER (320) bytes and sets truesize = SKB_TRUESIZE(skb_end_offset)
- * (net/ipv4/tcp.c lines 868–877, the calls at lines 998 and 1336);
- * kmalloc_reserve() asks for SKB_HEAD_ALIGN(320) = 320 + 320 = 640 bytes,
- * which kmalloc_size_roundup() makes 1024 (the kmalloc-1k slab), and the
- * head keeps all of it but the shared info: end offset 1024 − 320 = 704
- * (net/core/skbuff.c lines 427–440 and 515–529). 704 + 576 = 1280. The
- * payload then goes to page frags, each copied byte charged on top
- * (skb_copy_to_page_nocache(), include/net/sock.h lines 2398–2414).
+ * (6.1.192 net/ipv4/tcp.c lines 868–877). kmalloc_reserve() wants
+ * SKB_HEAD_ALIGN(320) = 320 + 320 = 640 bytes. Since Linux 6.3 a head that
+ * small comes from skb_small_head_cache, whose objects are
+ * SKB_SMALL_HEAD_SIZE = SKB_HEAD_ALIGN(max(MAX_TCP_HEADER, GRO_MAX_HEAD_PAD))
+ * bytes, and *size* becomes that (net/core/skbuff.c kmalloc_reserve();
+ * GRO_MAX_HEAD_PAD = GRO_MAX_HEAD + NET_SKB_PAD + NET_IP_ALIGN since Paolo
+ * Abeni's "net: allow small head cache usage with large MAX_SKB_FRAGS
+ * values", netdev, February 2025, in 6.14): GRO_MAX_HEAD = MAX_HEADER + 128
+ * = 304, + 64 + 0 on x86-64 = 368; SKB_DATA_ALIGN(368) + 320 = 704, not a
+ * power of two, so the cache's size. The head keeps all but the shared
+ * info: end offset 704 − 320 = 384, truesize 384 + 576 = 960. (6.1 rounds
+ * 640 up to kmalloc-1k instead: 1280.) The payload goes to page frags,
+ * each copied byte charged on top (skb_copy_to_page_nocache(), 6.1.192
+ * include/net/sock.h lines 2398–2414).
  */
-export const txSkbHeadTruesizeBytes = 1280;
+export const txSkbHeadTruesizeBytes = 960;
 
 /** An sk_buff: its headroom, its length, its payload, and where it is in the stream. */
 export class SkBuff {

@@ -337,15 +337,15 @@ test("skbs queued and not read book their truesize (payload + SKB_TRUESIZE overh
   assert.equal(memory.peakBytes, Math.ceil(truesize / 4096) * 4096);
 });
 
-test("bytes sent book their truesize (a 1280-byte skb head + payload) until the peer's ACK frees them; close frees what is unread", () => {
+test("bytes sent book their truesize (a 960-byte skb head + payload) until the peer's ACK frees them; close frees what is unread", () => {
   const memory = new KernelMemory();
   const {sim, host, stack, sock} = setup({memory});
   sock.conn.serverState = "accepted";
   spawn(sim, 1, () => sendCall(host, sock, 8 * KiB)).subscribe();
-  // Half a round trip later the skb is on the wire and its ACK not back: 8192 + 1280 = 9472 bytes, three pages.
+  // Half a round trip later the skb is on the wire and its ACK not back: 8192 + 960 = 9152 bytes, three pages.
   sim.run(L);
   assert.equal(stack.counters.txSkbs, 1);
-  assert.equal(txSkbHeadTruesizeBytes, 1280);
+  assert.equal(txSkbHeadTruesizeBytes, 960);
   assert.equal(memory.byKind.buffers, 3 * 4096);
   sim.run();
   assert.equal(sock.peerBytesReceived, 8 * KiB);
