@@ -233,6 +233,8 @@ export function runServer(o: ServerRunOptions) {
     dataRetransmits: cc.dataRetransmits,
     /** ListenOverflows: SYNs and final ACKs dropped because the accept queue was full. */
     acceptQueueDrops: lc.listenOverflows,
+    /** SYNs and handshake ACKs dropped because the memory budget had no room for the request sock or the connected socket (ListenDrops): the client retries as after an overflow. */
+    socketMemoryDrops: lc.memoryDrops,
     peakAcceptQueue: listener.peakAcceptQueueLength,
     connectionsOpened: k.connectionsOpened,
     connectionsAccepted: sc.accepted,

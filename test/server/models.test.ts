@@ -132,3 +132,15 @@ test("runServer with Poisson arrivals: each arriving connection makes its reques
   assert.equal(r.connectionsOpened, 20);
   assert.ok(Math.abs(Object.values(r.cpuShare as Record<string, number>).reduce((a, b) => a + b, 0) - 1) < 1e-9);
 });
+
+test("a memory budget with room for 3 sockets: handshakes beyond it are dropped (socketMemoryDrops), clients retry, every request is still served or failed with a reason", () => {
+  const limit = p.processKernelBytes + p.processRssBytes + 3 * profile.net.socketBytes;
+  const {result: r, server} = run({model: "event-loop", rampNs: 0, memoryLimitBytes: limit});
+  assert.ok(r.socketMemoryDrops > 0);
+  assert.equal(r.socketMemoryDrops, server.listener.counters.memoryDrops);
+  assert.ok(server.peakSockets <= 3, `${server.peakSockets} sockets at once`);
+  assert.equal(accounted(r), r.requestsIssued);
+  assert.equal(r.requestsOpen, 0);
+  assert.ok(r.requestsServed > 0);
+  assert.equal(r.memoryAtEndBytes, r.baselineMemoryBytes);
+});
