@@ -133,7 +133,7 @@ export class NetStack {
   readonly linkBytesPerNs: number;
   /** Where the sockets' buffer memory is booked, or null (nothing booked). */
   memory: KernelMemory | null;
-  /** SK_MEM_QUANTUM: the unit sockets take memory from the pool in, one page (include/net/sock.h sk_mem_pages(), line 1668), bytes. */
+  /** SK_MEM_QUANTUM: the unit sockets take memory from the pool in, one page (sk_mem_pages(), Linux 6.1.192 include/net/sock.h line 1668), bytes. */
   readonly memQuantumBytes: number;
   /** Packets in the receive ring, from `ringHead` on. */
   private ring: Packet[] = [];
@@ -242,7 +242,7 @@ export class NetStack {
       heads++;
     }
     // Each new skb's head is charged as tcp_skb_entail() queues it, each copied byte as it lands in a frag
-    // (net/ipv4/tcp.c lines 663–673; include/net/sock.h lines 2410–2412).
+    // (Linux 6.1.192 net/ipv4/tcp.c lines 663–673; include/net/sock.h lines 2410–2412).
     this.memCharge(sock, bytes + heads * txSkbHeadTruesizeBytes);
     // sk_wmem_queued was charged by the caller before its copy (sk_wmem_schedule), so two writers cannot overfill the buffer.
     sock.writeSeq += bytes;
@@ -288,7 +288,7 @@ export class NetStack {
       skb.seq += n;
       skb.payloadBytes -= n;
       skb.len -= n;
-      // tso_fragment() allocates the new skb's head and charges it (net/ipv4/tcp_output.c lines 2141–2148); the payload moves.
+      // tso_fragment() allocates the new skb's head and charges it (6.1.192 net/ipv4/tcp_output.c lines 2141–2148); the payload moves.
       this.memCharge(sock, txSkbHeadTruesizeBytes);
     } else return null;
     out.segs = Math.max(1, Math.ceil(out.payloadBytes / this.mss));
@@ -506,8 +506,8 @@ export class NetStack {
     let readable = false;
     if (skb.payloadBytes > 0) {
       sock.rcvQueue.push(skb);
-      // skb_set_owner_r(): sk_rmem_alloc and the socket's charge grow by its truesize (tcp_queue_rcv(), net/ipv4/tcp_input.c
-      // lines 5071–5085; include/net/sock.h lines 2528–2535). The rmem schedule check is not modelled: rcvbuf caps the window.
+      // skb_set_owner_r(): sk_rmem_alloc and the socket's charge grow by its truesize (tcp_queue_rcv(), Linux 6.1.192
+      // net/ipv4/tcp_input.c lines 5071–5085; include/net/sock.h lines 2528–2535). The rmem schedule check is not modelled: rcvbuf caps the window.
       // Only a socket the server holds (queued or accepted) is charged: data iosim delivers to a connection the server has
       // not made yet, or has closed, has no socket in Linux to charge (it is dropped, or answered with a RST).
       const st = sock.conn.serverState;
@@ -533,8 +533,8 @@ export class NetStack {
 
   /**
    * An ACK took *acked* bytes off *sock*'s retransmit queue: their frags
-   * are freed (tcp_trim_head() for a partly acknowledged skb, net/ipv4/tcp_output.c
-   * line 1671), and so is each skb it covers whole, head included
+   * are freed (tcp_trim_head() for a partly acknowledged skb, Linux 6.1.192
+   * net/ipv4/tcp_output.c line 1671), and so is each skb it covers whole, head included
    * (tcp_clean_rtx_queue() → tcp_rtx_queue_unlink_and_free() →
    * tcp_wmem_free_skb(), net/ipv4/tcp_input.c lines 3316–3412 and
    * include/net/tcp.h lines 300–307).
@@ -560,8 +560,8 @@ export class NetStack {
    * sk_wmem_schedule()/sk_rmem_schedule() ask __sk_mem_schedule() for
    * sk_mem_pages(size − sk_forward_alloc) pages, which
    * __sk_mem_raise_allocated() adds to tcp_memory_allocated
-   * (include/net/sock.h lines 1668–1708 and 1739–1744; net/core/sock.c
-   * lines 3038–3148). Only a crossing of a page boundary touches the
+   * (Linux 6.1.192 include/net/sock.h lines 1668–1708 and 1739–1744;
+   * net/core/sock.c lines 3038–3148). Only a crossing of a page boundary touches the
    * ledger. Simplified: Linux's limits (tcp_mem, per-cgroup) are not
    * applied here, and the per-CPU cache of tcp_memory_allocated (which
    * changes the global count's timing, not the memory) is left out.
@@ -583,7 +583,7 @@ export class NetStack {
    * Uncharges *bytes* of truesize from *sock* (sk_mem_uncharge): they go
    * back to its forward allocation, and once that reaches a page
    * sk_mem_reclaim() returns every whole page to the pool, keeping less
-   * than one (include/net/sock.h lines 1720–1731 and 1746–1752;
+   * than one (Linux 6.1.192 include/net/sock.h lines 1720–1731 and 1746–1752;
    * __sk_mem_reclaim(), net/core/sock.c lines 3169–3174). An idle socket
    * thus holds no buffer memory.
    */
@@ -603,7 +603,7 @@ export class NetStack {
   /**
    * The descriptor of *sock* is closed: what its queues still hold goes
    * back to the pool at once, with its forward allocation. Linux purges the
-   * receive queue in __tcp_close() (net/ipv4/tcp.c lines 2931–2938) and
+   * receive queue in __tcp_close() (6.1.192 net/ipv4/tcp.c lines 2931–2938) and
    * returns the rest when the socket is destroyed (sk_mem_reclaim_final()
    * in inet_sock_destruct); unacknowledged data would wait for its ACKs
    * first (FIN_WAIT and TIME_WAIT are not modelled, see closeCall).

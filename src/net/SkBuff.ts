@@ -102,7 +102,7 @@ export class SkBuff {
 /**
  * Returns the truesize of a received skb, bytes: SKB_TRUESIZE() of the
  * frames it holds (payload and wire headers of each of its `segs`
- * segments), the minimum Linux charges for them (include/linux/skbuff.h
+ * segments), the minimum Linux charges for them (6.1.192 include/linux/skbuff.h
  * line 277, "minimum truesize of one skb containing X bytes of data").
  * Drivers that receive into fixed 2 KiB or 4 KiB buffers charge the whole
  * buffer: that rounding is not modelled.

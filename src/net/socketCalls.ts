@@ -190,7 +190,7 @@ export function* recvBody(host: Host, sock: TcpSocket, maxBytes: number, nonBloc
     sock.rcvQueued -= n;
     if (sock.rcvOffset === skb.payloadBytes) {
       // All of it read: tcp_eat_recv_skb() frees it, and sock_rfree() uncharges its truesize
-      // (net/ipv4/tcp.c lines 1658–1667; net/core/sock.c lines 2546–2553).
+      // (Linux 6.1.192 net/ipv4/tcp.c lines 1658–1667; net/core/sock.c lines 2546–2553).
       if (skb.truesize > 0) sock.stack.memUncharge(sock, skb.truesize);
       q[sock.rcvHead++] = null as unknown as SkBuff;
       sock.rcvOffset = 0;
