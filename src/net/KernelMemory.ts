@@ -18,7 +18,7 @@ export class KernelMemory {
   peakBytes = 0;
   /** Bytes held now, by kind. */
   readonly byKind: Record<KernelMemoryKind, number> = {"request-sock": 0, socket: 0, buffers: 0, task: 0, zombie: 0};
-  /** Called after each change (a ledger that sums this one with others keeps its own peak). */
+  /** Called after each booking (a ledger that sums this one with others keeps its own peak; a free cannot raise one). */
   onChange: (() => void) | null = null;
 
   /** Books *bytes* of *kind*. */
@@ -34,6 +34,5 @@ export class KernelMemory {
     if (bytes > this.byKind[kind]) throw new RangeError(`freeing ${bytes} bytes of ${kind}, only ${this.byKind[kind]} held`);
     this.byKind[kind] -= bytes;
     this.bytes -= bytes;
-    this.onChange?.();
   }
 }

@@ -61,6 +61,12 @@ export interface ListenerCounters {
   resetsSent: number;
   /** Connections that entered the accept queue. */
   established: number;
+  /**
+   * SYNs and handshake ACKs dropped because the kernel had no memory left
+   * for the request sock or the child socket (a {@link Server}'s memory
+   * limit): counted in ListenDrops too, not in ListenOverflows.
+   */
+  memoryDrops: number;
 }
 
 /** Options of a {@link Listener}. */
@@ -68,7 +74,7 @@ export interface ListenerOptions {
   /** The backlog passed to listen(); clamped to **settings.somaxconn**. */
   backlog: number;
   settings: TcpSettings;
-  /** Ledger the listener books request socks and sockets in; default a fresh one. */
+  /** Ledger the listener books request socks and sockets in (their buffers are the {@link NetStack}'s to book); default a fresh one. */
   memory?: KernelMemory;
 }
 
@@ -104,7 +110,15 @@ export class Listener {
     embryonicResets: 0,
     resetsSent: 0,
     established: 0,
+    memoryDrops: 0,
   };
+  /**
+   * Whether the kernel can allocate *bytes* more now (a request sock, a
+   * child socket); null, the default: always. A {@link Server} sets it to
+   * its memory limit, so a machine whose memory is full drops handshakes
+   * instead of creating sockets it has no room for.
+   */
+  memoryAvailable: ((bytes: number) => boolean) | null = null;
   /** Called when a connection enters the accept queue (the listening socket becomes readable: sk_data_ready). */
   onEstablished: ((conn: Connection) => void) | null = null;
   /** Where SYN-ACKs and RSTs go; set by the client population. */
@@ -122,9 +136,12 @@ export class Listener {
   private acceptHead = 0;
   /** Blocked accept() calls, oldest first: each waits on its own signal (an exclusive wait, one woken per connection). */
   private readonly acceptWaiters: Array<Signal<void>> = [];
-  /** Bytes booked per connected socket: its objects and its buffer budget. */
+  /**
+   * Bytes booked per connected socket: its objects. Its buffers are booked
+   * by the {@link NetStack} as skbs are queued and freed (tcp_rmem and
+   * tcp_wmem only cap them), so an idle connection holds none.
+   */
   private readonly socketBytes: number;
-  private readonly bufferBytes: number;
   private readonly requestBytes: number;
 
   constructor(
@@ -136,7 +153,6 @@ export class Listener {
     this.memory = options.memory ?? new KernelMemory();
     const net = host.profile.net;
     this.socketBytes = net.socketBytes;
-    this.bufferBytes = net.rmemBytes + net.wmemBytes;
     this.requestBytes = net.requestSockBytes;
   }
 
@@ -231,6 +247,13 @@ export class Listener {
       c.listenDrops++;
       return;
     }
+    // inet_reqsk_alloc() failing drops the SYN (Linux 6.1.192 net/ipv4/tcp_input.c lines 7090–7092 → drop, 7212–7213:
+    // ListenDrops), cookie or not: the request is allocated in both cases.
+    if (this.memoryAvailable !== null && !this.memoryAvailable(this.requestBytes)) {
+      c.memoryDrops++;
+      c.listenDrops++;
+      return;
+    }
     // Lines 7491–7508: without syncookies, the last quarter of tcp_max_syn_backlog is kept for peers proven alive
     // (tcp_peer_is_proven(); iosim's clients are all new, so never proven).
     if (!wantCookie && s.syncookies === 0 && s.maxSynBacklog - this.synQueueLength < s.maxSynBacklog >> 2) {
@@ -280,13 +303,16 @@ export class Listener {
         c.listenOverflows++;
         c.ackDropsAcceptQueueFull++;
         c.listenDrops++;
-        if (conn.serverState === "syn-recv") {
-          if (this.settings.abortOnOverflow) {
-            c.embryonicResets++;
-            this.dropRequest(conn);
-            this.clients!.sendRst(conn);
-          } else conn.acked = true;
-        }
+        this.noChild(conn);
+        return;
+      }
+      if (this.memoryAvailable !== null && !this.memoryAvailable(this.socketBytes)) {
+        // No memory for the child: tcp_create_openreq_child() returns NULL → exit_nonewsk (ListenDrops only), and
+        // tcp_check_req() takes the same path as on overflow (Linux 6.1.192 net/ipv4/tcp_ipv4.c lines 1529–1531 and
+        // 1620–1623; net/ipv4/tcp_minisocks.c lines 794–795, 812–818).
+        c.memoryDrops++;
+        c.listenDrops++;
+        this.noChild(conn);
         return;
       }
       if (conn.serverState === "syn-recv") this.unlinkRequest(conn);
@@ -301,13 +327,26 @@ export class Listener {
     // Otherwise the connection exists already: a duplicate ACK, nothing to do at connection level.
   }
 
+  /**
+   * tcp_check_req()'s listen_overflow when no child socket was made: a
+   * request is kept and marked acked (the next SYN-ACK's ACK tries again),
+   * or reset with tcp_abort_on_overflow; a cookie's ACK is just dropped.
+   */
+  private noChild(conn: Connection): void {
+    if (conn.serverState !== "syn-recv") return;
+    if (this.settings.abortOnOverflow) {
+      this.counters.embryonicResets++;
+      this.dropRequest(conn);
+      this.clients!.sendRst(conn);
+    } else conn.acked = true;
+  }
+
   /** The child socket enters the accept queue (inet_csk_complete_hashdance → inet_csk_reqsk_queue_add, sk_acceptq_added). */
   private establish(conn: Connection): void {
     conn.serverState = "queued";
     conn.establishedNs = this.now();
     this.counters.established++;
     this.memory.add("socket", this.socketBytes);
-    this.memory.add("buffers", this.bufferBytes);
     this.acceptQueue.push(conn);
     if (this.acceptQueueLength > this.peakAcceptQueueLength) this.peakAcceptQueueLength = this.acceptQueueLength;
     // sk_data_ready wakes one exclusive waiter of accept() (inet_csk_wait_for_connect uses prepare_to_wait_exclusive).
@@ -389,10 +428,11 @@ export class Listener {
     return signal;
   }
 
-  /** Frees the connected socket of *conn* (close(2) by the server): its objects and buffer budget. */
+  /** Frees the connected socket of *conn* (close(2) by the server): its objects, and whatever buffers it still holds. */
   releaseSocket(conn: Connection): void {
     this.memory.free("socket", this.socketBytes);
-    this.memory.free("buffers", this.bufferBytes);
+    const sock = conn.socket;
+    if (sock !== null) sock.stack.memRelease(sock);
   }
 
   private now(): number {

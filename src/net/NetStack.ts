@@ -15,6 +15,14 @@
  * once per glued skb before it joins the socket's receive queue, where
  * recv() copies it out (the only other copy).
  *
+ * Socket memory is charged as Linux charges it (see
+ * {@link NetStack.memCharge}): each skb's truesize while it sits in a
+ * socket's receive queue (until recv() copies it out) or its write and
+ * retransmit queues (until the peer's ACK), in whole pages of forward
+ * allocation. Those rules cite the Linux 6.1.192 source (Debian's
+ * linux-source-6.1, the tree at hand; the functions are the ones 6.18
+ * calls), file, function and lines.
+ *
  * Rules simplified, and said so where they are: no loss or retransmission,
  * no congestion window (a sender is limited by its send buffer and the
  * peer's window only), one receive queue (no RSS), pacing and TSO
@@ -40,7 +48,8 @@ import {
   tcpHeaderBytes,
   type DataPathSettings,
 } from "./dataPath.js";
-import {SkBuff} from "./SkBuff.js";
+import type {KernelMemory} from "./KernelMemory.js";
+import {rxTruesize, SkBuff, txSkbHeadTruesizeBytes} from "./SkBuff.js";
 import {TcpSocket} from "./TcpSocket.js";
 
 /** Headroom of an skb the NIC receives into (NET_SKB_PAD, 64 bytes on x86-64, include/linux/skbuff.h), bytes. */
@@ -75,6 +84,8 @@ export interface NetStackOptions extends Partial<DataPathSettings> {
   latencyNs?: number;
   /** The far side's link rate, bytes per ns; default the host NIC's line rate. */
   linkBytesPerNs?: number;
+  /** Ledger the sockets' buffers are booked in ("buffers"); default none (a {@link Server} gives its listener's). */
+  memory?: KernelMemory;
 }
 
 /** Counters of the data path (the trace has the same facts as events). */
@@ -131,6 +142,10 @@ export class NetStack {
   readonly counters: NetCounters = {txSkbs: 0, txAcks: 0, txPackets: 0, txPayloadBytes: 0, rxPackets: 0, rxPayloadBytes: 0, groMerged: 0, rxSkbs: 0, polls: 0};
   readonly latencyNs: number;
   readonly linkBytesPerNs: number;
+  /** Where the sockets' buffer memory is booked, or null (nothing booked). */
+  memory: KernelMemory | null;
+  /** SK_MEM_QUANTUM: the unit sockets take memory from the pool in, one page (sk_mem_pages(), Linux 6.1.192 include/net/sock.h line 1668), bytes. */
+  readonly memQuantumBytes: number;
   /** Packets in the receive ring, from `ringHead` on. */
   private ring: Packet[] = [];
   private ringHead = 0;
@@ -161,7 +176,9 @@ export class NetStack {
     readonly host: Host,
     options: NetStackOptions = {},
   ) {
-    const {latencyNs, linkBytesPerNs, ...settings} = options;
+    const {latencyNs, linkBytesPerNs, memory, ...settings} = options;
+    this.memory = memory ?? null;
+    this.memQuantumBytes = host.profile.memory.pageBytes;
     this.settings = dataPathSettings(settings);
     this.mss = mssOf(this.settings);
     this.latencyNs = latencyNs ?? defaultLinkLatencyNs;
@@ -272,12 +289,17 @@ export class NetStack {
       }
     }
     let seq = sock.writeSeq + (bytes - left);
+    let heads = 0;
     while (left > 0) {
       const n = Math.min(goal, left);
       q.push(new SkBuff(maxTcpHeaderBytes, n, seq));
       seq += n;
       left -= n;
+      heads++;
     }
+    // Each new skb's head is charged as tcp_skb_entail() queues it, each copied byte as it lands in a frag
+    // (Linux 6.1.192 net/ipv4/tcp.c lines 663–673; include/net/sock.h lines 2410–2412).
+    this.memCharge(sock, bytes + heads * txSkbHeadTruesizeBytes);
     // sk_wmem_queued was charged by the caller before its copy (sk_wmem_schedule), so two writers cannot overfill the buffer.
     sock.writeSeq += bytes;
     sock.counters.bytesFromUser += bytes;
@@ -322,9 +344,17 @@ export class NetStack {
       skb.seq += n;
       skb.payloadBytes -= n;
       skb.len -= n;
+      // tso_fragment() allocates the new skb's head and charges it (6.1.192 net/ipv4/tcp_output.c lines 2141–2148); the payload moves.
+      this.memCharge(sock, txSkbHeadTruesizeBytes);
     } else return null;
     out.segs = Math.max(1, Math.ceil(out.payloadBytes / this.mss));
     sock.sndNxt += out.payloadBytes;
+    // Sent, it moves to the retransmit queue until an ACK covers it (tcp_event_new_data_sent). Only a ledger needs it kept.
+    if (this.memory !== null && !sock.memClosed) {
+      if (sock.rtxTail === null) sock.rtxHead = out;
+      else sock.rtxTail.next = out;
+      sock.rtxTail = out;
+    }
     return out;
   }
 
@@ -514,6 +544,7 @@ export class NetStack {
       const acked = pkt.ack - sock.sndUna;
       sock.sndUna = pkt.ack;
       sock.wmemQueued -= acked;
+      if (this.memory !== null) this.freeAcked(sock, acked);
       if (sock.noSpace && sock.sndbufAuto) {
         // tcp_new_space → tcp_should_expand_sndbuf → tcp_sndbuf_expand (tcp_input.c lines 5855–5870, 587): Linux sizes the
         // buffer to twice the congestion window, which doubles per round trip in slow start; without a congestion window,
@@ -528,6 +559,15 @@ export class NetStack {
     let readable = false;
     if (skb.payloadBytes > 0) {
       sock.rcvQueue.push(skb);
+      // skb_set_owner_r(): sk_rmem_alloc and the socket's charge grow by its truesize (tcp_queue_rcv(), Linux 6.1.192
+      // net/ipv4/tcp_input.c lines 5071–5085; include/net/sock.h lines 2528–2535). The rmem schedule check is not modelled: rcvbuf caps the window.
+      // Only a socket the server holds (queued or accepted) is charged: data iosim delivers to a connection the server has
+      // not made yet, or has closed, has no socket in Linux to charge (it is dropped, or answered with a RST).
+      const st = sock.conn.serverState;
+      if (this.memory !== null && (st === "accepted" || st === "queued")) {
+        skb.truesize = rxTruesize(skb);
+        this.memCharge(sock, skb.truesize);
+      }
       sock.rcvQueued += skb.payloadBytes;
       sock.rcvNxt += skb.payloadBytes;
       readable = true;
@@ -542,6 +582,98 @@ export class NetStack {
     if (readable) sock.notifyReadable();
     sock.notifyWritable();
     this.kickTx(sock);
+  }
+
+  /**
+   * An ACK took *acked* bytes off *sock*'s retransmit queue: their frags
+   * are freed (tcp_trim_head() for a partly acknowledged skb, Linux 6.1.192
+   * net/ipv4/tcp_output.c line 1671), and so is each skb it covers whole, head included
+   * (tcp_clean_rtx_queue() → tcp_rtx_queue_unlink_and_free() →
+   * tcp_wmem_free_skb(), net/ipv4/tcp_input.c lines 3316–3412 and
+   * include/net/tcp.h lines 300–307).
+   */
+  private freeAcked(sock: TcpSocket, acked: number): void {
+    if (sock.memClosed) return;
+    let freed = acked;
+    let skb = sock.rtxHead;
+    while (skb !== null && skb.seq + skb.payloadBytes <= sock.sndUna) {
+      freed += txSkbHeadTruesizeBytes;
+      const next = skb.next;
+      skb.next = null;
+      skb = next;
+    }
+    sock.rtxHead = skb;
+    if (skb === null) sock.rtxTail = null;
+    this.memUncharge(sock, freed);
+  }
+
+  /**
+   * Charges *bytes* of truesize to *sock* (sk_mem_charge), scheduling whole
+   * pages from the pool when its forward allocation runs short:
+   * sk_wmem_schedule()/sk_rmem_schedule() ask __sk_mem_schedule() for
+   * sk_mem_pages(size − sk_forward_alloc) pages, which
+   * __sk_mem_raise_allocated() adds to tcp_memory_allocated
+   * (Linux 6.1.192 include/net/sock.h lines 1668–1708 and 1739–1744;
+   * net/core/sock.c lines 3038–3148). Only a crossing of a page boundary touches the
+   * ledger. Simplified: Linux's limits (tcp_mem, per-cgroup) are not
+   * applied here, and the per-CPU cache of tcp_memory_allocated (which
+   * changes the global count's timing, not the memory) is left out.
+   */
+  memCharge(sock: TcpSocket, bytes: number): void {
+    if (this.memory === null || sock.memClosed) return;
+    let fwd = sock.fwdAllocBytes - bytes;
+    if (fwd < 0) {
+      const q = this.memQuantumBytes;
+      const amt = Math.ceil(-fwd / q) * q;
+      fwd += amt;
+      sock.memBytes += amt;
+      this.memory.add("buffers", amt);
+    }
+    sock.fwdAllocBytes = fwd;
+  }
+
+  /**
+   * Uncharges *bytes* of truesize from *sock* (sk_mem_uncharge): they go
+   * back to its forward allocation, and once that reaches a page
+   * sk_mem_reclaim() returns every whole page to the pool, keeping less
+   * than one (Linux 6.1.192 include/net/sock.h lines 1720–1731 and 1746–1752;
+   * __sk_mem_reclaim(), net/core/sock.c lines 3169–3174). An idle socket
+   * thus holds no buffer memory.
+   */
+  memUncharge(sock: TcpSocket, bytes: number): void {
+    if (this.memory === null || sock.memClosed) return;
+    let fwd = sock.fwdAllocBytes + bytes;
+    const q = this.memQuantumBytes;
+    if (fwd >= q) {
+      const amt = fwd - (fwd % q);
+      fwd -= amt;
+      sock.memBytes -= amt;
+      this.memory.free("buffers", amt);
+    }
+    sock.fwdAllocBytes = fwd;
+  }
+
+  /**
+   * The descriptor of *sock* is closed: what its queues still hold goes
+   * back to the pool at once, with its forward allocation. Linux purges the
+   * receive queue in __tcp_close() (6.1.192 net/ipv4/tcp.c lines 2931–2938) and
+   * returns the rest when the socket is destroyed (sk_mem_reclaim_final()
+   * in inet_sock_destruct); unacknowledged data would wait for its ACKs
+   * first (FIN_WAIT and TIME_WAIT are not modelled, see closeCall).
+   */
+  memRelease(sock: TcpSocket): void {
+    if (sock.memClosed) return;
+    sock.memClosed = true;
+    if (this.memory !== null && sock.memBytes > 0) this.memory.free("buffers", sock.memBytes);
+    sock.memBytes = 0;
+    sock.fwdAllocBytes = 0;
+    let skb = sock.rtxHead;
+    while (skb !== null) {
+      const next = skb.next;
+      skb.next = null;
+      skb = next;
+    }
+    sock.rtxHead = sock.rtxTail = null;
   }
 
   private armDelack(sock: TcpSocket): void {

@@ -46,7 +46,7 @@ export class TcpSocket {
   sndbufBytes: number;
   /** Whether autotuning may grow the send buffer (no SO_SNDBUF lock). */
   readonly sndbufAuto: boolean;
-  /** Bytes in skbs not yet acknowledged, sent or not (sk_wmem_queued, payload only). */
+  /** Bytes in skbs not yet acknowledged, sent or not (sk_wmem_queued, payload only: the send buffer's limit counts payload, the memory ledger counts truesize, see {@link NetStack.memCharge}). */
   wmemQueued = 0;
   /** Sequence of the next byte the application writes (write_seq). */
   writeSeq = 0;
@@ -58,6 +58,15 @@ export class TcpSocket {
   sndWnd: number;
   /** Largest window the peer has offered (max_window), bytes. */
   maxWindow: number;
+  /** Skbs sent and not yet acknowledged, oldest first, linked by `next` (tcp_rtx_queue): an ACK frees those it covers whole. */
+  rtxHead: SkBuff | null = null;
+  rtxTail: SkBuff | null = null;
+  /** Bytes scheduled but not charged yet (sk_forward_alloc): always less than a page after a free. */
+  fwdAllocBytes = 0;
+  /** Bytes this socket holds of the stack's pool (pages scheduled by sk_mem_schedule, charged or forward): its truesize charge plus `fwdAllocBytes`. */
+  memBytes = 0;
+  /** The descriptor was closed: its memory went back and its queues no longer charge any. */
+  memClosed = false;
   /** Skbs written but not sent yet, oldest first, from `sendHead` on (the write queue). */
   readonly sendQueue: SkBuff[] = [];
   sendHead = 0;

@@ -14,7 +14,7 @@ export {KernelMemory, type KernelMemoryKind} from "./KernelMemory.js";
 export {listenCall, acceptCall, closeCall, sendCall, recvCall, EagainError, type SocketIoOptions} from "./socketCalls.js";
 export {NetStack, type NetStackOptions, type NetCounters, type Packet} from "./NetStack.js";
 export {TcpSocket, type SocketCounters} from "./TcpSocket.js";
-export {SkBuff} from "./SkBuff.js";
+export {SkBuff, rxTruesize, skbOverheadBytes, txSkbHeadTruesizeBytes} from "./SkBuff.js";
 export {
   dataPathSettings,
   linuxDataPathDefaults,

@@ -62,7 +62,8 @@ export function* acceptBody(host: Host, listener: Listener, fds: FdTable): Proce
 
 /**
  * Returns a process body for close(2) of an accepted connection: its
- * descriptor returns to *fds* and its socket's memory to the kernel. (The
+ * descriptor returns to *fds* and its socket's memory (objects, and the
+ * skbs its queues still hold) to the kernel. (The
  * FIN exchange and TIME_WAIT are not modelled yet: the memory is freed at
  * once.)
  */
@@ -203,6 +204,9 @@ export function* recvBody(host: Host, sock: TcpSocket, maxBytes: number, nonBloc
     sock.rcvOffset += n;
     sock.rcvQueued -= n;
     if (sock.rcvOffset === skb.payloadBytes) {
+      // All of it read: tcp_eat_recv_skb() frees it, and sock_rfree() uncharges its truesize
+      // (Linux 6.1.192 net/ipv4/tcp.c lines 1658–1667; net/core/sock.c lines 2546–2553).
+      if (skb.truesize > 0) sock.stack.memUncharge(sock, skb.truesize);
       q[sock.rcvHead++] = null as unknown as SkBuff;
       sock.rcvOffset = 0;
       if (sock.rcvHead === q.length) {

@@ -172,10 +172,11 @@ export function runBacklog(o: BacklogRunOptions) {
     /** accept() calls that failed with EMFILE (the server retries after max(acceptDelay, 1 ms)). */
     emfileErrors: fds.emfileErrors,
     peakOpenFds: fds.peakOpen,
-    /** Kernel memory of request socks, sockets and their buffer budgets (tcp_rmem[1] + tcp_wmem[1]), bytes. */
+    /** Kernel memory of request socks and sockets, bytes (no data flows here, so no socket holds buffers). */
     peakKernelMemoryBytes: memory.peakBytes,
     kernelMemoryBytesAtEnd: memory.bytes,
-    kernelBytesPerConnection: net.socketBytes + net.rmemBytes + net.wmemBytes,
+    /** Kernel memory of one idle established connection: its socket objects (its buffers are charged only while skbs are queued), bytes. */
+    kernelBytesPerConnection: net.socketBytes,
     cpuShare: cpuShare(host.cpu),
     cpuBusyNs: host.cpu.busyNsSoFar(),
     /** Last time a client connected or failed, or the server accepted, ns. */

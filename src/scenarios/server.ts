@@ -233,6 +233,8 @@ export function runServer(o: ServerRunOptions) {
     dataRetransmits: cc.dataRetransmits,
     /** ListenOverflows: SYNs and final ACKs dropped because the accept queue was full. */
     acceptQueueDrops: lc.listenOverflows,
+    /** SYNs and handshake ACKs dropped because the memory budget had no room for the request sock or the connected socket (ListenDrops): the client retries as after an overflow. */
+    socketMemoryDrops: lc.memoryDrops,
     peakAcceptQueue: listener.peakAcceptQueueLength,
     connectionsOpened: k.connectionsOpened,
     connectionsAccepted: sc.accepted,
@@ -254,7 +256,7 @@ export function runServer(o: ServerRunOptions) {
     reaped: sc.reaped,
     lockContentions: sc.lockContentions,
     lockWaitNs: sc.lockWaitNs,
-    /** Peak memory held, bytes: kernel (sockets, buffer budgets, tasks, zombies), user (process pages, thread stacks), and both at once. */
+    /** Peak memory held, bytes: kernel (socket objects, the skbs sockets hold, tasks, zombies), user (process pages, thread stacks), and both at once. */
     peakMemoryBytes: {kernel: memory.peakBytes, user: server.peakUserBytes, total: server.peakTotalBytes},
     /** Thread stacks' address space at the peak (virtual, mostly never touched), bytes. */
     peakStackVirtualBytes: server.peakStackVirtualBytes,

@@ -183,6 +183,10 @@ export class Server {
     this.clients = options.clients;
     this.handler = options.handler;
     this.kernelMemory = options.listener.memory;
+    // The stack books its sockets' buffers in the same ledger as the listener's sockets.
+    this.stack.memory ??= this.kernelMemory;
+    // The kernel's socket allocations come out of the same memory: a full machine drops handshakes (Listener.memoryDrops).
+    this.listener.memoryAvailable = (bytes) => this.fits(bytes);
     this.memoryLimitBytes = options.memoryLimitBytes ?? defaultMemoryLimitBytes;
     this.emfileBackoffNs = options.emfileBackoffNs ?? defaultEmfileBackoffNs;
     // stdin, stdout, stderr and the listening socket.

@@ -282,7 +282,7 @@ export function reactorProactorStudy(params: z.input<typeof reactorProactorParam
         peakMemoryBytes: r.peakMemoryBytes.total,
         /** Connections reset because their process or thread did not fit in the memory budget. */
         oomFailures: server.counters.oomFailures,
-        /** Peak memory within the budget (sockets' buffer budgets are counted, not refused: only a task that does not fit is). */
+        /** Peak memory within the budget (sockets' buffers are counted, not refused: only a task that does not fit is). */
         withinMemoryLimit: server.peakTotalBytes <= server.memoryLimitBytes,
         copes: r.requestsServed / wanted >= p.workingServedShare && failed === 0,
       };

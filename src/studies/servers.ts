@@ -346,7 +346,7 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
       html: clientsLineChart(memoryData, {
         title: "Peak memory (kernel + user) against concurrent clients",
         subtitle: setting + ".",
-        caption: "Sockets with their tcp_rmem + tcp_wmem budgets, tasks, process pages and thread stacks; dashed: the memory budget.",
+        caption: "Socket objects and the skbs they hold (in whole pages), tasks, process pages and thread stacks; dashed: the memory budget.",
         yLabel: "Peak memory (MB, log scale)",
         yType: "log",
         limit: {value: p.memoryLimitBytes / 1e6, label: `budget ${formatSize(p.memoryLimitBytes)}`},

@@ -183,8 +183,9 @@ test("close() returns a connection's descriptor and kernel memory: the ledger is
     for (const conn of open) yield* closeCall(host, listener, fds, conn);
   }).subscribe();
   sim.run();
-  const {socketBytes, rmemBytes, wmemBytes} = profile.net;
-  assert.equal(peak, 6 * (socketBytes + rmemBytes + wmemBytes));
+  // Idle connections (no data queued) hold their socket objects only: no buffer memory (tcp_rmem/tcp_wmem only cap it).
+  const {socketBytes} = profile.net;
+  assert.equal(peak, 6 * socketBytes);
   assert.equal(listener.memory.peakBytes, peak);
   assert.equal(listener.memory.bytes, 0);
   assert.deepEqual(listener.memory.byKind, {"request-sock": 0, socket: 0, buffers: 0, task: 0, zombie: 0});
@@ -214,4 +215,25 @@ test("a SYN queue more than half full of old requests prunes them: of 8 acked re
   assert.equal(listener.counters.requestsExpired, 8);
   assert.equal(listener.counters.synAckRetransmits, 4 * 2 + 4 * 5);
   assert.ok(pending.every((c) => c.serverState === "none" && c.clientState === "established"));
+});
+
+test("no memory for the child socket: the final ACK is dropped (ListenDrops, not ListenOverflows), the request kept acked, and the next SYN-ACK's ACK makes the socket once memory is back", () => {
+  const {sim, listener, conns} = setup(8, 4, {});
+  const {socketBytes} = profile.net;
+  let socketsAllowed = 2;
+  listener.memoryAvailable = (bytes) => bytes !== socketBytes || listener.memory.byKind.socket + bytes <= socketsAllowed * socketBytes;
+  sim.run(0.9 * s);
+  const c = listener.counters;
+  assert.deepEqual([c.established, c.memoryDrops, c.listenDrops, c.listenOverflows], [2, 2, 2, 0]);
+  for (const conn of conns.slice(2)) {
+    assert.equal(conn.serverState, "syn-recv");
+    assert.equal(conn.acked, true);
+    assert.equal(conn.clientState, "established", "the client thinks it is connected: its ACK was dropped silently");
+  }
+  assert.equal(listener.memory.byKind.socket, 2 * socketBytes);
+  socketsAllowed = 4;
+  sim.run(2 * s);
+  assert.equal(c.established, 4);
+  assert.equal(c.memoryDrops, 2);
+  assert.equal(listener.memory.byKind.socket, 4 * socketBytes);
 });

@@ -10,7 +10,8 @@ import {EagainError, recvCall, sendCall} from "../../src/net/socketCalls.js";
 import type {TcpSocket} from "../../src/net/TcpSocket.js";
 import {headerBytes, mssOf, linuxDataPathDefaults, sizeGoalOf, dataPathSettings} from "../../src/net/dataPath.js";
 import {KiB, MiB} from "../../src/units.js";
-import {SkBuff} from "../../src/net/SkBuff.js";
+import {rxTruesize, SkBuff, skbOverheadBytes, txSkbHeadTruesizeBytes} from "../../src/net/SkBuff.js";
+import {KernelMemory} from "../../src/net/KernelMemory.js";
 import {Listener} from "../../src/net/Listener.js";
 import {ClientPopulation} from "../../src/net/ClientPopulation.js";
 import {EmfileError, FdTable} from "../../src/net/FdTable.js";
@@ -305,4 +306,79 @@ test("an idle socket holds no readiness Subject until readable$ or writable$ is 
   assert.equal(sock.readable$, sock.readable$, "one stream per socket, created once");
   assert.notEqual(fields.readable, null);
   assert.equal(fields.writable, null);
+});
+
+test("skbs queued and not read book their truesize (payload + SKB_TRUESIZE overhead) in whole pages; reading them frees every page", () => {
+  const memory = new KernelMemory();
+  const {sim, host, stack, sock} = setup({memory});
+  sock.conn.serverState = "accepted";
+  // One 1000-byte segment: truesize 576 + 1000 + 66 (its frame's headers) = 1642, one page scheduled, 2454 bytes left forward.
+  stack.peerSend(sock, 1000);
+  sim.run();
+  assert.equal(sock.rcvQueue[0].truesize, skbOverheadBytes + 1000 + headerBytes);
+  assert.equal(rxTruesize(sock.rcvQueue[0]), sock.rcvQueue[0].truesize);
+  assert.equal(skbOverheadBytes + 1000 + headerBytes, 1642);
+  assert.equal(memory.byKind.buffers, 4096);
+  assert.equal(sock.fwdAllocBytes, 4096 - 1642);
+  // Ten more segments, GRO-merged into fewer skbs: each skb costs one overhead, each segment its headers.
+  stack.peerSend(sock, 10 * 1448);
+  sim.run();
+  const queued = sock.rcvQueue.slice(sock.rcvHead);
+  const truesize = queued.reduce((a, skb) => a + skb.truesize, 0);
+  assert.ok(queued.every((skb) => skb.truesize === skbOverheadBytes + skb.payloadBytes + skb.segs * headerBytes));
+  assert.equal(truesize, 1000 + 10 * 1448 + queued.length * skbOverheadBytes + 11 * headerBytes);
+  assert.equal(memory.byKind.buffers, Math.ceil(truesize / 4096) * 4096);
+  assert.equal(memory.bytes, memory.byKind.buffers);
+  spawn(sim, 1, () => readAll(host, sock, 1000 + 10 * 1448)).subscribe();
+  sim.run();
+  assert.equal(sock.counters.bytesToUser, 1000 + 10 * 1448);
+  assert.equal(memory.byKind.buffers, 0, "an idle socket keeps less than a page forward, and none booked");
+  assert.ok(sock.fwdAllocBytes < 4096);
+  assert.equal(memory.peakBytes, Math.ceil(truesize / 4096) * 4096);
+});
+
+test("bytes sent book their truesize (a 960-byte skb head + payload) until the peer's ACK frees them; close frees what is unread", () => {
+  const memory = new KernelMemory();
+  const {sim, host, stack, sock} = setup({memory});
+  sock.conn.serverState = "accepted";
+  spawn(sim, 1, () => sendCall(host, sock, 8 * KiB)).subscribe();
+  // Half a round trip later the skb is on the wire and its ACK not back: 8192 + 960 = 9152 bytes, three pages.
+  sim.run(L);
+  assert.equal(stack.counters.txSkbs, 1);
+  assert.equal(txSkbHeadTruesizeBytes, 960);
+  assert.equal(memory.byKind.buffers, 3 * 4096);
+  sim.run();
+  assert.equal(sock.peerBytesReceived, 8 * KiB);
+  assert.equal(memory.byKind.buffers, 0);
+  assert.equal(sock.rtxHead, null);
+  // Unread data at close: its pages go back at once, and what arrives afterwards is not charged.
+  stack.peerSend(sock, 1000);
+  sim.run();
+  assert.equal(memory.byKind.buffers, 4096);
+  stack.memRelease(sock);
+  assert.equal(memory.byKind.buffers, 0);
+  stack.peerSend(sock, 1000);
+  sim.run();
+  assert.equal(memory.byKind.buffers, 0);
+});
+
+test("a stack without a ledger books nothing (the transfer paths' stacks)", () => {
+  const {sim, stack, sock} = setup();
+  sock.conn.serverState = "accepted";
+  stack.peerSend(sock, 1000);
+  sim.run();
+  assert.equal(stack.memory, null);
+  assert.equal(sock.memBytes, 0);
+});
+
+test("data for a connection the server does not hold (not yet made, or closed) is not charged", () => {
+  const memory = new KernelMemory();
+  for (const state of ["none", "syn-recv", "closed"] as const) {
+    const {sim, stack, sock} = setup({memory});
+    sock.conn.serverState = state;
+    stack.peerSend(sock, 1000);
+    sim.run();
+    assert.equal(sock.rcvQueued, 1000);
+    assert.equal(memory.byKind.buffers, 0, state);
+  }
 });

@@ -7,7 +7,7 @@ import {backlogScenario, runBacklog} from "../../src/scenarios/backlog.js";
 import {resolveParams} from "../../src/scenarios/scenario.js";
 
 const profile = loadProfile("server-2024");
-const {synNs, ackNs, socketBytes, rmemBytes, wmemBytes, requestSockBytes} = profile.net;
+const {synNs, ackNs, socketBytes, requestSockBytes} = profile.net;
 
 const iosim = iosimSync;
 
@@ -25,7 +25,7 @@ test("iosim run backlog --set backlog=8 --set clients=100 --format json: 9 estab
   assert.deepEqual(r.connectTimesNs, Array.from({length: 100}, (_, i) => 2 * 250_000 + synNs * (Math.floor(i / cores) + 1)));
   // The first 9 ACKs (clients 0..8, all in the first batch) arrive together, each on its own core.
   assert.deepEqual(r.establishedTimesNs, [...Array(9).fill(3 * 250_000 + synNs + ackNs), ...Array(91).fill(null)]);
-  assert.equal(r.peakKernelMemoryBytes, 9 * (socketBytes + rmemBytes + wmemBytes));
+  assert.equal(r.peakKernelMemoryBytes, 9 * socketBytes);
   assert.ok(Math.abs(Object.values(r.cpuShare as Record<string, number>).reduce((a, b) => a + b, 0) - 1) < 1e-9);
 });
 
@@ -91,7 +91,7 @@ test("runBacklog: accept() hits EMFILE exactly at fdLimit; the rest stay queued 
 test("runBacklog: with hold, every accepted connection is closed and kernel memory returns to its baseline (0)", () => {
   const {result, fds} = runBacklog({profile, backlog: 4, clients: 50, acceptDelayNs: 100_000, holdNs: 5_000_000, intervalNs: 50_000});
   assert.equal(result.established, result.closed);
-  assert.ok(result.peakKernelMemoryBytes >= socketBytes + rmemBytes + wmemBytes);
+  assert.ok(result.peakKernelMemoryBytes >= socketBytes);
   assert.equal(result.kernelMemoryBytesAtEnd, 0);
   // Stdio, the listener, and the descriptor the server's accept() reserved before blocking on the empty queue
   // (get_unused_fd_flags comes before inet_csk_accept's wait, net/socket.c __sys_accept4_file).
@@ -138,7 +138,7 @@ test("runBacklog: conservation: every client is established, half-open, known on
       const inSynQueue = conns.filter((c) => c.serverState === "syn-recv").length;
       assert.equal(listener.synQueueLength, inSynQueue);
       const open = conns.filter((c) => c.serverState === "queued" || c.serverState === "accepted").length;
-      assert.equal(memory.bytes, inSynQueue * requestSockBytes + open * (socketBytes + rmemBytes + wmemBytes));
+      assert.equal(memory.bytes, inSynQueue * requestSockBytes + open * socketBytes);
       // Plus one descriptor reserved by an accept() blocked on an empty queue.
       const reserved = fds.open - 4 - conns.filter((c) => c.serverState === "accepted").length;
       assert.ok(reserved === 0 || (reserved === 1 && p.acceptDelayNs !== "never"), `reserved ${reserved}`);

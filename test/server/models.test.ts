@@ -74,7 +74,9 @@ test("every model: every request is served or failed with a reason, none lost, e
 test("processPerConnection(server) within a memory limit: forks that would pass it fail, the connection is reset, and its request is counted failed", () => {
   // Room for the main process and 2 children with their sockets, not 6.
   const perChild = p.processKernelBytes + p.processRssBytes;
-  const perSocket = profile.net.socketBytes + profile.net.rmemBytes + profile.net.wmemBytes;
+  // A socket's objects, and at most three pages of buffers: the request's skb (one page) while it waits to be read, the
+  // response's (4 KiB + an skb head: two pages) until it is acknowledged.
+  const perSocket = profile.net.socketBytes + 3 * profile.memory.pageBytes;
   const limit = p.processKernelBytes + p.processRssBytes + 2 * perChild + 6 * perSocket;
   const {result: r} = run({model: "process", rampNs: 0, thinkNs: 50e6, memoryLimitBytes: limit});
   assert.ok(r.oomFailures > 0);
@@ -82,6 +84,8 @@ test("processPerConnection(server) within a memory limit: forks that would pass 
   assert.equal(r.requestsFailed.reset, r.oomFailures);
   assert.equal(accounted(r), r.requestsIssued);
   assert.equal(r.requestsOpen, 0);
+  // A refused connection is closed with its request unread: close frees its skbs, so memory still returns to its baseline.
+  assert.equal(r.memoryAtEndBytes, r.baselineMemoryBytes);
 });
 
 test("every model: memory returns to its baseline once every connection has closed", () => {
@@ -127,4 +131,16 @@ test("runServer with Poisson arrivals: each arriving connection makes its reques
   assert.equal(r.requestsServed, 40);
   assert.equal(r.connectionsOpened, 20);
   assert.ok(Math.abs(Object.values(r.cpuShare as Record<string, number>).reduce((a, b) => a + b, 0) - 1) < 1e-9);
+});
+
+test("a memory budget with room for 3 sockets: handshakes beyond it are dropped (socketMemoryDrops), clients retry, every request is still served or failed with a reason", () => {
+  const limit = p.processKernelBytes + p.processRssBytes + 3 * profile.net.socketBytes;
+  const {result: r, server} = run({model: "event-loop", rampNs: 0, memoryLimitBytes: limit});
+  assert.ok(r.socketMemoryDrops > 0);
+  assert.equal(r.socketMemoryDrops, server.listener.counters.memoryDrops);
+  assert.ok(server.peakSockets <= 3, `${server.peakSockets} sockets at once`);
+  assert.equal(accounted(r), r.requestsIssued);
+  assert.equal(r.requestsOpen, 0);
+  assert.ok(r.requestsServed > 0);
+  assert.equal(r.memoryAtEndBytes, r.baselineMemoryBytes);
 });
