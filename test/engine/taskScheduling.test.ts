@@ -7,6 +7,16 @@ import {Signal, sleep, spawn, use, wait, type ProcessBody} from "../../src/engin
 const SWITCH = 2_500;
 const SLICE = 100_000;
 
+/** Spawns task 1: *beforeNs* on the CPU, blocked until *bell* rings, *afterNs* more; logs `t1 done@<time>`. */
+function bellTask(sim: ReturnType<typeof createSim>, cpu: Resource, bell: Signal<void>, log: string[], beforeNs: number, afterNs: number): void {
+  spawn(sim, 1, function* (): ProcessBody<void> {
+    yield use(cpu, beforeNs, "user");
+    yield wait(bell);
+    yield use(cpu, afterNs, "user");
+    log.push(`t1 done@${sim.scheduler.now()}`);
+  }).subscribe();
+}
+
 /** Returns a sim with a CPU of *cores* that schedules tasks (switch 2.5 µs, slice 100 µs). */
 function cpuSim(cores = 1) {
   const sim = createSim({keepEvents: true});
@@ -225,12 +235,7 @@ test("a task woken while its previous core runs an interrupt handler waits for t
     yield use(cpu, 5_000, "user"); // core B last ran task 2
     yield sleep(1e9);
   }).subscribe();
-  spawn(sim, 1, function* (): ProcessBody<void> {
-    yield use(cpu, 10_000, "user");
-    yield wait(bell);
-    yield use(cpu, 10_000, "user");
-    order.push(`t1 done@${sim.scheduler.now()}`);
-  }).subscribe();
+  bellTask(sim, cpu, bell, order, 10_000, 10_000);
   // Task 1 blocks at 10 µs; the handler takes its core (freed last) at 11 µs for 20 µs; the bell rings at 12 µs.
   sim.scheduler.post(11_000, () => cpu.submit(new Job(cpu, 20_000, "irq", () => order.push(`irq@${sim.scheduler.now()}`)), true));
   sim.scheduler.post(12_000, () => bell.fire());
@@ -245,12 +250,7 @@ test("a woken task preempts the task on its own previous core, not the first tas
   const bell = new Signal<void>();
   const log: string[] = [];
   // Task 1 (core A): runs 5 µs, sleeps on the bell. Task 2 (core A after it): CPU-bound in 10 µs steps. Task 3 (core B): 3 µs steps.
-  spawn(sim, 1, function* (): ProcessBody<void> {
-    yield use(cpu, 5_000, "user");
-    yield wait(bell);
-    yield use(cpu, 4_000, "user");
-    log.push(`t1 done@${sim.scheduler.now()}`);
-  }).subscribe();
+  bellTask(sim, cpu, bell, log, 5_000, 4_000);
   spawn(sim, 3, function* (): ProcessBody<void> {
     for (let i = 0; i < 20; i++) yield use(cpu, 3_000, "user");
     log.push(`t3 done@${sim.scheduler.now()}`);
@@ -273,12 +273,7 @@ test("idle balance: a woken task waiting for its busy previous core moves to a c
   const {sim, cpu} = cpuSim(2);
   const bell = new Signal<void>();
   const log: string[] = [];
-  spawn(sim, 1, function* (): ProcessBody<void> {
-    yield use(cpu, 5_000, "user"); // core A
-    yield wait(bell);
-    yield use(cpu, 4_000, "user");
-    log.push(`t1 done@${sim.scheduler.now()}`);
-  }).subscribe();
+  bellTask(sim, cpu, bell, log, 5_000, 4_000); // core A
   spawn(sim, 3, function* (): ProcessBody<void> {
     yield use(cpu, 30_000, "user"); // core B until 30 µs, then sleeps
     yield sleep(1e9);
