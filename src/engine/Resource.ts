@@ -252,6 +252,8 @@ export class Resource {
    * for any queued job. Made on first use.
    */
   private unitWaiters: Array<JobLine | null> | null = null;
+  /** Jobs in the unit waiter lines, all units together. */
+  private parkedWaiters = 0;
   /** A unit held, during the call that resumes it, for the task that has just finished a step on it. */
   private heldUnit = -1;
   private heldFor: Servable | null = null;
@@ -414,10 +416,7 @@ export class Resource {
 
   /** Jobs waiting (not in service; withdrawn ones are gone). */
   get queued(): number {
-    let n = this.line.size + this.urgentLine.size + this.resumeLine.size + this.runnableLine.size;
-    const waiters = this.unitWaiters;
-    if (waiters !== null) for (const w of waiters) if (w !== null) n += w.size;
-    return n;
+    return this.line.size + this.urgentLine.size + this.resumeLine.size + this.runnableLine.size + this.parkedWaiters;
   }
 
   /** Units in service now. */
@@ -453,7 +452,7 @@ export class Resource {
     job.status = QUEUED;
     if (!urgent && job.woken && this.unitWaiters !== null && job !== this.requeueFor && this.waitForPreviousCore(job, true)) return;
     (urgent ? this.urgentLine
-    : job === this.requeueFor ? this.requeueLine!
+    : job === this.requeueFor ? this.requeueTo()
     : this.tasks === null || job.woken || job.pid === 0 ? this.line
     : this.runnableLine
     ).push(job);
@@ -486,6 +485,7 @@ export class Resource {
    */
   cancel(job: Servable): void {
     if (job.status === QUEUED) {
+      if (this.isWaiterLine(job.line)) this.parkedWaiters--;
       job.line!.withdraw(job);
       job.status = IDLE;
       this.withdrawn++;
@@ -542,9 +542,22 @@ export class Resource {
     job.startNs = this.sim.scheduler.now(); // reused as "queued at" until it starts
     job.status = QUEUED;
     line.push(job);
+    this.parkedWaiters++;
     const q = this.queued;
     if (q > this.maxQueue) this.maxQueue = q;
     return true;
+  }
+
+  /** The line a requeued task goes to (see finishTaskStep), counted if it is a unit's waiter line. */
+  private requeueTo(): JobLine {
+    const line = this.requeueLine!;
+    if (this.isWaiterLine(line)) this.parkedWaiters++;
+    return line;
+  }
+
+  /** Whether *line* is one of the units' waiter lines (not one of the shared lines). */
+  private isWaiterLine(line: Servable["line"]): boolean {
+    return line !== this.line && line !== this.urgentLine && line !== this.resumeLine && line !== this.runnableLine;
   }
 
   /** Returns the line of the task waiting for *unit* (made on first use). */
@@ -622,6 +635,7 @@ export class Resource {
    * gets that core as soon as the handler ends.
    */
   private stealWaiter(): void {
+    if (this.parkedWaiters === 0) return;
     const waiters = this.unitWaiters!;
     const free = this.freeUnits;
     for (let u = 0; u < this.units && free.length > 0; u++) {
@@ -630,6 +644,7 @@ export class Resource {
       const running = this.unitJob[u];
       if (running === null || running.pid === 0) continue;
       const next = line.shift()!;
+      this.parkedWaiters--;
       this.waitNs += this.sim.scheduler.now() - next.startNs;
       this.inUse++;
       this.start(next, free.pop()!, true, false);
@@ -645,6 +660,7 @@ export class Resource {
     const line = this.unitWaiters![unit];
     if (line === null || line.size === 0) return false;
     const next = line.shift()!;
+    this.parkedWaiters--;
     free.pop();
     this.waitNs += this.sim.scheduler.now() - next.startNs;
     this.inUse++;

@@ -286,3 +286,27 @@ test("idle balance: a woken task waiting for its busy previous core moves to a c
   // Waiting behind task 2's long step on core A, task 1 is pulled to core B when it goes idle at 30 µs.
   assert.deepEqual(log, [`t1 done@${30_000 + SWITCH + 4_000}`]);
 });
+
+test("a task waiting for its previous core can be cancelled: it leaves that core's line, is never served, and queued returns to 0", () => {
+  const {sim, cpu} = cpuSim(2);
+  const bell = new Signal<void>();
+  const log: string[] = [];
+  const task = spawn(sim, 1, function* (): ProcessBody<void> {
+    yield use(cpu, 10_000, "user");
+    yield wait(bell);
+    yield use(cpu, 10_000, "user");
+    log.push(`t1 done@${sim.scheduler.now()}`);
+  }).subscribe();
+  // The handler takes task 1's core at 11 µs for 20 µs; woken at 12 µs, task 1 waits for that core; cancelled at 15 µs.
+  sim.scheduler.post(11_000, () => cpu.submit(new Job(cpu, 20_000, "irq", () => log.push(`irq@${sim.scheduler.now()}`)), true));
+  sim.scheduler.post(12_000, () => bell.fire());
+  let queuedWhileWaiting = -1;
+  sim.scheduler.post(14_000, () => (queuedWhileWaiting = cpu.queued));
+  sim.scheduler.post(15_000, () => task.unsubscribe());
+  sim.run();
+  assert.equal(queuedWhileWaiting, 1);
+  assert.equal(cpu.queued, 0);
+  assert.equal(cpu.withdrawn, 1);
+  assert.deepEqual(log, ["irq@31000"]);
+  assert.equal(cpu.busyNsByTag.get("user"), 10_000);
+});
