@@ -246,10 +246,12 @@ export class Resource {
   /** Per unit: when the task it runs got it, ns (its slice is measured from there). */
   private unitRunStartNs: Float64Array | null = null;
   /**
-   * Per unit: the task waiting for this core while an interrupt handler
-   * runs on it (the core it last ran on; see {@link Resource.scheduleTasks},
-   * "Previous core"), as a line of at most one so that cancelling works as
-   * for any queued job. Made on first use.
+   * Per unit: the task waiting for this particular core (its previous one;
+   * see {@link Resource.scheduleTasks}, "Previous core under an interrupt"
+   * and "Run queues"): woken while an interrupt handler runs there, woken
+   * to preempt the task running there, or preempted there and waiting to
+   * resume. A line of at most one, so that cancelling works as for any
+   * queued job. Made on first use.
    */
   private unitWaiters: Array<JobLine | null> | null = null;
   /** Jobs in the unit waiter lines, all units together. */
@@ -607,7 +609,12 @@ export class Resource {
     scheduler.enqueue(job, job.ns + job.switchNs);
   }
 
-  /** Starts the next waiting job, if any: urgent ones, then preempted tasks, then the line (wake-ups), then new tasks and those whose slice ran out. */
+  /**
+   * Starts the next waiting job, if any: urgent ones, then the task waiting
+   * for the unit just freed, then preempted tasks, then the line (wake-ups),
+   * then new tasks and those whose slice ran out; with none of those, a task
+   * waiting for another core (idle balance).
+   */
   private startNext(): void {
     if (this.urgentLine.size === 0 && this.unitWaiters !== null && this.startWaiter()) return;
     const resumed = this.urgentLine.size === 0 && this.resumeLine.size > 0;
