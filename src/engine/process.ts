@@ -59,13 +59,13 @@ export function use(
   detail = "",
   urgent = false,
 ): UseCommand {
-  checkDurationNs("ns", ns);
+  if (!(ns >= 0 && ns !== Infinity)) checkDurationNs("ns", ns);
   return {op: "use", resource, ns, tag, traceKind, bytes, detail, urgent};
 }
 
 /** Returns a command to let *ns* pass; *ns* must be a finite number ≥ 0 (else a RangeError naming it). */
 export function sleep(ns: number): SleepCommand {
-  checkDurationNs("ns", ns);
+  if (!(ns >= 0 && ns !== Infinity)) checkDurationNs("ns", ns);
   return {op: "sleep", ns};
 }
 
