@@ -459,3 +459,16 @@ test("throttleTime(ns, scheduler) drops values inside the window in virtual time
   // The window's end (filed first) runs before the tick due at the same nanosecond.
   assert.deepEqual(frames(s, source$.pipe(throttleTime(3, s))), marbles("-a--b--(c|)", {a: 0, b: 3, c: 6}));
 });
+
+test("SimScheduler.post(delay, fn, a, b) calls fn(a, b) at now + delay, in order with closures posted alongside", () => {
+  const s = new SimScheduler();
+  const log: string[] = [];
+  const fn = (who: string, n: number) => log.push(`${who}${n}@${s.now()}`);
+  s.post(20, fn, "b", 2);
+  s.post(10, () => log.push(`closure@${s.now()}`));
+  s.post(10, fn, "a", 1);
+  s.post(5, (who: string) => log.push(`${who}@${s.now()}`), "one-arg");
+  s.run();
+  assert.deepEqual(log, ["one-arg@5", "closure@10", "a1@10", "b2@20"]);
+  assert.throws(() => s.post(-1, fn, "x", 0), /invalid delayNs: -1/);
+});
