@@ -444,7 +444,9 @@ export class Resource {
       this.start(job, unit, false);
       return;
     }
-    if (!urgent && job.pid !== 0 && this.unitWaiters !== null && job !== this.requeueFor && this.waitForPreviousCore(job)) return;
+    // A task step that may wait for its previous core (see scheduleTasks); a requeued one already has its line.
+    const mayPark = !urgent && job.pid !== 0 && this.unitWaiters !== null && job !== this.requeueFor;
+    if (mayPark && this.waitForPreviousCore(job)) return;
     if (this.inUse < this.units) {
       this.inUse++;
       this.start(job, this.takeUnit(job.pid), true);
@@ -452,14 +454,13 @@ export class Resource {
     }
     job.startNs = this.sim.scheduler.now(); // reused as "queued at" until it starts
     job.status = QUEUED;
-    if (!urgent && job.woken && this.unitWaiters !== null && job !== this.requeueFor && this.waitForPreviousCore(job, true)) return;
+    if (mayPark && job.woken && this.waitForPreviousCore(job, true)) return;
     (urgent ? this.urgentLine
     : job === this.requeueFor ? this.requeueTo()
     : this.tasks === null || job.woken || job.pid === 0 ? this.line
     : this.runnableLine
     ).push(job);
-    const q = this.queued;
-    if (q > this.maxQueue) this.maxQueue = q;
+    this.noteQueueLength();
   }
 
   /**
@@ -545,9 +546,14 @@ export class Resource {
     job.status = QUEUED;
     line.push(job);
     this.parkedWaiters++;
+    this.noteQueueLength();
+    return true;
+  }
+
+  /** A job joined a line: keeps `maxQueue`. */
+  private noteQueueLength(): void {
     const q = this.queued;
     if (q > this.maxQueue) this.maxQueue = q;
-    return true;
   }
 
   /** The line a requeued task goes to (see finishTaskStep), counted if it is a unit's waiter line. */
