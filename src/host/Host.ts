@@ -94,7 +94,7 @@ export class Host {
       lists: options.cacheLists,
     });
     // The interrupt handler: every DMA completion costs a core irqNs.
-    this.dmaCompletions$.subscribe((c) => this.cpu.submit(new IrqJob(this, c.device, null, c.signal, c.timeNs), true));
+    this.dmaCompletions$.subscribe((c) => this.cpu.submit(irqJob(this, c.device, null, c.signal, c.timeNs), true));
   }
 
   /** Returns a command to run *ns* of CPU work booked as *category*. */
@@ -143,7 +143,7 @@ export class Host {
 
   /** Raises an interrupt from *device*: a core handles it (ahead of queued work), then *then* runs. */
   interrupt(device: string, then: () => void): void {
-    this.cpu.submit(new IrqJob(this, device, then, null, 0), true);
+    this.cpu.submit(irqJob(this, device, then, null, 0), true);
   }
 
   /**
@@ -178,7 +178,7 @@ export class Host {
   private startDma(device: Resource, deviceNs: number, bytes: number, detail: string, pid: number): Signal<number> {
     const signal = new Signal<number>();
     const ns = Math.max(deviceNs, bytes / this.profile.dma.bytesPerNs);
-    device.submit(new DmaJob(this, device, ns, pid, bytes, detail, signal));
+    device.submit(dmaJob(this, device, ns, pid, bytes, detail, signal));
     return signal;
   }
 
@@ -232,48 +232,36 @@ export class Host {
 }
 
 /**
- * An interrupt handler's run on a core (`cpu.irqNs`, booked "irq"): when it
- * ends, {@link Host.interrupts$} hears of it, then *then* runs or *signal*
- * fires with *value*. A class rather than closures: a busy NIC raises one
- * per packet.
+ * Returns an interrupt handler's run on a core (`cpu.irqNs`, booked "irq"):
+ * when it ends, {@link Host.interrupts$} hears of it, then *then* runs or
+ * *signal* fires with *value*. A plain {@link Job} with a `done` function
+ * rather than closures or a subclass: a busy NIC raises one per packet.
  */
-class IrqJob extends Job {
-  constructor(
-    private readonly host: Host,
-    device: string,
-    private readonly then: (() => void) | null,
-    private readonly signal: Signal<number> | null,
-    private readonly value: number,
-  ) {
-    super(host.cpu, host.profile.cpu.irqNs, "irq", IrqJob.ended, "irq", 0, 0, device);
-  }
-
-  private static ended(this: void, job: Job): void {
-    const j = job as IrqJob;
-    const host = j.host;
-    // The event object is made only for someone listening.
-    if (host.interrupts$.observed) host.interrupts$.next({device: j.detail, timeNs: host.sim.scheduler.now()});
-    if (j.then !== null) j.then();
-    else j.signal!.fire(j.value);
-  }
+function irqJob(host: Host, device: string, then: (() => void) | null, signal: Signal<number> | null, value: number): Job {
+  const job = new Job(host.cpu, host.profile.cpu.irqNs, "irq", irqEnded, "irq", 0, 0, device);
+  job.a = host;
+  job.b = then ?? signal;
+  job.n = value;
+  return job;
 }
 
-/** A device's DMA transfer (booked "dma", traced "dma-copy"): when it ends, {@link Host.dmaCompletions$} emits its completion. */
-class DmaJob extends Job {
-  constructor(
-    private readonly host: Host,
-    device: Resource,
-    ns: number,
-    pid: number,
-    bytes: number,
-    detail: string,
-    private readonly signal: Signal<number>,
-  ) {
-    super(device, ns, "dma", DmaJob.ended, "dma-copy", pid, bytes, detail);
-  }
+function irqEnded(job: Job): void {
+  const host = job.a as Host;
+  // The event object is made only for someone listening.
+  if (host.interrupts$.observed) host.interrupts$.next({device: job.detail, timeNs: host.sim.scheduler.now()});
+  if (typeof job.b === "function") (job.b as () => void)();
+  else (job.b as Signal<number>).fire(job.n);
+}
 
-  private static ended(this: void, job: Job): void {
-    const j = job as DmaJob;
-    j.host.dmaCompletions$.next({device: j.resource.name, bytes: j.bytes, detail: j.detail, timeNs: j.host.sim.scheduler.now(), signal: j.signal});
-  }
+/** Returns a device's DMA transfer (booked "dma", traced "dma-copy"): when it ends, {@link Host.dmaCompletions$} emits its completion. */
+function dmaJob(host: Host, device: Resource, ns: number, pid: number, bytes: number, detail: string, signal: Signal<number>): Job {
+  const job = new Job(device, ns, "dma", dmaEnded, "dma-copy", pid, bytes, detail);
+  job.a = host;
+  job.b = signal;
+  return job;
+}
+
+function dmaEnded(job: Job): void {
+  const host = job.a as Host;
+  host.dmaCompletions$.next({device: job.resource.name, bytes: job.bytes, detail: job.detail, timeNs: host.sim.scheduler.now(), signal: job.b as Signal<number>});
 }

@@ -403,7 +403,7 @@ export class NetStack {
   /** A packet from the far side reaches the NIC: its DMA into the ring, then the interrupt rule. */
   arrive(pkt: Packet): void {
     const wire = pkt.skb.len;
-    this.rxDma.submit(new RxFrameJob(this, pkt, wire / this.host.profile.dma.bytesPerNs, wire));
+    this.rxDma.submit(rxFrameJob(this, pkt, wire / this.host.profile.dma.bytesPerNs, wire));
   }
 
   /**
@@ -888,19 +888,14 @@ function protocol(stack: NetStack, pkt: Packet): void {
   stack.deliver(pkt);
 }
 
-/** The NIC's DMA of one arriving frame into the receive ring ("dma", traced "dma-copy" nic→skb); then {@link NetStack.ringed}. */
-class RxFrameJob extends Job {
-  constructor(
-    private readonly stack: NetStack,
-    private readonly pkt: Packet,
-    ns: number,
-    wireBytes: number,
-  ) {
-    super(stack.rxDma, ns, "dma", RxFrameJob.ended, "dma-copy", 0, wireBytes, "nic→skb");
-  }
+/** Returns the NIC's DMA of one arriving frame into the receive ring ("dma", traced "dma-copy" nic→skb); then {@link NetStack.ringed}. A plain {@link Job} (see its `a`). */
+function rxFrameJob(stack: NetStack, pkt: Packet, ns: number, wireBytes: number): Job {
+  const job = new Job(stack.rxDma, ns, "dma", rxFrameEnded, "dma-copy", 0, wireBytes, "nic→skb");
+  job.a = stack;
+  job.b = pkt;
+  return job;
+}
 
-  private static ended(this: void, job: Job): void {
-    const j = job as RxFrameJob;
-    j.stack.ringed(j.pkt);
-  }
+function rxFrameEnded(job: Job): void {
+  (job.a as NetStack).ringed(job.b as Packet);
 }
