@@ -291,6 +291,65 @@ test("SimScheduler.run() keeps (time, insertion) order over thousands of random 
   assert.equal(seen.length, 5000);
 });
 
+test("work filed on both sides of the near/far split runs in exact (time, insertion) order, ties across the split included", () => {
+  // Delays on both sides of the scheduler's near horizon (1 ms) and exactly on it, so that work due at one instant
+  // sits in both heaps; each piece of work files more. A reference run picks the smallest (time, seq) by a scan.
+  const delays = [0, 1, 250_000, 999_999, 1_000_000, 1_000_001, 1_500_000, 2_000_000, 750_000];
+  const children = (id: number) => (id < 1500 ? [(id * 7) % delays.length, (id * 13 + 5) % delays.length] : []);
+  const s = new SimScheduler();
+  const ran: Array<[number, number]> = [];
+  let nextId = 0;
+  const file = (delayNs: number): void => {
+    const id = nextId++;
+    s.post(delayNs, () => {
+      ran.push([s.now(), id]);
+      for (const k of children(id)) file(delays[k]);
+    });
+  };
+  for (let i = 0; i < 6; i++) file(delays[(i * 5) % delays.length]);
+  s.run();
+  // Reference: a plain list of pending (time, seq, id).
+  const pending: Array<{timeNs: number; seq: number; id: number}> = [];
+  const expected: Array<[number, number]> = [];
+  let seq = 0;
+  let now = 0;
+  let id = 0;
+  const fileRef = (delayNs: number) => pending.push({timeNs: now + delayNs, seq: seq++, id: id++});
+  for (let i = 0; i < 6; i++) fileRef(delays[(i * 5) % delays.length]);
+  while (pending.length > 0) {
+    let m = 0;
+    for (let k = 1; k < pending.length; k++) {
+      const a = pending[k];
+      const b = pending[m];
+      if (a.timeNs < b.timeNs || (a.timeNs === b.timeNs && a.seq < b.seq)) m = k;
+    }
+    const [e] = pending.splice(m, 1);
+    now = e.timeNs;
+    expected.push([now, e.id]);
+    for (const k of children(e.id)) fileRef(delays[k]);
+  }
+  assert.equal(ran.length, expected.length);
+  assert.ok(expected.length > 3000, `${expected.length} pieces of work`);
+  assert.deepEqual(ran, expected);
+  // Ties across the split did happen: some instant ran work filed near and work filed far.
+  const times = new Map<number, number>();
+  for (const [t] of ran) times.set(t, (times.get(t) ?? 0) + 1);
+  assert.ok([...times.values()].some((n) => n > 1));
+});
+
+test("a pending action re-filed across the near/far split runs once, at its new time", () => {
+  const s = new SimScheduler();
+  const ran: Array<[string, number]> = [];
+  const far = s.schedule(() => void ran.push(["far→near", s.now()]), 5_000_000);
+  const near = s.schedule(() => void ran.push(["near→far", s.now()]), 10);
+  (far as unknown as SchedulerAction<number>).schedule(undefined, 20);
+  (near as unknown as SchedulerAction<number>).schedule(undefined, 3_000_000);
+  s.post(3_000_000, () => void ran.push(["post", s.now()]));
+  s.run();
+  assert.deepEqual(ran, [["far→near", 20], ["near→far", 3_000_000], ["post", 3_000_000]]);
+  assert.equal(s.pending, 0);
+});
+
 test("SimScheduler.remove() of random pending actions keeps the rest in order", () => {
   const s = new SimScheduler();
   const ran: number[] = [];
