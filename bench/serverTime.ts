@@ -39,8 +39,12 @@ function gcFunction(): () => void {
   return runInNewContext("gc") as () => void;
 }
 
-/** Runs `iosim run server` with *clients* clients (the scenario's defaults otherwise) and measures it. */
-export function timeServer(clients = 100_000, model: ServerModelName = "thread"): ServerTime {
+/**
+ * Runs `iosim run server` with *clients* clients (the scenario's defaults
+ * otherwise) and measures it; without *sampleHeap*, only the timed run
+ * (`peakHeapBytesPerClient` is then NaN: not measured).
+ */
+export function timeServer(clients = 100_000, model: ServerModelName = "thread", sampleHeap = true): ServerTime {
   const gc = gcFunction();
   const profile = loadProfile("server-2024");
   gc();
@@ -48,6 +52,8 @@ export function timeServer(clients = 100_000, model: ServerModelName = "thread")
   const {result, sim} = runServer({profile, model, clients, maxEvents: Infinity});
   const wallMs = performance.now() - t0;
   const events = sim.scheduler.eventsRun;
+  const timed = {clients, model, wallMs, events, eventsPerSec: (events / wallMs) * 1e3, requestsServed: result.requestsServed, requestsIssued: result.requestsIssued, simulatedNs: result.elapsedNs};
+  if (!sampleHeap) return {...timed, peakHeapBytesPerClient: NaN};
   gc();
   const baseHeap = process.memoryUsage().heapUsed;
   let peakHeap = baseHeap;
@@ -67,17 +73,7 @@ export function timeServer(clients = 100_000, model: ServerModelName = "thread")
     },
   });
   if (sampled.sim.scheduler.eventsRun !== events) throw new Error(`the sampled run took ${sampled.sim.scheduler.eventsRun} events, the timed one ${events}`);
-  return {
-    clients,
-    model,
-    wallMs,
-    events,
-    eventsPerSec: (events / wallMs) * 1e3,
-    peakHeapBytesPerClient: (peakHeap - baseHeap) / clients,
-    requestsServed: result.requestsServed,
-    requestsIssued: result.requestsIssued,
-    simulatedNs: result.elapsedNs,
-  };
+  return {...timed, peakHeapBytesPerClient: (peakHeap - baseHeap) / clients};
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
