@@ -228,7 +228,8 @@ export class SimScheduler implements SchedulerLike {
     if (!(maxEvents >= 0)) throw new RangeError(`invalid maxEvents: ${maxEvents}; expected a count ≥ 0`);
     this.throwUnhandled();
     if (untilNs < this.nowNs) return this.nowNs;
-    let budget = maxEvents;
+    // A count up, not a budget counted down from maxEvents: Infinity - 1 is a double, boxed anew at every event.
+    let ran = 0;
     const previous = timeoutProvider.delegate;
     const wasRunning = this.running;
     timeoutProvider.delegate = this.unhandledDelegate;
@@ -255,7 +256,7 @@ export class SimScheduler implements SchedulerLike {
         }
         const timeNs = heap.times[0];
         if (timeNs > untilNs) break;
-        if (--budget < 0) throw new SimulationLimitError(maxEvents);
+        if (++ran > maxEvents) throw new SimulationLimitError(maxEvents);
         heap.pop();
         top.heapIndex = -1;
         this.live--;
