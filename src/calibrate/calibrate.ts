@@ -45,7 +45,7 @@ export interface Calibration {
   machine: string;
   /** The probe settings. */
   settings: CalibrationSettings;
-  /** Facts the probes read (online and usable CPUs, page size, RAM, the test file's file system, the TCP buffer sysctls). */
+  /** Facts the probes read (online and usable CPUs, page size, RAM, the test file's file system, the TCP buffer sysctls, how idle cores idle). */
   info: Record<string, number | string>;
   /** Every quantity measured, in probe order, then the derived ones. */
   measured: Measurement[];
@@ -113,6 +113,62 @@ export function tcpBufferSysctls(procDir = "/proc/sys/net/ipv4"): Record<string,
     }
   }
   return out;
+}
+
+/**
+ * Returns how this machine's cores idle, as read from the kernel: the
+ * cpuidle driver (`/sys/devices/system/cpu/cpuidle/current_driver`:
+ * intel_idle, acpi_idle, haltpoll, or none), an `idle=` boot parameter
+ * (`/proc/cmdline`), and whether the CPU has MONITOR/MWAIT (`monitor` among
+ * `/proc/cpuinfo`'s flags). What cannot be read is left out. See
+ * {@link idlePolls}.
+ */
+export function idleSettings(sysCpuDir = "/sys/devices/system/cpu", procDir = "/proc"): Record<string, string> {
+  const out: Record<string, string> = {};
+  const read = (path: string): string | null => {
+    try {
+      return readFileSync(path, "utf8");
+    } catch {
+      return null;
+    }
+  };
+  const driver = read(`${sysCpuDir}/cpuidle/current_driver`);
+  if (driver !== null) out.cpuidleDriver = driver.trim();
+  const cmdline = read(`${procDir}/cmdline`);
+  const idle = cmdline === null ? undefined : /(?:^|\s)idle=(\S+)/.exec(cmdline)?.[1];
+  if (idle !== undefined) out.idleParam = idle;
+  const cpuinfo = read(`${procDir}/cpuinfo`);
+  const flags = cpuinfo === null ? undefined : /^flags\s*:\s*(.*)$/m.exec(cpuinfo)?.[1];
+  if (flags !== undefined) out.cpuMonitor = flags.split(/\s+/).includes("monitor") ? "yes" : "no";
+  return out;
+}
+
+/**
+ * Returns whether idle cores watch their need-resched flag (so a wake-up
+ * onto one needs no IPI) from {@link idleSettings}, with why; null when
+ * nothing was read. The kernel's rules: `idle=poll` spins in
+ * cpu_idle_poll(); mwait idle (intel_idle, acpi_idle's FFH states, x86's
+ * mwait_idle when there is no cpuidle driver but the CPU has MWAIT) sets
+ * TIF_POLLING_NRFLAG around MWAIT (mwait_idle_with_hints(),
+ * arch/x86/include/asm/mwait.h); haltpoll polls before it halts
+ * (drivers/cpuidle/cpuidle-haltpoll.c); `idle=halt`, `idle=nomwait` and
+ * HLT without a cpuidle driver (default_idle(), most virtual machines) do
+ * not poll.
+ */
+export function idlePolls(info: Record<string, number | string>): {polls: boolean; why: string} | null {
+  const param = info.idleParam;
+  if (param === "poll") return {polls: true, why: "booted with idle=poll: the idle loop spins in cpu_idle_poll() with TIF_POLLING_NRFLAG set"};
+  if (param === "halt" || param === "nomwait") return {polls: false, why: `booted with idle=${param}: idle cores halt (HLT) without polling`};
+  const driver = info.cpuidleDriver;
+  if (driver === "intel_idle" || driver === "acpi_idle")
+    return {polls: true, why: `cpuidle driver ${driver}: its MWAIT states set TIF_POLLING_NRFLAG (mwait_idle_with_hints())`};
+  if (driver === "haltpoll") return {polls: true, why: "cpuidle driver haltpoll: an idle vCPU polls (TIF_POLLING_NRFLAG) before it halts, and wake-ups within the poll window need no IPI"};
+  if (driver === "none" || driver === undefined) {
+    if (info.cpuMonitor === "no") return {polls: false, why: `${driver === undefined ? "no cpuidle" : "cpuidle driver none"} and no MONITOR/MWAIT in /proc/cpuinfo: idle cores halt (default_idle(), HLT) without polling`};
+    if (info.cpuMonitor === "yes") return {polls: true, why: `${driver === undefined ? "no cpuidle" : "cpuidle driver none"} on a CPU with MONITOR/MWAIT: x86 idles in mwait_idle(), which sets TIF_POLLING_NRFLAG`};
+    return null;
+  }
+  return null;
 }
 
 /** Returns *line* with its spread. */
@@ -243,7 +299,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   onProgress?.(0, total, "compiling the probes");
   const binary = await compileProbes(options.cc);
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-  const info: Record<string, number | string> = {...tcpBufferSysctls()};
+  const info: Record<string, number | string> = {...tcpBufferSysctls(), ...idleSettings()};
   const measured: Measurement[] = [];
   for (const [i, step] of steps.entries()) {
     onProgress?.(i + 1, total, step.label);

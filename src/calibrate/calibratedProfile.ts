@@ -2,15 +2,15 @@
  * From measurements to a profile: only the numbers a probe measures
  * directly become profile fields; everything else stays in the sidecar.
  */
-import type {Calibration, Measurement} from "./calibrate.js";
+import {idlePolls, type Calibration, type Measurement} from "./calibrate.js";
 import {significant} from "./spread.js";
 
 /** One profile number set from a measurement. */
 export interface ProfileOverride {
   /** Dotted path in the profile, e.g. `cpu.modeSwitchNs`. */
   path: string;
-  /** The value written: a number, or for `memory.copyCurve` its [bytes, bytesPerNs] points. */
-  value: number | Array<[number, number]>;
+  /** The value written: a number, `cpu.idlePolls`'s boolean, or for `memory.copyCurve` its [bytes, bytesPerNs] points. */
+  value: number | boolean | Array<[number, number]>;
   /** Its `sources` entry: how it was measured, the median and the spread, the date and the machine. */
   source: string;
 }
@@ -116,7 +116,7 @@ function shown(x: number, unit: string): string {
 /**
  * Returns the profile a calibration writes: it `extends` *base* and sets
  * only the fields measured or read directly (`cpu.cores`, `memory.pageBytes`,
- * `net.rmemBytes`, `net.wmemBytes`, `cpu.modeSwitchNs`, `cpu.syscallNs`,
+ * `net.rmemBytes`, `net.wmemBytes`, `cpu.idlePolls`, `cpu.modeSwitchNs`, `cpu.syscallNs`,
  * `cpu.taskSwitchNs`, `memory.copyBytesPerNs`, `memory.copyCurve` (the memcpy rate at each size measured),
  * `uring.sqeNs`, `uring.pollArmNs`), each with a `sources` entry giving the method,
  * the median, the spread of the runs, the date and the machine. A quantity
@@ -151,6 +151,13 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
     if (Number.isSafeInteger(bytes) && bytes > 0)
       overrides.push({path, value: bytes, source: `net.ipv4.${sysctl}[1], the default buffer of a new socket, read from /proc/sys/net/ipv4/${sysctl} ("${text}": min, default, max). ${read}.`});
   }
+  const idle = idlePolls(cal.info);
+  if (idle !== null)
+    overrides.push({
+      path: "cpu.idlePolls",
+      value: idle.polls,
+      source: `${idle.polls ? "Idle cores poll" : "Idle cores do not poll"}: ${idle.why} (cpuidle driver ${cal.info.cpuidleDriver ?? "unread"}, idle= ${cal.info.idleParam ?? "not set"}, monitor flag ${cal.info.cpuMonitor ?? "unread"}). ${read}.`,
+    });
   for (const rule of fieldRules) {
     const m: Measurement | undefined = cal.measured.find((r) => `${r.probe}/${r.case}` === rule.row);
     if (!m || m.median === undefined || m.low === undefined || m.high === undefined || !Number.isFinite(m.median) || m.median <= 0) continue;

@@ -55,6 +55,10 @@ export interface Servable {
   lastUnit: number;
   /** Whether it is the first step of a task after it blocked or slept (a wake-up, which may preempt; see {@link Resource.scheduleTasks}). */
   woken: boolean;
+  /** For a wake-up: the core whose step woke it (SimScheduler.firingUnit at the wake-up), −1 when no core did (a timer, a device). */
+  wakerUnit: number;
+  /** Inter-processor interrupt time its core spends before its service, ns (see {@link Resource.scheduleTasks}, "Wake-up IPI"); part of `switchNs`. */
+  ipiNs: number;
   /** Called by the resource when its service has run to the end (not when cancelled). */
   serviceEnded(): void;
   /** Called by the scheduler when its completion is due. */
@@ -84,6 +88,8 @@ export class Job implements Servable {
   lastUnit = -1;
   /** A plain job is never a wake-up. */
   readonly woken = false;
+  readonly wakerUnit = -1;
+  ipiNs = 0;
   constructor(
     /** The resource serving it. */
     public resource: Resource,
@@ -213,7 +219,14 @@ export interface TaskScheduling {
   switchNs: number;
   /** How long a task may keep its core while others are runnable, ns (Linux: the scheduler's base slice). */
   sliceNs: number;
+  /** CPU time a core spends taking the inter-processor interrupt of a wake-up from another core, ns; default 0 (not priced). */
+  ipiNs?: number;
+  /** Whether an idle core watches its need-resched flag (mwait or poll idle), so that waking a task onto it needs no IPI; default true. */
+  idlePolls?: boolean;
 }
+
+/** Tag of the time a core spends taking wake-up IPIs. */
+export const WAKE_IPI = "ipi";
 
 /** Tag and trace kind of the time a core spends switching tasks. */
 export const TASK_SWITCH = "task-switch";
@@ -252,7 +265,7 @@ export class Resource {
   /** Units serving nothing, as a stack. */
   private readonly freeUnits: number[];
   /** Task scheduling, or null for a plain FIFO server (devices). */
-  private tasks: TaskScheduling | null = null;
+  private tasks: Required<TaskScheduling> | null = null;
   /** Per unit: pid of the last task it ran (−1: none yet; interrupt handlers, pid 0, do not count). */
   private unitTask: Int32Array | null = null;
   /** Per unit: when the task it runs got it, ns (its slice is measured from there). */
@@ -293,6 +306,8 @@ export class Resource {
   waitNs = 0;
   /** Longest the line ever was. */
   maxQueue = 0;
+  /** Wake-up IPIs taken: a task woken by a step on another core starting on a core that had to be interrupted (see {@link Resource.scheduleTasks}). */
+  wakeIpis = 0;
   /** Task switches: a unit starting a task other than the last one it ran (see {@link Resource.scheduleTasks}). */
   taskSwitches = 0;
 
@@ -354,6 +369,20 @@ export class Resource {
    *   Without these rules a busy event loop migrated at nearly every
    *   packet: 14 task switches per request in the main + sub Reactors,
    *   60% of their CPU; with them 0.4.
+   * - **Wake-up IPI.** A task woken by a step on one core (the step whose
+   *   end fired the signal it waited on: a task's write, an interrupt
+   *   handler) and started on another takes an inter-processor interrupt
+   *   there first, `ipiNs` booked under "ipi" and counted in `wakeIpis`,
+   *   when Linux sends one: to a core running another task, which the
+   *   wakee preempts (resched_curr() → smp_send_reschedule(),
+   *   kernel/sched/core.c), and to an idle core unless idle cores poll
+   *   (send_call_function_single_ipi(): `if (!set_nr_if_polling(rq->idle))
+   *   arch_send_call_function_single_ipi(cpu)`; x86's mwait idle sets
+   *   TIF_POLLING_NRFLAG, HLT does not). A wake-up on the waker's own core,
+   *   by the task's own timer (a sleep) or by a device with no core takes
+   *   none, nor does one that waits in the shared line. The IPI is charged
+   *   when the task starts, in front of its step (after any task switch);
+   *   where a pulled task starts elsewhere, on the core that starts it.
    * - **Keeping the core.** A task keeps its core from one step to the
    *   next (a system call's mode switch, its work and its copy run back to
    *   back) unless, at that boundary, an interrupt is waiting (it runs
@@ -379,7 +408,8 @@ export class Resource {
   scheduleTasks(scheduling: TaskScheduling): void {
     checkDurationNs(`${this.name} switchNs`, scheduling.switchNs);
     if (!(scheduling.sliceNs > 0 && scheduling.sliceNs !== Infinity)) throw new RangeError(`invalid ${this.name} sliceNs: ${scheduling.sliceNs}; expected a finite number of ns > 0`);
-    this.tasks = {switchNs: scheduling.switchNs, sliceNs: scheduling.sliceNs};
+    checkDurationNs(`${this.name} ipiNs`, scheduling.ipiNs ?? 0);
+    this.tasks = {switchNs: scheduling.switchNs, sliceNs: scheduling.sliceNs, ipiNs: scheduling.ipiNs ?? 0, idlePolls: scheduling.idlePolls ?? true};
     this.unitTask = new Int32Array(this.units).fill(-1);
     this.unitRunStartNs = new Float64Array(this.units);
     this.unitWaiters = new Array<JobLine | null>(this.units).fill(null);
@@ -422,7 +452,9 @@ export class Resource {
       if (job === null) continue;
       const served = now - job.startNs;
       const switching = Math.min(served, job.switchNs);
-      if (switching > 0) out.set(TASK_SWITCH, (out.get(TASK_SWITCH) ?? 0) + switching);
+      const ipi = Math.min(switching, job.ipiNs);
+      if (ipi > 0) out.set(WAKE_IPI, (out.get(WAKE_IPI) ?? 0) + ipi);
+      if (switching > ipi) out.set(TASK_SWITCH, (out.get(TASK_SWITCH) ?? 0) + switching - ipi);
       if (served > switching) out.set(job.tag, (out.get(job.tag) ?? 0) + served - switching);
     }
     return out;
@@ -448,6 +480,7 @@ export class Resource {
     // Checked before the name is built: a template string here was an allocation per step of every process.
     if (!(job.ns >= 0 && job.ns !== Infinity)) checkDurationNs(`${this.name} service ns`, job.ns);
     job.switchNs = 0;
+    job.ipiNs = 0;
     if (job === this.heldFor) {
       // The task's next step on the core it kept.
       const unit = this.heldUnit;
@@ -458,6 +491,9 @@ export class Resource {
     }
     // A task step that may wait for its previous core (see scheduleTasks); a requeued one already has its line.
     const mayPark = !urgent && job.pid !== 0 && this.unitWaiters !== null && job !== this.requeueFor;
+    // A wake-up by a step on some core: its target core takes an IPI unless it is that core (see start) or idles polling.
+    const remoteWake = mayPark && job.woken && job.wakerUnit >= 0;
+    if (remoteWake && !this.tasks!.idlePolls) job.ipiNs = this.tasks!.ipiNs;
     if (mayPark && this.waitForPreviousCore(job)) return;
     if (this.inUse < this.units) {
       this.inUse++;
@@ -466,7 +502,11 @@ export class Resource {
     }
     job.startNs = this.sim.scheduler.now(); // reused as "queued at" until it starts
     job.status = QUEUED;
+    // Preempting the task on its previous core: a resched IPI, whatever the idle loop does.
+    if (remoteWake) job.ipiNs = this.tasks!.ipiNs;
     if (mayPark && job.woken && this.waitForPreviousCore(job, true)) return;
+    // Queued behind every core's tasks: no core is told to reschedule.
+    job.ipiNs = 0;
     (urgent ? this.urgentLine
     : job === this.requeueFor ? this.requeueTo()
     : this.tasks === null || job.woken || job.pid === 0 ? this.line
@@ -511,7 +551,7 @@ export class Resource {
       this.unitBusyNs[job.unit] += usedNs;
       this.cancelled++;
       const switching = Math.min(usedNs, job.switchNs);
-      if (switching > 0) this.book(TASK_SWITCH, switching);
+      if (switching > 0) this.bookSwitch(switching, Math.min(switching, job.ipiNs));
       this.book(job.tag, usedNs - switching);
       this.vacate(job);
       this.release(job.unit);
@@ -622,6 +662,13 @@ export class Resource {
       if (!(resumed && last === job.pid)) this.unitRunStartNs![unit] = now;
       unitTask[unit] = job.pid;
       job.lastUnit = unit;
+      if (job.ipiNs > 0) {
+        if (unit === job.wakerUnit) job.ipiNs = 0; // woken on the waker's own core: no IPI
+        else {
+          job.switchNs += job.ipiNs;
+          this.wakeIpis++;
+        }
+      }
     }
     if (job.traceKind !== null) this.sim.trace.record(now + job.switchNs, job.traceKind, job.pid, job.ns, job.bytes, job.detail);
     scheduler.enqueue(job, job.ns + job.switchNs);
@@ -693,6 +740,12 @@ export class Resource {
     return true;
   }
 
+  /** Books *ns* of time in front of a step: *ipiNs* of it (the IPI comes first) as "ipi", the rest as "task-switch". */
+  private bookSwitch(ns: number, ipiNs: number): void {
+    if (ipiNs > 0) this.book(WAKE_IPI, ipiNs);
+    if (ns > ipiNs) this.book(TASK_SWITCH, ns - ipiNs);
+  }
+
   /** Adds *ns* of busy time to *tag*. */
   private book(tag: string, ns: number): void {
     const tags = this.tags;
@@ -711,13 +764,28 @@ export class Resource {
 
   /** Called by the scheduler when *job*'s service ends. */
   finish(job: Servable): void {
-    const unit = job.unit;
+    if (this.tasks === null) {
+      this.finishOn(job, job.unit);
+      return;
+    }
+    // What the step's end wakes is woken from this core (see scheduleTasks, "Wake-up IPI").
+    const scheduler = this.sim.scheduler;
+    scheduler.firingUnit = job.unit;
+    try {
+      this.finishOn(job, job.unit);
+    } finally {
+      scheduler.firingUnit = -1;
+    }
+  }
+
+  /** Ends *job*'s service on *unit*: books it, then hands the unit on and resumes the job's owner. */
+  private finishOn(job: Servable, unit: number): void {
     this.vacate(job);
     job.unit = -1;
     this.busyNs += job.ns + job.switchNs;
     this.unitBusyNs[unit] += job.ns + job.switchNs;
     this.completed++;
-    if (job.switchNs > 0) this.book(TASK_SWITCH, job.switchNs);
+    if (job.switchNs > 0) this.bookSwitch(job.switchNs, job.ipiNs);
     this.book(job.tag, job.ns);
     if (this.tasks !== null && job.pid !== 0) {
       this.finishTaskStep(job, unit);

@@ -139,6 +139,12 @@ export class SimScheduler implements SchedulerLike {
   private live = 0;
   /** How many pieces of work have run, all runs together. */
   eventsRun = 0;
+  /**
+   * The core whose step is ending while its end is being processed (set by
+   * a Resource that schedules tasks), else −1: a process woken then was
+   * woken from that core (see Resource.scheduleTasks, "Wake-up IPI").
+   */
+  firingUnit = -1;
   /** Whether {@link run} is on the stack (unhandled errors are then already routed here). */
   running = false;
   /** Errors reported as unhandled and not yet thrown by {@link run}, in the order they happened. */

@@ -248,6 +248,9 @@ class Runner<R> implements Servable, Sleeper {
   lastUnit = -1;
   /** Whether its next `use` step follows a block or sleep (a wake-up), not a step it just finished or its start. */
   woken = false;
+  /** The core whose step woke it, −1 when none did (see Servable). */
+  wakerUnit = -1;
+  ipiNs = 0;
   /** The signal it waits on, or whose value it resumes with. */
   private signal: Signal<unknown> | null = null;
   waitSlot = 0;
@@ -273,6 +276,7 @@ class Runner<R> implements Servable, Sleeper {
       case SLEEPING:
         this.phase = RUNNING;
         this.woken = true;
+        this.wakerUnit = -1; // its own timer
         this.step(undefined);
         return;
       case WOKEN: {
@@ -290,6 +294,7 @@ class Runner<R> implements Servable, Sleeper {
 
   wake(): void {
     this.phase = WOKEN;
+    this.wakerUnit = this.scheduler.firingUnit;
     this.scheduler.enqueue(this, 0);
   }
 

@@ -59,6 +59,8 @@ function profileShape(partial: boolean) {
         syscallNs: leaf.nonNegative("Kernel work to enter and dispatch a system call, excluding copies, ns."),
         irqNs: leaf.nonNegative("Handling one interrupt, ns."),
         taskSwitchNs: leaf.nonNegative("Switching a core from one process or thread to another, ns."),
+        ipiNs: leaf.nonNegative("A core taking the inter-processor interrupt of a wake-up sent from another core (reschedule or call-function IPI: entry, handler, exit), ns."),
+        idlePolls: leaf.boolean("Whether an idle core watches its need-resched flag (mwait or poll idle, TIF_POLLING_NRFLAG set), so that waking a task onto it needs no IPI; false when idle is HLT (most virtual machines)."),
         baseSliceNs: leaf.positive("The scheduler's base time slice before Linux scales it by the number of CPUs, ns (see timeSliceNs)."),
       },
       partial,

@@ -99,6 +99,8 @@ export function runReactor(o: ReactorRunOptions) {
     /** Cores switching from one task to another (kernel/sched). */
     taskSwitches: r.taskSwitches,
     taskSwitchesPerRequest: per(r.taskSwitches),
+    /** Tasks woken by a step on another core that had to interrupt the core they ran on (resched or call-function IPI; none to an idle core that polls: cpu.idlePolls). */
+    wakeIpis: host.cpu.wakeIpis,
     lockContentions: r.lockContentions,
     lockWaitNs: r.lockWaitNs,
     wakeups: {

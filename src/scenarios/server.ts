@@ -247,6 +247,8 @@ export function runServer(o: ServerRunOptions) {
     /** event-loop with select: connections closed at once (reset) because their descriptor was ≥ FD_SETSIZE (1024). */
     fdSetRefusals: sc.fdSetRefusals,
     taskSwitches: host.cpu.taskSwitches,
+    /** Tasks woken by a step on another core that had to interrupt the core they ran on (resched or call-function IPI; none to an idle core that polls: cpu.idlePolls). */
+    wakeIpis: host.cpu.wakeIpis,
     contextSwitches: sim.trace.count("mode-switch"),
     forks: sc.forks,
     threadsCreated: sc.threadsCreated,

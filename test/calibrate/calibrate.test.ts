@@ -1,9 +1,9 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {readdirSync, readFileSync, writeFileSync} from "node:fs";
+import {mkdirSync, readdirSync, readFileSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {loadProfile, parseProfile} from "../../src/host/profiles.js";
-import {calibratedProfile, checkPlatform, derivedMeasurements, spread, tcpBufferSysctls, type Calibration, type Measurement} from "../../src/calibrate/index.js";
+import {calibratedProfile, checkPlatform, derivedMeasurements, idlePolls, idleSettings, spread, tcpBufferSysctls, type Calibration, type Measurement} from "../../src/calibrate/index.js";
 import {InputError} from "../../src/errors.js";
 import {CalibrateProgress, measurementsPath} from "../../src/cli/calibrateCommand.js";
 import {tempDir} from "../helpers/files.js";
@@ -41,6 +41,42 @@ test("tcpBufferSysctls(dir) reads tcp_rmem and tcp_wmem, and leaves out what it 
   const dir = tempDir("iosim-sysctl-");
   writeFileSync(join(dir, "tcp_rmem"), "4096\t131072\t6291456\n");
   assert.deepEqual(tcpBufferSysctls(dir), {tcp_rmem: "4096 131072 6291456"});
+});
+
+test("idleSettings(sysDir, procDir) reads the cpuidle driver, an idle= boot parameter and the MONITOR flag, and leaves out what it cannot read", () => {
+  const sys = tempDir("iosim-sys-");
+  const proc = tempDir("iosim-proc-");
+  mkdirSync(join(sys, "cpuidle"));
+  writeFileSync(join(sys, "cpuidle", "current_driver"), "intel_idle\n");
+  writeFileSync(join(proc, "cmdline"), "ro quiet idle=halt console=ttyS0\n");
+  writeFileSync(join(proc, "cpuinfo"), "processor\t: 0\nflags\t\t: fpu vme sse2 monitor ssse3\n\nprocessor\t: 1\n");
+  assert.deepEqual(idleSettings(sys, proc), {cpuidleDriver: "intel_idle", idleParam: "halt", cpuMonitor: "yes"});
+  assert.deepEqual(idleSettings(join(sys, "absent"), join(proc, "absent")), {});
+});
+
+test("idlePolls(info) follows the kernel: idle= first, then the cpuidle driver, then MWAIT without one; null when nothing was read", () => {
+  const polls = (info: Record<string, string>) => idlePolls(info)?.polls ?? null;
+  assert.equal(polls({idleParam: "poll", cpuidleDriver: "none", cpuMonitor: "no"}), true);
+  assert.equal(polls({idleParam: "halt", cpuidleDriver: "intel_idle", cpuMonitor: "yes"}), false);
+  assert.equal(polls({cpuidleDriver: "intel_idle"}), true);
+  assert.equal(polls({cpuidleDriver: "acpi_idle"}), true);
+  assert.equal(polls({cpuidleDriver: "haltpoll", cpuMonitor: "no"}), true);
+  assert.equal(polls({cpuidleDriver: "none", cpuMonitor: "no"}), false);
+  assert.equal(polls({cpuidleDriver: "none", cpuMonitor: "yes"}), true);
+  assert.equal(polls({cpuMonitor: "no"}), false);
+  assert.equal(polls({}), null);
+  assert.equal(polls({cpuidleDriver: "teo-something-new"}), null);
+  assert.match(idlePolls({cpuidleDriver: "none", cpuMonitor: "no"})!.why, /HLT/);
+});
+
+test("calibratedProfile(cal, base, sidecar) writes cpu.idlePolls from how idle cores idle, with why", () => {
+  const cal = fakeCalibration([]);
+  cal.info = {...cal.info, cpuidleDriver: "none", cpuMonitor: "no"};
+  const {profile, overrides} = calibratedProfile(cal, "server-2024", "m.json");
+  assert.deepEqual(overrides.find((o) => o.path === "cpu.idlePolls")?.value, false);
+  assert.match((profile.sources as Record<string, string>)["cpu.idlePolls"], /do not poll: cpuidle driver none and no MONITOR\/MWAIT/);
+  assert.equal(parseProfile(profile, "calibrated").cpu.idlePolls, false);
+  assert.equal(loadProfile("server-2024").cpu.idlePolls, true);
 });
 
 test("measurementsPath(out) puts the measurements beside the profile", () => {
@@ -194,6 +230,10 @@ test("iosim calibrate --quick --out FILE writes a profile that loads and runs, a
       // The memcpy rate at each size measured: [bytes, bytesPerNs] points in increasing size.
       const points = value as Array<[number, number]>;
       assert.ok(points.length >= 2 && points.every(([b, r], i) => b > 0 && Number.isFinite(r) && r > 0 && (i === 0 || b > points[i - 1][0])), `${path} = ${JSON.stringify(value)}`);
+    } else if (path === "cpu.idlePolls") {
+      // Read, not timed: how this machine's idle cores idle.
+      assert.equal(typeof value, "boolean", `${path} = ${value}`);
+      assert.equal(value, idlePolls(idleSettings())?.polls, `${path} = ${value}`);
     } else assert.ok(typeof value === "number" && Number.isFinite(value) && value > 0, `${path} = ${value}`);
     assert.match(profile.sources[path], /iosim calibrate on \d{4}-\d\d-\d\dT/, `source of ${path}`);
     assert.match((raw.sources as Record<string, string>)[path], /Linux/, `machine in the source of ${path}`);

@@ -310,3 +310,98 @@ test("a task waiting for its previous core can be cancelled: it leaves that core
   assert.deepEqual(log, ["irq@31000"]);
   assert.equal(cpu.busyNsByTag.get("user"), 10_000);
 });
+
+// ---- Wake-up IPIs (scheduleTasks, "Wake-up IPI")
+
+const IPI = 1_500;
+
+/** Returns a sim with a CPU of *cores* that schedules tasks and prices wake-up IPIs; idle cores poll when *idlePolls*. */
+function ipiSim(cores: number, idlePolls: boolean) {
+  const sim = createSim({keepEvents: true});
+  const cpu = new Resource(sim, "cpu", cores);
+  cpu.scheduleTasks({switchNs: SWITCH, sliceNs: SLICE, ipiNs: IPI, idlePolls});
+  return {sim, cpu};
+}
+
+/** Task 1 runs 1 µs and blocks on *bell*; task 2, on the other core, rings it after 5 µs of work and works 5 µs more. Returns when task 1 finished its last 1 µs. */
+function wakeFromOtherCore(sim: ReturnType<typeof createSim>, cpu: Resource, bell: Signal<void>): {doneNs: number} {
+  const out = {doneNs: -1};
+  spawn(sim, 1, function* (): ProcessBody<void> {
+    yield use(cpu, 1_000, "user");
+    yield wait(bell);
+    yield use(cpu, 1_000, "user");
+    out.doneNs = sim.scheduler.now();
+  }).subscribe();
+  spawn(sim, 2, function* (): ProcessBody<void> {
+    yield use(cpu, 5_000, "user");
+    bell.fire();
+    yield use(cpu, 5_000, "user");
+  }).subscribe();
+  return out;
+}
+
+test("a task woken by a step on another core, onto an idle core that does not poll, takes an IPI there first (ipiNs, booked \"ipi\")", () => {
+  const {sim, cpu} = ipiSim(2, false);
+  const t1 = wakeFromOtherCore(sim, cpu, new Signal<void>());
+  sim.run();
+  assert.equal(t1.doneNs, 5_000 + IPI + 1_000);
+  assert.equal(cpu.wakeIpis, 1);
+  assert.equal(cpu.busyNsByTag.get("ipi"), IPI);
+  // The IPI is not a task switch: the core resumes the task it last ran.
+  assert.equal(cpu.taskSwitches, 0);
+  assert.equal(cpu.busyNsByTag.get(TASK_SWITCH), undefined);
+  assert.equal(cpu.busyNs, 12_000 + IPI);
+});
+
+test("the same wake-up onto an idle core that polls (mwait) needs no IPI", () => {
+  const {sim, cpu} = ipiSim(2, true);
+  const t1 = wakeFromOtherCore(sim, cpu, new Signal<void>());
+  sim.run();
+  assert.equal(t1.doneNs, 6_000);
+  assert.equal(cpu.wakeIpis, 0);
+  assert.equal(cpu.busyNsByTag.get("ipi"), undefined);
+});
+
+test("a task woken onto a core running another task preempts it after a resched IPI, even where idle cores poll", () => {
+  const {sim, cpu} = ipiSim(2, true);
+  const bell = new Signal<void>();
+  const log: string[] = [];
+  // Task 1 blocks on core A at 1 µs; task 3 arrives at 2 µs and takes core A (steps of 4 µs); task 2 works on core B.
+  spawn(sim, 1, function* (): ProcessBody<void> {
+    yield use(cpu, 1_000, "user");
+    yield wait(bell);
+    yield use(cpu, 1_000, "user");
+    log.push(`t1 done@${sim.scheduler.now()}`);
+  }).subscribe();
+  spawn(sim, 2, function* (): ProcessBody<void> {
+    yield use(cpu, 5_000, "user");
+    bell.fire();
+    yield use(cpu, 20_000, "user");
+  }).subscribe();
+  spawn(sim, 3, function* (): ProcessBody<void> {
+    yield sleep(2_000);
+    for (let i = 0; i < 5; i++) yield use(cpu, 4_000, "user");
+  }).subscribe();
+  sim.run();
+  // Task 3 runs 2 → 4.5 µs switching, then steps ending at 8.5 µs: task 1 preempts it there (IPI, switch, 1 µs).
+  assert.deepEqual(log, [`t1 done@${8_500 + IPI + SWITCH + 1_000}`]);
+  assert.equal(cpu.wakeIpis, 1);
+  assert.equal(cpu.busyNsByTag.get("ipi"), IPI);
+});
+
+test("a task woken on the waker's own core, or by its own timer, takes no IPI", () => {
+  const {sim, cpu} = ipiSim(1, false);
+  const bell = new Signal<number>();
+  const log: string[] = [];
+  bellTask(sim, cpu, bell as unknown as Signal<void>, log, 1_000, 1_000);
+  // An interrupt handler on the only core wakes it; then it sleeps and its timer wakes it.
+  sim.scheduler.post(3_000, () => cpu.submit(new Job(cpu, 500, "irq", () => bell.fire(0), "irq"), true));
+  spawn(sim, 2, function* (): ProcessBody<void> {
+    yield sleep(10_000);
+    yield use(cpu, 1_000, "user");
+  }).subscribe();
+  sim.run();
+  assert.deepEqual(log, ["t1 done@4500"]);
+  assert.equal(cpu.wakeIpis, 0);
+  assert.equal(cpu.busyNsByTag.get("ipi"), undefined);
+});
