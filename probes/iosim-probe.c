@@ -235,6 +235,53 @@ static double pair_sample(void *p) {
   return (mono_ns() - t0) / TRIPS;
 }
 
+/*
+ * The same ping-pong with the two processes pinned to two CPUs: nothing
+ * switches, and each hand-over is a wake-up of a task on another CPU, which
+ * on Linux takes an IPI unless that CPU idles polling (mwait): what the
+ * model's cpu.ipiNs and cpu.idlePolls price.
+ */
+static int pingpong_two_cpus(const cpu_set_t *mine, int first) {
+  int second = first + 1;
+  while (second < CPU_SETSIZE && !CPU_ISSET(second, mine)) second++;
+  if (second >= CPU_SETSIZE) {
+    print_unsupported("taskswitch", "pingpong round trip, two CPUs", "ns", "only one CPU to run on");
+    return 0;
+  }
+  cpu_set_t a, b;
+  CPU_ZERO(&a);
+  CPU_SET(first, &a);
+  CPU_ZERO(&b);
+  CPU_SET(second, &b);
+  if (pipe(to_child) || pipe(to_parent)) die("pipe");
+  pid_t child = fork();
+  if (child < 0) die("fork");
+  if (child == 0) {
+    char c;
+    close(to_child[1]);
+    close(to_parent[0]);
+    if (sched_setaffinity(0, sizeof b, &b) != 0) _exit(1);
+    while (read(to_child[0], &c, 1) == 1)
+      if (write(to_parent[1], &c, 1) != 1) _exit(1);
+    _exit(0);
+  }
+  close(to_child[0]);
+  close(to_parent[1]);
+  if (sched_setaffinity(0, sizeof a, &a) != 0) die("sched_setaffinity");
+  double v[MAX_RUNS];
+  long samples = 0;
+  for (int r = 0; r < runs; r++) {
+    total_samples = 0;
+    v[r] = measure(pingpong_sample, NULL);
+    samples += total_samples;
+  }
+  print_runs("taskswitch", "pingpong round trip, two CPUs", "ns", v, runs, samples);
+  close(to_child[1]);
+  close(to_parent[0]);
+  waitpid(child, NULL, 0);
+  return 0;
+}
+
 static int probe_taskswitch(void) {
   cpu_set_t one;
   CPU_ZERO(&one);
@@ -267,8 +314,9 @@ static int probe_taskswitch(void) {
   close(to_parent[1]);
   measure_pair("taskswitch", "ns", "pingpong round trip", pingpong_sample, "pipe write+read, no switch", pair_sample);
   close(to_child[1]);
+  close(to_parent[0]);
   waitpid(child, NULL, 0);
-  return 0;
+  return pingpong_two_cpus(&mine, cpu);
 }
 
 /* ---- process and thread creation ----------------------------------------- */

@@ -16,7 +16,7 @@
  * points.
  */
 import {createSim} from "../engine/sim.js";
-import {spawn, type ProcessBody} from "../engine/process.js";
+import {Signal, spawn, wait, type ProcessBody} from "../engine/process.js";
 import {Host} from "../host/Host.js";
 import type {Profile} from "../host/profiles.js";
 import {readCall} from "../kernel/bufferedRead.js";
@@ -137,6 +137,67 @@ export function predictUringEnter(profile: Profile, nops: number): number {
   return elapsedNs / calls;
 }
 
+/** A pipe of one-byte messages between two simulated processes: a read blocks until a byte is there; a write wakes the blocked reader. */
+class BytePipe {
+  private bytes = 0;
+  private readable: Signal<void> | null = null;
+
+  constructor(private readonly host: Host) {}
+
+  /** The kernel work of write(2) of one byte (pipe_write: copy it in, wake the reader). */
+  *write(): ProcessBody<void> {
+    yield this.host.cpuCopy(1, "user→pipe");
+    this.bytes++;
+    const readable = this.readable;
+    this.readable = null;
+    readable?.fire();
+  }
+
+  /** The kernel work of read(2) of one byte (pipe_read: sleep until there is one, copy it out). */
+  *read(): ProcessBody<void> {
+    while (this.bytes === 0) yield wait((this.readable ??= new Signal<void>()));
+    this.bytes--;
+    yield this.host.cpuCopy(1, "pipe→user");
+  }
+}
+
+/** Trips of the ping-pong probe per sample (iosim-probe.c: TRIPS). */
+const PING_PONG_TRIPS = 200;
+
+/** The ping-pong probe's parent: write a byte to the child, read its answer, *trips* times. */
+function* pingParent(host: Host, toChild: BytePipe, toParent: BytePipe, trips: number): ProcessBody<void> {
+  for (let i = 0; i < trips; i++) {
+    yield* syscall(host, "write", toChild.write());
+    yield* syscall(host, "read", toParent.read());
+  }
+}
+
+/** The ping-pong probe's child: read a byte, write it back, *trips* times. */
+function* pongChild(host: Host, toChild: BytePipe, toParent: BytePipe, trips: number): ProcessBody<void> {
+  for (let i = 0; i < trips; i++) {
+    yield* syscall(host, "read", toChild.read());
+    yield* syscall(host, "write", toParent.write());
+  }
+}
+
+/**
+ * Predicted round trip of the ping-pong probe with its two processes on two
+ * CPUs, ns: a byte written through a pipe wakes the other process on the
+ * other core (each keeps its own core: nothing switches), which takes the
+ * profile's wake-up IPI unless idle cores poll (`cpu.ipiNs`,
+ * `cpu.idlePolls`; see Resource.scheduleTasks). What the model leaves out
+ * shows here: a halted virtual CPU's wake-up through the hypervisor.
+ */
+export function predictPingPongTwoCpus(profile: Profile): number {
+  const sim = createSim({seed: 0});
+  const host = new Host(sim, profile, {cores: 2});
+  const toChild = new BytePipe(host);
+  const toParent = new BytePipe(host);
+  spawn(sim, 2, () => pongChild(host, toChild, toParent, PING_PONG_TRIPS)).subscribe();
+  spawn(sim, 1, () => pingParent(host, toChild, toParent, PING_PONG_TRIPS)).subscribe();
+  return sim.run() / PING_PONG_TRIPS;
+}
+
 /** The loopback-TCP experiment in the model: one warm file sent by each method, the sender's CPU time and the elapsed time. */
 export interface TcpPrediction {
   senderCpuNs: number;
@@ -195,7 +256,7 @@ function compare(m: Measurement | undefined, quantity: string, unit: string, pre
  * Returns every quantity of *cal* the model can predict, each set against
  * a simulation of the same experiment on *profile* (normally the profile
  * `iosim calibrate` wrote from *cal*): null system call, memory copy at
- * each size, an io_uring_enter of 1 and of 32 NOPs, buffered (warm and cold) and direct read bandwidth at 4 KiB,
+ * each size, the ping-pong round trip between two CPUs, an io_uring_enter of 1 and of 32 NOPs, buffered (warm and cold) and direct read bandwidth at 4 KiB,
  * 64 KiB and 1 MiB, and for each file size sent over loopback TCP the
  * sender CPU ratios read + write : sendfile and read + write : mmap + write
  * and the share of elapsed time sendfile saves.
@@ -213,6 +274,16 @@ export function validate(cal: Calibration, profile: Profile): ValidationRow[] {
     const bytes = sizeOf(size)!;
     rows.push(compare(byRow.get(`memcpy/${size}`), `memcpy/${size}`, "bytes/ns", predictCopy(profile, bytes), relativeBand, `one CPU copy of ${size}`));
   }
+  rows.push(
+    compare(
+      byRow.get("taskswitch/pingpong round trip, two CPUs"),
+      "taskswitch/pingpong round trip, two CPUs",
+      "ns",
+      predictPingPongTwoCpus(profile),
+      relativeBand,
+      `${PING_PONG_TRIPS} round trips of one byte through two pipes between two processes on two cores: each hand-over a cross-core wake-up (an IPI unless idle cores poll)`,
+    ),
+  );
   for (const nops of [1, 32]) {
     const quantity = `uring/enter with ${nops} nop${nops > 1 ? "s" : ""}`;
     rows.push(compare(byRow.get(quantity), quantity, "ns/call", predictUringEnter(profile, nops), relativeBand, `200 io_uring_enter calls, each submitting and waiting for ${nops} NOP${nops > 1 ? "s" : ""}`));

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import {readFileSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {loadProfile, parseProfile, type Profile} from "../../src/host/profiles.js";
-import {predictCopy, predictNullSyscall, predictRead, predictTcp, validate, validationSummary, type Calibration, type Measurement} from "../../src/calibrate/index.js";
+import {predictCopy, predictNullSyscall, predictPingPongTwoCpus, predictRead, predictTcp, validate, validationSummary, type Calibration, type Measurement} from "../../src/calibrate/index.js";
 import {validationCsv} from "../../src/cli/validateCommand.js";
 import {tempDir} from "../helpers/files.js";
 import {iosimAsync} from "../helpers/cli.js";
@@ -65,6 +65,20 @@ test("predictions are simulations: they follow the profile's numbers", () => {
   assert.ok(predictRead(base, "direct", MiB, 64 * MiB) > predictRead(base, "direct", 4096, 64 * MiB));
   // A warm buffered read never waits for the disk, so it beats a direct read of the same size.
   assert.ok(predictRead(base, "buffered warm", 4096, 64 * MiB) > predictRead(base, "direct", 4096, 64 * MiB));
+});
+
+test("predictPingPongTwoCpus: each hand-over wakes the other core, which pays the wake-up IPI only when idle cores do not poll", () => {
+  const raw = JSON.parse(JSON.stringify(base)) as Profile;
+  raw.cpu.idlePolls = false;
+  const halting = parseProfile(raw, "test profile");
+  // Two hand-overs per round trip, one IPI each.
+  assert.ok(Math.abs(predictPingPongTwoCpus(halting) - predictPingPongTwoCpus(base) - 2 * base.cpu.ipiNs) < 1e-6);
+  // Dearer IPIs, slower round trips; with polling idle cores the IPI's price does not matter.
+  const dearer = parseProfile({...raw, cpu: {...raw.cpu, ipiNs: 2 * base.cpu.ipiNs}}, "test profile");
+  assert.ok(Math.abs(predictPingPongTwoCpus(dearer) - predictPingPongTwoCpus(halting) - 2 * base.cpu.ipiNs) < 1e-6);
+  assert.equal(predictPingPongTwoCpus(withField("cpu", "ipiNs", 2 * base.cpu.ipiNs)), predictPingPongTwoCpus(base));
+  // Each hand-over waits for a write to enter the kernel and the woken read to leave it: two system calls' worth per round trip.
+  assert.ok(predictPingPongTwoCpus(base) >= 2 * (2 * base.cpu.modeSwitchNs + base.cpu.syscallNs));
 });
 
 test("predictTcp: read + write costs the sender more CPU than sendfile with gathering", () => {
