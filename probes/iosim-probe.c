@@ -236,6 +236,36 @@ static double pair_sample(void *p) {
 }
 
 /*
+ * Forks the ping-pong's child, which echoes every byte from to_child back
+ * on to_parent until to_child closes; pinned to *pin* unless it is NULL.
+ * Only the parent's write end may stay open, or the child never sees EOF.
+ */
+static pid_t start_echo_child(const cpu_set_t *pin) {
+  if (pipe(to_child) || pipe(to_parent)) die("pipe");
+  pid_t child = fork();
+  if (child < 0) die("fork");
+  if (child == 0) {
+    char c;
+    close(to_child[1]);
+    close(to_parent[0]);
+    if (pin && sched_setaffinity(0, sizeof *pin, pin) != 0) _exit(1);
+    while (read(to_child[0], &c, 1) == 1)
+      if (write(to_parent[1], &c, 1) != 1) _exit(1);
+    _exit(0);
+  }
+  close(to_child[0]);
+  close(to_parent[1]);
+  return child;
+}
+
+/* Ends the echo child: EOF on its pipe, then waits for it. */
+static void stop_echo_child(pid_t child) {
+  close(to_child[1]);
+  close(to_parent[0]);
+  waitpid(child, NULL, 0);
+}
+
+/*
  * The same ping-pong with the two processes pinned to two CPUs: nothing
  * switches, and each hand-over is a wake-up of a task on another CPU, which
  * on Linux takes an IPI unless that CPU idles polling (mwait): what the
@@ -253,20 +283,7 @@ static int pingpong_two_cpus(const cpu_set_t *mine, int first) {
   CPU_SET(first, &a);
   CPU_ZERO(&b);
   CPU_SET(second, &b);
-  if (pipe(to_child) || pipe(to_parent)) die("pipe");
-  pid_t child = fork();
-  if (child < 0) die("fork");
-  if (child == 0) {
-    char c;
-    close(to_child[1]);
-    close(to_parent[0]);
-    if (sched_setaffinity(0, sizeof b, &b) != 0) _exit(1);
-    while (read(to_child[0], &c, 1) == 1)
-      if (write(to_parent[1], &c, 1) != 1) _exit(1);
-    _exit(0);
-  }
-  close(to_child[0]);
-  close(to_parent[1]);
+  pid_t child = start_echo_child(&b);
   if (sched_setaffinity(0, sizeof a, &a) != 0) die("sched_setaffinity");
   double v[MAX_RUNS];
   long samples = 0;
@@ -276,9 +293,7 @@ static int pingpong_two_cpus(const cpu_set_t *mine, int first) {
     samples += total_samples;
   }
   print_runs("taskswitch", "pingpong round trip, two CPUs", "ns", v, runs, samples);
-  close(to_child[1]);
-  close(to_parent[0]);
-  waitpid(child, NULL, 0);
+  stop_echo_child(child);
   return 0;
 }
 
@@ -298,24 +313,11 @@ static int probe_taskswitch(void) {
     print_unsupported("taskswitch", "pipe write+read, no switch", "ns", why);
     return 0;
   }
-  if (pipe(to_child) || pipe(to_parent) || pipe(self_pipe)) die("pipe");
-  pid_t child = fork();
-  if (child < 0) die("fork");
-  if (child == 0) {
-    char b;
-    /* Only the parent's write end may stay open, or the child never sees EOF. */
-    close(to_child[1]);
-    close(to_parent[0]);
-    while (read(to_child[0], &b, 1) == 1)
-      if (write(to_parent[1], &b, 1) != 1) _exit(1);
-    _exit(0);
-  }
-  close(to_child[0]);
-  close(to_parent[1]);
+  if (pipe(self_pipe)) die("pipe");
+  /* The child inherits the one-CPU affinity. */
+  pid_t child = start_echo_child(NULL);
   measure_pair("taskswitch", "ns", "pingpong round trip", pingpong_sample, "pipe write+read, no switch", pair_sample);
-  close(to_child[1]);
-  close(to_parent[0]);
-  waitpid(child, NULL, 0);
+  stop_echo_child(child);
   return pingpong_two_cpus(&mine, cpu);
 }
 

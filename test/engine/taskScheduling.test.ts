@@ -323,28 +323,23 @@ function ipiSim(cores: number, idlePolls: boolean) {
   return {sim, cpu};
 }
 
-/** Task 1 runs 1 µs and blocks on *bell*; task 2, on the other core, rings it after 5 µs of work and works 5 µs more. Returns when task 1 finished its last 1 µs. */
-function wakeFromOtherCore(sim: ReturnType<typeof createSim>, cpu: Resource, bell: Signal<void>): {doneNs: number} {
-  const out = {doneNs: -1};
-  spawn(sim, 1, function* (): ProcessBody<void> {
-    yield use(cpu, 1_000, "user");
-    yield wait(bell);
-    yield use(cpu, 1_000, "user");
-    out.doneNs = sim.scheduler.now();
-  }).subscribe();
+/** Task 1 runs 1 µs and blocks on *bell* (logging `t1 done@<time>` after 1 µs more); task 2, on the other core, rings it after 5 µs of work and works *afterNs* more. */
+function wakeFromOtherCore(sim: ReturnType<typeof createSim>, cpu: Resource, log: string[], afterNs = 5_000): void {
+  const bell = new Signal<void>();
+  bellTask(sim, cpu, bell, log, 1_000, 1_000);
   spawn(sim, 2, function* (): ProcessBody<void> {
     yield use(cpu, 5_000, "user");
     bell.fire();
-    yield use(cpu, 5_000, "user");
+    yield use(cpu, afterNs, "user");
   }).subscribe();
-  return out;
 }
 
 test("a task woken by a step on another core, onto an idle core that does not poll, takes an IPI there first (ipiNs, booked \"ipi\")", () => {
   const {sim, cpu} = ipiSim(2, false);
-  const t1 = wakeFromOtherCore(sim, cpu, new Signal<void>());
+  const log: string[] = [];
+  wakeFromOtherCore(sim, cpu, log);
   sim.run();
-  assert.equal(t1.doneNs, 5_000 + IPI + 1_000);
+  assert.deepEqual(log, [`t1 done@${5_000 + IPI + 1_000}`]);
   assert.equal(cpu.wakeIpis, 1);
   assert.equal(cpu.busyNsByTag.get("ipi"), IPI);
   // The IPI is not a task switch: the core resumes the task it last ran.
@@ -355,29 +350,19 @@ test("a task woken by a step on another core, onto an idle core that does not po
 
 test("the same wake-up onto an idle core that polls (mwait) needs no IPI", () => {
   const {sim, cpu} = ipiSim(2, true);
-  const t1 = wakeFromOtherCore(sim, cpu, new Signal<void>());
+  const log: string[] = [];
+  wakeFromOtherCore(sim, cpu, log);
   sim.run();
-  assert.equal(t1.doneNs, 6_000);
+  assert.deepEqual(log, ["t1 done@6000"]);
   assert.equal(cpu.wakeIpis, 0);
   assert.equal(cpu.busyNsByTag.get("ipi"), undefined);
 });
 
 test("a task woken onto a core running another task preempts it after a resched IPI, even where idle cores poll", () => {
   const {sim, cpu} = ipiSim(2, true);
-  const bell = new Signal<void>();
   const log: string[] = [];
   // Task 1 blocks on core A at 1 µs; task 3 arrives at 2 µs and takes core A (steps of 4 µs); task 2 works on core B.
-  spawn(sim, 1, function* (): ProcessBody<void> {
-    yield use(cpu, 1_000, "user");
-    yield wait(bell);
-    yield use(cpu, 1_000, "user");
-    log.push(`t1 done@${sim.scheduler.now()}`);
-  }).subscribe();
-  spawn(sim, 2, function* (): ProcessBody<void> {
-    yield use(cpu, 5_000, "user");
-    bell.fire();
-    yield use(cpu, 20_000, "user");
-  }).subscribe();
+  wakeFromOtherCore(sim, cpu, log, 20_000);
   spawn(sim, 3, function* (): ProcessBody<void> {
     yield sleep(2_000);
     for (let i = 0; i < 5; i++) yield use(cpu, 4_000, "user");
