@@ -81,7 +81,7 @@ export async function runValidateCommand(argv: string[]): Promise<number> {
   if (v.help) {
     process.stdout.write(
       `Usage:\n  ${validateUsage}\n\n` +
-        "Simulates each experiment iosim calibrate measured (system call, memory copy, file reads, loopback TCP) with the calibrated profile,\n" +
+        "Simulates each experiment iosim calibrate measured (system call, memory copy, a cross-CPU ping-pong, io_uring, file reads, loopback TCP) with the calibrated profile,\n" +
         "and prints measured beside predicted with the error and its band (ratios and bandwidths ±25%, elapsed time saved ±10 pp).\n" +
         "Rows marked (calibrated) were copied into the profile from that very measurement: they check the plumbing, not the model.\n\n" +
         `Options:\n${optionsHelp(validateOptions)}`,
