@@ -89,3 +89,25 @@ test("iosim run server --set model=event-loop --format json reports the loop's w
   assert.ok(r.multiplexer.calls > 0 && r.multiplexer.perCallNs > 0 && r.multiplexer.bytesCopiedPerCall > 0);
   assert.equal(r.multiplexer.ctlCalls, 0);
 });
+
+test("runServer: wake-ups across cores are counted and priced as the profile says (wakeIpis, cpuShare.ipi), more of them where idle cores halt", async () => {
+  const {runServer} = await import("../../src/scenarios/server.js");
+  const {runReactor} = await import("../../src/scenarios/reactor.js");
+  const halting = {...profile, cpu: {...profile.cpu, idlePolls: false}};
+  const o = {clients: 200, requests: 3, seed: 0, keepEvents: false};
+  for (const [name, run] of [
+    ["thread", (p: typeof profile) => runServer({...o, profile: p, model: "thread"})],
+    ["main-sub", (p: typeof profile) => runReactor({...o, profile: p, variant: "main-sub", cores: 8})],
+  ] as const) {
+    const polling = run(profile);
+    const halted = run(halting);
+    for (const r of [polling, halted]) {
+      // Each IPI is ipiNs of the core's time, booked as "ipi".
+      assert.equal(r.host.cpu.busyNsByTagSoFar().get("ipi") ?? 0, r.host.cpu.wakeIpis * profile.cpu.ipiNs, name);
+      assert.equal(r.result.wakeIpis, r.host.cpu.wakeIpis, name);
+    }
+    // Halting idle cores also need an IPI for every wake-up onto an idle core of another.
+    assert.ok(halted.host.cpu.wakeIpis > polling.host.cpu.wakeIpis, `${name}: ${halted.host.cpu.wakeIpis} vs ${polling.host.cpu.wakeIpis}`);
+    assert.ok(halted.host.cpu.wakeIpis > 0, name);
+  }
+});
