@@ -23,6 +23,7 @@ export const categoryColors: Record<string, string> = {
   "cpu-copy": "#e15759",
   "pio-copy": "#f28e2b",
   irq: "#4e79a7",
+  ipi: "#d4a6c8",
   driver: "#d37295",
   syscall: "#76b7b2",
   "mode-switch": "#b07aa1",
@@ -42,15 +43,19 @@ const spare = ["#edc948", "#ff9da7", "#bab0ac", "#17becf", "#bcbd22", "#7f7f7f"]
 /**
  * Returns the ordinal colour scale for the *values* present: known values
  * in the order of *known* with their fixed colours, then unknown ones in
- * alphabetical order with spare colours.
+ * alphabetical order with spare colours that no known value has (a new
+ * category once took lock-wait's colour in the servers' CPU chart).
  */
 export function paletteFor(values: Iterable<string>, known: Record<string, string>): Palette {
   const present = new Set(values);
   const domain = Object.keys(known).filter((k) => present.has(k));
   const extra = [...present].filter((v) => !(v in known)).sort();
+  const taken = new Set(Object.values(known));
+  const free = spare.filter((c) => !taken.has(c));
+  const pool = free.length > 0 ? free : spare;
   return {
     domain: [...domain, ...extra],
-    range: [...domain.map((k) => known[k]), ...extra.map((_, i) => spare[i % spare.length])],
+    range: [...domain.map((k) => known[k]), ...extra.map((_, i) => pool[i % pool.length])],
   };
 }
 

@@ -374,7 +374,7 @@ export function serversStudy(params: z.input<typeof serversParamsSchema> = {}): 
         title: "What the CPU does, per model and client count",
         subtitle: setting + ".",
         caption:
-          "process: fork, exit and thread creation; task-switch: a core changing task; lock-wait: the pool's queue lock; softirq/irq: the network stack; " +
+          "process: fork, exit and thread creation; task-switch: a core changing task; ipi: a core interrupted to run a task woken from another; lock-wait: the pool's queue lock; softirq/irq: the network stack; " +
           "poll-scan, poll-wait, fd-copy, user-scan: the select and poll loops' passes over every watched descriptor; epoll-ctl, epoll-wait, epoll-callback: epoll's registrations, ready events and wake-ups.",
         groupLabel: "Model and clients",
         colors: serverCategoryColors,

@@ -4,7 +4,8 @@ import {Random} from "../../src/engine/random.js";
 import {countsChart} from "../../src/charts/countsChart.js";
 import {cpuShareChart} from "../../src/charts/cpuShareChart.js";
 import {dmaCpuShareChart} from "../../src/charts/dmaCpuShareChart.js";
-import {modeColors, strategyColors} from "../../src/charts/palette.js";
+import {modeColors, paletteFor, strategyColors} from "../../src/charts/palette.js";
+import {serverCategoryColors} from "../../src/charts/servers.js";
 import {sizeLineChart, throughputChart, type ThroughputRow} from "../../src/charts/throughputChart.js";
 import {KiB} from "../../src/units.js";
 import {assertSnapshot} from "./snapshot.js";
@@ -84,4 +85,15 @@ test("cpuShareChart colours each category the same in every chart", () => {
   const a = cpuShareChart([{group: "x", category: "cpu-copy", share: 1}], {title: "A", groupLabel: "G"});
   const b = cpuShareChart([{group: "x", category: "irq", share: 0.5}, {group: "x", category: "cpu-copy", share: 0.5}], {title: "B", groupLabel: "G"});
   assert.ok(a.includes('fill="#e15759"') && b.includes('fill="#e15759"') && b.includes('fill="#4e79a7"'));
+});
+
+test("paletteFor(values, known): known values keep their colours in known order; unknown ones get spare colours no known value has", () => {
+  const p = paletteFor(["user", "zz-new", "irq", "aa-new"], {irq: "#4e79a7", user: "#59a14f"});
+  assert.deepEqual(p.domain, ["irq", "user", "aa-new", "zz-new"]);
+  assert.deepEqual(p.range.slice(0, 2), ["#4e79a7", "#59a14f"]);
+  assert.equal(new Set(p.range).size, 4);
+  // The servers' colours use most spare colours: a category they do not know still gets one of its own.
+  const s = paletteFor([...Object.keys(serverCategoryColors), "brand-new"], serverCategoryColors);
+  const fresh = s.range[s.domain.indexOf("brand-new")];
+  assert.ok(!Object.values(serverCategoryColors).includes(fresh), fresh);
 });
