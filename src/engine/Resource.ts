@@ -381,7 +381,7 @@ export class Resource {
    *   TIF_POLLING_NRFLAG, HLT does not). A wake-up on the waker's own core,
    *   by the task's own timer (a sleep) or by a device with no core takes
    *   none, nor does one that waits in the shared line. The IPI is charged
-   *   when the task starts, in front of its step (after any task switch);
+   *   when the task starts, in front of its step and of any task switch;
    *   where a pulled task starts elsewhere, on the core that starts it.
    * - **Keeping the core.** A task keeps its core from one step to the
    *   next (a system call's mode switch, its work and its copy run back to
