@@ -163,11 +163,10 @@ export function idlePolls(info: Record<string, number | string>): {polls: boolea
   if (driver === "intel_idle" || driver === "acpi_idle")
     return {polls: true, why: `cpuidle driver ${driver}: its MWAIT states set TIF_POLLING_NRFLAG (mwait_idle_with_hints())`};
   if (driver === "haltpoll") return {polls: true, why: "cpuidle driver haltpoll: an idle vCPU polls (TIF_POLLING_NRFLAG) before it halts, and wake-ups within the poll window need no IPI"};
-  if (driver === "none" || driver === undefined) {
-    if (info.cpuMonitor === "no") return {polls: false, why: `${driver === undefined ? "no cpuidle" : "cpuidle driver none"} and no MONITOR/MWAIT in /proc/cpuinfo: idle cores halt (default_idle(), HLT) without polling`};
-    if (info.cpuMonitor === "yes") return {polls: true, why: `${driver === undefined ? "no cpuidle" : "cpuidle driver none"} on a CPU with MONITOR/MWAIT: x86 idles in mwait_idle(), which sets TIF_POLLING_NRFLAG`};
-    return null;
-  }
+  if (driver !== "none" && driver !== undefined) return null;
+  const noDriver = driver === undefined ? "no cpuidle" : "cpuidle driver none";
+  if (info.cpuMonitor === "no") return {polls: false, why: `${noDriver} and no MONITOR/MWAIT in /proc/cpuinfo: idle cores halt (default_idle(), HLT) without polling`};
+  if (info.cpuMonitor === "yes") return {polls: true, why: `${noDriver} on a CPU with MONITOR/MWAIT: x86 idles in mwait_idle(), which sets TIF_POLLING_NRFLAG`};
   return null;
 }
 

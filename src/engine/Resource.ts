@@ -551,7 +551,7 @@ export class Resource {
       this.unitBusyNs[job.unit] += usedNs;
       this.cancelled++;
       const switching = Math.min(usedNs, job.switchNs);
-      if (switching > 0) this.bookSwitch(switching, Math.min(switching, job.ipiNs));
+      if (switching > 0) this.bookSwitch(switching, job.ipiNs);
       this.book(job.tag, usedNs - switching);
       this.vacate(job);
       this.release(job.unit);
@@ -715,11 +715,7 @@ export class Resource {
       if (line === null || line.size === 0) continue;
       const running = this.unitJob[u];
       if (running === null || running.pid === 0) continue;
-      const next = line.shift()!;
-      this.parkedWaiters--;
-      this.waitNs += this.sim.scheduler.now() - next.startNs;
-      this.inUse++;
-      this.start(next, free.pop()!, true, false);
+      this.startParked(line, free.pop()!);
       return;
     }
   }
@@ -731,19 +727,25 @@ export class Resource {
     const unit = free[free.length - 1];
     const line = this.unitWaiters![unit];
     if (line === null || line.size === 0) return false;
-    const next = line.shift()!;
-    this.parkedWaiters--;
     free.pop();
-    this.waitNs += this.sim.scheduler.now() - next.startNs;
-    this.inUse++;
-    this.start(next, unit, true, false);
+    this.startParked(line, unit);
     return true;
   }
 
-  /** Books *ns* of time in front of a step: *ipiNs* of it (the IPI comes first) as "ipi", the rest as "task-switch". */
+  /** Starts the task waiting in unit waiter *line* on free *unit* (already taken off the free stack). */
+  private startParked(line: JobLine, unit: number): void {
+    const next = line.shift()!;
+    this.parkedWaiters--;
+    this.waitNs += this.sim.scheduler.now() - next.startNs;
+    this.inUse++;
+    this.start(next, unit, true, false);
+  }
+
+  /** Books *ns* of time in front of a step: up to *ipiNs* of it (the IPI comes first) as "ipi", the rest as "task-switch". */
   private bookSwitch(ns: number, ipiNs: number): void {
-    if (ipiNs > 0) this.book(WAKE_IPI, ipiNs);
-    if (ns > ipiNs) this.book(TASK_SWITCH, ns - ipiNs);
+    const ipi = Math.min(ns, ipiNs);
+    if (ipi > 0) this.book(WAKE_IPI, ipi);
+    if (ns > ipi) this.book(TASK_SWITCH, ns - ipi);
   }
 
   /** Adds *ns* of busy time to *tag*. */

@@ -438,11 +438,14 @@ class ProcessObservable<R> extends Observable<R> {
 function subscribeProcess<R>(this: Observable<R>, subscriber: Subscriber<R>): TeardownLogic {
   const p = this as ProcessObservable<R>;
   const runner = new Runner<R>(p.sim, p.pid, p.body(), subscriber);
-  const scheduler = p.sim.scheduler;
-  // The first step runs on subscription, often outside any run(): route an unhandled error to the scheduler all the same.
+  startRunner(runner, p.sim.scheduler);
+  return runner;
+}
+
+/** Takes *runner*'s first step now, often outside any run(): an unhandled error is routed to *scheduler* all the same. */
+function startRunner(runner: Runner<unknown>, scheduler: SimScheduler): void {
   if (scheduler.running) runner.step(undefined);
   else scheduler.captureUnhandled(() => runner.step(undefined));
-  return runner;
 }
 
 /** The sink of a {@link launch}ed process: its result is dropped; its error is reported as RxJS reports one nobody handles. */
@@ -462,10 +465,7 @@ const detachedSink: ProcessSink<unknown> = {
  * error callback.
  */
 export function launch(sim: ProcessContext, pid: number, body: ProcessBody<unknown>): void {
-  const runner = new Runner<unknown>(sim, pid, body, detachedSink);
-  const scheduler = sim.scheduler;
-  if (scheduler.running) runner.step(undefined);
-  else scheduler.captureUnhandled(() => runner.step(undefined));
+  startRunner(new Runner<unknown>(sim, pid, body, detachedSink), sim.scheduler);
 }
 
 /**
