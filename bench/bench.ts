@@ -43,6 +43,7 @@ import {sleep, spawn, use, type ProcessBody} from "../src/engine/process.js";
 import {Random} from "../src/engine/random.js";
 import {createSim} from "../src/engine/sim.js";
 import {Trace, type TraceKind} from "../src/engine/trace.js";
+import {SEMI_SPACE_MB} from "../src/heapFlags.js";
 import {timeDefaultReport} from "./reportTime.js";
 import {EPOLL_ACTIVE, EPOLL_FDS, EPOLL_REQUESTS, timeEpollLoop} from "./multiplexTime.js";
 import {timeServer} from "./serverTime.js";
@@ -212,7 +213,13 @@ function holdProcesses(pending: number, events: number, inline = false): [number
 const rate = (events: number, ms: number) => (events / ms) * 1000;
 const fmt = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(1)} k`);
 
-console.log(`iosim bench — node ${process.version}, best of ${REPEATS}`);
+const semiSpaceFlag = `--max-semi-space-size=${SEMI_SPACE_MB}`;
+console.log(
+  `iosim bench — node ${process.version}, best of ${REPEATS}, ` +
+    (process.execArgv.includes(semiSpaceFlag)
+      ? `${SEMI_SPACE_MB} MiB semi-space (as iosim runs: src/heapFlags.ts)`
+      : `V8's default semi-space: run it as \`npm run bench\` (node ${semiSpaceFlag}) to time what iosim users run`),
+);
 console.log("");
 console.log("(a) hold model: N pending events, exponential delays (mean 1 µs) from Random(1)");
 console.log("pending   events      SimScheduler   processes      VirtualTime    bare heap      sim/bare  process/bare  sim/virtual");

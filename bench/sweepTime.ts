@@ -14,6 +14,7 @@ import {availableParallelism, tmpdir} from "node:os";
 import {join} from "node:path";
 import {performance} from "node:perf_hooks";
 import {Worker} from "node:worker_threads";
+import {workerResourceLimits} from "../src/heapFlags.js";
 import {loadProfile} from "../src/host/profiles.js";
 import {defaultMaxEvents} from "../src/scenarios/scenario.js";
 import {transferScenario} from "../src/scenarios/transfer.js";
@@ -97,7 +98,7 @@ export async function threadScaling(jobs = availableParallelism(), runs = 250, r
   const batch = (n: number) =>
     Promise.all(
       Array.from({length: n}, () => new Promise<number>((resolve, reject) => {
-        const w = new Worker(url, {workerData: runs});
+        const w = new Worker(url, {workerData: runs, resourceLimits: workerResourceLimits});
         w.once("message", (ms: number) => void w.terminate().then(() => resolve(ms)));
         w.once("error", reject);
       })),

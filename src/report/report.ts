@@ -25,6 +25,7 @@ import {dirname, isAbsolute, join, normalize, relative, resolve, sep} from "node
 import {fileURLToPath} from "node:url";
 import {Worker} from "node:worker_threads";
 import {InputError} from "../errors.js";
+import {workerResourceLimits} from "../heapFlags.js";
 import type {StudyResult} from "../studies/study.js";
 import {studies as allStudies, type StudyEntry} from "../studies/index.js";
 import {buildInfo} from "../export/buildInfo.js";
@@ -311,7 +312,7 @@ function runOnWorkers(
     worker.postMessage(task);
   };
   const start = () => {
-    const worker = new Worker(workerUrl);
+    const worker = new Worker(workerUrl, {resourceLimits: workerResourceLimits});
     live.set(worker, undefined);
     worker.on("message", (reply: ReportWorkerReply) => {
       const task = live.get(worker);

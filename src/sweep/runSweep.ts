@@ -13,6 +13,7 @@ import {existsSync, mkdirSync, rmSync} from "node:fs";
 import {dirname, resolve} from "node:path";
 import {Worker} from "node:worker_threads";
 import {writeFileAtomic} from "../export/writeFileAtomic.js";
+import {workerResourceLimits} from "../heapFlags.js";
 import {SweepJournal, journalPath} from "./SweepJournal.js";
 import {metadataPath, metadataText, sweepMetadata} from "./sweepMetadata.js";
 import {runAt, shardRuns, sweepFormat, type Shard, type SweepPlan} from "./sweepPlan.js";
@@ -225,7 +226,7 @@ function runOnWorkers(plan: SweepPlan, indices: number[], options: RunSweepOptio
       if (options.stopAfter !== undefined && finished >= options.stopAfter && finished < indices.length) finish(new StopSignal());
     };
     const start = () => {
-      const worker = new Worker(workerUrl, {workerData: data});
+      const worker = new Worker(workerUrl, {workerData: data, resourceLimits: workerResourceLimits});
       live.set(worker, []);
       worker.on("message", (reply: SweepWorkerReply) => {
         if (settled) return;
