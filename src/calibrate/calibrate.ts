@@ -66,7 +66,7 @@ export interface CalibrateOptions {
 /** The probes in the order they run, with what each measures (the TCP probe runs once per size of {@link CalibrationSettings.tcpBytes}). */
 export const probeSteps: ReadonlyArray<readonly [name: string, label: string]> = [
   ["info", "machine facts"],
-  ["memcpy", "memory copy at 4 KiB, 64 KiB, 256 KiB, 8 MiB and 64 MiB"],
+  ["memcpy", "memory copy at 4 KiB, 64 KiB, 256 KiB, 8 MiB and 64 MiB, and from memory into a cached buffer"],
   ["syscall", "null system call"],
   ["taskswitch", "task switch (pipe ping-pong on one CPU)"],
   ["spawn", "fork and thread creation"],

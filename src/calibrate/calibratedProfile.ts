@@ -57,6 +57,13 @@ const fieldRules: FieldRule[] = [
       "the 4 KiB and 256 KiB in-cache rates are in the measurements file",
   },
   {
+    path: "memory.copyFromMemoryBytesPerNs",
+    row: "memcpy/from memory into 1MiB",
+    how:
+      "A 64 MiB source read once in 1 MiB chunks, each copied into the same 1 MiB buffer page by page as the kernel's copy_to_user " +
+      "copies page-cache pages (rep movsb on x86-64, memcpy elsewhere), one pass per sample: only the source streams from memory",
+  },
+  {
     path: "uring.sqeNs",
     row: "uring/per SQE",
     how:

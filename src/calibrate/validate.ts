@@ -18,7 +18,7 @@
 import {createSim} from "../engine/sim.js";
 import {Signal, spawn, wait, type ProcessBody} from "../engine/process.js";
 import {Host} from "../host/Host.js";
-import type {Profile} from "../host/profiles.js";
+import {fromMemory, type Profile} from "../host/profiles.js";
 import {readCall} from "../kernel/bufferedRead.js";
 import {directRead} from "../kernel/directIo.js";
 import {syscall} from "../kernel/syscall.js";
@@ -69,6 +69,7 @@ const calibratedRows = new Set([
   "taskswitch/task switch",
   // memory.copyCurve takes every memcpy size the probe measures.
   ...copyCurveSizes.map((size) => `memcpy/${size}`),
+  "memcpy/from memory into 1MiB",
   "uring/per SQE",
 ]);
 
@@ -113,6 +114,14 @@ export function predictNullSyscall(profile: Profile): number {
     for (let i = 0; i < calls; i++) yield* syscall(host, "getppid");
   });
   return elapsedNs / calls;
+}
+
+/** Predicted rate of one copy of *bytes* from memory into a user buffer (read(2)'s page-cache→user copy), bytes per ns. */
+export function predictCopyFromMemory(profile: Profile, bytes: number): number {
+  const {elapsedNs} = simulate(profile, function* (host) {
+    yield host.cpuCopy(bytes, "page-cache→user", fromMemory);
+  });
+  return bytes / elapsedNs;
 }
 
 /** Predicted memory-copy rate for *bytes* in one copy, bytes per ns. */
@@ -274,6 +283,16 @@ export function validate(cal: Calibration, profile: Profile): ValidationRow[] {
     const bytes = sizeOf(size)!;
     rows.push(compare(byRow.get(`memcpy/${size}`), `memcpy/${size}`, "bytes/ns", predictCopy(profile, bytes), relativeBand, `one CPU copy of ${size}`));
   }
+  rows.push(
+    compare(
+      byRow.get("memcpy/from memory into 1MiB"),
+      "memcpy/from memory into 1MiB",
+      "bytes/ns",
+      predictCopyFromMemory(profile, MiB),
+      relativeBand,
+      "one CPU copy of 1 MiB of page-cache pages into a user buffer (read(2)'s copy)",
+    ),
+  );
   rows.push(
     compare(
       byRow.get("taskswitch/pingpong round trip, two CPUs"),

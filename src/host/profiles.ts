@@ -68,6 +68,11 @@ function profileShape(partial: boolean) {
     memory: section(
       {
         copyBytesPerNs: leaf.positive("CPU memcpy rate of a copy that streams from memory, bytes per ns: copies out of the page cache and into or out of socket buffers, and every copy when the profile has no copyCurve (see copyNs)."),
+        copyFromMemoryBytesPerNs: leaf
+          .positive(
+            "CPU copy rate between memory and a buffer that stays in a cache, bytes per ns: read(2) copying page-cache pages into a reused user buffer, send(2) and recv(2) copying between a user buffer and socket-buffer pages. Only one side streams from memory (the kernel copies page by page, with rep movsb on x86-64), so it is faster than copyBytesPerNs, where both do; a copy larger than the caches gets no more than copyCurve's rate at its size. Absent: copyBytesPerNs (see copyNs).",
+          )
+          .optional(),
         copyCurve: z
           .array(z.tuple([leaf.positive("Copy size, bytes."), leaf.positive("memcpy rate at that size, bytes per ns.")], {error: "a [bytes, bytesPerNs] pair"}), {error: "an array of [bytes, bytesPerNs] pairs"})
           .min(1, {error: "at least one [bytes, bytesPerNs] pair"})
@@ -254,6 +259,8 @@ export function parseProfile(raw: unknown, where = "profile"): Profile {
     // A file that sets the streaming copy rate but no curve means copies at that rate: the parent's curve would silently override it.
     const memory = rest.memory as Record<string, unknown> | undefined;
     if (memory && "copyBytesPerNs" in memory && !("copyCurve" in memory)) delete (obj.memory as Record<string, unknown>).copyCurve;
+    // Likewise its rate from memory into a cached buffer, which would otherwise cap copies the file made faster.
+    if (memory && "copyBytesPerNs" in memory && !("copyFromMemoryBytesPerNs" in memory)) delete (obj.memory as Record<string, unknown>).copyFromMemoryBytesPerNs;
     if (!("name" in rest)) obj.name = `${parent}+${where}`;
   }
   // $schema only points editors at the JSON Schema: not part of the profile.
@@ -303,28 +310,44 @@ export function timeSliceNs(profile: Profile, cores: number): number {
  * `memory.copyCurve` at the size of the memory the copy streams through,
  * max(*bytes*, *streamBytes*) (the rate interpolated linearly in log2(size)
  * between the two points around it, flat before the first point and after
- * the last); at `memory.copyBytesPerNs` when *streamBytes* is
- * {@link fromMemory} or the profile has no curve. A copy that fits in a
- * cache is faster than one that streams from memory.
+ * the last), or at `memory.copyBytesPerNs` when the profile has no curve. A
+ * copy that fits in a cache is faster than one that streams from memory.
+ * When *streamBytes* is {@link fromMemory} (one side streams from memory,
+ * the other is a buffer of *bytes*), at {@link fromMemoryBytesPerNs}.
  *
  * ```ts
  * copyNs(profile, 64 * 1024) // a 64 KiB buffer copied at the curve's rate for 64 KiB
- * copyNs(profile, 64 * 1024, fromMemory) // 64 KiB out of the page cache: the streaming rate
+ * copyNs(profile, 64 * 1024, fromMemory) // 64 KiB out of the page cache into a 64 KiB user buffer
  * ```
  */
 export function copyNs(profile: Profile, bytes: number, streamBytes = bytes): number {
-  return bytes > 0 ? bytes / copyBytesPerNsAt(profile, Math.max(bytes, streamBytes)) : 0;
+  if (!(bytes > 0)) return 0;
+  return bytes / (streamBytes === fromMemory ? fromMemoryBytesPerNs(profile, bytes) : copyBytesPerNsAt(profile, Math.max(bytes, streamBytes)));
 }
 
 /**
  * The *streamBytes* of a copy whose source or destination is memory not in
  * this core's caches (see {@link copyNs}): a file's pages in the page cache,
  * read once; socket-buffer pages that another core or the NIC reads next,
- * or that another core wrote. Such a copy runs at `memory.copyBytesPerNs`,
- * the streaming rate (the curve's last point in the shipped profiles),
- * whatever its own size.
+ * or that another core wrote. Such a copy runs at
+ * {@link fromMemoryBytesPerNs}.
  */
 export const fromMemory = Number.POSITIVE_INFINITY;
+
+/**
+ * Returns the rate of a copy of *bytes* between memory and a buffer of that
+ * size, bytes per ns: `memory.copyFromMemoryBytesPerNs` (only one side
+ * streams: x86-64's copy_user_generic() copies each page with `rep movsb`,
+ * arch/x86/include/asm/uaccess_64.h, and a reused user buffer stays
+ * cached), but no faster than the curve at *bytes* (a buffer too big for
+ * the caches streams too); `memory.copyBytesPerNs` when the profile does
+ * not give the first.
+ */
+export function fromMemoryBytesPerNs(profile: Profile, bytes: number): number {
+  const oneSided = profile.memory.copyFromMemoryBytesPerNs;
+  if (oneSided === undefined) return profile.memory.copyBytesPerNs;
+  return Math.min(oneSided, copyBytesPerNsAt(profile, bytes));
+}
 
 /** Returns the memcpy rate of a copy of *bytes* on *profile*, bytes per ns (see {@link copyNs}). */
 export function copyBytesPerNsAt(profile: Profile, bytes: number): number {

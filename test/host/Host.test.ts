@@ -91,15 +91,18 @@ test("Host.modeSwitch() and Host.cpuCopy() cost the profile's numbers and are tr
   assert.deepEqual(desktop.memory.copyCurve![0], [4096, 16]);
 });
 
-test("Host.cpuCopy() from memory (fromMemory) runs at the streaming rate whatever its size", () => {
+test("Host.cpuCopy() from memory (fromMemory) runs at the rate from memory into a cached buffer, or the curve's where that is slower", () => {
   const sim = createSim();
   const host = new Host(sim, desktop);
   spawn(sim, 2, function* () {
     yield host.cpuCopy(4096, "page-cache→user", fromMemory);
+    // A 64 MiB buffer does not stay cached: both sides stream, at the curve's last point (desktop-2008: 32 MiB, 2.5).
+    yield host.cpuCopy(64 * 1048576, "page-cache→user", fromMemory);
   }).subscribe();
   sim.run();
-  assert.equal(sim.trace.events[0].durationNs, 4096 / 2.5);
-  assert.equal(desktop.memory.copyBytesPerNs, 2.5);
+  assert.equal(desktop.memory.copyFromMemoryBytesPerNs, 4.5);
+  assert.equal(sim.trace.events[0].durationNs, 4096 / 4.5);
+  assert.equal(sim.trace.events[1].durationNs, (64 * 1048576) / 2.5);
 });
 
 test("Disk.serviceNs() charges an HDD a seek and latency only when the head moves", () => {

@@ -180,8 +180,8 @@ for (const name of profileNames()) {
   });
 }
 
-test("copyNs() interpolates the copy curve linearly in log2(size), flat beyond its ends; fromMemory and no curve use copyBytesPerNs", () => {
-  const p = parseProfile({...raw("server-2024"), memory: {...raw("server-2024").memory, copyCurve: [[4096, 64], [262144, 48], [67108864, 16]], copyBytesPerNs: 10}});
+test("copyNs() interpolates the copy curve linearly in log2(size), flat beyond its ends; fromMemory takes copyFromMemoryBytesPerNs up to the curve's rate; no curve uses copyBytesPerNs", () => {
+  const p = parseProfile({...raw("server-2024"), memory: {...raw("server-2024").memory, copyCurve: [[4096, 64], [262144, 48], [67108864, 16]], copyBytesPerNs: 10, copyFromMemoryBytesPerNs: 20}});
   // 32 KiB is halfway between 4 KiB and 256 KiB in log2 (12, 15, 18): halfway between 64 and 48.
   assert.equal(copyBytesPerNsAt(p, 32768), 56);
   assert.equal(copyBytesPerNsAt(p, 4096), 64);
@@ -194,7 +194,11 @@ test("copyNs() interpolates the copy curve linearly in log2(size), flat beyond i
   assert.equal(copyNs(p, 32768), 32768 / 56);
   // The memory a copy streams through sets the rate: 64 KiB out of a 64 MiB region copies at the 64 MiB rate.
   assert.equal(copyNs(p, 65536, 67108864), 65536 / 16);
-  assert.equal(copyNs(p, 65536, fromMemory), 65536 / 10);
+  // From memory into a 64 KiB buffer: one side streams (20); into a 1 GiB one, the curve's 16 there is slower.
+  assert.equal(copyNs(p, 65536, fromMemory), 65536 / 20);
+  assert.equal(copyNs(p, 1 << 30, fromMemory), (1 << 30) / 16);
+  const {copyFromMemoryBytesPerNs: _unset, ...twoSided} = p.memory;
+  assert.equal(copyNs({...p, memory: twoSided}, 65536, fromMemory), 65536 / 10);
   assert.equal(copyNs(p, 0), 0);
   const {copyCurve: _dropped, ...memory} = raw("server-2024").memory;
   const flat = parseProfile({...raw("server-2024"), memory});
@@ -215,4 +219,10 @@ test("parseProfile() of a file that extends a shipped profile and sets copyBytes
   // With a curve of its own, the file keeps it.
   const q = parseProfile({extends: "server-2024", memory: {copyBytesPerNs: 3, copyCurve: [[4096, 30], [1 << 26, 3]]}, sources: {"memory.copyBytesPerNs": "test", "memory.copyCurve": "test"}});
   assert.deepEqual(q.memory.copyCurve, [[4096, 30], [1 << 26, 3]]);
+  // Nor does the parent's rate from memory cap it: a copy out of the page cache runs at the file's rate too.
+  assert.equal(p.memory.copyFromMemoryBytesPerNs, undefined);
+  assert.equal(copyNs(p, 4096, fromMemory), 4096 / 3);
+  const r = parseProfile({extends: "server-2024", memory: {copyBytesPerNs: 3, copyFromMemoryBytesPerNs: 5}, sources: {"memory.copyBytesPerNs": "test", "memory.copyFromMemoryBytesPerNs": "test"}});
+  assert.equal(copyNs(r, 4096, fromMemory), 4096 / 3);
+  assert.equal(r.memory.copyFromMemoryBytesPerNs, 5);
 });

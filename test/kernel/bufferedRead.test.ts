@@ -15,10 +15,11 @@ test("runPageCache({pattern: sequential, readaheadBytes: 32KiB}) issues exactly 
   const c = profile.cpu;
   const setupNs = profile.dma.setupNs; // the driver programs the disk on a core, then the disk works
   const dmaNs = profile.disks.ssd.latencyNs + (64 * KiB) / profile.disks.ssd.bytesPerNs;
-  const copyNs = (32 * KiB) / profile.memory.copyBytesPerNs;
+  // Out of the page cache into a 32 KiB user buffer: one side streams from memory.
+  const copyNs = (32 * KiB) / profile.memory.copyFromMemoryBytesPerNs!;
   // Each read(2) looks its 8 pages up in the page cache before anything else.
   const entry = c.modeSwitchNs + c.syscallNs + 8 * profile.memory.pageLookupNs;
-  // A missing read: enter and look up, DMA, interrupt, copy (out of the page cache: at the streaming rate), leave; then a read that hits: enter, copy, leave.
+  // A missing read: enter and look up, DMA, interrupt, copy (out of the page cache into the cached user buffer), leave; then a read that hits: enter, copy, leave.
   const pairNs = entry + setupNs + dmaNs + c.irqNs + copyNs + c.modeSwitchNs + entry + copyNs + c.modeSwitchNs;
   const events = sim.trace.filter("dma-copy").map((e) => ({timeNs: e.timeNs, bytes: e.bytes, detail: e.detail}));
   assert.equal(events.length, 4);
