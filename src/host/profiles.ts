@@ -313,7 +313,8 @@ export function timeSliceNs(profile: Profile, cores: number): number {
  * the last), or at `memory.copyBytesPerNs` when the profile has no curve. A
  * copy that fits in a cache is faster than one that streams from memory.
  * When *streamBytes* is {@link fromMemory} (one side streams from memory,
- * the other is a buffer of *bytes*), at {@link fromMemoryBytesPerNs}.
+ * the other is a buffer of *bytes*), at {@link fromMemoryBytesPerNs}; when
+ * it is {@link intoSocketBuffer}, at `memory.copyBytesPerNs`.
  *
  * ```ts
  * copyNs(profile, 64 * 1024) // a 64 KiB buffer copied at the curve's rate for 64 KiB
@@ -326,13 +327,21 @@ export function copyNs(profile: Profile, bytes: number, streamBytes = bytes): nu
 }
 
 /**
- * The *streamBytes* of a copy whose source or destination is memory not in
- * this core's caches (see {@link copyNs}): a file's pages in the page cache,
- * read once; socket-buffer pages that another core or the NIC reads next,
- * or that another core wrote. Such a copy runs at
+ * The *streamBytes* of a copy out of memory not in this core's caches into
+ * a buffer that stays cached (see {@link copyNs}): a file's pages in the
+ * page cache, read once, or socket-buffer pages that another core wrote,
+ * copied into a user buffer. Such a copy runs at
  * {@link fromMemoryBytesPerNs}.
  */
 export const fromMemory = Number.POSITIVE_INFINITY;
+
+/**
+ * The *streamBytes* of a copy into socket-buffer pages (see {@link copyNs}):
+ * fresh pages, written here and read next by the NIC or another core, so
+ * the writes allocate lines and send them back to memory; such a copy runs
+ * at `memory.copyBytesPerNs`, the streaming rate, whatever its size.
+ */
+export const intoSocketBuffer = Number.MAX_VALUE;
 
 /**
  * Returns the rate of a copy of *bytes* between memory and a buffer of that
@@ -352,7 +361,7 @@ export function fromMemoryBytesPerNs(profile: Profile, bytes: number): number {
 /** Returns the memcpy rate of a copy of *bytes* on *profile*, bytes per ns (see {@link copyNs}). */
 export function copyBytesPerNsAt(profile: Profile, bytes: number): number {
   const curve = profile.memory.copyCurve;
-  if (!curve || curve.length === 0 || bytes === fromMemory) return profile.memory.copyBytesPerNs;
+  if (!curve || curve.length === 0 || bytes >= intoSocketBuffer) return profile.memory.copyBytesPerNs;
   if (bytes <= curve[0][0]) return curve[0][1];
   for (let i = 1; i < curve.length; i++) {
     const [b1, r1] = curve[i];

@@ -5,7 +5,7 @@
  */
 import {wait, type ProcessBody} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
-import {fromMemory} from "../host/profiles.js";
+import {fromMemory, intoSocketBuffer} from "../host/profiles.js";
 import {syscall} from "../kernel/syscall.js";
 import type {Connection} from "./Connection.js";
 import {EmfileError, type FdTable} from "./FdTable.js";
@@ -153,7 +153,7 @@ export function* sendBody(host: Host, sock: TcpSocket, bytes: number, nonBlockin
     }
     const n = Math.min(bytes - copied, space, stack.sizeGoal(sock));
     sock.wmemQueued += n;
-    yield host.cpuCopy(n, "user→skb", fromMemory);
+    yield host.cpuCopy(n, "user→skb", intoSocketBuffer);
     stack.queueSend(sock, n);
     copied += n;
   }

@@ -21,7 +21,7 @@
  */
 import {Signal, spawn, use, wait, type ProcessBody} from "../../engine/process.js";
 import type {Host} from "../../host/Host.js";
-import {copyNs, fromMemory, fromMemoryBytesPerNs} from "../../host/profiles.js";
+import {copyBytesPerNsAt, copyNs, fromMemory, intoSocketBuffer} from "../../host/profiles.js";
 import {InputError, keyword} from "../../errors.js";
 import {syscall} from "../../kernel/syscall.js";
 import {defaultLinkLatencyNs} from "../../net/ClientPopulation.js";
@@ -248,11 +248,9 @@ export class SocketSink {
       const skbs = stack.newSkbsFor(sock, n);
       if (skbs > 0 && net.skbAllocNs > 0) yield use(cpu, skbs * net.skbAllocNs, "skb-alloc", null, 0, "tcp_stream_alloc_skb");
       if (copyFrom !== null) {
-        // One side of the copy streams from or to memory, the other is a buffer that stays cached (fromMemoryBytesPerNs).
-        // From page-cache pages (mmap, sendfile without gather): the file streams from memory, read once, into skb pages
-        // no larger than the send buffer. From a user buffer (cached: the read just wrote it): the skb pages are the side
-        // taken as streaming, as the NIC or another core reads them next.
-        const bytesPerNs = fromMemoryBytesPerNs(host.profile, copyFrom === "user" ? bytes : Math.min(bytes, sock.sndbufBytes));
+        // The skbs' pages are written here and read next by the NIC or another core: the copy streams into memory
+        // (intoSocketBuffer), whether from a user buffer or from page-cache pages.
+        const bytesPerNs = copyBytesPerNsAt(host.profile, intoSocketBuffer);
         if (!traced) {
           // One copy per call, as the seed counts it: the event carries the call's bytes and its whole copy time.
           host.sim.trace.record(host.sim.scheduler.now(), "cpu-copy", this.pid, bytes / bytesPerNs, bytes, detail);
