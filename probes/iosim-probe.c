@@ -309,6 +309,8 @@ static void stop_echo_child(pid_t child) {
  * on Linux takes an IPI unless that CPU idles polling (mwait): what the
  * model's cpu.ipiNs and cpu.idlePolls price.
  */
+static void wake_one_way(int second);
+
 static int pingpong_two_cpus(const cpu_set_t *mine, int first) {
   int second = first + 1;
   while (second < CPU_SETSIZE && !CPU_ISSET(second, mine)) second++;
@@ -332,7 +334,62 @@ static int pingpong_two_cpus(const cpu_set_t *mine, int first) {
   }
   print_runs("taskswitch", "pingpong round trip, two CPUs", "ns", v, runs, samples);
   stop_echo_child(child);
+  /* The parent stays pinned to the first CPU: the reader thread wakes on the second. */
+  wake_one_way(second);
   return 0;
+}
+
+/*
+ * One wake-up across CPUs onto an idle one: a thread pinned to the second CPU blocks in read(2) on a pipe; after
+ * about 50 µs asleep (its CPU idle all along), the first thread takes the time and writes a byte; the reader takes the
+ * time as its read returns. The difference is the whole wake-up: the writer's system call and wake-up work, the IPI
+ * (or the polling flag), the reader's CPU leaving its idle state, the switch from idle and the read's return. Both
+ * clocks are CLOCK_MONOTONIC, the same on every CPU.
+ */
+static int wake_pipe[2], ack_pipe[2];
+static double wake_t1;
+static cpu_set_t wake_cpu;
+
+static void *wake_reader(void *p) {
+  (void)p;
+  char c;
+  if (pthread_setaffinity_np(pthread_self(), sizeof wake_cpu, &wake_cpu) != 0) return NULL;
+  while (read(wake_pipe[0], &c, 1) == 1) {
+    wake_t1 = mono_ns();
+    if (write(ack_pipe[1], &c, 1) != 1) break;
+  }
+  return NULL;
+}
+
+static double wake_sample(void *p) {
+  (void)p;
+  char c = 0;
+  struct timespec gap = {0, 50000};
+  nanosleep(&gap, NULL);
+  double t0 = mono_ns();
+  if (write(wake_pipe[1], &c, 1) != 1 || read(ack_pipe[0], &c, 1) != 1) die("wake-up");
+  return wake_t1 - t0;
+}
+
+static void wake_one_way(int second) {
+  CPU_ZERO(&wake_cpu);
+  CPU_SET(second, &wake_cpu);
+  if (pipe(wake_pipe) || pipe(ack_pipe)) die("pipe");
+  pthread_t t;
+  if (pthread_create(&t, NULL, wake_reader, NULL) != 0) die("pthread_create");
+  double v[MAX_RUNS];
+  long samples = 0;
+  for (int r = 0; r < runs; r++) {
+    total_samples = 0;
+    v[r] = measure(wake_sample, NULL);
+    samples += total_samples;
+  }
+  print_runs("taskswitch", "wake-up onto an idle CPU, one way", "ns", v, runs, samples);
+  close(wake_pipe[1]);
+  pthread_join(t, NULL);
+  close(wake_pipe[0]);
+  close(ack_pipe[0]);
+  close(ack_pipe[1]);
 }
 
 static int probe_taskswitch(void) {

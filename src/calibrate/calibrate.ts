@@ -68,7 +68,7 @@ export const probeSteps: ReadonlyArray<readonly [name: string, label: string]> =
   ["info", "machine facts"],
   ["memcpy", "memory copy at 4 KiB, 64 KiB, 256 KiB, 8 MiB and 64 MiB, and from memory into a cached buffer"],
   ["syscall", "null system call"],
-  ["taskswitch", "task switch (pipe ping-pong on one CPU)"],
+  ["taskswitch", "task switch (pipe ping-pong on one CPU), ping-pong on two, a wake-up onto an idle CPU"],
   ["spawn", "fork and thread creation"],
   ["fileread", "direct and buffered reads"],
   ["tcp", "read+write, mmap+write and sendfile over loopback TCP"],
@@ -215,6 +215,13 @@ export function derivedMeasurements(measured: Measurement[]): Measurement[] {
       "taskswitch/pipe write+read, no switch",
       {probe: "taskswitch", case: "task switch", unit: "ns", derivedFrom: "(pingpong round trip − 2 × pipe write+read) ÷ 2, clamped at 0"},
       (rt, pair) => Math.max(0, (rt - 2 * pair) / 2),
+    ),
+    derive(
+      measured,
+      "taskswitch/wake-up onto an idle CPU, one way",
+      "taskswitch/pipe write+read, no switch",
+      {probe: "taskswitch", case: "idle wake-up (one way − pipe write+read)", unit: "ns", derivedFrom: "wake-up onto an idle CPU, one way − pipe write+read, clamped at 0"},
+      (w, pair) => Math.max(0, w - pair),
     ),
   ];
   // Direct reads: the time per call, the device's latency at 4 KiB.

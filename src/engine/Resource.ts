@@ -223,6 +223,10 @@ export interface TaskScheduling {
   ipiNs?: number;
   /** Whether an idle core watches its need-resched flag (mwait or poll idle), so that waking a task onto it needs no IPI; default true. */
   idlePolls?: boolean;
+  /** Time an idle core takes to leave its idle state before it runs what arrived, ns (the state's exit latency); default 0 (not priced). */
+  idleExitNs?: number;
+  /** How long a core must have been idle to be in that state, ns (its target residency: shorter idles poll and leave at once); default 0. */
+  idleResidencyNs?: number;
 }
 
 /** Tag of the time a core spends taking wake-up IPIs. */
@@ -270,6 +274,8 @@ export class Resource {
   private unitTask: Int32Array | null = null;
   /** Per unit: when the task it runs got it, ns (its slice is measured from there). */
   private unitRunStartNs: Float64Array | null = null;
+  /** Per unit: when it last fell idle, ns (see {@link Resource.scheduleTasks}, "Idle exit"). */
+  private unitIdleSinceNs: Float64Array | null = null;
   /**
    * Per unit: the task waiting for this particular core (its previous one;
    * see {@link Resource.scheduleTasks}, "Previous core under an interrupt"
@@ -310,6 +316,10 @@ export class Resource {
   wakeIpis = 0;
   /** Task switches: a unit starting a task other than the last one it ran (see {@link Resource.scheduleTasks}). */
   taskSwitches = 0;
+  /** Starts on a core that had to leave its idle state first (see {@link Resource.scheduleTasks}, "Idle exit"). */
+  idleExits = 0;
+  /** Time cores spent leaving idle states, ns: not busy time (see {@link Resource.scheduleTasks}, "Idle exit"). */
+  idleExitNs = 0;
 
   constructor(
     private readonly sim: {scheduler: SimScheduler; trace: Trace},
@@ -383,6 +393,19 @@ export class Resource {
    *   none, nor does one that waits in the shared line. The IPI is charged
    *   when the task starts, in front of its step and of any task switch;
    *   where a pulled task starts elsewhere, on the core that starts it.
+   * - **Idle exit.** A core idle for at least `idleResidencyNs` has entered
+   *   an idle state (cpuidle's governor picks one whose target residency
+   *   the idle period covers; shorter idles poll). A task woken by a step
+   *   on another core and started there starts `idleExitNs` later: the
+   *   state's exit latency (intel_idle's tables in drivers/idle/intel_idle.c,
+   *   e.g. Sapphire Rapids C1: exit_latency 1, target_residency 1 µs). The
+   *   core is not busy meanwhile: the time is counted in
+   *   `idleExits`/`idleExitNs`, booked under no tag, and the job's service
+   *   starts after it. Only the cross-core wake-up pays it: a timer's or a
+   *   device's wake-up, an interrupt handler or a new task on an idle core
+   *   would on a real machine too, and are not charged yet. Only the
+   *   shallowest state is modelled (as with intel_idle.max_cstate=1, usual
+   *   on latency-tuned servers).
    * - **Keeping the core.** A task keeps its core from one step to the
    *   next (a system call's mode switch, its work and its copy run back to
    *   back) unless, at that boundary, an interrupt is waiting (it runs
@@ -409,9 +432,19 @@ export class Resource {
     checkDurationNs(`${this.name} switchNs`, scheduling.switchNs);
     if (!(scheduling.sliceNs > 0 && scheduling.sliceNs !== Infinity)) throw new RangeError(`invalid ${this.name} sliceNs: ${scheduling.sliceNs}; expected a finite number of ns > 0`);
     checkDurationNs(`${this.name} ipiNs`, scheduling.ipiNs ?? 0);
-    this.tasks = {switchNs: scheduling.switchNs, sliceNs: scheduling.sliceNs, ipiNs: scheduling.ipiNs ?? 0, idlePolls: scheduling.idlePolls ?? true};
+    checkDurationNs(`${this.name} idleExitNs`, scheduling.idleExitNs ?? 0);
+    checkDurationNs(`${this.name} idleResidencyNs`, scheduling.idleResidencyNs ?? 0);
+    this.tasks = {
+      switchNs: scheduling.switchNs,
+      sliceNs: scheduling.sliceNs,
+      ipiNs: scheduling.ipiNs ?? 0,
+      idlePolls: scheduling.idlePolls ?? true,
+      idleExitNs: scheduling.idleExitNs ?? 0,
+      idleResidencyNs: scheduling.idleResidencyNs ?? 0,
+    };
     this.unitTask = new Int32Array(this.units).fill(-1);
     this.unitRunStartNs = new Float64Array(this.units);
+    this.unitIdleSinceNs = new Float64Array(this.units);
     this.unitWaiters = new Array<JobLine | null>(this.units).fill(null);
   }
 
@@ -431,7 +464,8 @@ export class Resource {
   busyNsSoFar(): number {
     const now = this.sim.scheduler.now();
     let ns = this.busyNs;
-    for (const job of this.unitJob) if (job !== null) ns += now - job.startNs;
+    // A job whose core is still leaving its idle state has started no service yet (startNs is ahead).
+    for (const job of this.unitJob) if (job !== null) ns += Math.max(0, now - job.startNs);
     return ns;
   }
 
@@ -440,7 +474,7 @@ export class Resource {
     const now = this.sim.scheduler.now();
     return Array.from(this.unitBusyNs, (ns, u) => {
       const job = this.unitJob[u];
-      return job !== null ? ns + now - job.startNs : ns;
+      return job !== null ? ns + Math.max(0, now - job.startNs) : ns;
     });
   }
 
@@ -450,7 +484,7 @@ export class Resource {
     const now = this.sim.scheduler.now();
     for (const job of this.unitJob) {
       if (job === null) continue;
-      const served = now - job.startNs;
+      const served = Math.max(0, now - job.startNs);
       const switching = Math.min(served, job.switchNs);
       const ipi = Math.min(switching, job.ipiNs);
       if (ipi > 0) out.set(WAKE_IPI, (out.get(WAKE_IPI) ?? 0) + ipi);
@@ -545,7 +579,7 @@ export class Resource {
       job.status = IDLE;
       this.withdrawn++;
     } else if (job.status === SERVING) {
-      const usedNs = this.sim.scheduler.now() - job.startNs;
+      const usedNs = Math.max(0, this.sim.scheduler.now() - job.startNs);
       this.sim.scheduler.remove(job);
       this.busyNs += usedNs;
       this.unitBusyNs[job.unit] += usedNs;
@@ -630,6 +664,7 @@ export class Resource {
   private release(unit: number): void {
     this.inUse--;
     this.freeUnits.push(unit);
+    if (this.unitIdleSinceNs !== null) this.unitIdleSinceNs[unit] = this.sim.scheduler.now();
   }
 
   /** Marks *job* out of service. */
@@ -644,6 +679,29 @@ export class Resource {
    * a preemption by an interrupt (its slice then goes on where it was).
    */
   private start(job: Servable, unit: number, fresh: boolean, resumed = false): void {
+    // A task woken from another core onto a free unit that has idled long enough to be in an idle state: the unit is
+    // its, but it runs once the unit has left that state (see scheduleTasks, "Idle exit"), at a time of its own, so
+    // that everything it records comes in time order.
+    const exitNs = fresh && this.unitIdleSinceNs !== null && job.woken && job.wakerUnit >= 0 && job.wakerUnit !== unit ? this.idleExitOf(unit) : 0;
+    if (exitNs > 0) {
+      job.status = SERVING;
+      job.unit = unit;
+      job.startNs = this.sim.scheduler.now() + exitNs; // nothing served before then (see busyNsSoFar, cancel)
+      this.unitJob[unit] = job;
+      this.sim.scheduler.post(exitNs, this.afterIdleExit, job, resumed);
+      return;
+    }
+    this.startNow(job, unit, fresh, resumed);
+  }
+
+  /** Starts *job* on its unit once that has left its idle state, unless it was cancelled meanwhile. */
+  private readonly afterIdleExit = (job: Servable, resumed: boolean): void => {
+    if (job.status !== SERVING || job.unit < 0 || this.unitJob[job.unit] !== job) return;
+    this.startNow(job, job.unit, true, resumed);
+  };
+
+  /** Starts *job* on *unit* now (see {@link Resource.start}). */
+  private startNow(job: Servable, unit: number, fresh: boolean, resumed: boolean): void {
     const scheduler = this.sim.scheduler;
     const now = scheduler.now();
     job.status = SERVING;
@@ -672,6 +730,17 @@ export class Resource {
     }
     if (job.traceKind !== null) this.sim.trace.record(now + job.switchNs, job.traceKind, job.pid, job.ns, job.bytes, job.detail);
     scheduler.enqueue(job, job.ns + job.switchNs);
+  }
+
+  /** Returns the exit latency a start on free *unit* waits now (0 unless it idled at least the residency), and counts it. */
+  private idleExitOf(unit: number): number {
+    const tasks = this.tasks!;
+    if (tasks.idleExitNs === 0) return 0;
+    const idleNs = this.sim.scheduler.now() - this.unitIdleSinceNs![unit];
+    if (!(idleNs > 0 && idleNs >= tasks.idleResidencyNs)) return 0;
+    this.idleExits++;
+    this.idleExitNs += tasks.idleExitNs;
+    return tasks.idleExitNs;
   }
 
   /**

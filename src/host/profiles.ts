@@ -61,6 +61,12 @@ function profileShape(partial: boolean) {
         taskSwitchNs: leaf.nonNegative("Switching a core from one process or thread to another, ns."),
         ipiNs: leaf.nonNegative("A core taking the inter-processor interrupt of a wake-up sent from another core (reschedule or call-function IPI: entry, handler, exit), ns."),
         idlePolls: leaf.boolean("Whether an idle core watches its need-resched flag (mwait or poll idle, TIF_POLLING_NRFLAG set), so that waking a task onto it needs no IPI; false when idle is HLT (most virtual machines)."),
+        idleExitNs: leaf
+          .nonNegative("Time an idle core takes to leave its idle state before it runs what arrived (the state's exit latency: a C-state, or HLT through the hypervisor on a virtual machine), ns; not busy time. Absent: 0.")
+          .optional(),
+        idleResidencyNs: leaf
+          .nonNegative("How long a core must have been idle to be in that state (its target residency; shorter idles poll and pay no exit), ns. Absent: 0.")
+          .optional(),
         baseSliceNs: leaf.positive("The scheduler's base time slice before Linux scales it by the number of CPUs, ns (see timeSliceNs)."),
       },
       partial,

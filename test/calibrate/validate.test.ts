@@ -67,10 +67,17 @@ test("predictions are simulations: they follow the profile's numbers", () => {
   assert.ok(predictRead(base, "buffered warm", 4096, 64 * MiB) > predictRead(base, "direct", 4096, 64 * MiB));
 });
 
-test("predictPingPongTwoCpus: each hand-over wakes the other core, which pays the wake-up IPI only when idle cores do not poll", () => {
+test("predictPingPongTwoCpus: each hand-over wakes the other core, which pays the wake-up IPI only when idle cores do not poll, and its idle exit once it has idled the residency", () => {
   const raw = JSON.parse(JSON.stringify(base)) as Profile;
   raw.cpu.idlePolls = false;
+  // The IPI alone first: without idle exits.
+  raw.cpu.idleExitNs = 0;
   const halting = parseProfile(raw, "test profile");
+  const withExits = parseProfile({...raw, cpu: {...raw.cpu, idleExitNs: 3_000, idleResidencyNs: 0}}, "test profile");
+  assert.ok(Math.abs(predictPingPongTwoCpus(withExits) - predictPingPongTwoCpus(halting) - 2 * 3_000) < 1e-6);
+  // A residency longer than the other core's idle: it polls, and pays no exit.
+  const polled = parseProfile({...raw, cpu: {...raw.cpu, idleExitNs: 3_000, idleResidencyNs: 1e9}}, "test profile");
+  assert.equal(predictPingPongTwoCpus(polled), predictPingPongTwoCpus(halting));
   // Two hand-overs per round trip, one IPI each.
   assert.ok(Math.abs(predictPingPongTwoCpus(halting) - predictPingPongTwoCpus(base) - 2 * base.cpu.ipiNs) < 1e-6);
   // Dearer IPIs, slower round trips; with polling idle cores the IPI's price does not matter.

@@ -390,3 +390,87 @@ test("a task woken on the waker's own core, or by its own timer, takes no IPI", 
   assert.equal(cpu.wakeIpis, 0);
   assert.equal(cpu.busyNsByTag.get("ipi"), undefined);
 });
+
+// ---- Idle exit (scheduleTasks, "Idle exit")
+
+const EXIT = 2_000;
+
+/** Returns a sim with a CPU of *cores* whose idle cores poll (no IPIs) and leave an idle state in 2 µs once idle *residencyNs*. */
+function idleSim(cores: number, residencyNs: number) {
+  const sim = createSim({keepEvents: true});
+  const cpu = new Resource(sim, "cpu", cores);
+  cpu.scheduleTasks({switchNs: SWITCH, sliceNs: SLICE, ipiNs: IPI, idlePolls: true, idleExitNs: EXIT, idleResidencyNs: residencyNs});
+  return {sim, cpu};
+}
+
+test("a task woken onto a core idle for at least the residency starts idleExitNs later, and the core is not busy meanwhile", () => {
+  const {sim, cpu} = idleSim(2, 1_000);
+  const log: string[] = [];
+  // Task 1's core idles from 1 µs; the bell rings at 5 µs (4 µs idle): the core leaves its idle state until 7 µs.
+  wakeFromOtherCore(sim, cpu, log);
+  let busyDuringExit = -1;
+  sim.scheduler.post(6_000, () => (busyDuringExit = cpu.busyNsSoFar()));
+  sim.run();
+  assert.deepEqual(log, [`t1 done@${5_000 + EXIT + 1_000}`]);
+  assert.equal(cpu.idleExits, 1);
+  assert.equal(cpu.idleExitNs, EXIT);
+  // At 6 µs: task 1's first step (1 µs) and task 2's 6 µs so far; nothing for the core still waking.
+  assert.equal(busyDuringExit, 1_000 + 6_000);
+  assert.equal(cpu.busyNs, 12_000);
+  assert.equal(cpu.busyNsByTag.get("ipi"), undefined);
+});
+
+test("a core idle for less than the residency polls: the woken task starts at once", () => {
+  const {sim, cpu} = idleSim(2, 10_000);
+  const log: string[] = [];
+  wakeFromOtherCore(sim, cpu, log);
+  sim.run();
+  assert.deepEqual(log, ["t1 done@6000"]);
+  assert.equal(cpu.idleExits, 0);
+  assert.equal(cpu.idleExitNs, 0);
+});
+
+test("only a wake-up from another core pays the exit: not a task's own timer, an interrupt handler or a new task on an idle core", () => {
+  const {sim, cpu} = idleSim(1, 1_000);
+  const log: string[] = [];
+  spawn(sim, 1, function* (): ProcessBody<void> {
+    yield use(cpu, 1_000, "user");
+    yield sleep(5_000); // the core idles from 1 to 6 µs; the task's own timer wakes it
+    yield use(cpu, 1_000, "user");
+    log.push(`t1 done@${sim.scheduler.now()}`);
+  }).subscribe();
+  spawn(sim, 2, function* (): ProcessBody<void> {
+    yield sleep(30_000);
+    yield use(cpu, 1_000, "user"); // a new task's first step... after a sleep: its own timer again
+    log.push(`t2 done@${sim.scheduler.now()}`);
+  }).subscribe();
+  sim.scheduler.post(20_000, () => cpu.submit(new Job(cpu, 500, "irq", () => log.push(`irq@${sim.scheduler.now()}`), "irq"), true));
+  sim.run();
+  // These are wake-ups with no waking core (the model prices the IPI-and-exit path of cross-core wake-ups only).
+  assert.deepEqual(log, ["t1 done@7000", "irq@20500", `t2 done@${30_000 + SWITCH + 1_000}`]);
+  assert.equal(cpu.idleExits, 0);
+});
+
+test("a woken task cancelled while its core leaves the idle state is never served, and the core is free again", () => {
+  const {sim, cpu} = idleSim(2, 1_000);
+  const bell = new Signal<void>();
+  const log: string[] = [];
+  const task = spawn(sim, 1, function* (): ProcessBody<void> {
+    yield use(cpu, 1_000, "user");
+    yield wait(bell);
+    yield use(cpu, 1_000, "user");
+    log.push("served");
+  }).subscribe();
+  spawn(sim, 2, function* (): ProcessBody<void> {
+    yield use(cpu, 5_000, "user");
+    bell.fire(); // task 1's core idled 1 → 5 µs: it leaves its idle state until 7 µs
+  }).subscribe();
+  sim.scheduler.post(6_000, () => task.unsubscribe());
+  let busyUnitsAfter = -1;
+  sim.scheduler.post(6_500, () => (busyUnitsAfter = cpu.busyUnits));
+  sim.run();
+  assert.deepEqual(log, []);
+  assert.equal(cpu.idleExits, 1);
+  assert.equal(busyUnitsAfter, 0);
+  assert.equal(cpu.busyNs, 6_000);
+});

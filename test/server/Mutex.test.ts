@@ -13,7 +13,7 @@ import {Server} from "../../src/server/Server.js";
 
 const profile = loadProfile("server-2024");
 const {mutexNs, mutexSpinNs, futexNs} = profile.process;
-const {modeSwitchNs, syscallNs} = profile.cpu;
+const {modeSwitchNs, syscallNs, idleExitNs = 0} = profile.cpu;
 
 function server(cores: number) {
   const sim = createSim();
@@ -43,9 +43,11 @@ test("Mutex: a task that finds the lock held spins mutexSpinNs, enters futex_wai
   spawn(sim, 2, holder).subscribe();
   spawn(sim, 3, waiter).subscribe();
   sim.run();
-  // The holder unlocks at mutexNs + 10 µs and wakes the sleeper with a futex_wake system call; the sleeper leaves the kernel and runs the atomic.
+  // The holder unlocks at mutexNs + 10 µs and wakes the sleeper with a futex_wake system call; the sleeper's core, idle
+  // since it slept, leaves its idle state (no IPI: idle cores poll here); the sleeper leaves the kernel and runs the atomic.
+  assert.ok(idleExitNs > 0 && profile.cpu.idlePolls);
   const unlockNs = mutexNs + 10_000;
-  const wokenNs = unlockNs + 2 * modeSwitchNs + syscallNs + futexNs;
+  const wokenNs = unlockNs + 2 * modeSwitchNs + syscallNs + futexNs + idleExitNs;
   assert.deepEqual(acquiredNs, [mutexNs, wokenNs + modeSwitchNs + mutexNs]);
   assert.equal(s.counters.lockContentions, 1);
   assert.equal(s.counters.lockWaitNs, wokenNs + modeSwitchNs - 1_000);

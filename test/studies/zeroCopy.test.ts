@@ -107,7 +107,7 @@ test("zeroCopyStudy() notes follow the data: with CPU copies at 100 MB/s, zero-c
   const slow = zeroCopyStudy({...params, profiles: [file]}).notes;
   assert.deepEqual(busiest(slow), ["the CPU"]);
   assert.match(seed(slow), /1 of 6 runs reach the seed's figure: sendfile-sg under server-2024\+profile \S+ at 1 of 2 sizes\.$/);
-  assert.match(slow[0], /: 90\.8% less time \(speed-up ×10\.83\)/);
+  assert.match(slow[0], /: 90\.8% less time \(speed-up ×10\.82\)/);
 });
 
 test("zeroCopyStudy() time-saved caption follows the data: with CPU copies at 100 MB/s, runs reach the seed's 65%", async () => {
