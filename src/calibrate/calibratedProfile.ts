@@ -4,7 +4,6 @@
  */
 import {idlePolls, type Calibration, type Measurement} from "./calibrate.js";
 import {significant} from "./spread.js";
-import {loadProfile} from "../host/profiles.js";
 
 /** One profile number set from a measurement. */
 export interface ProfileOverride {
@@ -116,38 +115,6 @@ function copyCurveOverride(cal: Calibration, where: string): ProfileOverride | n
   };
 }
 
-/**
- * Returns the `cpu.idleExitNs` override from the idle wake-up row (a wake-up
- * onto an idle CPU less a pipe write and read on one CPU: the scheduler's
- * wake-up work, the IPI, the idle state's exit and the switch from idle),
- * less the base's `cpu.ipiNs` where idle cores do not poll (the model
- * charges that IPI itself); and `cpu.idleResidencyNs` = 0 where there is no
- * cpuidle driver (every idle halts at once: default_idle()). None when the
- * row is missing or comes out at most 0.
- */
-function idleExitOverrides(cal: Calibration, base: string, idle: {polls: boolean} | null, where: string, read: string): ProfileOverride[] {
-  const m = cal.measured.find((r) => `${r.probe}/${r.case}` === "taskswitch/idle wake-up (one way − pipe write+read)");
-  if (!m || m.median === undefined || m.low === undefined || m.high === undefined || !Number.isFinite(m.median)) return [];
-  const ipiNs = idle !== null && !idle.polls ? loadProfile(base).cpu.ipiNs : 0;
-  const exitNs = significant(m.median - ipiNs);
-  if (!(exitNs > 0)) return [];
-  const out: ProfileOverride[] = [
-    {
-      path: "cpu.idleExitNs",
-      value: exitNs,
-      source:
-        `One wake-up across CPUs onto an idle one: a thread pinned to a second CPU blocks in read(2) on a pipe and, after about 50 µs ` +
-        `(its CPU idle), the first writes a byte; CLOCK_MONOTONIC before the write and after the read returns, less a pipe write and read on one CPU` +
-        (ipiNs > 0 ? `, less ${base}'s cpu.ipiNs (${ipiNs} ns: idle cores here do not poll, and the model charges that IPI itself)` : "") +
-        `. It includes the scheduler's wake-up work and the switch from the idle task, which the model does not price apart. ` +
-        `Median ${shown(m.median, m.unit)} before that (run medians ${shown(m.low, m.unit)} to ${shown(m.high, m.unit)}). ${where}.`,
-    },
-  ];
-  if (cal.info.cpuidleDriver === "none")
-    out.push({path: "cpu.idleResidencyNs", value: 0, source: `No cpuidle driver: an idle CPU halts at once (default_idle(), HLT), whatever the idle period. ${read}.`});
-  return out;
-}
-
 /** Returns the value with its unit, short: `532 ns`, `5.21 bytes/ns`. */
 function shown(x: number, unit: string): string {
   return `${significant(x)} ${unit}`;
@@ -157,11 +124,16 @@ function shown(x: number, unit: string): string {
  * Returns the profile a calibration writes: it `extends` *base* and sets
  * only the fields measured or read directly (`cpu.cores`, `memory.pageBytes`,
  * `net.rmemBytes`, `net.wmemBytes`, `cpu.idlePolls`, `cpu.modeSwitchNs`, `cpu.syscallNs`,
- * `cpu.taskSwitchNs`, `cpu.idleExitNs` (and `cpu.idleResidencyNs` without a cpuidle driver), `memory.copyBytesPerNs`,
+ * `cpu.taskSwitchNs`, `memory.copyBytesPerNs`,
  * `memory.copyFromMemoryBytesPerNs`, `memory.copyCurve` (the memcpy rate at each size measured),
  * `uring.sqeNs`, `uring.pollArmNs`), each with a `sources` entry giving the method,
  * the median, the spread of the runs, the date and the machine. A quantity
  * that came out unsupported, zero or not finite leaves the base's number.
+ * The idle wake-up row (a wake-up onto a CPU idle ~50 µs) stays in the
+ * sidecar: one exit latency cannot stand for a machine whose short idles
+ * poll and whose long ones sleep deep (on the development VM, 71 µs after
+ * 50 µs idle, against a two-CPU ping-pong of 23 µs a round trip), so
+ * `cpu.idleExitNs` keeps the base's number.
  * *sidecar* names the file that holds every measurement, for the
  * description.
  *
@@ -211,8 +183,6 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
         `(run medians ${shown(m.low, m.unit)} to ${shown(m.high, m.unit)}). ${where}.`,
     });
   }
-  const exit = idleExitOverrides(cal, base, idle, where, read);
-  overrides.push(...exit);
   const curve = copyCurveOverride(cal, where);
   if (curve) overrides.push(curve);
   const profile: Record<string, unknown> = {
