@@ -113,6 +113,18 @@ static void print_unsupported(const char *probe, const char *kase, const char *u
   fflush(stdout);
 }
 
+/* Measures *fn* `runs` times and prints the runs as probe/kase, with the samples of all runs. */
+static void measure_runs(const char *probe, const char *kase, const char *unit, sample_fn fn) {
+  double v[MAX_RUNS];
+  long samples = 0;
+  for (int r = 0; r < runs; r++) {
+    total_samples = 0;
+    v[r] = measure(fn, NULL);
+    samples += total_samples;
+  }
+  print_runs(probe, kase, unit, v, runs, samples);
+}
+
 /*
  * Runs two probes interleaved, run by run (so each run's pair saw the same
  * moment of the machine), and prints both as probe/case_a and probe/case_b.
@@ -325,14 +337,7 @@ static int pingpong_two_cpus(const cpu_set_t *mine, int first) {
   CPU_SET(second, &b);
   pid_t child = start_echo_child(&b);
   if (sched_setaffinity(0, sizeof a, &a) != 0) die("sched_setaffinity");
-  double v[MAX_RUNS];
-  long samples = 0;
-  for (int r = 0; r < runs; r++) {
-    total_samples = 0;
-    v[r] = measure(pingpong_sample, NULL);
-    samples += total_samples;
-  }
-  print_runs("taskswitch", "pingpong round trip, two CPUs", "ns", v, runs, samples);
+  measure_runs("taskswitch", "pingpong round trip, two CPUs", "ns", pingpong_sample);
   stop_echo_child(child);
   /* The parent stays pinned to the first CPU: the reader thread wakes on the second. */
   wake_one_way(second);
@@ -377,14 +382,7 @@ static void wake_one_way(int second) {
   if (pipe(wake_pipe) || pipe(ack_pipe)) die("pipe");
   pthread_t t;
   if (pthread_create(&t, NULL, wake_reader, NULL) != 0) die("pthread_create");
-  double v[MAX_RUNS];
-  long samples = 0;
-  for (int r = 0; r < runs; r++) {
-    total_samples = 0;
-    v[r] = measure(wake_sample, NULL);
-    samples += total_samples;
-  }
-  print_runs("taskswitch", "wake-up onto an idle CPU, one way", "ns", v, runs, samples);
+  measure_runs("taskswitch", "wake-up onto an idle CPU, one way", "ns", wake_sample);
   close(wake_pipe[1]);
   pthread_join(t, NULL);
   close(wake_pipe[0]);
