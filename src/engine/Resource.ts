@@ -696,7 +696,8 @@ export class Resource {
 
   /** Starts *job* on its unit once that has left its idle state, unless it was cancelled meanwhile. */
   private readonly afterIdleExit = (job: Servable, resumed: boolean): void => {
-    if (job.status !== SERVING || job.unit < 0 || this.unitJob[job.unit] !== job) return;
+    // Gone meanwhile (cancelled), or started again since (a later exit of its own is due then).
+    if (job.status !== SERVING || job.unit < 0 || this.unitJob[job.unit] !== job || job.startNs !== this.sim.scheduler.now()) return;
     this.startNow(job, job.unit, true, resumed);
   };
 
