@@ -76,7 +76,7 @@ function profileShape(partial: boolean) {
         copyBytesPerNs: leaf.positive("CPU memcpy rate of a copy that streams from memory, bytes per ns: copies out of the page cache and into or out of socket buffers, and every copy when the profile has no copyCurve (see copyNs)."),
         copyFromMemoryBytesPerNs: leaf
           .positive(
-            "CPU copy rate between memory and a buffer that stays in a cache, bytes per ns: read(2) copying page-cache pages into a reused user buffer, send(2) and recv(2) copying between a user buffer and socket-buffer pages. Only one side streams from memory (the kernel copies page by page, with rep movsb on x86-64), so it is faster than copyBytesPerNs, where both do; a copy larger than the caches gets no more than copyCurve's rate at its size. Absent: copyBytesPerNs (see copyNs).",
+            "CPU copy rate between memory and a buffer that stays in a cache, bytes per ns: read(2) copying page-cache pages into a reused user buffer, recv(2) copying socket-buffer pages into one (copies into socket buffers stream at copyBytesPerNs). Only one side streams from memory (the kernel copies page by page, with rep movsb on x86-64), so it is faster than copyBytesPerNs, where both do; a copy larger than the caches gets no more than copyCurve's rate at its size. Absent: copyBytesPerNs (see copyNs).",
           )
           .optional(),
         copyCurve: z
