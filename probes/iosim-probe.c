@@ -3,7 +3,7 @@
  *
  *   iosim-probe <probe> <runs> <runMs> [dir] [fileBytes]
  *
- * probe is one of info, memcpy, syscall, taskswitch, spawn, fileread, tcp,
+ * probe is one of info, memcpy, syscall, taskswitch, spawn, fileread, mmap, tcp,
  * multiplex, uring. Each run takes many short samples for about runMs milliseconds
  * (at least 3) and keeps their median; the probe prints, per quantity, one
  * JSON line with the median of every run:
@@ -571,6 +571,63 @@ static int probe_fileread(void) {
   return 0;
 }
 
+/* ---- a mapping of a warm file: faults, TLB misses, munmap ------------------ */
+
+/*
+ * One sample maps the whole warm file four ways and returns, per page:
+ * [0] touching a fresh mapping one byte per page (page faults with
+ * fault-around, and each page's first TLB miss), [1] mmap with
+ * MAP_POPULATE (the kernel maps every page without a trap), [2] touching
+ * the populated mapping once per page (TLB misses only), [3] munmap of it.
+ */
+static void mapping_sample(int fd, size_t pages, long page, double out[4]) {
+  volatile char sink = 0;
+  char *m = mmap(NULL, file_bytes, PROT_READ, MAP_SHARED, fd, 0);
+  if (m == MAP_FAILED) die("mmap");
+  double t0 = mono_ns();
+  for (size_t i = 0; i < pages; i++) sink += m[i * page];
+  out[0] = (mono_ns() - t0) / pages;
+  munmap(m, file_bytes);
+  t0 = mono_ns();
+  m = mmap(NULL, file_bytes, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+  if (m == MAP_FAILED) die("mmap MAP_POPULATE");
+  double t1 = mono_ns();
+  for (size_t i = 0; i < pages; i++) sink += m[i * page];
+  double t2 = mono_ns();
+  munmap(m, file_bytes);
+  double t3 = mono_ns();
+  out[1] = (t1 - t0) / pages;
+  out[2] = (t2 - t1) / pages;
+  out[3] = (t3 - t2) / pages;
+  (void)sink;
+}
+
+static int probe_mmap(void) {
+  static const char *names[] = {"touch a new mapping, per page", "MAP_POPULATE, per page", "touch a populated mapping, per page", "munmap, per page"};
+  long page = sysconf(_SC_PAGESIZE);
+  int fd = make_file(file_bytes);
+  unlink(file_path);
+  warm(fd);
+  size_t pages = file_bytes / page;
+  double v[4][MAX_RUNS], s[4][4096]; /* samples of one run: each maps the whole file, so a run has few */
+  long samples = 0;
+  for (int r = 0; r < runs; r++) {
+    int n = 0;
+    double start = mono_ns();
+    while (n < 4096 && (n < 3 || mono_ns() - start < run_ms * 1e6)) {
+      double out[4];
+      mapping_sample(fd, pages, page, out);
+      for (int k = 0; k < 4; k++) s[k][n] = out[k];
+      n++;
+    }
+    for (int k = 0; k < 4; k++) v[k][r] = median(s[k], n);
+    samples += n;
+  }
+  for (int k = 0; k < 4; k++) print_runs("mmap", names[k], "ns", v[k], runs, samples);
+  close(fd);
+  return 0;
+}
+
 /* ---- loopback TCP: read+write, mmap+write, sendfile ----------------------- */
 
 struct rx_result {
@@ -958,7 +1015,7 @@ static int probe_uring(void) {
 
 int main(int argc, char **argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: iosim-probe info|memcpy|syscall|taskswitch|spawn|fileread|tcp|multiplex|uring <runs> <runMs> [dir] [fileBytes]\n");
+    fprintf(stderr, "usage: iosim-probe info|memcpy|syscall|taskswitch|spawn|fileread|mmap|tcp|multiplex|uring <runs> <runMs> [dir] [fileBytes]\n");
     return 2;
   }
   runs = atoi(argv[2]);
@@ -976,6 +1033,7 @@ int main(int argc, char **argv) {
   if (!strcmp(p, "taskswitch")) return probe_taskswitch();
   if (!strcmp(p, "spawn")) return probe_spawn();
   if (!strcmp(p, "fileread")) return probe_fileread();
+  if (!strcmp(p, "mmap")) return probe_mmap();
   if (!strcmp(p, "tcp")) return probe_tcp();
   if (!strcmp(p, "multiplex")) return probe_multiplex();
   if (!strcmp(p, "uring")) return probe_uring();

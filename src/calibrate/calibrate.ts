@@ -10,6 +10,7 @@
  */
 import {readFileSync} from "node:fs";
 import {hostname, machine, release, tmpdir, type as osType, version as osVersion} from "node:os";
+import {faultAroundBytes} from "../transfer/mmapWrite.js";
 import {compileProbes, runProbe, type ProbeLine, type ProbeSettings} from "./probes.js";
 import {spread} from "./spread.js";
 
@@ -71,6 +72,7 @@ export const probeSteps: ReadonlyArray<readonly [name: string, label: string]> =
   ["taskswitch", "task switch (pipe ping-pong on one CPU), ping-pong on two, a wake-up onto an idle CPU"],
   ["spawn", "fork and thread creation"],
   ["fileread", "direct and buffered reads"],
+  ["mmap", "page faults, TLB misses and munmap on a mapping of a warm file"],
   ["tcp", "read+write, mmap+write and sendfile over loopback TCP"],
   ["multiplex", "select, poll and epoll_wait against the number of fds"],
   ["uring", "io_uring: one enter with 1 and 32 NOPs, a poll armed and fired"],
@@ -191,15 +193,25 @@ function derive(
   out: {probe: string; case: string; unit: string; derivedFrom: string},
   f: (x: number, y: number) => number,
 ): Measurement | undefined {
-  const x = lines.find((l) => `${l.probe}/${l.case}` === a)?.runs;
-  const y = lines.find((l) => `${l.probe}/${l.case}` === b)?.runs;
-  if (!x || !y || x.length !== y.length) return undefined;
-  const runs = x.map((v, i) => f(v, y[i]));
+  return deriveFrom(lines, [a, b], out, ([x, y]) => f(x, y));
+}
+
+/** Returns a row computed run by run from *rows* of *lines* (each run's values taken together), or undefined if any is missing or unsupported. */
+function deriveFrom(
+  lines: Measurement[],
+  rows: string[],
+  out: {probe: string; case: string; unit: string; derivedFrom: string},
+  f: (values: number[]) => number,
+): Measurement | undefined {
+  const found = rows.map((row) => lines.find((l) => `${l.probe}/${l.case}` === row)?.runs);
+  const first = found[0];
+  if (!first || found.some((r) => !r || r.length !== first.length)) return undefined;
+  const runs = first.map((_, i) => f(found.map((r) => r![i])));
   return {...out, ...spread(runs), runs};
 }
 
-/** Returns the quantities computed from the measured ones. */
-export function derivedMeasurements(measured: Measurement[]): Measurement[] {
+/** Returns the quantities computed from the measured ones; *pageBytes* (the machine's page size) sets the fault-around window a mapping's faults map. */
+export function derivedMeasurements(measured: Measurement[], pageBytes = 4096): Measurement[] {
   const rows = [
     derive(measured, "syscall/null", "syscall/read1", {probe: "syscall", case: "mode switch (null / 2)", unit: "ns", derivedFrom: "syscall/null ÷ 2"}, (n) => n / 2),
     derive(
@@ -230,6 +242,21 @@ export function derivedMeasurements(measured: Measurement[]): Measurement[] {
     const row = `fileread/direct ${size}`;
     rows.push(derive(measured, row, row, {probe: "fileread", case: `direct ${size} per call`, unit: "ns", derivedFrom: `${bytes} bytes ÷ ${row}`}, (bpn) => bytes / bpn));
   }
+  // A mapping of a warm file: what one fault costs beyond mapping its fault-around window and the TLB misses of the window's pages.
+  const windowPages = Math.max(1, Math.floor(faultAroundBytes / pageBytes)); // fault_around_pages (mm/memory.c): 16 with 4 KiB pages
+  rows.push(
+    deriveFrom(
+      measured,
+      ["mmap/touch a new mapping, per page", "mmap/touch a populated mapping, per page", "mmap/MAP_POPULATE, per page"],
+      {
+        probe: "mmap",
+        case: "fault entry and exit",
+        unit: "ns",
+        derivedFrom: `${windowPages} × (touch a new mapping − touch a populated mapping − MAP_POPULATE), per page, clamped at 0`,
+      },
+      ([fresh, populated, populate]) => Math.max(0, windowPages * (fresh - populated - populate)),
+    ),
+  );
   // Loopback TCP, at each size sent: the sender CPU ratios and the elapsed time sendfile saves.
   const sizes = [...new Set(measured.filter((m) => m.probe === "tcp").map((m) => /(\S+)$/.exec(m.case)?.[1] ?? ""))];
   for (const size of sizes) {
@@ -313,6 +340,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
     Object.assign(info, out.info);
     measured.push(...out.lines.map(summarize));
   }
-  measured.push(...derivedMeasurements(measured));
+  const pageBytes = Number(info.pageBytes);
+  measured.push(...derivedMeasurements(measured, Number.isSafeInteger(pageBytes) && pageBytes > 0 ? pageBytes : 4096));
   return {date, machine: unameText(), settings, info, measured};
 }

@@ -3,6 +3,7 @@
  * directly become profile fields; everything else stays in the sidecar.
  */
 import {idlePolls, type Calibration, type Measurement} from "./calibrate.js";
+import {fitLoopback, perSkbFields, tcpSizeName} from "./loopback.js";
 import {significant} from "./spread.js";
 
 /** One profile number set from a measurement. */
@@ -22,6 +23,8 @@ interface FieldRule {
   row: string;
   /** What the probe does and why it is this field, for the source entry. */
   how: string;
+  /** Whether a median of 0 is a measurement (a cost the machine does not pay), not a failure that keeps the base's number. */
+  zeroMeasured?: boolean;
 }
 
 /** The profile fields a calibration sets, from which rows. */
@@ -62,6 +65,36 @@ const fieldRules: FieldRule[] = [
     how:
       "A 64 MiB source read once in 1 MiB chunks, each copied into the same 1 MiB buffer page by page as the kernel's copy_to_user " +
       "copies page-cache pages (rep movsb on x86-64, memcpy elsewhere), one pass per sample: only the source streams from memory",
+  },
+  {
+    path: "memory.tlbMissNs",
+    row: "mmap/touch a populated mapping, per page",
+    how:
+      "A warm file mapped with MAP_POPULATE (every page table entry already set), then one byte read per page, the whole file per sample: " +
+      "each page's first access misses the TLB and walks the page tables (on a guest with shadow page tables, an exit to the hypervisor too)",
+  },
+  {
+    path: "memory.faultMapPageNs",
+    row: "mmap/MAP_POPULATE, per page",
+    how:
+      "mmap(2) of a warm file with MAP_POPULATE, per page, the whole file per sample: the kernel maps every page (filemap_map_pages, fault-around " +
+      "windows) without a trap, so this is the fault path's work per page mapped; mmapWrite books it per page of each fault's window",
+  },
+  {
+    path: "memory.pageFaultNs",
+    row: "mmap/fault entry and exit",
+    how:
+      "What a fault costs beyond mapping its window: a fresh mapping of a warm file touched one byte per page, less the same touches on a populated " +
+      "mapping (the TLB misses) and MAP_POPULATE's mapping work, per page, times the 16 pages of a fault-around window (exception entry and exit, " +
+      "the walk to the PTE table), each run's three rows taken together and clamped at 0",
+    zeroMeasured: true,
+  },
+  {
+    path: "memory.unmapPageNs",
+    row: "mmap/munmap, per page",
+    how:
+      "munmap(2) of the populated mapping of a warm file, per page, the whole file per sample: zap_pte_range over every page and one full local TLB " +
+      "flush (the mapping is far above tlb_single_page_flush_ceiling), the flush a negligible share",
   },
   {
     path: "uring.sqeNs",
@@ -126,6 +159,9 @@ function shown(x: number, unit: string): string {
  * `net.rmemBytes`, `net.wmemBytes`, `cpu.idlePolls`, `cpu.modeSwitchNs`, `cpu.syscallNs`,
  * `cpu.taskSwitchNs`, `memory.copyBytesPerNs`,
  * `memory.copyFromMemoryBytesPerNs`, `memory.copyCurve` (the memcpy rate at each size measured),
+ * `memory.tlbMissNs`, `memory.faultMapPageNs`, `memory.pageFaultNs`, `memory.unmapPageNs` (a mapping of a warm file),
+ * `net.txSegmentNs`, `net.rxPacketNs`, `net.rxSegmentNs`, `net.skbAllocNs` and `net.pageRefNs` (fitted to the
+ * loopback probe's smallest file, see {@link fitLoopback}),
  * `uring.sqeNs`, `uring.pollArmNs`), each with a `sources` entry giving the method,
  * the median, the spread of the runs, the date and the machine. A quantity
  * that came out unsupported, zero or not finite leaves the base's number.
@@ -173,7 +209,8 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
     });
   for (const rule of fieldRules) {
     const m: Measurement | undefined = cal.measured.find((r) => `${r.probe}/${r.case}` === rule.row);
-    if (!m || m.median === undefined || m.low === undefined || m.high === undefined || !Number.isFinite(m.median) || m.median <= 0) continue;
+    if (!m || m.median === undefined || m.low === undefined || m.high === undefined || !Number.isFinite(m.median) || m.median < 0) continue;
+    if (m.median === 0 && !rule.zeroMeasured) continue;
     const runs = m.runs?.length ?? 0;
     overrides.push({
       path: rule.path,
@@ -189,16 +226,61 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
     extends: base,
     name: `calibrated-${cal.machine.split(" ")[1] ?? "host"}`,
     description:
-      `${base} with the CPU, memory, TCP buffer and io_uring numbers measured on this machine by iosim calibrate (${cal.date}); every other number is ${base}'s. ` +
+      `${base} with the CPU, memory, mapping, network-stack, TCP buffer and io_uring numbers measured on this machine by iosim calibrate (${cal.date}); every other number is ${base}'s. ` +
       `All the measurements, with their spread, are in ${sidecar}.`,
   };
-  const sources: Record<string, string> = {};
+  applyOverrides(profile, overrides);
+  // The network stack's costs last: they are fitted by simulating the loopback probe on the profile measured so far.
+  const net = loopbackOverrides(cal, profile, where);
+  applyOverrides(profile, net);
+  overrides.push(...net);
+  return {profile, overrides};
+}
+
+/** Writes *overrides* into *profile* (sections created as needed) and into its `sources`. */
+function applyOverrides(profile: Record<string, unknown>, overrides: readonly ProfileOverride[]): void {
+  const sources = (profile.sources ??= {}) as Record<string, string>;
   for (const o of overrides) {
     const [section, key] = o.path.split(".");
     const obj = (profile[section] ??= {}) as Record<string, unknown>;
     obj[key] = o.value;
     sources[o.path] = o.source;
   }
-  profile.sources = sources;
-  return {profile, overrides};
+}
+
+/**
+ * Returns the network-stack fields fitted to the loopback probe (see
+ * {@link fitLoopback}): the four per-skb costs scaled by one factor, and
+ * `net.pageRefNs`; none when the probe did not run or the fit found no
+ * solution in range (the reason is in the measurements file's rows either way).
+ */
+function loopbackOverrides(cal: Calibration, draft: Record<string, unknown>, where: string): ProfileOverride[] {
+  const fit = fitLoopback(cal, draft);
+  if (!fit || fit.scale === undefined || !fit.perSkb) return [];
+  const size = tcpSizeName(fit.fileBytes);
+  const out: ProfileOverride[] = [];
+  const factor = significant(fit.scale);
+  for (const field of perSkbFields) {
+    out.push({
+      path: `net.${field}`,
+      value: significant(fit.perSkb[field]),
+      source:
+        `Fitted, not timed alone: the base profile's estimate × ${factor}, the one factor on the per-skb costs (net.${perSkbFields.join(", net.")}) ` +
+        `at which the simulated read + write of a warm ${size} file over loopback (64 KiB buffers, a local reader) costs the CPU time the probe ` +
+        `measured, sender and reader together (tcp/read+write sender CPU ${size} + receiver CPU ${size}: median ${significant(fit.readWriteNs / 1e6)} ms), ` +
+        `the copies and system calls priced by the fields measured above. The split between the two sides, the other file sizes and mmap + write ` +
+        `stay predictions (iosim validate). ${where}.`,
+    });
+  }
+  if (fit.pageRefNs !== undefined)
+    out.push({
+      path: "net.pageRefNs",
+      value: significant(fit.pageRefNs),
+      source:
+        `Fitted, not timed alone: the cost per page fragment at which the simulated sendfile of the same warm ${size} file over loopback costs the ` +
+        `CPU time measured, sender and reader together (tcp/sendfile sender CPU ${size} + receiver CPU ${size}: median ${significant(fit.sendfileNs! / 1e6)} ms), with the per-skb costs fitted ` +
+        `to read + write: everything sendfile pays per page beyond the page-cache look-up (the splice pipe's buffer, the fragment's reference taken ` +
+        `and dropped, the struct page's cache line moving between the sender's and the reader's cores). ${where}.`,
+    });
+  return out;
 }

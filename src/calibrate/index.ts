@@ -6,5 +6,6 @@ export {calibrate, derivedMeasurements, idlePolls, idleSettings, probeSettings, 
 export {calibratedProfile, type ProfileOverride} from "./calibratedProfile.js";
 export {checkPlatform, compileProbes, probeSourcePath, runProbe, type ProbeLine, type ProbeOutput, type ProbeSettings} from "./probes.js";
 export {significant, spread, type Spread} from "./spread.js";
-export {validate, validationSummary, predictRead, predictNullSyscall, predictCopy, predictPingPongTwoCpus, predictTcp, predictUringEnter, relativeBand, pointsBand, type Band, type ValidationRow, type TcpPrediction} from "./validate.js";
+export {validate, validationSummary, predictRead, predictNullSyscall, predictCopy, predictPingPongTwoCpus, predictUringEnter, relativeBand, pointsBand, type Band, type ValidationRow} from "./validate.js";
 export {validationStudy, readCalibrationFile, type ValidationParams} from "./validationStudy.js";
+export {fitLoopback, loopbackFitBytes, predictTcp, type LoopbackFit, type TcpPrediction} from "./loopback.js";

@@ -93,6 +93,11 @@ function profileShape(partial: boolean) {
         pageFaultNs: leaf.nonNegative("One page fault on a file mapping beyond the pages it maps: exception entry and exit, handle_mm_fault's walk to the PTE table, do_read_fault, ns."),
         faultMapPageNs: leaf.nonNegative("Mapping one page-cache page in a fault (filemap_map_pages: folio reference, rmap, set_pte), per page, ns."),
         unmapPageNs: leaf.nonNegative("Unmapping one mapped page in munmap (zap_pte_range: clear the PTE, rmap, drop the reference), per page, ns."),
+        tlbMissNs: leaf
+          .nonNegative(
+            "The first access to a page after it was mapped into a process (an mmap'd file's page touched by write's copy): a TLB miss and the hardware page walk, per page, ns; on a guest with shadow page tables it includes the exit to the hypervisor that fills the shadow entry. Absent: 0.",
+          )
+          .optional(),
         tlbFlushPageNs: leaf.nonNegative("Invalidating one page's TLB entry on the local core (invlpg), ns; flush_tlb_mm_range flushes page by page up to 33 pages."),
         tlbFlushAllNs: leaf.nonNegative("Flushing the local core's whole TLB (CR3 reload), ns; used when a flush covers more than 33 pages."),
       },

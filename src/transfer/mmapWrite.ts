@@ -7,10 +7,12 @@
  * skbs leave by DMA to the NIC (or over loopback). The first touch of a
  * page not yet in the process's page tables is a page fault, taken inside
  * write's copy from user memory; the fault maps the page and its
- * neighbours already in the page cache (fault-around, 16 pages); munmap(2)
- * at the end clears every mapped page's entry and flushes the TLB. Per
- * chunk: two mode switches, one system call, one CPU copy; per file, the
- * mmap and munmap calls, one fault per 16 pages, one TLB flush.
+ * neighbours already in the page cache (fault-around, 16 pages); the copy's
+ * first access to each newly mapped page then misses the TLB and walks the
+ * page tables (`memory.tlbMissNs`); munmap(2) at the end clears every mapped
+ * page's entry and flushes the TLB. Per chunk: two mode switches, one system
+ * call, one CPU copy; per file, the mmap and munmap calls, one fault per 16
+ * pages, one TLB miss per page, one TLB flush.
  *
  * With **mapping** "chunk" (the seed's model) each chunk is mapped, written
  * and unmapped on its own: mmap, write and munmap per chunk.
@@ -63,11 +65,14 @@ class Mapping {
   mappedEnd: number;
   /** Pages mapped in all, for munmap. */
   mappedPages = 0;
+  /** Pages the copies have touched so far: [firstPage, touchedEnd). */
+  touchedEnd: number;
 
   constructor(pageBytes: number, firstByte: number, endByte: number) {
     this.firstPage = Math.floor(firstByte / pageBytes);
     this.endPage = Math.ceil(endByte / pageBytes);
     this.mappedEnd = this.firstPage;
+    this.touchedEnd = this.firstPage;
   }
 }
 
@@ -137,10 +142,32 @@ function* munmapCall(host: Host, map: Mapping, pid: number): ProcessBody<void> {
   });
 }
 
-/** Returns a process body for one write(2) of [*offsetBytes*, +*bytes*) of *map* to *sink*: the faults of its pages, then the copy from the mapped pages into the send buffer. */
+/**
+ * Returns a process body that books the TLB misses of a copy reading
+ * [*offsetBytes*, +*bytes*) of *map*: each page touched for the first time
+ * since it was mapped has no TLB entry (the fault that mapped it, or
+ * fault-around, filled a PTE, not the TLB), so the access walks the page
+ * tables (`memory.tlbMissNs` per page, booked "tlb-miss"). Pages touched
+ * again stay in the TLB (a 64 KiB write touches 16 pages; an L2 TLB holds
+ * over a thousand). On a guest with shadow page tables (no EPT/NPT) the
+ * miss also exits to the hypervisor to fill the shadow entry, which
+ * `iosim calibrate` measures as a much larger number.
+ */
+function* touchPages(host: Host, map: Mapping, offsetBytes: number, bytes: number): ProcessBody<void> {
+  const mem = host.profile.memory;
+  const lastPage = Math.floor((offsetBytes + bytes - 1) / mem.pageBytes);
+  const from = Math.max(map.touchedEnd, Math.floor(offsetBytes / mem.pageBytes));
+  if (lastPage < from) return;
+  map.touchedEnd = lastPage + 1;
+  const missNs = mem.tlbMissNs ?? 0;
+  if (missNs > 0) yield use(host.cpu, (lastPage + 1 - from) * missNs, "tlb-miss", null, 0, "page walk");
+}
+
+/** Returns a process body for one write(2) of [*offsetBytes*, +*bytes*) of *map* to *sink*: the faults of its pages and the TLB misses of their first touch, then the copy from the mapped pages into the send buffer. */
 function* writeFromMapping(host: Host, file: FileRef, map: Mapping, offsetBytes: number, bytes: number, pid: number, sink: SocketSink): ProcessBody<void> {
   yield* syscall(host, "write", function* () {
     yield* faultIn(host, file, map, offsetBytes, bytes, pid);
+    yield* touchPages(host, map, offsetBytes, bytes);
     yield* sink.write(bytes, {copyFrom: "page-cache"});
   });
 }

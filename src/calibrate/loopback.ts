@@ -1,0 +1,182 @@
+/**
+ * The loopback-TCP experiment in the model, and the network costs a
+ * calibration fits from it.
+ *
+ * No probe can time tcp_write_xmit or tcp_v4_rcv on their own, but the
+ * loopback probe times whole transfers whose other costs are measured
+ * (copies, system calls). So, as a surveyor fixes one unknown distance from
+ * a measured baseline and known angles, `iosim calibrate` finds the one
+ * factor on the profile's per-skb costs that makes the simulated read +
+ * write of the smallest file cost the CPU time measured, then the per-page
+ * cost of a zero-copy fragment that does the same for sendfile. The fit
+ * uses the sender's and the reader's CPU together: over loopback the same
+ * protocol work lands on one core or the other depending on who holds the
+ * socket's lock when a segment arrives, so either side alone moves by a few
+ * percent with the interleaving (non-monotone in the factor), while their
+ * sum is the work done. The larger files, the split between the two sides,
+ * and mmap + write at every size stay true predictions for `iosim
+ * validate`.
+ */
+import type {Profile} from "../host/profiles.js";
+import {parseProfile} from "../host/profiles.js";
+import {runTransfer, type StrategyName} from "../scenarios/transfer.js";
+import {KiB, MiB} from "../units.js";
+import type {Calibration} from "./calibrate.js";
+import {significant, spread} from "./spread.js";
+
+/** The loopback-TCP experiment in the model: one warm file sent by each method, the sender's and the reader's CPU time and the elapsed time. */
+export interface TcpPrediction {
+  senderCpuNs: number;
+  receiverCpuNs: number;
+  elapsedNs: number;
+}
+
+/** The model's strategy for each method the TCP probe times (loopback carries page fragments, so sendfile gathers: SG). */
+export const tcpStrategies: Readonly<Record<string, StrategyName>> = {"read+write": "read-write", "mmap+write": "mmap-write", sendfile: "sendfile-sg"};
+
+/**
+ * Predicted sender CPU and elapsed time of sending a warm *fileBytes* file
+ * by *method* over loopback to a reader on the same host, as the probe
+ * (probes/iosim-probe.c, `send_once`) sends it: read + write with a 64 KiB
+ * buffer, mmap + write as one mapping written in a single write call (the
+ * kernel loops over it), sendfile as one call; the reader reads 64 KiB at a
+ * time.
+ */
+export function predictTcp(profile: Profile, method: string, fileBytes: number): TcpPrediction {
+  const strategy = tcpStrategies[method];
+  if (!strategy) throw new Error(`no model strategy for TCP method ${method}`);
+  // The probe's mmap + write is write(s, p, file_bytes): one call for the whole mapping.
+  const chunkBytes = method === "mmap+write" ? fileBytes : 64 * KiB;
+  // Over loopback, as the probe sends: the receiver is a process on the same host, so the sender's CPU is its share.
+  const {result} = runTransfer({strategy, fileBytes, chunkBytes, receiveBytes: 64 * KiB, cache: "warm", link: "loopback", profile, keepEvents: false});
+  return {senderCpuNs: result.senderCpuNs, receiverCpuNs: result.receiverCpuNs, elapsedNs: result.elapsedNs};
+}
+
+/** Returns the name the probe gives a file size (`16MiB`, `300B`). */
+export function tcpSizeName(bytes: number): string {
+  return bytes % MiB === 0 ? `${bytes / MiB}MiB` : `${bytes}B`;
+}
+
+/** The file size the network costs are fitted from: the smallest the TCP probe sent, or undefined when it sent none. */
+export function loopbackFitBytes(cal: Pick<Calibration, "settings">): number | undefined {
+  const sizes = cal.settings.tcpBytes;
+  return sizes.length > 0 ? Math.min(...sizes) : undefined;
+}
+
+/** The per-skb costs scaled together by the fit: what the transmit and receive paths cost per skb besides copies. */
+export const perSkbFields = ["txSegmentNs", "rxPacketNs", "rxSegmentNs", "skbAllocNs"] as const;
+
+/** What {@link fitLoopback} found. */
+export interface LoopbackFit {
+  /** The file size fitted from, bytes. */
+  fileBytes: number;
+  /** The factor on the per-skb costs, or undefined when no factor in range reproduces read + write (see *why*). */
+  scale?: number;
+  /** The per-skb costs it gives, ns. */
+  perSkb?: Record<(typeof perSkbFields)[number], number>;
+  /** The per-page cost of a zero-copy fragment that reproduces sendfile, ns, or undefined. */
+  pageRefNs?: number;
+  /** The measured CPU times fitted to (sender and reader together), ns. */
+  readWriteNs: number;
+  sendfileNs?: number;
+  /** Why a quantity was not fitted. */
+  why: string[];
+}
+
+/** The range searched for the per-skb factor: 1/64 to 64 times the base's estimates. */
+const SCALE_RANGE: readonly [number, number] = [1 / 64, 64];
+/** The range searched for the per-page cost, ns. */
+const PAGE_REF_RANGE: readonly [number, number] = [0, 100_000];
+/** Bisection steps: the factor to 2^-40 of its log range, far below the probe's spread. */
+const STEPS = 40;
+
+/** Returns *draft* with its `net` section's *fields* replaced. */
+function withNet(draft: Record<string, unknown>, fields: Record<string, number>): Record<string, unknown> {
+  return {...draft, net: {...((draft.net as Record<string, unknown> | undefined) ?? {}), ...fields}};
+}
+
+/** Returns the measured CPU time of *method* at *size*, sender and reader together (summed run by run, the median of the sums), ns, or undefined. */
+function measuredCpu(cal: Calibration, method: string, size: string): number | undefined {
+  const runs = (side: string) => cal.measured.find((r) => r.probe === "tcp" && r.case === `${method} ${side} CPU ${size}`)?.runs;
+  const tx = runs("sender");
+  const rx = runs("receiver");
+  if (!tx || !rx || tx.length !== rx.length || tx.length === 0) return undefined;
+  const total = spread(tx.map((t, i) => t + rx[i])).median;
+  return Number.isFinite(total) && total > 0 ? total : undefined;
+}
+
+/** Returns the simulated CPU time of *method* at *fileBytes* on *profile*, sender and reader together, ns. */
+function simulatedCpu(profile: Profile, method: string, fileBytes: number): number {
+  const p = predictTcp(profile, method, fileBytes);
+  return p.senderCpuNs + p.receiverCpuNs;
+}
+
+/**
+ * Returns the fit of the network costs to the loopback probe at its
+ * smallest file size, on the profile *draft* (the calibrated profile's
+ * object before the network fields, which `extends` a shipped one):
+ * first the factor *k* on {@link perSkbFields} (bisection on log k within
+ * 1/64–64) at which the simulated read + write costs the CPU time measured
+ * (sender and reader together), then with those costs the per-page cost
+ * `net.pageRefNs` (0–100 µs) at which sendfile does. The simulated cost
+ * rises with each (to within the few tenths of a percent that the number
+ * of ACKs moves with the interleaving), so the bisection finds the one
+ * crossing up to that; a measurement outside what the range can reach is
+ * left unfitted, with the reason. Undefined when the probe did not measure
+ * read + write at that size.
+ */
+export function fitLoopback(cal: Calibration, draft: Record<string, unknown>): LoopbackFit | undefined {
+  const fileBytes = loopbackFitBytes(cal);
+  if (fileBytes === undefined) return undefined;
+  const size = tcpSizeName(fileBytes);
+  const rw = measuredCpu(cal, "read+write", size);
+  if (rw === undefined) return undefined;
+  const base = parseProfile(draft, "calibrated profile").net;
+  const fit: LoopbackFit = {fileBytes, readWriteNs: rw, why: []};
+  const scaled = (k: number) => Object.fromEntries(perSkbFields.map((f) => [f, base[f] * k])) as Record<(typeof perSkbFields)[number], number>;
+  const rwAt = (k: number) => simulatedCpu(parseProfile(withNet(draft, scaled(k)), "calibrated profile"), "read+write", fileBytes);
+  let [lo, hi] = [Math.log(SCALE_RANGE[0]), Math.log(SCALE_RANGE[1])];
+  if (rwAt(Math.exp(lo)) > rw) {
+    fit.why.push(`read + write measured ${shownMs(rw)}, less than the model's copies and system calls alone (${shownMs(rwAt(Math.exp(lo)))} at 1/64 of the per-skb costs)`);
+    return fit;
+  }
+  if (rwAt(Math.exp(hi)) < rw) {
+    fit.why.push(`read + write measured ${shownMs(rw)}, more than the model reaches at 64 times the per-skb costs`);
+    return fit;
+  }
+  for (let i = 0; i < STEPS; i++) {
+    const mid = (lo + hi) / 2;
+    if (rwAt(Math.exp(mid)) < rw) lo = mid;
+    else hi = mid;
+  }
+  fit.scale = Math.exp((lo + hi) / 2);
+  fit.perSkb = scaled(fit.scale);
+  const sf = measuredCpu(cal, "sendfile", size);
+  if (sf === undefined) {
+    fit.why.push(`sendfile's CPU time at ${size} was not measured`);
+    return fit;
+  }
+  fit.sendfileNs = sf;
+  const sfAt = (pageRefNs: number) => simulatedCpu(parseProfile(withNet(draft, {...fit.perSkb!, pageRefNs}), "calibrated profile"), "sendfile", fileBytes);
+  let [plo, phi] = PAGE_REF_RANGE;
+  if (sfAt(plo) > sf) {
+    fit.why.push(`sendfile measured ${shownMs(sf)}, less than the model gives with free page references (${shownMs(sfAt(plo))})`);
+    return fit;
+  }
+  if (sfAt(phi) < sf) {
+    fit.why.push(`sendfile measured ${shownMs(sf)}, more than the model reaches at ${phi / 1000} µs per page`);
+    return fit;
+  }
+  for (let i = 0; i < STEPS; i++) {
+    const mid = (plo + phi) / 2;
+    if (sfAt(mid) < sf) plo = mid;
+    else phi = mid;
+  }
+  fit.pageRefNs = (plo + phi) / 2;
+  return fit;
+}
+
+/** Returns *ns* as milliseconds, short: `7.36 ms`. */
+function shownMs(ns: number): string {
+  return `${significant(ns / 1e6)} ms`;
+}

@@ -1,0 +1,154 @@
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {loadProfile, parseProfile, type Profile} from "../../src/host/profiles.js";
+import {calibratedProfile, derivedMeasurements, fitLoopback, predictTcp, spread, validate, type Calibration, type Measurement} from "../../src/calibrate/index.js";
+import {runTransfer} from "../../src/scenarios/transfer.js";
+
+const MiB = 1 << 20;
+const base = loadProfile("server-2024");
+
+/** server-2024 with its per-skb costs × *scale* and the given zero-copy page cost: a machine whose "truth" the fit must find. */
+function truth(scale: number, pageRefNs: number): Profile {
+  const raw = JSON.parse(JSON.stringify(base)) as Profile & {net: Record<string, number>};
+  for (const f of ["txSegmentNs", "rxPacketNs", "rxSegmentNs", "skbAllocNs"]) raw.net[f] *= scale;
+  raw.net.pageRefNs = pageRefNs;
+  return parseProfile(raw, "truth");
+}
+
+const row = (probe: string, kase: string, unit: string, runs: number[]): Measurement => ({probe, case: kase, unit, ...spread(runs), runs, samples: 30});
+
+/** CPU time of a method over loopback, ns: the sender's and the reader's. */
+interface Cpu {
+  tx: number;
+  rx: number;
+}
+
+/** The model's own CPU times of *method* at 4 MiB on *profile*. */
+const cpuOf = (profile: Profile, method: string): Cpu => {
+  const p = predictTcp(profile, method, 4 * MiB);
+  return {tx: p.senderCpuNs, rx: p.receiverCpuNs};
+};
+
+/** A calibration that measured the CPU times of read + write, sendfile and (optionally) mmap + write over loopback at 4 MiB, and *extra*. */
+function loopbackCalibration(cpu: {rw: Cpu; sf: Cpu; mmap?: Cpu}, extra: Measurement[] = []): Calibration {
+  const rows = (method: string, c: Cpu) => [row("tcp", `${method} sender CPU 4MiB`, "ns", [c.tx, c.tx, c.tx]), row("tcp", `${method} receiver CPU 4MiB`, "ns", [c.rx, c.rx, c.rx])];
+  const measured = [...rows("read+write", cpu.rw), ...rows("sendfile", cpu.sf), ...(cpu.mmap ? rows("mmap+write", cpu.mmap) : []), ...extra];
+  return {
+    date: "2026-12-02T00:00:00Z",
+    machine: "Linux test 6.18 #1 x86_64",
+    settings: {quick: true, runs: 3, runMs: 10, dir: "/tmp", fileBytes: 4 * MiB, tcpBytes: [4 * MiB], timeoutMs: 1000},
+    info: {pageBytes: 4096},
+    measured: [...measured, ...derivedMeasurements(measured)],
+  };
+}
+
+const total = (c: Cpu) => c.tx + c.rx;
+
+test("fitLoopback finds the per-skb factor and the zero-copy page cost of a machine the model itself stands for", () => {
+  const machine = truth(3, 500);
+  const cal = loopbackCalibration({rw: cpuOf(machine, "read+write"), sf: cpuOf(machine, "sendfile")});
+  const fit = fitLoopback(cal, {extends: "server-2024", sources: {}})!;
+  assert.equal(fit.fileBytes, 4 * MiB);
+  assert.deepEqual(fit.why, []);
+  // The simulated CPU time is nearly flat in the factor between 3.0 and 3.15 (fewer ACKs offset dearer skbs: 2.814 ms at 3.0,
+  // 2.805 at 3.1, 2.819 at 3.15 for read + write of 4 MiB), so the factor is identifiable to about 5%; the CPU time is what must match.
+  assert.ok(Math.abs(fit.scale! / 3 - 1) < 0.06, `scale ${fit.scale}`);
+  assert.ok(Math.abs(fit.perSkb!.txSegmentNs / (fit.scale! * base.net.txSegmentNs) - 1) < 1e-9);
+  assert.ok(Math.abs(fit.pageRefNs! / 500 - 1) < 0.1, `pageRefNs ${fit.pageRefNs}`);
+  // Whatever the split, the fitted profile spends the CPU time measured.
+  const fitted = truth(fit.scale!, fit.pageRefNs!);
+  for (const method of ["read+write", "sendfile"]) {
+    const ratio = total(cpuOf(fitted, method)) / total(cpuOf(machine, method));
+    assert.ok(Math.abs(ratio - 1) < 0.005, `${method}: ${ratio}`);
+  }
+});
+
+test("fitLoopback leaves what it cannot reach unfitted, saying why, and calibratedProfile then keeps the base's network costs", () => {
+  // Less CPU than the copies and system calls alone: no per-skb factor can give it.
+  const tooCheap = loopbackCalibration({rw: {tx: 500, rx: 500}, sf: {tx: 500, rx: 500}});
+  const fit = fitLoopback(tooCheap, {extends: "server-2024", sources: {}})!;
+  assert.equal(fit.scale, undefined);
+  assert.match(fit.why[0], /read \+ write measured 0\.001 ms, less than the model's copies and system calls alone/);
+  const {overrides} = calibratedProfile(tooCheap, "server-2024", "m.json");
+  assert.deepEqual(
+    overrides.filter((o) => o.path.startsWith("net.")).map((o) => o.path),
+    ["net.rmemBytes", "net.wmemBytes"].filter((p) => overrides.some((o) => o.path === p)),
+  );
+  // read + write fitted, but sendfile cheaper than free page references allow: the per-skb costs are written, pageRefNs is not.
+  const machine = truth(2, 0);
+  const sf = cpuOf(machine, "sendfile");
+  const half = calibratedProfile(loopbackCalibration({rw: cpuOf(machine, "read+write"), sf: {tx: sf.tx / 2, rx: sf.rx / 2}}), "server-2024", "m.json");
+  const paths = half.overrides.map((o) => o.path);
+  assert.ok(paths.includes("net.txSegmentNs") && !paths.includes("net.pageRefNs"), paths.join(", "));
+  // No TCP rows at all: no fit.
+  assert.equal(fitLoopback({...tooCheap, measured: []}, {extends: "server-2024", sources: {}}), undefined);
+});
+
+test("calibratedProfile writes the fitted network costs with their sources; validate counts the fitted ratio as calibrated and mmap + write as a prediction", () => {
+  const machine = truth(4, 300);
+  const cal = loopbackCalibration({rw: cpuOf(machine, "read+write"), sf: cpuOf(machine, "sendfile"), mmap: cpuOf(machine, "mmap+write")});
+  const {profile, overrides} = calibratedProfile(cal, "server-2024", "m.json");
+  const value = (path: string) => overrides.find((o) => o.path === path)?.value as number;
+  const k = value("net.txSegmentNs") / base.net.txSegmentNs;
+  assert.ok(Math.abs(k / 4 - 1) < 0.06, `factor ${k}`);
+  assert.ok(Math.abs(value("net.rxSegmentNs") / (k * base.net.rxSegmentNs) - 1) < 0.01);
+  assert.ok(Math.abs(value("net.pageRefNs") / 300 - 1) < 0.1, `pageRefNs ${value("net.pageRefNs")}`);
+  const sources = profile.sources as Record<string, string>;
+  assert.match(sources["net.txSegmentNs"], /^Fitted, not timed alone: the base profile's estimate × [\d.]+, .*tcp\/read\+write sender CPU 4MiB \+ receiver CPU 4MiB/);
+  assert.match(sources["net.pageRefNs"], /^Fitted, not timed alone: .*tcp\/sendfile sender CPU 4MiB \+ receiver CPU 4MiB/);
+  const measuredRatio = cpuOf(machine, "read+write").tx / cpuOf(machine, "sendfile").tx;
+  const cal2 = {...cal, measured: [...cal.measured, row("tcp", "sender CPU read+write : sendfile 4MiB", "ratio", [measuredRatio, measuredRatio, measuredRatio])]};
+  cal2.measured.push(row("tcp", "sender CPU read+write : mmap+write 4MiB", "ratio", [1, 1, 1].map(() => cpuOf(machine, "read+write").tx / cpuOf(machine, "mmap+write").tx)));
+  const rows = validate(cal2, parseProfile(profile, "calibrated"));
+  const ratio = rows.find((r) => r.quantity === "tcp/sender CPU read+write : sendfile 4MiB")!;
+  assert.equal(ratio.calibrated, true);
+  assert.ok(Math.abs(ratio.error! - 1) < 0.1, `error ${ratio.error}`);
+  // mmap + write was not fitted: a true prediction, and here (the machine is the model) it agrees.
+  const mmap = rows.find((r) => r.quantity === "tcp/sender CPU read+write : mmap+write 4MiB")!;
+  assert.equal(mmap.calibrated, false);
+  assert.ok(Math.abs(mmap.error! - 1) < 0.1, `error ${mmap.error}`);
+  // The same ratio on the shipped profile is no calibration.
+  assert.equal(validate(cal2, base).find((r) => r.quantity === ratio.quantity)!.calibrated, false);
+});
+
+test("derivedMeasurements gives a fault's own cost from the mapping rows run by run; calibratedProfile maps them onto memory fields, a zero fault cost included", () => {
+  const mapping = [
+    row("mmap", "touch a new mapping, per page", "ns", [200, 210, 190]),
+    row("mmap", "touch a populated mapping, per page", "ns", [100, 100, 100]),
+    row("mmap", "MAP_POPULATE, per page", "ns", [40, 50, 60]),
+    row("mmap", "munmap, per page", "ns", [20, 22, 24]),
+  ];
+  const fault = (pageBytes: number) => derivedMeasurements(mapping, pageBytes).find((m) => m.case === "fault entry and exit")!;
+  // 16 pages per fault-around window with 4 KiB pages: 16 × (200 − 100 − 40), 16 × (210 − 100 − 50), 16 × (190 − 100 − 60).
+  assert.deepEqual(fault(4096).runs, [960, 960, 480]);
+  // 64 KiB pages: fault-around maps one page.
+  assert.deepEqual(fault(65536).runs, [60, 60, 30]);
+  const cal = loopbackCalibration({rw: {tx: 0, rx: 0}, sf: {tx: 0, rx: 0}}, mapping);
+  cal.measured = [...mapping, ...derivedMeasurements(mapping)];
+  const {profile} = calibratedProfile(cal, "server-2024", "m.json");
+  const memory = parseProfile(profile, "calibrated").memory;
+  assert.deepEqual([memory.tlbMissNs, memory.faultMapPageNs, memory.pageFaultNs, memory.unmapPageNs], [100, 50, 960, 22]);
+  // A fault that costs nothing beyond its mapping work is measured as 0, not left at the base's estimate.
+  const free = [...mapping.slice(0, 2), row("mmap", "MAP_POPULATE, per page", "ns", [150, 150, 150])];
+  cal.measured = [...free, ...derivedMeasurements(free)];
+  assert.equal(parseProfile(calibratedProfile(cal, "server-2024", "m.json").profile, "calibrated").memory.pageFaultNs, 0);
+});
+
+test("mmap + write pays one TLB miss per page it maps, whether it maps the file once or chunk by chunk; read + write pays none", () => {
+  const withMiss = (ns: number) => {
+    const raw = JSON.parse(JSON.stringify(base)) as Profile;
+    raw.memory.tlbMissNs = ns;
+    return parseProfile(raw, "tlb");
+  };
+  const fileBytes = MiB;
+  const pages = fileBytes / 4096;
+  for (const mmapMapping of ["file", "chunk"] as const) {
+    const run = (profile: Profile) => runTransfer({strategy: "mmap-write", fileBytes, chunkBytes: 64 * 1024, cache: "warm", link: "loopback", mmapMapping, profile, keepEvents: false}).result;
+    const a = run(withMiss(0));
+    const b = run(withMiss(1000));
+    assert.ok(Math.abs(b.senderCpuNs - a.senderCpuNs - pages * 1000) < 1e-6, `${mmapMapping}: ${b.senderCpuNs - a.senderCpuNs} ns more, expected ${pages * 1000}`);
+    assert.ok(Math.abs(b.cpuShare["tlb-miss"] * b.cpuBusyNs - pages * 1000) < 1e-6);
+  }
+  const rw = (profile: Profile) => runTransfer({strategy: "read-write", fileBytes, chunkBytes: 64 * 1024, cache: "warm", link: "loopback", profile, keepEvents: false}).result.senderCpuNs;
+  assert.equal(rw(withMiss(1000)), rw(withMiss(0)));
+});
