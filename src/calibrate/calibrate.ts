@@ -9,7 +9,7 @@
  * many short samples, so a noisy neighbour spoils a sample, not the number.
  */
 import {readFileSync} from "node:fs";
-import {hostname, machine, release, tmpdir, type as osType, version as osVersion} from "node:os";
+import {hostname, loadavg, machine, release, tmpdir, type as osType, version as osVersion} from "node:os";
 import {faultAroundBytes} from "../transfer/mmapWrite.js";
 import {compileProbes, runProbe, type ProbeLine, type ProbeSettings} from "./probes.js";
 import {spread} from "./spread.js";
@@ -182,6 +182,26 @@ function summarize(line: ProbeLine): Measurement {
 }
 
 /**
+ * Returns a warning when the machine was busy as the probes started: a
+ * one-minute load average (`info.loadAverage1m`, read before the first
+ * probe) of at least half its CPUs means other work competed for them. The
+ * probes report medians, but a loaded machine moves whole runs: on the
+ * development VM (2 vCPUs) at load 4 the loopback probe's sender did a
+ * tenth of the receive work it did when idle, and sendfile's elapsed time
+ * tripled. Null when the load was lower or not read.
+ */
+export function busyWarning(info: Record<string, number | string>): string | null {
+  const load = Number(info.loadAverage1m);
+  const cpus = Number(info.onlineCpus);
+  if (!Number.isFinite(load) || !(cpus > 0) || load < cpus / 2) return null;
+  return (
+    `the machine was busy when the probes started (load average ${load} over the last minute on ${cpus} CPU${cpus === 1 ? "" : "s"}): ` +
+    `other work competed with the probes, and the loopback TCP rows move most (which process runs the receive work depends on who is scheduled); ` +
+    `calibrate again when it is idle`
+  );
+}
+
+/**
  * Returns a row computed run by run from rows *a* and *b* of *lines* (so a
  * run's pair saw the same moment of the machine), or undefined if either is
  * missing or unsupported.
@@ -332,7 +352,8 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   onProgress?.(0, total, "compiling the probes");
   const binary = await compileProbes(options.cc);
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-  const info: Record<string, number | string> = {...tcpBufferSysctls(), ...idleSettings()};
+  // How busy the machine was before the probes added their own load (see busyWarning).
+  const info: Record<string, number | string> = {...tcpBufferSysctls(), ...idleSettings(), loadAverage1m: Number(loadavg()[0].toFixed(2))};
   const measured: Measurement[] = [];
   for (const [i, step] of steps.entries()) {
     onProgress?.(i + 1, total, step.label);

@@ -2,7 +2,7 @@
  * From measurements to a profile: only the numbers a probe measures
  * directly become profile fields; everything else stays in the sidecar.
  */
-import {idlePolls, type Calibration, type Measurement} from "./calibrate.js";
+import {busyWarning, idlePolls, type Calibration, type Measurement} from "./calibrate.js";
 import {fitLoopback, perSkbFields, tcpSizeName} from "./loopback.js";
 import {significant} from "./spread.js";
 
@@ -222,12 +222,14 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
   }
   const curve = copyCurveOverride(cal, where);
   if (curve) overrides.push(curve);
+  const busy = busyWarning(cal.info);
   const profile: Record<string, unknown> = {
     extends: base,
     name: `calibrated-${cal.machine.split(" ")[1] ?? "host"}`,
     description:
       `${base} with the CPU, memory, mapping, network-stack, TCP buffer and io_uring numbers measured on this machine by iosim calibrate (${cal.date}); every other number is ${base}'s. ` +
-      `All the measurements, with their spread, are in ${sidecar}.`,
+      `All the measurements, with their spread, are in ${sidecar}.` +
+      (busy ? ` Warning: ${busy}.` : ""),
   };
   applyOverrides(profile, overrides);
   // The network stack's costs last: they are fitted by simulating the loopback probe on the profile measured so far.

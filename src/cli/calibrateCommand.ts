@@ -10,7 +10,7 @@ import {sharedOptions} from "./options.js";
 import type {ProgressStream} from "./runProgress.js";
 import {InputError} from "../errors.js";
 import {defaultProfileName, profileNames} from "../host/profiles.js";
-import {calibrate, type Calibration, type Measurement} from "../calibrate/calibrate.js";
+import {busyWarning, calibrate, type Calibration, type Measurement} from "../calibrate/calibrate.js";
 import {calibratedProfile} from "../calibrate/calibratedProfile.js";
 import {significant} from "../calibrate/spread.js";
 import {writeFileAtomic} from "../export/writeFileAtomic.js";
@@ -163,8 +163,11 @@ export async function runCalibrateCommand(argv: string[]): Promise<number> {
   const {profile, overrides} = calibratedProfile(cal, base, basename(sidecar));
   writeFileAtomic(sidecar, measurementsJson(cal, base, basename(out), overrides));
   writeFileAtomic(out, JSON.stringify(profile, null, 2) + "\n");
+  const busy = busyWarning(cal.info);
   process.stdout.write(
-    `iosim calibrate: ${cal.machine}, ${cal.date}${cal.settings.quick ? " (--quick: few, short runs)" : ""}\n\n` +
+    `iosim calibrate: ${cal.machine}, ${cal.date}${cal.settings.quick ? " (--quick: few, short runs)" : ""}\n` +
+      (busy ? `Warning: ${busy}.\n` : "") +
+      "\n" +
       summaryTable(cal.measured) +
       `\nProfile written: ${out} (extends ${base}; sets ${overrides.map((o) => `${o.path}=${JSON.stringify(o.value)}`).join(", ")})\n` +
       `Measurements: ${sidecar}\n` +

@@ -1,7 +1,7 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {loadProfile, parseProfile, type Profile} from "../../src/host/profiles.js";
-import {calibratedProfile, derivedMeasurements, fitLoopback, predictTcp, spread, validate, type Calibration, type Measurement} from "../../src/calibrate/index.js";
+import {busyWarning, calibratedProfile, derivedMeasurements, fitLoopback, predictTcp, spread, validate, type Calibration, type Measurement} from "../../src/calibrate/index.js";
 import {runTransfer} from "../../src/scenarios/transfer.js";
 
 const MiB = 1 << 20;
@@ -151,4 +151,15 @@ test("mmap + write pays one TLB miss per page it maps, whether it maps the file 
   }
   const rw = (profile: Profile) => runTransfer({strategy: "read-write", fileBytes, chunkBytes: 64 * 1024, cache: "warm", link: "loopback", profile, keepEvents: false}).result.senderCpuNs;
   assert.equal(rw(withMiss(1000)), rw(withMiss(0)));
+});
+
+test("busyWarning: a load average of half the CPUs or more before the probes is a warning, in the profile's description too", () => {
+  assert.equal(busyWarning({onlineCpus: 2, loadAverage1m: 0.4}), null);
+  assert.equal(busyWarning({onlineCpus: 8}), null);
+  const warning = busyWarning({onlineCpus: 2, loadAverage1m: 4.13})!;
+  assert.match(warning, /^the machine was busy when the probes started \(load average 4\.13 over the last minute on 2 CPUs\)/);
+  const cal = loopbackCalibration({rw: {tx: 0, rx: 0}, sf: {tx: 0, rx: 0}});
+  assert.doesNotMatch(String(calibratedProfile(cal, "server-2024", "m.json").profile.description), /Warning/);
+  cal.info = {...cal.info, onlineCpus: 2, loadAverage1m: 4.13};
+  assert.match(String(calibratedProfile(cal, "server-2024", "m.json").profile.description), /Warning: the machine was busy .*load average 4\.13/);
 });
