@@ -263,12 +263,15 @@ export class SimScheduler implements SchedulerLike {
         const timeNs = heap.times[0];
         if (timeNs > untilNs) break;
         if (++ran > maxEvents) throw new SimulationLimitError(maxEvents);
-        heap.pop();
+        // The top stays in its slot while it runs, dead: the first entry filed into this heap meanwhile takes the
+        // slot (see KeyHeap.push), and only if none was is the top popped after the run.
+        heap.topDead = true;
         top.heapIndex = -1;
         this.live--;
         this.nowNs = timeNs;
         this.eventsRun++;
         top.fire();
+        if (heap.topDead) heap.pop();
         if (this.unhandled.length > 0) this.throwUnhandled();
       }
     } finally {
@@ -347,15 +350,32 @@ class KeyHeap {
   seqs = new Float64Array(1024);
   /** Entries, stale ones included. */
   size = 0;
+  /**
+   * Whether the top entry has been taken to run and not yet removed. Work
+   * that files new work as it runs (a process's next sleep, the next job
+   * of a resource) would otherwise pop the top (sifting the last leaf down
+   * from the root) and then push (sifting up from a new leaf); the first
+   * push while the top is dead instead sifts down from the root into its
+   * slot, heapq's `heapreplace`: one pass instead of two. While the top is
+   * dead, every new entry is due no earlier than it (its time is now and
+   * its seq the smallest), so sifting up never moves it.
+   */
+  topDead = false;
 
   /** Files *due* with key (*timeNs*, *seq*). */
   push(due: Due, timeNs: number, seq: number): void {
+    if (this.topDead) {
+      this.topDead = false;
+      this.siftDown(0, due, timeNs, seq);
+      return;
+    }
     if (this.size === this.times.length) this.grow();
     this.siftUp(this.size++, due, timeNs, seq);
   }
 
   /** Drops the top entry. */
   pop(): void {
+    this.topDead = false;
     const n = --this.size;
     const last = this.entries[n]!;
     this.entries[n] = undefined;
@@ -373,6 +393,8 @@ class KeyHeap {
 
   /** Drops every stale entry and restores the heap order (Floyd's bottom-up heapify), O(n). */
   rebuild(): void {
+    // A dead top is stale (its heapIndex is −1, or a new seq if it was filed again): dropped below with the others.
+    this.topDead = false;
     const {entries, times, seqs} = this;
     let n = 0;
     for (let i = 0; i < this.size; i++) {
