@@ -8,7 +8,7 @@
  * `probes/iosim-probe.c`) runs several times; each run keeps the median of
  * many short samples, so a noisy neighbour spoils a sample, not the number.
  */
-import {readFileSync} from "node:fs";
+import {readFileSync, statSync} from "node:fs";
 import {hostname, loadavg, machine, release, tmpdir, type as osType, version as osVersion} from "node:os";
 import {faultAroundBytes} from "../transfer/mmapWrite.js";
 import {compileProbes, runProbe, type ProbeLine, type ProbeSettings} from "./probes.js";
@@ -115,6 +115,43 @@ export function tcpBufferSysctls(procDir = "/proc/sys/net/ipv4"): Record<string,
     }
   }
   return out;
+}
+
+/**
+ * Returns two settings of the block device under *dir* (where the probe's
+ * test file lives), from its queue in sysfs (`/sys/dev/block/MAJ:MIN/queue/`,
+ * or the whole disk's when *dir* is on a partition): `readAheadKb`, the
+ * queue's `read_ahead_kb`, which sets the bdi's ra_pages that on-demand
+ * readahead grows its window to (mm/readahead.c), and `maxSectorsKb`, its
+ * `max_sectors_kb`, the largest request the block layer sends the device.
+ * What cannot be read is left out (tmpfs, a container without /sys).
+ */
+export function blockQueueSettings(dir: string, sysDir = "/sys"): Record<string, number> {
+  let dev: number;
+  try {
+    dev = statSync(dir).dev;
+  } catch {
+    return {};
+  }
+  // dev_t as glibc encodes it: gnu_dev_major/gnu_dev_minor.
+  const major = ((dev >>> 8) & 0xfff) | (Math.floor(dev / 2 ** 32) & ~0xfff);
+  const minor = (dev & 0xff) | ((dev >>> 12) & ~0xff & 0xfffff);
+  const read = (path: string): number | undefined => {
+    try {
+      const kb = Number(readFileSync(path, "utf8").trim());
+      return Number.isSafeInteger(kb) && kb >= 0 ? kb : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  // A partition has no queue of its own: its disk's is one level up.
+  for (const queue of [`${sysDir}/dev/block/${major}:${minor}/queue`, `${sysDir}/dev/block/${major}:${minor}/../queue`]) {
+    const readAheadKb = read(`${queue}/read_ahead_kb`);
+    const maxSectorsKb = read(`${queue}/max_sectors_kb`);
+    if (readAheadKb === undefined && maxSectorsKb === undefined) continue;
+    return {...(readAheadKb !== undefined ? {readAheadKb} : {}), ...(maxSectorsKb !== undefined && maxSectorsKb > 0 ? {maxSectorsKb} : {})};
+  }
+  return {};
 }
 
 /**
@@ -353,7 +390,12 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   const binary = await compileProbes(options.cc);
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   // How busy the machine was before the probes added their own load (see busyWarning).
-  const info: Record<string, number | string> = {...tcpBufferSysctls(), ...idleSettings(), loadAverage1m: Number(loadavg()[0].toFixed(2))};
+  const info: Record<string, number | string> = {
+    ...tcpBufferSysctls(),
+    ...idleSettings(),
+    ...blockQueueSettings(settings.dir),
+    loadAverage1m: Number(loadavg()[0].toFixed(2)),
+  };
   const measured: Measurement[] = [];
   for (const [i, step] of steps.entries()) {
     onProgress?.(i + 1, total, step.label);

@@ -3,6 +3,7 @@
  * directly become profile fields; everything else stays in the sidecar.
  */
 import {busyWarning, idlePolls, type Calibration, type Measurement} from "./calibrate.js";
+import {fitFileRead} from "./fileRead.js";
 import {fitLoopback, perSkbFields, tcpSizeName} from "./loopback.js";
 import {significant} from "./spread.js";
 
@@ -200,6 +201,14 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
     if (Number.isSafeInteger(bytes) && bytes > 0)
       overrides.push({path, value: bytes, source: `net.ipv4.${sysctl}[1], the default buffer of a new socket, read from /proc/sys/net/ipv4/${sysctl} ("${text}": min, default, max). ${read}.`});
   }
+  // The largest request of the test file's block device: a setting read, not timed.
+  const maxSectorsKb = Number(cal.info.maxSectorsKb);
+  if (Number.isSafeInteger(maxSectorsKb) && maxSectorsKb > 0)
+    overrides.push({
+      path: "disks.ssd.maxRequestBytes",
+      value: maxSectorsKb * 1024,
+      source: `max_sectors_kb (${maxSectorsKb}) of the block device holding the test file's folder, read from its queue in sysfs: the block layer splits a longer bio there (bio_split_to_limits(), block/blk-merge.c). ${read}.`,
+    });
   const idle = idlePolls(cal.info);
   if (idle !== null)
     overrides.push({
@@ -232,7 +241,11 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
       (busy ? ` Warning: ${busy}.` : ""),
   };
   applyOverrides(profile, overrides);
-  // The network stack's costs last: they are fitted by simulating the loopback probe on the profile measured so far.
+  // The disk and the read path next, fitted by simulating the file-read probe on the profile measured so far (its copy rates and system calls).
+  const reads = fileReadOverrides(cal, profile, where);
+  applyOverrides(profile, reads);
+  overrides.push(...reads);
+  // The network stack's costs last: they are fitted by simulating the loopback probe on the profile measured so far (read + write's reads included).
   const net = loopbackOverrides(cal, profile, where);
   applyOverrides(profile, net);
   overrides.push(...net);
@@ -243,11 +256,59 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
 function applyOverrides(profile: Record<string, unknown>, overrides: readonly ProfileOverride[]): void {
   const sources = (profile.sources ??= {}) as Record<string, string>;
   for (const o of overrides) {
-    const [section, key] = o.path.split(".");
-    const obj = (profile[section] ??= {}) as Record<string, unknown>;
-    obj[key] = o.value;
+    // A path is a section and a key (`cpu.cores`), or deeper (`disks.ssd.latencyNs`).
+    const keys = o.path.split(".");
+    let obj = profile;
+    for (const k of keys.slice(0, -1)) obj = (obj[k] ??= {}) as Record<string, unknown>;
+    obj[keys[keys.length - 1]] = o.value;
     sources[o.path] = o.source;
   }
+}
+
+/**
+ * Returns the disk and read-path fields fitted to the file-read probe (see
+ * {@link fitFileRead}): the disk's `latencyNs` and `bytesPerNs` from the
+ * direct rows, `memory.pageLookupNs` and `memory.fileReadCallNs` from the
+ * warm rows; a part the fit could not make is left to the base profile.
+ */
+function fileReadOverrides(cal: Calibration, draft: Record<string, unknown>, where: string): ProfileOverride[] {
+  const fit = fitFileRead(cal, draft);
+  const out: ProfileOverride[] = [];
+  if (fit.latencyNs !== undefined && fit.bytesPerNs !== undefined && fit.direct) {
+    const rows =
+      `(fileread/direct 4KiB: ${significant(fit.direct.smallNs / 1000)} µs a call; fileread/direct 1MiB: ${significant(fit.direct.largeNs / 1000)} µs), ` +
+      `with the system call, the driver's set-up and the interrupt priced by the fields measured above; direct 64 KiB and every cold read stay predictions (iosim validate). ${where}.`;
+    out.push(
+      {
+        path: `disks.${fit.disk}.latencyNs`,
+        value: significant(fit.latencyNs),
+        source: `Fitted, not timed alone: the fixed part of a disk request at which simulated O_DIRECT read(2)s of 4 KiB and 1 MiB take the times measured ${rows}`,
+      },
+      {
+        path: `disks.${fit.disk}.bytesPerNs`,
+        value: significant(fit.bytesPerNs),
+        source: `Fitted, not timed alone: the disk's rate at which simulated O_DIRECT read(2)s of 4 KiB and 1 MiB take the times measured ${rows}`,
+      },
+    );
+  }
+  if (fit.pageLookupNs !== undefined && fit.fileReadCallNs !== undefined && fit.warm) {
+    const rows =
+      `(fileread/buffered warm 4KiB: ${significant(fit.warm.smallNs)} ns a call; 64KiB: ${significant(fit.warm.largeNs)} ns), beyond the system call ` +
+      `and the copy out of memory priced by the fields measured above (two calls, two unknowns); warm 1 MiB stays a prediction (iosim validate). ${where}.`;
+    out.push(
+      {
+        path: "memory.pageLookupNs",
+        value: significant(fit.pageLookupNs),
+        source: `Fitted, not timed alone: the per-page part of what warm buffered read(2)s of 4 KiB and 64 KiB cost ${rows}`,
+      },
+      {
+        path: "memory.fileReadCallNs",
+        value: significant(fit.fileReadCallNs),
+        source: `Fitted, not timed alone: the per-call part of what warm buffered read(2)s of 4 KiB and 64 KiB cost ${rows}`,
+      },
+    );
+  }
+  return out;
 }
 
 /**

@@ -19,13 +19,12 @@ import {createSim} from "../engine/sim.js";
 import {Signal, spawn, wait, type ProcessBody} from "../engine/process.js";
 import {Host} from "../host/Host.js";
 import {fromMemory, type Profile} from "../host/profiles.js";
-import {readCall} from "../kernel/bufferedRead.js";
-import {directRead} from "../kernel/directIo.js";
-import {syscall} from "../kernel/syscall.js";
+import {nullSyscall, syscall} from "../kernel/syscall.js";
 import {IoUring} from "../uring/IoUring.js";
 import {KiB, MiB} from "../units.js";
 import type {Calibration, Measurement} from "./calibrate.js";
 import {copyCurveSizes} from "./calibratedProfile.js";
+import {defaultReadaheadBytes, predictRead, readSampleBytes} from "./fileRead.js";
 import {loopbackFitBytes, predictTcp, tcpSizeName, tcpStrategies} from "./loopback.js";
 
 /** How far a prediction may be from the measurement and still agree. */
@@ -81,37 +80,11 @@ function simulate(profile: Profile, body: (host: Host) => ProcessBody<void>, hos
   return {elapsedNs: sim.run(), host};
 }
 
-/** Bytes a read probe reads per sample (iosim-probe.c probe_fileread: 4 MiB, at least one chunk; direct reads 64 chunks at most). */
-function readSampleBytes(chunk: number, fileBytes: number, direct: boolean): number {
-  let sample = Math.min(4 * MiB, fileBytes);
-  sample = Math.max(sample, chunk);
-  return direct ? Math.min(chunk * 64, sample) : sample;
-}
-
-/** Predicted bandwidth of sequential read(2)s of *chunk* bytes, bytes per ns, as the file-read probe does them. */
-export function predictRead(profile: Profile, mode: "buffered warm" | "buffered cold" | "direct", chunk: number, fileBytes: number): number {
-  const bytes = readSampleBytes(chunk, fileBytes, mode === "direct");
-  const file = {id: "probe-file", sizeBytes: fileBytes};
-  // A cold read on Linux gets the kernel's default readahead (128 KiB, VM_READAHEAD_PAGES in include/linux/mm.h), grown adaptively.
-  const {elapsedNs} = simulate(
-    profile,
-    function* (host) {
-      if (mode === "buffered warm") host.pageCache.warm(file);
-      for (let off = 0; off < bytes; off += chunk) {
-        if (mode === "direct") yield* directRead(host, file, off, chunk, 1);
-        else yield* readCall(host, file, off, chunk, 1);
-      }
-    },
-    mode === "buffered cold" ? {readaheadBytes: 128 * KiB, readaheadWindow: "adaptive"} : {},
-  );
-  return bytes / elapsedNs;
-}
-
 /** Predicted time of one null system call, ns. */
 export function predictNullSyscall(profile: Profile): number {
   const calls = 1000;
   const {elapsedNs} = simulate(profile, function* (host) {
-    for (let i = 0; i < calls; i++) yield* syscall(host, "getppid");
+    for (let i = 0; i < calls; i++) yield* nullSyscall(host);
   });
   return elapsedNs / calls;
 }
@@ -212,6 +185,19 @@ function profileFittedLoopback(profile: Profile): boolean {
   return ["net.txSegmentNs", "net.pageRefNs"].some((path) => /^Fitted, not timed alone/.test(profile.sources?.[path] ?? ""));
 }
 
+/**
+ * Returns the file-read rows that *profile*'s fitted fields were fitted to
+ * (see fitFileRead): the direct 4 KiB and 1 MiB rows when the disk was
+ * fitted, the warm 4 KiB and 64 KiB rows when the read path was.
+ */
+function fittedFileReadRows(profile: Profile): Set<string> {
+  const fittedField = (path: string) => /^Fitted, not timed alone/.test(profile.sources?.[path] ?? "");
+  const rows = new Set<string>();
+  if (fittedField("disks.ssd.latencyNs")) rows.add("fileread/direct 4KiB").add("fileread/direct 1MiB");
+  if (fittedField("memory.pageLookupNs")) rows.add("fileread/buffered warm 4KiB").add("fileread/buffered warm 64KiB");
+  return rows;
+}
+
 /** Returns *size* (`4KiB`, `64MiB`, `300B`) in bytes, or undefined. */
 function sizeOf(text: string): number | undefined {
   const m = /^(\d+)(B|KiB|MiB|GiB)$/.exec(text);
@@ -286,12 +272,18 @@ export function validate(cal: Calibration, profile: Profile): ValidationRow[] {
     rows.push(compare(byRow.get(quantity), quantity, "ns/call", predictUringEnter(profile, nops), relativeBand, `200 io_uring_enter calls, each submitting and waiting for ${nops} NOP${nops > 1 ? "s" : ""}`));
   }
   const fileBytes = Number(cal.info.fileBytes) > 0 ? Number(cal.info.fileBytes) : cal.settings.fileBytes;
+  // The device's readahead maximum as the probe's machine had it (sysfs read_ahead_kb), else Linux's default.
+  const readAheadKb = Number(cal.info.readAheadKb);
+  const readaheadBytes = Number.isSafeInteger(readAheadKb) && readAheadKb > 0 ? readAheadKb * KiB : defaultReadaheadBytes;
+  const fitted = fittedFileReadRows(profile);
   for (const size of ["4KiB", "64KiB", "1MiB"]) {
     const chunk = sizeOf(size)!;
     for (const mode of ["buffered warm", "buffered cold", "direct"] as const) {
       const quantity = `fileread/${mode} ${size}`;
-      const how = `sequential ${mode} read(2)s of ${size} (${readSampleBytes(chunk, fileBytes, mode === "direct") / KiB} KiB per sample)`;
-      rows.push(compare(byRow.get(quantity), quantity, "bytes/ns", predictRead(profile, mode, chunk, fileBytes), relativeBand, how));
+      const how =
+        `sequential ${mode} read(2)s of ${size} (${readSampleBytes(chunk, fileBytes, mode === "direct") / KiB} KiB per sample` +
+        (mode === "buffered cold" ? `, the pages dropped before each and the reader going on where it was; readahead up to ${readaheadBytes / KiB} KiB)` : ")");
+      rows.push(compare(byRow.get(quantity), quantity, "bytes/ns", predictRead(profile, mode, chunk, fileBytes, readaheadBytes), relativeBand, how, fitted.has(quantity) || calibratedRows.has(quantity)));
     }
   }
   const fitBytes = loopbackFitBytes(cal);

@@ -130,6 +130,17 @@ export class Host {
   }
 
   /**
+   * Returns the command of a page-cache read's own per-call work
+   * (`memory.fileReadCallNs`, booked "syscall" with detail "filemap_read"),
+   * or null when the profile does not price it: what a read(2) of a regular
+   * file costs beyond a short descriptor call and its page look-ups.
+   */
+  fileReadCall(): UseCommand | null {
+    const ns = this.profile.memory.fileReadCallNs ?? 0;
+    return ns > 0 ? this.cachedCpuWork(ns, "syscall", "syscall", "filemap_read") : null;
+  }
+
+  /**
    * Returns a command for a CPU copy of *bytes* between memory buffers
    * (`detail`: from→to), priced by the profile's copy curve at the memory
    * the copy streams through ({@link copyNs}): its own size (a buffer that

@@ -45,6 +45,11 @@ function profileShape(partial: boolean) {
         pioBytesPerNs: leaf.positive("Rate at which the CPU moves data word by word under programmed I/O, bytes per ns."),
         parallelism: leaf.positiveInteger("Requests the medium serves at once (flash channels and dies; 1 for a disk's single head assembly)."),
         queueDepth: leaf.positiveInteger("Requests the host may have outstanding on the device (NVMe queue entries, SATA NCQ tags)."),
+        maxRequestBytes: leaf
+          .positiveInteger(
+            "Largest request the block layer sends the device, bytes (the queue's max_sectors_kb): a longer page-cache read (a big readahead window) is split into requests of at most this, each completing on its own. Absent: never split.",
+          )
+          .optional(),
       },
       partial,
       "One disk: a fixed latency, a transfer rate and, for spinning disks, a seek; how many requests it serves at once.",
@@ -89,6 +94,11 @@ function profileShape(partial: boolean) {
           ),
         pageBytes: leaf.positiveInteger("Page size, bytes."),
         pageCacheBytes: leaf.positiveInteger("Memory available to the page cache, bytes."),
+        fileReadCallNs: leaf
+          .nonNegative(
+            "Kernel work of one read(2) of a regular file through the page cache beyond a short descriptor call's entry (cpu.syscallNs) and the per-page look-ups: filemap_read's set-up and exit, the file position lock, file_accessed and fsnotify_access, per call, ns. Absent: 0 (iosim calibrate measures it).",
+          )
+          .optional(),
         pageLookupNs: leaf.nonNegative("Finding one page in the page cache (filemap_get_read_batch's xarray walk and folio reference, per page), CPU time, ns."),
         pageFaultNs: leaf.nonNegative("One page fault on a file mapping beyond the pages it maps: exception entry and exit, handle_mm_fault's walk to the PTE table, do_read_fault, ns."),
         faultMapPageNs: leaf.nonNegative("Mapping one page-cache page in a fault (filemap_map_pages: folio reference, rmap, set_pte), per page, ns."),

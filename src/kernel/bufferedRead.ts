@@ -31,6 +31,29 @@ function* fetchRun(host: Host, file: FileRef, run: PageRun, landed: Signal<numbe
   });
 }
 
+/**
+ * Returns *runs* cut into requests of at most the disk's `maxRequestBytes`
+ * (the block layer splits a bio at the queue's max_sectors:
+ * bio_split_to_limits(), block/blk-merge.c), each read and completed on
+ * its own; *runs* itself when the profile sets no limit.
+ */
+function splitRuns(host: Host, runs: PageRun[]): PageRun[] {
+  const maxBytes = host.disk.profile.maxRequestBytes;
+  if (maxBytes === undefined) return runs;
+  const maxPages = Math.max(1, Math.floor(maxBytes / host.pageCache.pageBytes));
+  if (runs.every((r) => r.pages <= maxPages)) return runs;
+  return runs.flatMap((r) => {
+    const parts: PageRun[] = [];
+    for (let p = 0; p < r.pages; p += maxPages) parts.push({firstPage: r.firstPage + p, pages: Math.min(maxPages, r.pages - p)});
+    return parts;
+  });
+}
+
+/** Whether *run* holds a page of [*first*, *last*]. */
+function overlaps(run: PageRun, first: number, last: number): boolean {
+  return run.firstPage <= last && run.firstPage + run.pages - 1 >= first;
+}
+
 /** Returns a signal for *run* of *file*, registered with the cache as in flight: a reader of its pages waits for it. */
 function pending(host: Host, file: FileRef, run: PageRun): Signal<number> {
   const signal = new Signal<number>();
@@ -63,24 +86,30 @@ export function* bufferedRead(host: Host, file: FileRef, offsetBytes: number, by
   if (plan.missPages > 0) trace.record(scheduler.now(), "cache-miss", pid, 0, plan.missPages * pageBytes, file.id);
   // Every run is registered as in flight before the first DMA set-up yields the core, so a reader
   // arriving meanwhile waits for these reads instead of sending its own.
-  const signals = plan.diskRuns.map((run) => pending(host, file, run));
-  const asyncSignals = plan.asyncRuns.map((run) => pending(host, file, run));
+  const diskRuns = splitRuns(host, plan.diskRuns);
+  const asyncRuns = splitRuns(host, plan.asyncRuns);
+  const signals = diskRuns.map((run) => pending(host, file, run));
+  const asyncSignals = asyncRuns.map((run) => pending(host, file, run));
   // Every requested page is looked up in the page cache's xarray (filemap_get_pages → filemap_get_read_batch, or
   // filemap_map_pages under a fault): CPU per page, booked as its own category, after the runs are registered.
   const lookups = plan.hitPages + plan.missPages;
   const lookupNs = host.profile.memory.pageLookupNs;
   if (lookups > 0 && lookupNs > 0) yield host.cpuWork(lookups * lookupNs, "page-lookup", null, 0, "filemap_get_read_batch");
-  for (let i = 0; i < signals.length; i++) yield* fetchRun(host, file, plan.diskRuns[i], signals[i], pid);
-  for (let i = 0; i < asyncSignals.length; i++) yield* fetchRun(host, file, plan.asyncRuns[i], asyncSignals[i], pid);
-  for (const s of signals) yield wait(s);
+  for (let i = 0; i < signals.length; i++) yield* fetchRun(host, file, diskRuns[i], signals[i], pid);
+  for (let i = 0; i < asyncSignals.length; i++) yield* fetchRun(host, file, asyncRuns[i], asyncSignals[i], pid);
+  // The reader waits for the requests that hold pages it asked for (filemap_read waits on each folio it copies out, not on
+  // the rest of the readahead window).
+  const [firstPage, lastPage] = cache.pageRange(file, offsetBytes, bytes);
+  for (let i = 0; i < signals.length; i++) if (overlaps(diskRuns[i], firstPage, lastPage)) yield wait(signals[i]);
   for (const s of plan.waitFor) yield wait(s);
   return plan;
 }
 
 /**
  * Returns a process body for one read(2) of *bytes* at *offsetBytes* of
- * *file* into a user buffer: two mode switches, the page-cache lookup (and
- * disk DMA on a miss), one CPU copy page-cache→user. Its result is the
+ * *file* into a user buffer: two mode switches, the call's own work
+ * (`memory.fileReadCallNs`, when the profile prices it), the page-cache
+ * lookup (and disk DMA on a miss), one CPU copy page-cache→user. Its result is the
  * cache's plan.
  *
  * ```ts
@@ -91,6 +120,8 @@ export function* bufferedRead(host: Host, file: FileRef, offsetBytes: number, by
 export function* readCall(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid = 0): ProcessBody<CacheReadPlan> {
   const n = Math.max(0, Math.min(bytes, file.sizeBytes - offsetBytes));
   const plan = yield* syscall(host, "read", function* () {
+    const call = host.fileReadCall();
+    if (call !== null) yield call;
     const p = yield* bufferedRead(host, file, offsetBytes, n, pid);
     if (n > 0) yield host.cpuCopy(n, "page-cache→user", fromMemory);
     return p;

@@ -35,6 +35,20 @@ export function* syscall<R>(host: Host, name: string, body?: (() => ProcessBody<
 }
 
 /**
+ * Returns a process body that performs a null system call
+ * (getppid(2), lmbench's `lat_syscall null`): the two mode switches and
+ * nothing else. It takes no descriptor and checks no arguments, so the
+ * entry work of {@link syscall} (`cpu.syscallNs`, which `iosim calibrate`
+ * measures as a short descriptor call's extra over this one) is not
+ * charged; the kernel's minimal entry and exit are in the profile's
+ * `modeSwitchNs`, half of this call's round trip.
+ */
+export function* nullSyscall(host: Host): ProcessBody<void> {
+  yield host.modeSwitch("user→kernel");
+  yield host.modeSwitch("kernel→user");
+}
+
+/**
  * A system call's body that only sleeps until *signal* fires (futex_wait
  * and the like): `syscall(host, "futex", sleepOn(signal))`. Declared once
  * here rather than as a `function*` written inline at each call, whose

@@ -477,6 +477,39 @@ export class PageCache {
     return undefined;
   }
 
+  /**
+   * Evicts *file*'s resident pages, as `posix_fadvise(fd, 0, 0,
+   * POSIX_FADV_DONTNEED)` does for a clean file: pages whose disk read is
+   * still in flight stay (invalidate_mapping_pages() skips locked folios),
+   * and the file's readahead state stays too (it lives in the open file,
+   * `file->f_ra`, which fadvise does not touch), so a reader that goes on
+   * where it was is still sequential. Returns the pages evicted.
+   */
+  drop(file: FileRef): number {
+    const no = this.fileNos.get(file.id);
+    if (no === undefined) return 0;
+    const base = no * 2 ** 32;
+    const lastPage = Math.ceil(file.sizeBytes / this.pageBytes) - 1;
+    let dropped = 0;
+    for (let p = 0; p <= lastPage; p++) {
+      const k = base + p;
+      const list = this.inactive.has(k) ? this.inactive : this.active.has(k) ? this.active : null;
+      if (list === null) continue;
+      const flags = list.get(k)!;
+      if (flags & IN_FLIGHT) continue;
+      list.delete(k);
+      if (flags & PREFETCHED) this.residentPrefetched--;
+      dropped++;
+    }
+    const left = (this.residentByNo.get(no) ?? 0) - dropped;
+    if (left > 0) this.residentByNo.set(no, left);
+    else {
+      this.residentByNo.delete(no);
+      this.release(no);
+    }
+    return dropped;
+  }
+
   /** Marks every page of [offsetBytes, offsetBytes+bytes) of *file* resident (a warm cache), without counting hits or misses. */
   warm(file: FileRef, offsetBytes = 0, bytes = file.sizeBytes): void {
     const [first, last] = this.pageRange(file, offsetBytes, bytes);

@@ -11,8 +11,7 @@
 import type {OperatorFunction} from "rxjs";
 import type {ProcessBody} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
-import {fromMemory} from "../host/profiles.js";
-import {bufferedRead} from "../kernel/bufferedRead.js";
+import {readCall} from "../kernel/bufferedRead.js";
 import type {FileRef} from "../mm/pageCache.js";
 import {syscall} from "../kernel/syscall.js";
 import {chunked, transferOperator, type FileRequest, type Transfer, type TransferOptions} from "./internal/transferCore.js";
@@ -20,10 +19,7 @@ import type {SocketSink} from "./internal/socketPath.js";
 
 /** One chunk by read + write: the write copies the user buffer into the socket's send buffer, waiting for room. */
 export function* readWriteChunk(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid: number, sink: SocketSink): ProcessBody<void> {
-  yield* syscall(host, "read", function* () {
-    yield* bufferedRead(host, file, offsetBytes, bytes, pid);
-    yield host.cpuCopy(bytes, "page-cache→user", fromMemory);
-  });
+  yield* readCall(host, file, offsetBytes, bytes, pid);
   yield* syscall(host, "write", () => sink.write(bytes, {copyFrom: "user"}));
 }
 

@@ -246,6 +246,8 @@ export class IoUring {
           return;
         }
         if (host.pageCache.upToDate(sqe.file, sqe.offsetBytes, sqe.bytes)) {
+          const call = host.fileReadCall();
+          if (call !== null) yield call;
           yield* bufferedRead(host, sqe.file, sqe.offsetBytes, sqe.bytes, this.pid);
           const n = Math.max(0, Math.min(sqe.bytes, sqe.file.sizeBytes - sqe.offsetBytes));
           if (n > 0) yield host.cpuCopy(n, "page-cache→user", fromMemory);
@@ -295,6 +297,8 @@ export class IoUring {
 
   /** A buffered read that waits for its pages (io_rw_should_retry's page wake-up), then copies them out. */
   private *pageWaitRead(sqe: Extract<Sqe, {op: "read"}>, submittedNs: number): ProcessBody<void> {
+    const call = this.host.fileReadCall();
+    if (call !== null) yield call;
     yield* bufferedRead(this.host, sqe.file, sqe.offsetBytes, sqe.bytes, this.pid);
     const n = Math.max(0, Math.min(sqe.bytes, sqe.file.sizeBytes - sqe.offsetBytes));
     if (n > 0) yield this.host.cpuCopy(n, "page-cache→user", fromMemory);

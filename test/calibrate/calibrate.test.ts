@@ -221,9 +221,14 @@ test("iosim calibrate --quick --out FILE writes a profile that loads and runs, a
   const raw = JSON.parse(readFileSync(out, "utf8")) as Record<string, Record<string, unknown>>;
   assert.equal(raw.extends, "server-2024");
   const profile = loadProfile(out);
+  // Every number set, by its path: `cpu.cores`, or deeper for a disk's (`disks.ssd.latencyNs`).
+  const leaves = (prefix: string, obj: Record<string, unknown>): Array<readonly [string, unknown]> =>
+    Object.entries(obj).flatMap(([key, value]) =>
+      value !== null && typeof value === "object" && !Array.isArray(value) ? leaves(`${prefix}.${key}`, value as Record<string, unknown>) : [[`${prefix}.${key}`, value] as const],
+    );
   const overridden = Object.entries(raw)
     .filter(([k]) => ["cpu", "memory", "dma", "disks", "nic", "net", "uring"].includes(k))
-    .flatMap(([section, obj]) => Object.entries(obj).map(([key, value]) => [`${section}.${key}`, value] as const));
+    .flatMap(([section, obj]) => leaves(section, obj));
   assert.ok(overridden.length >= 4, JSON.stringify(overridden));
   for (const [path, value] of overridden) {
     if (path === "memory.copyCurve") {

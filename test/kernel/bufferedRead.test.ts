@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import {createSim} from "../../src/engine/sim.js";
 import {spawn} from "../../src/engine/process.js";
 import {Host} from "../../src/host/Host.js";
-import {loadProfile} from "../../src/host/profiles.js";
+import {loadProfile, parseProfile} from "../../src/host/profiles.js";
 import {bufferedRead, readCall} from "../../src/kernel/bufferedRead.js";
 import {runPageCache} from "../../src/scenarios/pagecache.js";
 
@@ -64,4 +64,55 @@ test("readCall(host, file, 12288, 4096) past the end of a 10 000-byte file reads
     {dmaCopies: sim.trace.count("dma-copy"), diskBytes: sim.trace.bytes("dma-copy"), misses: sim.trace.count("cache-miss"), cpuCopies: sim.trace.count("cpu-copy"), syscalls: sim.trace.count("syscall")},
     {dmaCopies: 0, diskBytes: 0, misses: 0, cpuCopies: 0, syscalls: 1},
   );
+});
+
+/** server-2024 with the disk's largest request set to *maxRequestBytes* and, if given, a per-call read cost. */
+function withLimits(maxRequestBytes: number, fileReadCallNs?: number) {
+  const raw = structuredClone(profile);
+  raw.disks.ssd.maxRequestBytes = maxRequestBytes;
+  if (fileReadCallNs !== undefined) raw.memory.fileReadCallNs = fileReadCallNs;
+  return parseProfile(raw, "limits");
+}
+
+test("bufferedRead: a readahead window longer than the disk's largest request goes as several requests, and the reader waits only for those holding its pages", () => {
+  const runOnce = (maxRequestBytes: number | undefined) => {
+    const sim = createSim({seed: 0});
+    const host = new Host(sim, maxRequestBytes === undefined ? profile : withLimits(maxRequestBytes), {readaheadBytes: 256 * KiB, readaheadWindow: "fixed"});
+    const f = {id: "f", sizeBytes: 1024 * KiB};
+    let doneNs = 0;
+    spawn(sim, 1, function* () {
+      yield* bufferedRead(host, f, 0, 4 * KiB, 1);
+      doneNs = sim.scheduler.now();
+    }).subscribe();
+    sim.run();
+    return {doneNs, requests: sim.trace.events.filter((e) => e.kind === "dma-copy").map((e) => e.bytes)};
+  };
+  const whole = runOnce(undefined);
+  const split = runOnce(64 * KiB);
+  // 4 KiB asked for and 256 KiB of readahead after it: one request of 260 KiB, or 64 KiB requests.
+  assert.deepEqual(whole.requests, [260 * KiB]);
+  assert.deepEqual(split.requests, [64 * KiB, 64 * KiB, 64 * KiB, 64 * KiB, 4 * KiB]);
+  assert.equal(split.requests.reduce((a, b) => a + b, 0), whole.requests[0]);
+  // The reader's page is in the first request: it returns when that one lands, well before the whole window would.
+  assert.ok(split.doneNs < whole.doneNs, `split ${split.doneNs} ns, whole ${whole.doneNs} ns`);
+});
+
+test("readCall charges the profile's per-call read work (memory.fileReadCallNs) once per call, booked as syscall work", () => {
+  const run = (callNs: number | undefined) => {
+    const sim = createSim({seed: 0});
+    const host = new Host(sim, callNs === undefined ? profile : withLimits(1 << 20, callNs));
+    const f = {id: "f", sizeBytes: 64 * KiB};
+    host.pageCache.warm(f);
+    spawn(sim, 1, function* () {
+      for (let off = 0; off < f.sizeBytes; off += 16 * KiB) yield* readCall(host, f, off, 16 * KiB, 1);
+    }).subscribe();
+    sim.run();
+    return {endNs: sim.scheduler.now(), calls: sim.trace.events.filter((e) => e.detail === "filemap_read").length, syscallNs: host.cpu.busyNsByTag.get("syscall") ?? 0};
+  };
+  const without = run(undefined);
+  const withCost = run(500);
+  assert.equal(without.calls, 0);
+  assert.equal(withCost.calls, 4);
+  assert.equal(withCost.syscallNs - without.syscallNs, 4 * 500);
+  assert.equal(withCost.endNs - without.endNs, 4 * 500);
 });

@@ -4,7 +4,7 @@ import {createSim} from "../../src/engine/sim.js";
 import {sleep, spawn, type ProcessBody} from "../../src/engine/process.js";
 import {Host} from "../../src/host/Host.js";
 import {loadProfile} from "../../src/host/profiles.js";
-import {sleepOn, syscall} from "../../src/kernel/syscall.js";
+import {nullSyscall, sleepOn, syscall} from "../../src/kernel/syscall.js";
 import {Signal} from "../../src/engine/process.js";
 
 const profile = loadProfile("server-2024");
@@ -56,4 +56,16 @@ test("sleepOn(signal) inside syscall() sleeps until the signal fires and returns
   sim.run();
   assert.equal(got, "rung");
   assert.equal(sim.scheduler.now(), 50_000 + profile.cpu.modeSwitchNs);
+});
+
+test("nullSyscall() is the two mode switches and no entry work (getppid: no descriptor, no arguments to check)", () => {
+  const sim = createSim();
+  const host = new Host(sim, profile);
+  spawn(sim, 1, () => nullSyscall(host)).subscribe();
+  sim.run();
+  assert.deepEqual(
+    sim.trace.events.map((e) => `${e.kind}:${e.detail}`),
+    ["mode-switch:user→kernel", "mode-switch:kernel→user"],
+  );
+  assert.equal(sim.scheduler.now(), 2 * profile.cpu.modeSwitchNs);
 });

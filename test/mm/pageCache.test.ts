@@ -1,6 +1,7 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {InputError} from "../../src/errors.js";
+import {Signal} from "../../src/engine/process.js";
 import {initialWindowPages, nextWindowPages, PageCache, type PageRun} from "../../src/mm/pageCache.js";
 
 const page = 4096;
@@ -203,4 +204,26 @@ test("PageCache adaptive readahead: reading a file again from offset 0 starts a 
   assert.equal(cache.residentCount("f"), 0);
   const again = cache.read(f, 0, 32 * KiB);
   assert.deepEqual({diskRuns: again.diskRuns, readaheadPages: again.readaheadPages}, {diskRuns: [{firstPage: 0, pages: 16}], readaheadPages: 8});
+});
+
+test("PageCache.drop (posix_fadvise DONTNEED) evicts the file's landed pages, keeps those still in flight and the readahead state", () => {
+  const cache = new PageCache({capacityPages: 1024, readaheadBytes: 64 * 4096, window: "adaptive"});
+  const f = {id: "f", sizeBytes: 512 * 4096};
+  const other = {id: "g", sizeBytes: 8 * 4096};
+  cache.warm(other);
+  const first = cache.read(f, 0, 4096);
+  const inFlight = first.diskRuns[0];
+  assert.ok(inFlight.pages > 1, "the first read brings a readahead window");
+  cache.inFlight("f", inFlight, new Signal<number>());
+  const residentBefore = cache.residentCount("f");
+  assert.equal(cache.drop(f), 0, "every page still in flight stays");
+  assert.equal(cache.residentCount("f"), residentBefore);
+  cache.landed("f", inFlight);
+  assert.equal(cache.drop(f), residentBefore);
+  assert.equal(cache.residentCount("f"), 0);
+  assert.equal(cache.residentCount("g"), 8, "other files' pages stay");
+  // The reader goes on where it was: still sequential, so the window grows instead of starting over.
+  const next = cache.read(f, 4096, 4096);
+  const nextPages = next.diskRuns.reduce((a, r) => a + r.pages, 0);
+  assert.ok(nextPages > inFlight.pages, `next window ${nextPages} pages after ${inFlight.pages}`);
 });
