@@ -218,16 +218,76 @@ function summarize(line: ProbeLine): Measurement {
   return {probe, case: kase, unit, ...spread(finite), runs: finite, samples};
 }
 
+/** CPU time counters, in clock ticks: every CPU's busy and total time (/proc/stat), and this process's with its waited-for children's (/proc/self/stat). */
+export interface CpuTicks {
+  busy: number;
+  total: number;
+  self: number;
+}
+
 /**
- * Returns a warning when the machine was busy as the probes started: a
- * one-minute load average (`info.loadAverage1m`, read before the first
- * probe) of at least half its CPUs means other work competed for them. The
- * probes report medians, but a loaded machine moves whole runs: on the
- * development VM (2 vCPUs) at load 4 the loopback probe's sender did a
- * tenth of the receive work it did when idle, and sendfile's elapsed time
- * tripled. Null when the load was lower or not read.
+ * Returns the CPU time counters now, or null where they cannot be read:
+ * /proc/stat's first line (user, nice, system, idle, iowait, irq, softirq,
+ * steal: busy is all but idle and iowait) and /proc/self/stat's utime,
+ * stime, cutime and cstime (this process and the probes it has waited
+ * for, their own children included: proc(5)).
+ */
+export function cpuTicks(procDir = "/proc"): CpuTicks | null {
+  try {
+    const cpu = readFileSync(`${procDir}/stat`, "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = cpu;
+    // The fields after the command name, which may itself hold spaces and parentheses: utime is the 14th field of the line.
+    const selfText = readFileSync(`${procDir}/self/stat`, "utf8");
+    const after = selfText.slice(selfText.lastIndexOf(")") + 2).split(" ").map(Number);
+    const self = after[11] + after[12] + after[13] + after[14];
+    const busy = user + nice + system + irq + softirq + steal;
+    const total = busy + idle + iowait;
+    return [busy, total, self].every(Number.isFinite) ? {busy, total, self} : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Returns the share of the machine's CPU time, between two {@link cpuTicks}
+ * readings, that went to other work than this process and its probes (0
+ * to 1, three decimals), or undefined when either reading is missing or no
+ * time passed.
+ */
+export function otherCpuShare(before: CpuTicks | null, after: CpuTicks | null): number | undefined {
+  if (before === null || after === null) return undefined;
+  const total = after.total - before.total;
+  if (!(total > 0)) return undefined;
+  const others = after.busy - before.busy - (after.self - before.self);
+  return Math.round((Math.max(0, others) / total) * 1000) / 1000;
+}
+
+/** Share of the CPUs' time that other work may take while the probes run before the calibration warns. */
+export const busyShareLimit = 0.1;
+
+/**
+ * Returns a warning when other work competed with the probes: the share of
+ * every CPU's time, while the probes ran, that went to other processes
+ * (`info.otherCpuShare`, /proc/stat's busy time less the CPU time of
+ * calibrate and its probes) of at least {@link busyShareLimit}; where that
+ * was not measured (a measurements file from before), a one-minute load
+ * average before the first probe (`info.loadAverage1m`) of at least half
+ * the CPUs. The probes report medians, but a loaded machine moves whole
+ * runs: on the development VM (2 vCPUs) at load 4 the loopback probe's
+ * sender did a tenth of the receive work it did when idle, and sendfile's
+ * elapsed time tripled. The load average alone lags: right after a build it
+ * reads 1 on an idle machine. Null when the machine was quiet or nothing
+ * was read.
  */
 export function busyWarning(info: Record<string, number | string>): string | null {
+  const share = Number(info.otherCpuShare);
+  if (info.otherCpuShare !== undefined && Number.isFinite(share)) {
+    if (share < busyShareLimit) return null;
+    return (
+      `other work used ${Math.round(share * 100)}% of the CPUs' time while the probes ran: it competed with them, and the loopback TCP rows move most ` +
+      `(which process runs the receive work depends on who is scheduled); calibrate again when the machine is idle`
+    );
+  }
   const load = Number(info.loadAverage1m);
   const cpus = Number(info.onlineCpus);
   if (!Number.isFinite(load) || !(cpus > 0) || load < cpus / 2) return null;
@@ -397,12 +457,16 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
     loadAverage1m: Number(loadavg()[0].toFixed(2)),
   };
   const measured: Measurement[] = [];
+  const ticksBefore = cpuTicks();
   for (const [i, step] of steps.entries()) {
     onProgress?.(i + 1, total, step.label);
     const out = await runProbe(binary, step.name, step.settings);
     Object.assign(info, out.info);
     measured.push(...out.lines.map(summarize));
   }
+  // What else ran meanwhile (see busyWarning).
+  const others = otherCpuShare(ticksBefore, cpuTicks());
+  if (others !== undefined) info.otherCpuShare = others;
   const pageBytes = Number(info.pageBytes);
   measured.push(...derivedMeasurements(measured, Number.isSafeInteger(pageBytes) && pageBytes > 0 ? pageBytes : 4096));
   return {date, machine: unameText(), settings, info, measured};

@@ -1,8 +1,11 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {loadProfile, parseProfile, type Profile} from "../../src/host/profiles.js";
-import {busyWarning, calibratedProfile, derivedMeasurements, fitLoopback, predictTcp, spread, validate, type Calibration, type Measurement} from "../../src/calibrate/index.js";
+import {busyShareLimit, busyWarning, calibratedProfile, cpuTicks, otherCpuShare, derivedMeasurements, fitLoopback, predictTcp, spread, validate, type Calibration, type Measurement} from "../../src/calibrate/index.js";
 import {runTransfer} from "../../src/scenarios/transfer.js";
+import {mkdirSync, writeFileSync} from "node:fs";
+import {join} from "node:path";
+import {tempDir} from "../helpers/files.js";
 
 const MiB = 1 << 20;
 const base = loadProfile("server-2024");
@@ -151,6 +154,37 @@ test("mmap + write pays one TLB miss per page it maps, whether it maps the file 
   }
   const rw = (profile: Profile) => runTransfer({strategy: "read-write", fileBytes, chunkBytes: 64 * 1024, cache: "warm", link: "loopback", profile, keepEvents: false}).result.senderCpuNs;
   assert.equal(rw(withMiss(1000)), rw(withMiss(0)));
+});
+
+test("busyWarning: other work taking a tenth or more of the CPUs' time while the probes ran is a warning; the load average then does not count", () => {
+  assert.equal(busyWarning({onlineCpus: 2, otherCpuShare: 0.02, loadAverage1m: 1.15}), null, "a lagging load average after a build is no warning");
+  assert.match(busyWarning({onlineCpus: 2, otherCpuShare: 0.37, loadAverage1m: 0})!, /^other work used 37% of the CPUs' time while the probes ran/);
+  assert.equal(busyWarning({onlineCpus: 2, otherCpuShare: busyShareLimit - 0.001}), null);
+  assert.notEqual(busyWarning({onlineCpus: 2, otherCpuShare: busyShareLimit}), null);
+});
+
+test("cpuTicks reads /proc/stat and /proc/self/stat, and otherCpuShare is the busy time not spent by this process and its probes", () => {
+  const proc = tempDir("iosim-proc-");
+  mkdirSync(join(proc, "self"));
+  const write = (cpu: number[], self: number[]) => {
+    writeFileSync(join(proc, "stat"), `cpu  ${cpu.join(" ")} 0 0\ncpu0 1 2 3\n`);
+    // A command name with a space and a parenthesis; utime, stime, cutime, cstime are fields 14 to 17.
+    writeFileSync(join(proc, "self", "stat"), `4242 (node (x) y) S 1 2 3 4 5 6 7 8 9 10 ${self.join(" ")} 20 0 1\n`);
+  };
+  // user nice system idle iowait irq softirq steal
+  write([100, 0, 50, 1000, 10, 5, 5, 0], [30, 10, 5, 5]);
+  const before = cpuTicks(proc)!;
+  assert.deepEqual(before, {busy: 160, total: 1170, self: 50});
+  // 200 ticks pass: 120 busy, of which 80 are ours (the probes' reaped children included).
+  write([180, 0, 80, 1070, 20, 5, 15, 0], [50, 20, 40, 20]);
+  const after = cpuTicks(proc)!;
+  assert.equal(otherCpuShare(before, after), Math.round((40 / 200) * 1000) / 1000);
+  assert.equal(otherCpuShare(null, after), undefined);
+  assert.equal(otherCpuShare(before, before), undefined, "no time passed");
+  assert.equal(cpuTicks(join(proc, "missing")), null);
+  // On this machine: readable, and this process's own time is part of the busy time.
+  const real = cpuTicks();
+  if (real !== null) assert.ok(real.total >= real.busy && real.busy > 0 && real.self >= 0);
 });
 
 test("busyWarning: a load average of half the CPUs or more before the probes is a warning, in the profile's description too", () => {
