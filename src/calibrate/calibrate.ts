@@ -158,11 +158,12 @@ export function blockQueueSettings(dir: string, sysDir = "/sys"): Record<string,
  * Returns how this machine's cores idle, as read from the kernel: the
  * cpuidle driver (`/sys/devices/system/cpu/cpuidle/current_driver`:
  * intel_idle, acpi_idle, haltpoll, or none), an `idle=` boot parameter
- * (`/proc/cmdline`), and whether the CPU has MONITOR/MWAIT (`monitor` among
- * `/proc/cpuinfo`'s flags). What cannot be read is left out. See
- * {@link idlePolls}.
+ * (`/proc/cmdline`), whether the CPU has MONITOR/MWAIT (`monitor` among
+ * `/proc/cpuinfo`'s flags) and, on a KVM guest, the haltpoll governor's
+ * longest poll (`/sys/module/haltpoll/parameters/guest_halt_poll_ns`). What
+ * cannot be read is left out. See {@link idlePolls}.
  */
-export function idleSettings(sysCpuDir = "/sys/devices/system/cpu", procDir = "/proc"): Record<string, string> {
+export function idleSettings(sysCpuDir = "/sys/devices/system/cpu", procDir = "/proc", sysModuleDir = "/sys/module"): Record<string, string> {
   const out: Record<string, string> = {};
   const read = (path: string): string | null => {
     try {
@@ -173,6 +174,9 @@ export function idleSettings(sysCpuDir = "/sys/devices/system/cpu", procDir = "/
   };
   const driver = read(`${sysCpuDir}/cpuidle/current_driver`);
   if (driver !== null) out.cpuidleDriver = driver.trim();
+  // The haltpoll governor's longest poll before a vCPU halts (0: never polls).
+  const haltPoll = read(`${sysModuleDir}/haltpoll/parameters/guest_halt_poll_ns`);
+  if (haltPoll !== null) out.haltPollNs = haltPoll.trim();
   const cmdline = read(`${procDir}/cmdline`);
   const idle = cmdline === null ? undefined : /(?:^|\s)idle=(\S+)/.exec(cmdline)?.[1];
   if (idle !== undefined) out.idleParam = idle;
@@ -201,7 +205,17 @@ export function idlePolls(info: Record<string, number | string>): {polls: boolea
   const driver = info.cpuidleDriver;
   if (driver === "intel_idle" || driver === "acpi_idle")
     return {polls: true, why: `cpuidle driver ${driver}: its MWAIT states set TIF_POLLING_NRFLAG (mwait_idle_with_hints())`};
-  if (driver === "haltpoll") return {polls: true, why: "cpuidle driver haltpoll: an idle vCPU polls (TIF_POLLING_NRFLAG) before it halts, and wake-ups within the poll window need no IPI"};
+  if (driver === "haltpoll") {
+    // The haltpoll governor's poll window starts at 0 and grows only for idles up to guest_halt_poll_ns
+    // (drivers/cpuidle/governors/haltpoll.c: haltpoll_enable_device() sets poll_limit_ns = 0, adjust_poll_limit() grows it
+    // only when block_ns <= guest_halt_poll_ns, and haltpoll_select() returns the halt state while poll_limit_ns == 0).
+    if (info.haltPollNs === "0")
+      return {
+        polls: false,
+        why: "cpuidle driver haltpoll with guest_halt_poll_ns 0: the governor's poll window never grows from 0 (adjust_poll_limit()), so haltpoll_select() halts an idle vCPU at once and a wake-up onto it is an IPI through the hypervisor",
+      };
+    return {polls: true, why: "cpuidle driver haltpoll: an idle vCPU polls (TIF_POLLING_NRFLAG) before it halts, and wake-ups within the poll window need no IPI"};
+  }
   if (driver !== "none" && driver !== undefined) return null;
   const noDriver = driver === undefined ? "no cpuidle" : "cpuidle driver none";
   if (info.cpuMonitor === "no") return {polls: false, why: `${noDriver} and no MONITOR/MWAIT in /proc/cpuinfo: idle cores halt (default_idle(), HLT) without polling`};

@@ -3,6 +3,7 @@
  * directly become profile fields; everything else stays in the sidecar.
  */
 import {busyWarning, idlePolls, type Calibration, type Measurement} from "./calibrate.js";
+import {parseProfile} from "../host/profiles.js";
 import {fitFileRead} from "./fileRead.js";
 import {fitLoopback, perSkbFields, tcpSizeName} from "./loopback.js";
 import {significant} from "./spread.js";
@@ -157,7 +158,8 @@ function shown(x: number, unit: string): string {
 /**
  * Returns the profile a calibration writes: it `extends` *base* and sets
  * only the fields measured or read directly (`cpu.cores`, `memory.pageBytes`,
- * `net.rmemBytes`, `net.wmemBytes`, `cpu.idlePolls`, `cpu.modeSwitchNs`, `cpu.syscallNs`,
+ * `net.rmemBytes`, `net.wmemBytes`, `cpu.idlePolls` (and, where idle cores halt, `cpu.idleExitNs` and
+ * `cpu.idleResidencyNs`), `cpu.modeSwitchNs`, `cpu.syscallNs`,
  * `cpu.taskSwitchNs`, `memory.copyBytesPerNs`,
  * `memory.copyFromMemoryBytesPerNs`, `memory.copyCurve` (the memcpy rate at each size measured),
  * `memory.tlbMissNs`, `memory.faultMapPageNs`, `memory.pageFaultNs`, `memory.unmapPageNs` (a mapping of a warm file),
@@ -166,10 +168,11 @@ function shown(x: number, unit: string): string {
  * `uring.sqeNs`, `uring.pollArmNs`), each with a `sources` entry giving the method,
  * the median, the spread of the runs, the date and the machine. A quantity
  * that came out unsupported, zero or not finite leaves the base's number.
- * The idle wake-up row (a wake-up onto a CPU idle ~50 µs) stays in the
- * sidecar: one exit latency cannot stand for a machine whose short idles
- * poll and whose long ones sleep deep (on the development VM, 71 µs after
- * 50 µs idle, against a two-CPU ping-pong of 23 µs a round trip), so
+ * Where idle cores do not poll, every idle halts: `cpu.idleResidencyNs`
+ * is then 0 and `cpu.idleExitNs` the idle wake-up row less the IPI (see
+ * haltedWakeOverrides). Where they poll, that row (a wake-up onto a CPU
+ * idle ~50 µs) stays in the sidecar: one exit latency cannot stand for a
+ * machine whose short idles poll and whose long ones sleep deep, so
  * `cpu.idleExitNs` keeps the base's number.
  * *sidecar* names the file that holds every measurement, for the
  * description.
@@ -214,8 +217,9 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
     overrides.push({
       path: "cpu.idlePolls",
       value: idle.polls,
-      source: `${idle.polls ? "Idle cores poll" : "Idle cores do not poll"}: ${idle.why} (cpuidle driver ${cal.info.cpuidleDriver ?? "unread"}, idle= ${cal.info.idleParam ?? "not set"}, monitor flag ${cal.info.cpuMonitor ?? "unread"}). ${read}.`,
+      source: `${idle.polls ? "Idle cores poll" : "Idle cores do not poll"}: ${idle.why} (cpuidle driver ${cal.info.cpuidleDriver ?? "unread"}, idle= ${cal.info.idleParam ?? "not set"}, monitor flag ${cal.info.cpuMonitor ?? "unread"}${cal.info.haltPollNs !== undefined ? `, guest_halt_poll_ns ${cal.info.haltPollNs}` : ""}). ${read}.`,
     });
+  if (idle !== null && !idle.polls) overrides.push(...haltedWakeOverrides(cal, base, where));
   for (const rule of fieldRules) {
     const m: Measurement | undefined = cal.measured.find((r) => `${r.probe}/${r.case}` === rule.row);
     if (!m || m.median === undefined || m.low === undefined || m.high === undefined || !Number.isFinite(m.median) || m.median < 0) continue;
@@ -250,6 +254,40 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
   applyOverrides(profile, net);
   overrides.push(...net);
   return {profile, overrides};
+}
+
+/**
+ * Returns `cpu.idleExitNs` and `cpu.idleResidencyNs` for a machine whose
+ * idle cores do not poll: every idle halts (residency 0), and a wake-up
+ * onto a halted core costs what the probe's idle wake-up measured (one way,
+ * less a pipe write and read on one CPU) beyond the wake-up IPI that the
+ * model charges apart (the base's `cpu.ipiNs`). On a virtual machine that
+ * is the halted vCPU's wake through the hypervisor, tens of µs, not the
+ * nominal 1 µs its cpuidle state reports. Where idle cores poll, the row
+ * stays in the sidecar: an idle of ~50 µs may have reached a deeper state
+ * than the short idles between a busy server's requests.
+ */
+function haltedWakeOverrides(cal: Calibration, base: string, where: string): ProfileOverride[] {
+  const m = cal.measured.find((r) => r.probe === "taskswitch" && r.case === "idle wake-up (one way − pipe write+read)");
+  if (!m || m.median === undefined || !Number.isFinite(m.median) || m.median < 0) return [];
+  const ipiNs = parseProfile({extends: base}, base).cpu.ipiNs ?? 0;
+  const exitNs = Math.max(0, m.median - ipiNs);
+  return [
+    {
+      path: "cpu.idleExitNs",
+      value: significant(exitNs),
+      source:
+        `A wake-up onto a halted core, less the wake-up IPI priced apart (cpu.ipiNs, ${significant(ipiNs)} ns): a thread pinned to a second CPU blocked ` +
+        `in read(2) on a pipe, woken after about 50 µs by a write, one way, less a pipe write+read on one CPU (taskswitch/idle wake-up: median ` +
+        `${shown(m.median, m.unit)} over ${m.runs?.length ?? 0} runs, ${shown(m.low ?? m.median, m.unit)} to ${shown(m.high ?? m.median, m.unit)}). Idle cores do not poll here (cpu.idlePolls), ` +
+        `so every idle core halts and this is what leaving the halt costs. ${where}.`,
+    },
+    {
+      path: "cpu.idleResidencyNs",
+      value: 0,
+      source: `Idle cores do not poll here (cpu.idlePolls): an idle core halts at once, however short its idle. ${where}.`,
+    },
+  ];
 }
 
 /** Writes *overrides* into *profile* (sections created as needed) and into its `sources`. */

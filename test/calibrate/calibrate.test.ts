@@ -50,8 +50,8 @@ test("idleSettings(sysDir, procDir) reads the cpuidle driver, an idle= boot para
   writeFileSync(join(sys, "cpuidle", "current_driver"), "intel_idle\n");
   writeFileSync(join(proc, "cmdline"), "ro quiet idle=halt console=ttyS0\n");
   writeFileSync(join(proc, "cpuinfo"), "processor\t: 0\nflags\t\t: fpu vme sse2 monitor ssse3\n\nprocessor\t: 1\n");
-  assert.deepEqual(idleSettings(sys, proc), {cpuidleDriver: "intel_idle", idleParam: "halt", cpuMonitor: "yes"});
-  assert.deepEqual(idleSettings(join(sys, "absent"), join(proc, "absent")), {});
+  assert.deepEqual(idleSettings(sys, proc, join(sys, "no-modules")), {cpuidleDriver: "intel_idle", idleParam: "halt", cpuMonitor: "yes"});
+  assert.deepEqual(idleSettings(join(sys, "absent"), join(proc, "absent"), join(sys, "absent")), {});
 });
 
 test("idlePolls(info) follows the kernel: idle= first, then the cpuidle driver, then MWAIT without one; null when nothing was read", () => {
@@ -67,6 +67,38 @@ test("idlePolls(info) follows the kernel: idle= first, then the cpuidle driver, 
   assert.equal(polls({}), null);
   assert.equal(polls({cpuidleDriver: "teo-something-new"}), null);
   assert.match(idlePolls({cpuidleDriver: "none", cpuMonitor: "no"})!.why, /HLT/);
+  // haltpoll polls only up to guest_halt_poll_ns: at 0 its window never opens and an idle vCPU halts at once.
+  assert.equal(polls({cpuidleDriver: "haltpoll", haltPollNs: "200000"}), true);
+  assert.equal(polls({cpuidleDriver: "haltpoll", haltPollNs: "0"}), false);
+  assert.match(idlePolls({cpuidleDriver: "haltpoll", haltPollNs: "0"})!.why, /guest_halt_poll_ns 0.*adjust_poll_limit/);
+});
+
+test("idleSettings reads the haltpoll governor's guest_halt_poll_ns beside the cpuidle driver", () => {
+  const root = tempDir("iosim-idle-");
+  mkdirSync(join(root, "cpu", "cpuidle"), {recursive: true});
+  mkdirSync(join(root, "module", "haltpoll", "parameters"), {recursive: true});
+  writeFileSync(join(root, "cpu", "cpuidle", "current_driver"), "haltpoll\n");
+  writeFileSync(join(root, "module", "haltpoll", "parameters", "guest_halt_poll_ns"), "0\n");
+  const info = idleSettings(join(root, "cpu"), join(root, "no-proc"), join(root, "module"));
+  assert.deepEqual(info, {cpuidleDriver: "haltpoll", haltPollNs: "0"});
+  assert.equal(idlePolls(info)?.polls, false);
+});
+
+test("calibratedProfile: where idle cores halt, the idle wake-up less the base's IPI is cpu.idleExitNs and every idle counts (residency 0); where they poll, the base's stay", () => {
+  const wake = [row("taskswitch", "wake-up onto an idle CPU, one way", "ns", [42_000, 44_000, 43_000]), row("taskswitch", "pipe write+read, no switch", "ns", [300, 300, 300])];
+  const halting = fakeCalibration(wake);
+  halting.info = {...halting.info, cpuidleDriver: "haltpoll", haltPollNs: "0"};
+  const ipi = loadProfile("server-2024").cpu.ipiNs ?? 0;
+  const halted = parseProfile(calibratedProfile(halting, "server-2024", "m.json").profile, "calibrated");
+  assert.equal(halted.cpu.idlePolls, false);
+  assert.equal(halted.cpu.idleExitNs, 43_000 - 300 - ipi);
+  assert.equal(halted.cpu.idleResidencyNs, 0);
+  assert.match(halted.sources["cpu.idleExitNs"], /less the wake-up IPI priced apart/);
+  const polling = fakeCalibration(wake);
+  polling.info = {...polling.info, cpuidleDriver: "intel_idle"};
+  const polled = parseProfile(calibratedProfile(polling, "server-2024", "m.json").profile, "calibrated");
+  assert.equal(polled.cpu.idleExitNs, loadProfile("server-2024").cpu.idleExitNs);
+  assert.equal(polled.sources["cpu.idleExitNs"], loadProfile("server-2024").sources["cpu.idleExitNs"]);
 });
 
 test("calibratedProfile(cal, base, sidecar) writes cpu.idlePolls from how idle cores idle, with why", () => {
@@ -239,8 +271,8 @@ test("iosim calibrate --quick --out FILE writes a profile that loads and runs, a
       // Read, not timed: how this machine's idle cores idle.
       assert.equal(typeof value, "boolean", `${path} = ${value}`);
       assert.equal(value, idlePolls(idleSettings())?.polls, `${path} = ${value}`);
-    } else if (path === "memory.pageFaultNs") {
-      // A difference of three rows clamped at 0: a fault that costs nothing beyond its mapping work is measured as 0.
+    } else if (path === "memory.pageFaultNs" || path === "cpu.idleResidencyNs") {
+      // A difference of three rows clamped at 0 (a fault that costs nothing beyond its mapping work), or a halting machine's residency (every idle halts): 0 is a measurement.
       assert.ok(typeof value === "number" && Number.isFinite(value) && value >= 0, `${path} = ${value}`);
     } else assert.ok(typeof value === "number" && Number.isFinite(value) && value > 0, `${path} = ${value}`);
     assert.match(profile.sources[path], /iosim calibrate on \d{4}-\d\d-\d\dT/, `source of ${path}`);
@@ -310,13 +342,14 @@ test("CalibrateProgress writes nothing when stderr is not a terminal", () => {
   assert.deepEqual(written, []);
 });
 
-test("calibratedProfile(cal, base, sidecar) keeps the base's idle exit: the idle wake-up row stays in the measurements, derived run by run", () => {
+test("calibratedProfile(cal, base, sidecar) derives the idle wake-up run by run and, where idle cores halt (no cpuidle driver, no MWAIT), prices leaving the halt with it", () => {
   const rows = [row("taskswitch", "pipe write+read, no switch", "ns", [2_000, 2_100, 2_200]), row("taskswitch", "wake-up onto an idle CPU, one way", "ns", [12_000, 12_500, 13_000])];
   const cal = fakeCalibration(rows);
   cal.info = {...cal.info, cpuidleDriver: "none", cpuMonitor: "no"};
   const derived = cal.measured.find((m) => m.case === "idle wake-up (one way − pipe write+read)")!;
   assert.deepEqual(derived.runs, [10_000, 10_400, 10_800]);
-  const {profile, overrides} = calibratedProfile(cal, "server-2024", "m.json");
-  assert.equal(overrides.some((o) => o.path === "cpu.idleExitNs" || o.path === "cpu.idleResidencyNs"), false);
-  assert.equal(parseProfile(profile, "calibrated").cpu.idleExitNs, loadProfile("server-2024").cpu.idleExitNs);
+  const {profile} = calibratedProfile(cal, "server-2024", "m.json");
+  const loaded = parseProfile(profile, "calibrated");
+  assert.equal(loaded.cpu.idleExitNs, 10_400 - (loadProfile("server-2024").cpu.ipiNs ?? 0));
+  assert.equal(loaded.cpu.idleResidencyNs, 0);
 });
