@@ -403,9 +403,12 @@ export class PageCache {
       const sequential = first === 0 || (st.prevLast >= 0 && (first === st.prevLast + 1 || first === st.prevLast));
       if (missPages > 0) {
         if (sequential) {
-          // Synchronous readahead: the window starts at the read and grows while the reader stays sequential.
-          const size = Math.max(requestPages, st.size > 0 && first > 0 ? nextWindowPages(st.size, maxPages) : initialWindowPages(requestPages, maxPages));
-          const asyncSize = size > requestPages ? size - requestPages : size;
+          // Synchronous readahead: a sequential miss starts the window afresh at the read, at its initial size; only the
+          // asynchronous readahead below grows it (Linux 6.18 page_cache_sync_ra(), mm/readahead.c: "A start of file,
+          // oversized read, or sequential cache miss" sets ra->size = get_init_ra_size(req_count, max_pages) and
+          // ra->async_size = ra->size > req_count ? ra->size - req_count : ra->size >> 1).
+          const size = Math.max(requestPages, initialWindowPages(requestPages, maxPages));
+          const asyncSize = size > requestPages ? size - requestPages : size >> 1;
           const end = Math.min(first + size - 1, lastFilePage);
           readaheadPages = this.prefetch(base, last + 1, end, runs, first + size - asyncSize);
           st.start = first;
