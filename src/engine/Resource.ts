@@ -514,6 +514,19 @@ export class Resource {
     if (!(job.ns >= 0 && job.ns !== Infinity)) checkDurationNs(`${this.name} service ns`, job.ns);
     job.switchNs = 0;
     job.ipiNs = 0;
+    if (this.tasks === null) {
+      // A plain FIFO server (a device, or cores that schedule no tasks): no unit is held or waited for, no task lines.
+      if (this.inUse < this.units) {
+        this.inUse++;
+        this.startPlain(job, this.freeUnits.pop()!);
+        return;
+      }
+      job.startNs = this.sim.scheduler.now(); // reused as "queued at" until it starts
+      job.status = QUEUED;
+      (urgent ? this.urgentLine : this.line).push(job);
+      this.noteQueueLength();
+      return;
+    }
     if (job === this.heldFor) {
       // The task's next step on the core it kept.
       const unit = this.heldUnit;
@@ -732,6 +745,22 @@ export class Resource {
     scheduler.enqueue(job, job.ns + job.switchNs);
   }
 
+  /**
+   * Starts *job* on *unit* now on a resource that schedules no tasks:
+   * {@link Resource.startNow} without its task rules, and no idle exit
+   * (the job's `switchNs` is 0).
+   */
+  private startPlain(job: Servable, unit: number): void {
+    const scheduler = this.sim.scheduler;
+    const now = scheduler.now();
+    job.status = SERVING;
+    job.startNs = now;
+    job.unit = unit;
+    this.unitJob[unit] = job;
+    if (job.traceKind !== null) this.sim.trace.record(now, job.traceKind, job.pid, job.ns, job.bytes, job.detail);
+    scheduler.enqueue(job, job.ns);
+  }
+
   /** Returns the exit latency a start on free *unit* waits now (0 unless it idled at least the residency), and counts it. */
   private idleExitOf(unit: number): number {
     const tasks = this.tasks!;
@@ -836,7 +865,7 @@ export class Resource {
   /** Called by the scheduler when *job*'s service ends. */
   finish(job: Servable): void {
     if (this.tasks === null) {
-      this.finishOn(job, job.unit);
+      this.finishPlain(job);
       return;
     }
     // What the step's end wakes is woken from this core (see scheduleTasks, "Wake-up IPI").
@@ -847,6 +876,34 @@ export class Resource {
     } finally {
       scheduler.firingUnit = -1;
     }
+  }
+
+  /**
+   * {@link Resource.finishOn} for a resource that schedules no tasks: the
+   * job's `switchNs` is 0, and the next job comes from the urgent line or
+   * the line (the others are the task scheduler's).
+   */
+  private finishPlain(job: Servable): void {
+    const unit = job.unit;
+    job.status = IDLE;
+    job.unit = -1;
+    this.unitJob[unit] = null;
+    const ns = job.ns;
+    this.busyNs += ns;
+    this.unitBusyNs[unit] += ns;
+    this.completed++;
+    this.book(job.tag, ns);
+    this.inUse--;
+    const free = this.freeUnits;
+    free.push(unit);
+    const from = this.urgentLine.size > 0 ? this.urgentLine : this.line.size > 0 ? this.line : null;
+    if (from !== null) {
+      const next = from.shift()!;
+      this.waitNs += this.sim.scheduler.now() - next.startNs;
+      this.inUse++;
+      this.startPlain(next, free.pop()!);
+    }
+    job.serviceEnded();
   }
 
   /** Ends *job*'s service on *unit*: books it, then hands the unit on and resumes the job's owner. */
