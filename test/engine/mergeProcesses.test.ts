@@ -123,6 +123,70 @@ test("mergeProcesses(): an error from project or from the source errors the resu
   assert.equal((caught as Error).message, "source failed");
 });
 
+test("mergeProcesses(): a process whose body factory throws errors the result and cancels the others, as when subscribed", () => {
+  const run = (merge: typeof mergeMap) => {
+    const sim = createSim();
+    const disk = new Resource(sim, "disk", 1);
+    const boom = new Error("body factory failed");
+    let caught: unknown = null;
+    range(0, 2)
+      .pipe(
+        merge((i: number) =>
+          spawn(
+            sim,
+            i + 1,
+            i === 0
+              ? function* (): ProcessBody<number> {
+                  yield use(disk, 100, "read");
+                  return 0;
+                }
+              : () => {
+                  throw boom;
+                },
+          ),
+        ),
+      )
+      .subscribe({error: (e) => (caught = e)});
+    assert.equal(caught, boom);
+    assert.equal(disk.busyUnits, 0);
+    sim.run();
+    return [disk.completed, disk.cancelled, sim.scheduler.now()];
+  };
+  assert.deepEqual(run(mergeProcesses as unknown as typeof mergeMap), [0, 1, 0]);
+  assert.deepEqual(run(mergeProcesses as unknown as typeof mergeMap), run(mergeMap));
+});
+
+test("mergeProcesses(): a process whose first step unsubscribes the result is cancelled once that step is done, as when subscribed", () => {
+  const run = (merge: typeof mergeMap) => {
+    const sim = createSim();
+    const cpu = new Resource(sim, "cpu", 1);
+    const log: string[] = [];
+    const source = new Subject<number>();
+    const subscription = source
+      .pipe(
+        merge((i: number) =>
+          spawn(sim, i + 1, function* (): ProcessBody<void> {
+            if (i === 1) subscription.unsubscribe();
+            try {
+              yield use(cpu, 10, "user");
+              log.push(`${i} done`);
+            } finally {
+              log.push(`${i} left`);
+            }
+          }),
+        ),
+      )
+      .subscribe();
+    source.next(0);
+    source.next(1);
+    sim.run();
+    return {log, busy: cpu.busyUnits, completed: cpu.completed, cancelled: cpu.cancelled};
+  };
+  const viaMergeProcesses = run(mergeProcesses as unknown as typeof mergeMap);
+  assert.deepEqual(viaMergeProcesses, {log: ["0 left", "1 left"], busy: 0, completed: 0, cancelled: 2});
+  assert.deepEqual(viaMergeProcesses, run(mergeMap));
+});
+
 test("mergeProcesses(): an inner error with no handler downstream makes sim.run() throw it", () => {
   const sim = createSim();
   range(0, 3)
