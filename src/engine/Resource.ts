@@ -717,10 +717,7 @@ export class Resource {
   private startNow(job: Servable, unit: number, fresh: boolean, resumed: boolean): void {
     const scheduler = this.sim.scheduler;
     const now = scheduler.now();
-    job.status = SERVING;
-    job.startNs = now;
-    job.unit = unit;
-    this.unitJob[unit] = job;
+    this.occupy(job, unit, now);
     const unitTask = this.unitTask;
     if (unitTask !== null && job.pid !== 0 && fresh) {
       const last = unitTask[unit];
@@ -753,12 +750,17 @@ export class Resource {
   private startPlain(job: Servable, unit: number): void {
     const scheduler = this.sim.scheduler;
     const now = scheduler.now();
+    this.occupy(job, unit, now);
+    if (job.traceKind !== null) this.sim.trace.record(now, job.traceKind, job.pid, job.ns, job.bytes, job.detail);
+    scheduler.enqueue(job, job.ns);
+  }
+
+  /** Puts *job* in service on *unit* from *now*. */
+  private occupy(job: Servable, unit: number, now: number): void {
     job.status = SERVING;
     job.startNs = now;
     job.unit = unit;
     this.unitJob[unit] = job;
-    if (job.traceKind !== null) this.sim.trace.record(now, job.traceKind, job.pid, job.ns, job.bytes, job.detail);
-    scheduler.enqueue(job, job.ns);
   }
 
   /** Returns the exit latency a start on free *unit* waits now (0 unless it idled at least the residency), and counts it. */
