@@ -117,6 +117,15 @@ export function tcpBufferSysctls(procDir = "/proc/sys/net/ipv4"): Record<string,
   return out;
 }
 
+/** Returns the text of the kernel file at *path*, or null when it cannot be read (absent, restricted). */
+function readKernelFile(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Returns two settings of the block device under *dir* (where the probe's
  * test file lives), from its queue in sysfs (`/sys/dev/block/MAJ:MIN/queue/`,
@@ -137,12 +146,8 @@ export function blockQueueSettings(dir: string, sysDir = "/sys"): Record<string,
   const major = ((dev >>> 8) & 0xfff) | (Math.floor(dev / 2 ** 32) & ~0xfff);
   const minor = (dev & 0xff) | ((dev >>> 12) & ~0xff & 0xfffff);
   const read = (path: string): number | undefined => {
-    try {
-      const kb = Number(readFileSync(path, "utf8").trim());
-      return Number.isSafeInteger(kb) && kb >= 0 ? kb : undefined;
-    } catch {
-      return undefined;
-    }
+    const kb = Number(readKernelFile(path)?.trim() ?? NaN);
+    return Number.isSafeInteger(kb) && kb >= 0 ? kb : undefined;
   };
   // A partition has no queue of its own: its disk's is one level up.
   for (const queue of [`${sysDir}/dev/block/${major}:${minor}/queue`, `${sysDir}/dev/block/${major}:${minor}/../queue`]) {
@@ -165,22 +170,15 @@ export function blockQueueSettings(dir: string, sysDir = "/sys"): Record<string,
  */
 export function idleSettings(sysCpuDir = "/sys/devices/system/cpu", procDir = "/proc", sysModuleDir = "/sys/module"): Record<string, string> {
   const out: Record<string, string> = {};
-  const read = (path: string): string | null => {
-    try {
-      return readFileSync(path, "utf8");
-    } catch {
-      return null;
-    }
-  };
-  const driver = read(`${sysCpuDir}/cpuidle/current_driver`);
+  const driver = readKernelFile(`${sysCpuDir}/cpuidle/current_driver`);
   if (driver !== null) out.cpuidleDriver = driver.trim();
   // The haltpoll governor's longest poll before a vCPU halts (0: never polls).
-  const haltPoll = read(`${sysModuleDir}/haltpoll/parameters/guest_halt_poll_ns`);
+  const haltPoll = readKernelFile(`${sysModuleDir}/haltpoll/parameters/guest_halt_poll_ns`);
   if (haltPoll !== null) out.haltPollNs = haltPoll.trim();
-  const cmdline = read(`${procDir}/cmdline`);
+  const cmdline = readKernelFile(`${procDir}/cmdline`);
   const idle = cmdline === null ? undefined : /(?:^|\s)idle=(\S+)/.exec(cmdline)?.[1];
   if (idle !== undefined) out.idleParam = idle;
-  const cpuinfo = read(`${procDir}/cpuinfo`);
+  const cpuinfo = readKernelFile(`${procDir}/cpuinfo`);
   const flags = cpuinfo === null ? undefined : /^flags\s*:\s*(.*)$/m.exec(cpuinfo)?.[1];
   if (flags !== undefined) out.cpuMonitor = flags.split(/\s+/).includes("monitor") ? "yes" : "no";
   return out;

@@ -180,9 +180,14 @@ export function predictPingPongTwoCpus(profile: Profile): number {
   return sim.run() / PING_PONG_TRIPS;
 }
 
-/** Returns whether *profile*'s network costs were fitted to the loopback probe by iosim calibrate (their sources say so). */
+/** Returns whether iosim calibrate fitted *profile*'s field at *path* to its probes (its source says so). */
+function fitted(profile: Profile, path: string): boolean {
+  return /^Fitted, not timed alone/.test(profile.sources?.[path] ?? "");
+}
+
+/** Returns whether *profile*'s network costs were fitted to the loopback probe by iosim calibrate. */
 function profileFittedLoopback(profile: Profile): boolean {
-  return ["net.txSegmentNs", "net.pageRefNs"].some((path) => /^Fitted, not timed alone/.test(profile.sources?.[path] ?? ""));
+  return fitted(profile, "net.txSegmentNs") || fitted(profile, "net.pageRefNs");
 }
 
 /**
@@ -191,10 +196,9 @@ function profileFittedLoopback(profile: Profile): boolean {
  * fitted, the warm 4 KiB and 64 KiB rows when the read path was.
  */
 function fittedFileReadRows(profile: Profile): Set<string> {
-  const fittedField = (path: string) => /^Fitted, not timed alone/.test(profile.sources?.[path] ?? "");
   const rows = new Set<string>();
-  if (fittedField("disks.ssd.latencyNs")) rows.add("fileread/direct 4KiB").add("fileread/direct 1MiB");
-  if (fittedField("memory.pageLookupNs")) rows.add("fileread/buffered warm 4KiB").add("fileread/buffered warm 64KiB");
+  if (fitted(profile, "disks.ssd.latencyNs")) rows.add("fileread/direct 4KiB").add("fileread/direct 1MiB");
+  if (fitted(profile, "memory.pageLookupNs")) rows.add("fileread/buffered warm 4KiB").add("fileread/buffered warm 64KiB");
   return rows;
 }
 

@@ -106,11 +106,27 @@ export function* bufferedRead(host: Host, file: FileRef, offsetBytes: number, by
 }
 
 /**
+ * Returns a process body for the kernel's side of one read of *bytes* at
+ * *offsetBytes* of *file* through the page cache into a user buffer, as
+ * filemap_read() does it for read(2) and for an io_uring read: the call's
+ * own work (`memory.fileReadCallNs`, when the profile prices it), the
+ * page-cache lookup (and disk DMA on a miss), one CPU copy page-cache→user
+ * of the bytes the file has there. Its result is the cache's plan.
+ * @see readCall
+ */
+export function* filemapRead(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid = 0): ProcessBody<CacheReadPlan> {
+  const n = Math.max(0, Math.min(bytes, file.sizeBytes - offsetBytes));
+  const call = host.fileReadCall();
+  if (call !== null) yield call;
+  const plan = yield* bufferedRead(host, file, offsetBytes, n, pid);
+  if (n > 0) yield host.cpuCopy(n, "page-cache→user", fromMemory);
+  return plan;
+}
+
+/**
  * Returns a process body for one read(2) of *bytes* at *offsetBytes* of
- * *file* into a user buffer: two mode switches, the call's own work
- * (`memory.fileReadCallNs`, when the profile prices it), the page-cache
- * lookup (and disk DMA on a miss), one CPU copy page-cache→user. Its result is the
- * cache's plan.
+ * *file* into a user buffer: two mode switches around {@link filemapRead}.
+ * Its result is the cache's plan.
  *
  * ```ts
  * for (let off = 0; off < file.sizeBytes; off += 32 * KiB) yield* readCall(host, file, off, 32 * KiB, 1);
@@ -118,13 +134,5 @@ export function* bufferedRead(host: Host, file: FileRef, offsetBytes: number, by
  * @see bufferedRead
  */
 export function* readCall(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid = 0): ProcessBody<CacheReadPlan> {
-  const n = Math.max(0, Math.min(bytes, file.sizeBytes - offsetBytes));
-  const plan = yield* syscall(host, "read", function* () {
-    const call = host.fileReadCall();
-    if (call !== null) yield call;
-    const p = yield* bufferedRead(host, file, offsetBytes, n, pid);
-    if (n > 0) yield host.cpuCopy(n, "page-cache→user", fromMemory);
-    return p;
-  });
-  return plan!;
+  return yield* syscall(host, "read", filemapRead(host, file, offsetBytes, bytes, pid));
 }

@@ -46,8 +46,7 @@ import {Subject} from "rxjs";
 import {launch, Signal, wait, type ProcessBody} from "../engine/process.js";
 import {InputError} from "../errors.js";
 import type {Host} from "../host/Host.js";
-import {fromMemory} from "../host/profiles.js";
-import {bufferedRead} from "../kernel/bufferedRead.js";
+import {filemapRead} from "../kernel/bufferedRead.js";
 import {directSubmit} from "../kernel/directIo.js";
 import {syscall} from "../kernel/syscall.js";
 import type {FileRef} from "../mm/pageCache.js";
@@ -240,18 +239,14 @@ export class IoUring {
       case "read":
         if (sqe.direct) {
           const done = yield* directSubmit(host, sqe.file, sqe.offsetBytes, sqe.bytes, this.pid);
-          // read(2)'s result: the bytes asked for, cut at the end of the file (the device moved whole blocks).
-          const n = Math.max(0, Math.min(sqe.bytes, sqe.file.sizeBytes - sqe.offsetBytes));
+          // The device moved whole blocks; the result is what read(2) returns.
+          const n = bytesRead(sqe);
           done.then(() => this.post(sqe, n, "device", submittedNs));
           return;
         }
         if (host.pageCache.upToDate(sqe.file, sqe.offsetBytes, sqe.bytes)) {
-          const call = host.fileReadCall();
-          if (call !== null) yield call;
-          yield* bufferedRead(host, sqe.file, sqe.offsetBytes, sqe.bytes, this.pid);
-          const n = Math.max(0, Math.min(sqe.bytes, sqe.file.sizeBytes - sqe.offsetBytes));
-          if (n > 0) yield host.cpuCopy(n, "page-cache→user", fromMemory);
-          this.post(sqe, n, "inline", submittedNs);
+          yield* filemapRead(host, sqe.file, sqe.offsetBytes, sqe.bytes, this.pid);
+          this.post(sqe, bytesRead(sqe), "inline", submittedNs);
           return;
         }
         this.later(this.pageWaitRead(sqe, submittedNs));
@@ -297,12 +292,8 @@ export class IoUring {
 
   /** A buffered read that waits for its pages (io_rw_should_retry's page wake-up), then copies them out. */
   private *pageWaitRead(sqe: Extract<Sqe, {op: "read"}>, submittedNs: number): ProcessBody<void> {
-    const call = this.host.fileReadCall();
-    if (call !== null) yield call;
-    yield* bufferedRead(this.host, sqe.file, sqe.offsetBytes, sqe.bytes, this.pid);
-    const n = Math.max(0, Math.min(sqe.bytes, sqe.file.sizeBytes - sqe.offsetBytes));
-    if (n > 0) yield this.host.cpuCopy(n, "page-cache→user", fromMemory);
-    this.post(sqe, n, "page-wait", submittedNs);
+    yield* filemapRead(this.host, sqe.file, sqe.offsetBytes, sqe.bytes, this.pid);
+    this.post(sqe, bytesRead(sqe), "page-wait", submittedNs);
   }
 
   /** A recv whose poll fires when data (or the peer's FIN) arrives, then retried. */
@@ -349,4 +340,9 @@ export class IoUring {
       w.fire();
     }
   }
+}
+
+/** A read's result, as read(2) returns it: the bytes asked for, cut at the end of the file. */
+function bytesRead(sqe: Extract<Sqe, {op: "read"}>): number {
+  return Math.max(0, Math.min(sqe.bytes, sqe.file.sizeBytes - sqe.offsetBytes));
 }

@@ -1,6 +1,6 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync} from "node:fs";
+import {mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {loadProfile, parseProfile, type Profile} from "../../src/host/profiles.js";
@@ -80,9 +80,17 @@ test("calibratedProfile writes the fitted disk and read-path fields with their s
 
 test("blockQueueSettings reads read_ahead_kb and max_sectors_kb of the folder's device from sysfs, or of its disk when it is a partition", () => {
   const dir = tmpdir();
-  const dev = statSync(dir).dev;
-  const major = ((dev >>> 8) & 0xfff) | (Math.floor(dev / 2 ** 32) & ~0xfff);
-  const minor = (dev & 0xff) | ((dev >>> 12) & ~0xff & 0xfffff);
+  // The folder's device as the kernel lists its mount (/proc/self/mountinfo's third field, major:minor): an account of
+  // the device number apart from the stat(2) decoding under test.
+  const real = realpathSync(dir);
+  const mount = readFileSync("/proc/self/mountinfo", "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => line.split(" "))
+    .filter((f) => real === f[4] || real.startsWith(f[4] === "/" ? "/" : `${f[4]}/`))
+    // The deepest mount point holding the folder; of two at the same point, the later (it covers the earlier).
+    .reduce((best, f) => (f[4].length >= best[4].length ? f : best));
+  const [major, minor] = mount[2].split(":");
   const sys = mkdtempSync(join(tmpdir(), "iosim-sys-"));
   try {
     // A whole disk: its own queue.
