@@ -36,6 +36,23 @@ import {significant} from "./spread.js";
 /** Linux's default readahead window, bytes (VM_READAHEAD_PAGES, 128 KiB, include/linux/mm.h): what a cold read gets when the device's is not known. */
 export const defaultReadaheadBytes = 128 * KiB;
 
+/** File systems that cache regular files in large folios on Linux 6.18 (statfs magic, lower case hex): ext4 (since 6.16) and XFS (since 5.18). */
+const largeFolioFileSystems = new Set(["0xef53", "0x58465342"]);
+
+/**
+ * Returns whether the calibrated machine's cold reads follow large folios'
+ * readahead windows (see `nextAsyncWindow` in src/mm/pageCache.ts): a
+ * Linux 6.18 or later kernel (where the rule was seen, with the readahead
+ * tracepoints) reading from ext4 or XFS. Earlier kernels and other file
+ * systems keep the plain window: not verified on them.
+ */
+export function readaheadFoliosOf(cal: Pick<Calibration, "machine" | "info">): boolean {
+  const release = /^Linux \S+ (\d+)\.(\d+)/.exec(cal.machine);
+  if (!release) return false;
+  const [major, minor] = [Number(release[1]), Number(release[2])];
+  return (major > 6 || (major === 6 && minor >= 18)) && largeFolioFileSystems.has(String(cal.info.fileSystemMagic ?? "").toLowerCase());
+}
+
 /** How the probe reads: from a warm page cache, a cold one, or with O_DIRECT. */
 export type ReadMode = "buffered warm" | "buffered cold" | "direct";
 
@@ -58,11 +75,11 @@ const COLD_SAMPLES = 3;
  * window (Linux's on-demand window, at most *readaheadBytes*: the device's
  * `read_ahead_kb`) carries over; the prediction is a sample after the first.
  */
-export function predictRead(profile: Profile, mode: ReadMode, chunk: number, fileBytes: number, readaheadBytes = defaultReadaheadBytes): number {
+export function predictRead(profile: Profile, mode: ReadMode, chunk: number, fileBytes: number, readaheadBytes = defaultReadaheadBytes, readaheadFolios = false): number {
   const bytes = readSampleBytes(chunk, fileBytes, mode === "direct");
   const file = {id: "probe-file", sizeBytes: fileBytes};
   const sim = createSim({seed: 0});
-  const host = new Host(sim, profile, mode === "buffered cold" ? {readaheadBytes, readaheadWindow: "adaptive"} : {});
+  const host = new Host(sim, profile, mode === "buffered cold" ? {readaheadBytes, readaheadWindow: "adaptive", readaheadFolios} : {});
   let sampleNs = 0;
   function* probe(): ProcessBody<void> {
     if (mode === "buffered warm") host.pageCache.warm(file);

@@ -9,4 +9,4 @@ export {significant, spread, type Spread} from "./spread.js";
 export {validate, validationSummary, predictNullSyscall, predictCopy, predictPingPongTwoCpus, predictUringEnter, relativeBand, pointsBand, type Band, type ValidationRow} from "./validate.js";
 export {validationStudy, readCalibrationFile, type ValidationParams} from "./validationStudy.js";
 export {fitLoopback, loopbackFitBytes, predictTcp, type LoopbackFit, type TcpPrediction} from "./loopback.js";
-export {fitFileRead, predictRead, readSampleBytes, defaultReadaheadBytes, type FileReadFit, type ReadMode} from "./fileRead.js";
+export {fitFileRead, predictRead, readaheadFoliosOf, readSampleBytes, defaultReadaheadBytes, type FileReadFit, type ReadMode} from "./fileRead.js";

@@ -24,7 +24,7 @@ import {IoUring} from "../uring/IoUring.js";
 import {KiB, MiB} from "../units.js";
 import type {Calibration, Measurement} from "./calibrate.js";
 import {copyCurveSizes} from "./calibratedProfile.js";
-import {defaultReadaheadBytes, predictRead, readSampleBytes} from "./fileRead.js";
+import {defaultReadaheadBytes, predictRead, readaheadFoliosOf, readSampleBytes} from "./fileRead.js";
 import {loopbackFitBytes, predictTcp, tcpSizeName, tcpStrategies} from "./loopback.js";
 
 /** How far a prediction may be from the measurement and still agree. */
@@ -279,6 +279,7 @@ export function validate(cal: Calibration, profile: Profile): ValidationRow[] {
   // The device's readahead maximum as the probe's machine had it (sysfs read_ahead_kb), else Linux's default.
   const readAheadKb = Number(cal.info.readAheadKb);
   const readaheadBytes = Number.isSafeInteger(readAheadKb) && readAheadKb > 0 ? readAheadKb * KiB : defaultReadaheadBytes;
+  const folios = readaheadFoliosOf(cal);
   const fitted = fittedFileReadRows(profile);
   for (const size of ["4KiB", "64KiB", "1MiB"]) {
     const chunk = sizeOf(size)!;
@@ -286,8 +287,8 @@ export function validate(cal: Calibration, profile: Profile): ValidationRow[] {
       const quantity = `fileread/${mode} ${size}`;
       const how =
         `sequential ${mode} read(2)s of ${size} (${readSampleBytes(chunk, fileBytes, mode === "direct") / KiB} KiB per sample` +
-        (mode === "buffered cold" ? `, the pages dropped before each and the reader going on where it was; readahead up to ${readaheadBytes / KiB} KiB)` : ")");
-      rows.push(compare(byRow.get(quantity), quantity, "bytes/ns", predictRead(profile, mode, chunk, fileBytes, readaheadBytes), relativeBand, how, fitted.has(quantity) || calibratedRows.has(quantity)));
+        (mode === "buffered cold" ? `, the pages dropped before each and the reader going on where it was; readahead up to ${readaheadBytes / KiB} KiB${folios ? ", its windows cut to large folios' orders" : ""})` : ")");
+      rows.push(compare(byRow.get(quantity), quantity, "bytes/ns", predictRead(profile, mode, chunk, fileBytes, readaheadBytes, folios), relativeBand, how, fitted.has(quantity) || calibratedRows.has(quantity)));
     }
   }
   const fitBytes = loopbackFitBytes(cal);

@@ -60,6 +60,8 @@ export interface HostOptions {
   readaheadWindow?: PageCacheOptions["window"];
   /** Plain LRU (default) or Linux's active/inactive lists. */
   cacheLists?: PageCacheOptions["lists"];
+  /** Adaptive readahead windows follow large folios' orders (Linux 6.18 on a file system with large folios); default false. */
+  readaheadFolios?: boolean;
 }
 
 /** Returns a simulated machine built from *profile* inside *sim*. */
@@ -92,6 +94,7 @@ export class Host {
       readaheadBytes: options.readaheadBytes ?? 0,
       window: options.readaheadWindow,
       lists: options.cacheLists,
+      folioOrders: options.readaheadFolios,
     });
     // The interrupt handler: every DMA completion costs a core irqNs.
     this.dmaCompletions$.subscribe((c) => this.cpu.submit(irqJob(this, c.device, null, c.signal, c.timeNs), true));

@@ -4,7 +4,7 @@ import {mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSyn
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {loadProfile, parseProfile, type Profile} from "../../src/host/profiles.js";
-import {blockQueueSettings, calibratedProfile, fitFileRead, predictRead, spread, validate, type Calibration, type Measurement} from "../../src/calibrate/index.js";
+import {blockQueueSettings, calibratedProfile, fitFileRead, predictRead, readaheadFoliosOf, spread, validate, type Calibration, type Measurement} from "../../src/calibrate/index.js";
 
 const KiB = 1024;
 const MiB = KiB * KiB;
@@ -107,4 +107,16 @@ test("blockQueueSettings reads read_ahead_kb and max_sectors_kb of the folder's 
   } finally {
     rmSync(sys, {recursive: true, force: true});
   }
+});
+
+test("readaheadFoliosOf: cold reads follow large folios' windows on Linux 6.18 and later with ext4 or XFS, not on older kernels or other file systems", () => {
+  const cal = (machine: string, fileSystemMagic: string) => ({machine, info: {fileSystemMagic}});
+  assert.equal(readaheadFoliosOf(cal("Linux vm 6.18.44-fc #1 SMP PREEMPT_DYNAMIC x86_64", "0xef53")), true);
+  assert.equal(readaheadFoliosOf(cal("Linux box 7.0.1 #1 SMP x86_64", "0x58465342")), true);
+  assert.equal(readaheadFoliosOf(cal("Linux box 6.1.0-18-amd64 #1 SMP x86_64", "0xef53")), false);
+  assert.equal(readaheadFoliosOf(cal("Linux box 6.18.2 #1 SMP x86_64", "0x9123683e")), false); // btrfs
+  assert.equal(readaheadFoliosOf(cal("Darwin mac 24.1.0 Darwin Kernel x86_64", "0xef53")), false);
+  // The model's cold 4 KiB reader on such a machine fetches less ahead, so it waits less behind its own readahead.
+  const profile = loadProfile("server-2024");
+  assert.ok(predictRead(profile, "buffered cold", 4096, 64 * MiB, 8 * MiB, true) > predictRead(profile, "buffered cold", 4096, 64 * MiB, 8 * MiB, false));
 });

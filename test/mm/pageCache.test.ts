@@ -2,7 +2,7 @@ import {test} from "node:test";
 import assert from "node:assert/strict";
 import {InputError} from "../../src/errors.js";
 import {Signal} from "../../src/engine/process.js";
-import {initialWindowPages, nextWindowPages, PageCache, type PageRun} from "../../src/mm/pageCache.js";
+import {initialWindowPages, MAX_PAGECACHE_ORDER, nextAsyncWindow, nextWindowPages, PageCache, type PageRun} from "../../src/mm/pageCache.js";
 
 const page = 4096;
 const KiB = 1024;
@@ -90,6 +90,38 @@ test("PageCache adaptive readahead: a sequential reader gets a 64 KiB window, th
   ]);
   assert.equal(cache.misses, 8);
   assert.equal(cache.prefetchedPagesUnused, 0);
+});
+
+/** Reads *f* sequentially in *chunk*-byte reads through *cache*; returns each window read (sync or async), in pages, in order. */
+function windowsRead(cache: PageCache, f: {id: string; sizeBytes: number}, chunk: number, untilBytes: number): number[] {
+  const windows: number[] = [];
+  for (let off = 0; off < untilBytes; off += chunk) {
+    const plan = cache.read(f, off, chunk);
+    for (const r of [...plan.diskRuns, ...plan.asyncRuns]) windows.push(r.pages);
+    // Every run lands at once: the marks are reached as in a reader the disk keeps up with.
+    for (const r of [...plan.diskRuns, ...plan.asyncRuns]) cache.landed(f.id, r);
+  }
+  return windows;
+}
+
+test("PageCache adaptive readahead with large folios: the windows a Linux 6.18 kernel on ext4 read for 4 KiB and 64 KiB readers (readahead tracepoints, read_ahead_kb 8192)", () => {
+  // Traced on the development VM (page_cache_sync_ra, page_cache_async_ra, page_cache_ra_order, block_rq_issue): a
+  // reader of 4 KiB got windows of 4, 16, 60, 240, 448, 256 and 512 pages over its first 4 MiB, one of 64 KiB 64, 256,
+  // 512, 1,024 and 1,984: each async window's end cut back to its folio order's boundary, the order growing by two.
+  const f = {id: "f", sizeBytes: 64 * 1024 * KiB};
+  const folios = () => new PageCache({capacityPages: 1 << 16, readaheadBytes: 8192 * KiB, window: "adaptive", folioOrders: true});
+  assert.deepEqual(windowsRead(folios(), f, 4 * KiB, 4096 * KiB), [4, 16, 60, 240, 448, 256, 512]);
+  assert.deepEqual(windowsRead(folios(), f, 64 * KiB, 4096 * KiB), [64, 256, 512, 1024, 1984]);
+  // Without large folios the windows are get_next_ra_size's: ×4, then ×2 up to the 2,048-page maximum.
+  const pages = new PageCache({capacityPages: 1 << 16, readaheadBytes: 8192 * KiB, window: "adaptive"});
+  assert.deepEqual(windowsRead(pages, f, 4 * KiB, 4096 * KiB), [4, 16, 64, 256, 512, 1024, 2048]);
+});
+
+test("nextAsyncWindow: the order grows by two, the end is cut to that order unless nothing would be left, and the order kept is at most log2 of the window and MAX_PAGECACHE_ORDER", () => {
+  assert.deepEqual(nextAsyncWindow(20, 16, 2, 2048), {size: 60, order: 4}); // 20 + 64 = 84 → 80
+  assert.deepEqual(nextAsyncWindow(768, 448, 8, 2048), {size: 256, order: 8}); // 768 + 896 = 1664 → 1024; log2(256) = 8
+  assert.deepEqual(nextAsyncWindow(1024, 256, 8, 2048), {size: 512, order: 9}); // 1536 → 1024 = start: not cut
+  assert.deepEqual(nextAsyncWindow(0, 2048, 9, 2048), {size: 2048, order: MAX_PAGECACHE_ORDER}); // order 11 capped at 9
 });
 
 test("PageCache adaptive readahead: random reads get no readahead; the fixed window prefetches after each and wastes it", () => {
