@@ -20,8 +20,8 @@ export interface Command {
 export const commands: Command[] = [
   {
     name: "report",
-    usage: "iosim report [--out DIR] [--png] [--seed N] [--study FILE] [--calibration FILE]",
-    summary: `Run every study (or only your own, --study my-study.ts; with --calibration mine.json also the validation against that machine) and write a self-contained HTML report with each chart's data as CSV, JSON and Arrow (default ${defaultReportDir}/).`,
+    usage: "iosim report [--out DIR] [--png] [--seed N] [--set STUDY.KEY=VALUE ...] [--study FILE] [--calibration FILE]",
+    summary: `Run every study (or only your own, --study my-study.ts; with --calibration mine.json also the validation against that machine) and write a self-contained HTML report with each chart's data as CSV, JSON and Arrow (default ${defaultReportDir}/). --set changes one study's parameter (reactor-proactor.whichClients=10,100,1000,10000,100000).`,
     runArgv: async (argv) => (await import("./reportCommand.js")).runReportCommand(argv),
   },
   {

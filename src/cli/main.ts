@@ -62,6 +62,7 @@ Examples:
   iosim run pagecache --set fileBytes=64MiB --trace pagecache.arrow
   iosim run examples/sendfile-chunks.ts --set fileBytes=64MiB
   iosim report --study examples/readahead-study.ts --out reports/mine
+  iosim report --set reactor-proactor.whichClients=10,100,1000,10000,100000
 `;
 
 /** The options of `iosim run`, declared once: parsed by util.parseArgs, listed by `iosim run <scenario> --help`. */

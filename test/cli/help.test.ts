@@ -67,5 +67,5 @@ test("iosim sweep, merge, report, calibrate and validate --help print their usag
   assert.match(report.stdout, /--jobs N\s+studies run at once on worker threads/);
   assert.match(calibrate.stdout, /^Usage:\n  iosim calibrate .*\n[^]*--extends PROFILE\s+the shipped profile/);
   assert.equal(bad.status, 2);
-  assert.equal(bad.stderr, "iosim: invalid option for report: --colour; expected one of --out, --seed, --png, --study, --calibration, --jobs\n");
+  assert.equal(bad.stderr, "iosim: invalid option for report: --colour; expected one of --out, --seed, --png, --study, --calibration, --set, --jobs\n");
 });

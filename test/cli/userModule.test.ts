@@ -36,6 +36,20 @@ test("iosim report --study examples/readahead-study.ts writes a report of the us
   assert.ok(existsSync(join(out, "data", "readahead-window", "throughput.arrow")));
 });
 
+test("iosim report --set STUDY.KEY=VALUE runs that study with the value (a comma list of numbers here) and records it in the chart's metadata; an unknown study is one line, before anything runs", async () => {
+  const out = join(tempDir("iosim-user-set-"), "report");
+  const r = await iosim("report", "--study", "examples/readahead-study.ts", "--set", "readahead-window.windowsBytes=4096,65536", "--out", out);
+  assert.equal(r.status, 0, r.stderr);
+  const csv = readFileSync(join(out, "data", "readahead-window", "throughput.csv"), "utf8").trim().split("\n");
+  assert.equal(csv.length, 1 + 2 * 2, "a header and one row per disk and the two windows set");
+  const meta = JSON.parse(readFileSync(join(out, "data", "readahead-window", "throughput.meta.json"), "utf8")) as {parameters: {windowsBytes: number[]}};
+  assert.deepEqual(meta.parameters.windowsBytes, [4096, 65536]);
+  const bad = await iosim("report", "--set", "no-such-study.x=1", "--out", join(out, "..", "r2"));
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^iosim: invalid --set: no-such-study\.x=1; expected STUDY\.KEY=VALUE with STUDY one of dma, zero-copy, page-cache, servers, multiplexing, reactor-proactor\n$/);
+  assert.ok(!existsSync(join(out, "..", "r2")), "nothing written for a bad --set");
+});
+
 test("a type error in the user's file is one line naming the file, line and column; nothing runs", async () => {
   const dir = tempDir("iosim-user-bad-");
   const file = join(dir, "bad.ts");
