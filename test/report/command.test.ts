@@ -38,7 +38,7 @@ test("iosim report with a bad option, seed or argument prints one line and exits
   const cases: Array<[string[], string]> = [
     [["report", "--seed", "x"], "iosim: invalid --seed: x; expected an integer\n"],
     [["report", "--profile", "server-2024"], "iosim: invalid option for report: --profile; expected one of --out, --seed, --png, --study, --calibration, --set, --jobs\n"],
-    [["report", "extra"], "iosim: invalid argument: extra; expected no arguments after report (options: --out DIR, --png, --seed N, --study FILE, --calibration FILE, --jobs N)\n"],
+    [["report", "extra"], "iosim: invalid argument: extra; expected no arguments after report (options: --out DIR, --png, --seed N, --set STUDY.KEY=VALUE, --study FILE, --calibration FILE, --jobs N)\n"],
     [["report", "--jobs", "0"], "iosim: invalid --jobs: 0; expected a positive number of worker threads\n"],
     [["report", "--jobs", "two"], "iosim: invalid --jobs: two; expected a positive number of worker threads\n"],
     [["report", "--jobs", "2", "--jobs", "1"], "iosim: invalid --jobs: 1; expected --jobs once\n"],
