@@ -26,7 +26,7 @@ const reportOptions = {
     multiple: true,
     value: "STUDY.KEY=VALUE",
     expects: "STUDY.KEY=VALUE",
-    description: "a parameter of one study, e.g. reactor-proactor.whichClients=10,100,1000,10000,100000 (repeat it for more; the value is JSON, a comma-separated list of numbers, or text; a study's parameters and their defaults: the \"parameters\" of any of its data/STUDY/*.meta.json)",
+    description: "a parameter of one study, e.g. reactor-proactor.whichClients=10,100,1000,10000,100000 (repeat it for more; the value is JSON, a comma-separated list, or text; a study's parameters and their defaults: the \"parameters\" of any of its data/STUDY/*.meta.json)",
   },
   jobs: {type: "string", once: true, value: "N", description: "studies run at once on worker threads (default: every core, at most one per study; 1: one after another in this process; --study and the validation always run in this process)"},
   help: sharedOptions.help,
@@ -89,9 +89,10 @@ export async function runReportCommand(argv: string[]): Promise<number> {
 /**
  * Returns the `--set study.key=value` pairs of *line* as parameters per
  * study id: a value that is JSON is taken as it parses (`[10,100]`,
- * `1e6`, `true`), a comma-separated list of numbers as an array of them
- * (`10,100,1000`), anything else as text (a size such as `64KiB` or a
- * profile name, which the study's own check reads). An unknown study is an
+ * `1e6`, `true`), a comma-separated list as an array of its items, numbers
+ * where they are numbers (`10,100,1000`, `pool,thread`, `4KiB,1MiB`),
+ * anything else as text (a size such as `64KiB` or a profile name, which
+ * the study's own check reads). An unknown study is an
  * error here, before anything runs; an unknown or invalid parameter is the
  * study's error, naming it.
  */
@@ -108,13 +109,15 @@ export function studyParams(line: Parameters<typeof setPairs>[0], studies: Reado
   return params;
 }
 
-/** A `--set` value: JSON, a comma-separated list of numbers, or the text itself. */
+/** A `--set` value: JSON, a comma-separated list (each item a number or text), or the text itself. */
 function parseValue(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    const parts = text.split(",");
-    if (parts.length > 1 && parts.every((x) => x.trim() !== "" && Number.isFinite(Number(x)))) return parts.map(Number);
-    return text;
+    if (!text.includes(",")) return text;
+    return text.split(",").map((x) => {
+      const item = x.trim();
+      return item !== "" && Number.isFinite(Number(item)) ? Number(item) : item;
+    });
   }
 }

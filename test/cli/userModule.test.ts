@@ -36,9 +36,9 @@ test("iosim report --study examples/readahead-study.ts writes a report of the us
   assert.ok(existsSync(join(out, "data", "readahead-window", "throughput.arrow")));
 });
 
-test("iosim report --set STUDY.KEY=VALUE runs that study with the value (a comma list of numbers here) and records it in the chart's metadata; an unknown study is one line, before anything runs", async () => {
+test("iosim report --set STUDY.KEY=VALUE runs that study with the value (a comma list, a number and a size here) and records it in the chart's metadata; an unknown study is one line, before anything runs", async () => {
   const out = join(tempDir("iosim-user-set-"), "report");
-  const r = await iosim("report", "--study", "examples/readahead-study.ts", "--set", "readahead-window.windowsBytes=4096,65536", "--out", out);
+  const r = await iosim("report", "--study", "examples/readahead-study.ts", "--set", "readahead-window.windowsBytes=4096,64KiB", "--out", out);
   assert.equal(r.status, 0, r.stderr);
   const csv = readFileSync(join(out, "data", "readahead-window", "throughput.csv"), "utf8").trim().split("\n");
   assert.equal(csv.length, 1 + 2 * 2, "a header and one row per disk and the two windows set");
