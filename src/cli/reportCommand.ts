@@ -92,9 +92,9 @@ export async function runReportCommand(argv: string[]): Promise<number> {
  * `1e6`, `true`), a comma-separated list as an array of its items, numbers
  * where they are numbers (`10,100,1000`, `pool,thread`, `4KiB,1MiB`),
  * anything else as text (a size such as `64KiB` or a profile name, which
- * the study's own check reads). An unknown study is an
- * error here, before anything runs; an unknown or invalid parameter is the
- * study's error, naming it.
+ * the study's own check reads). An unknown study is an error here, before
+ * anything runs; an unknown or invalid parameter is the study's own error,
+ * naming it.
  */
 export function studyParams(line: Parameters<typeof setPairs>[0], studies: ReadonlyArray<Pick<ReportStudy, "id">>): Record<string, Record<string, unknown>> {
   const params: Record<string, Record<string, unknown>> = {};

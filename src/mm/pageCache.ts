@@ -462,8 +462,9 @@ export class PageCache {
       } else if (markHit && st.size > 0) {
         // Asynchronous readahead: the reader reached the marked page, so fetch the next window now.
         const start = st.start + st.size;
-        let size = nextWindowPages(st.size, maxPages);
+        let size: number;
         if (this.folioOrders) ({size, order: st.order} = nextAsyncWindow(start, st.size, st.order, maxPages));
+        else size = nextWindowPages(st.size, maxPages);
         if (start <= lastFilePage) readaheadPages = this.prefetch(base, start, Math.min(start + size - 1, lastFilePage), asyncRuns, start);
         st.start = start;
         st.size = size;
