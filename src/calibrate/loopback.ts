@@ -37,7 +37,9 @@ export const tcpStrategies: Readonly<Record<string, StrategyName>> = {"read+writ
 /**
  * Predicted sender CPU and elapsed time of sending a warm *fileBytes* file
  * by *method* over loopback to a reader on the same host, as the probe
- * (probes/iosim-probe.c, `send_once`) sends it: read + write with a 64 KiB
+ * (probes/iosim-probe.c, `send_once`) sends it, the sender and the reader
+ * on two cores (the probe pins them so; the model's reader has its own
+ * core): read + write with a 64 KiB
  * buffer, mmap + write as one mapping written in a single write call (the
  * kernel loops over it), sendfile as one call; the reader reads 64 KiB at a
  * time.

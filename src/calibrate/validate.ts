@@ -295,7 +295,7 @@ export function validate(cal: Calibration, profile: Profile): ValidationRow[] {
   for (const bytes of cal.settings.tcpBytes) {
     const size = tcpSizeName(bytes);
     const tcp = Object.fromEntries(Object.keys(tcpStrategies).map((method) => [method, predictTcp(profile, method, bytes)]));
-    const how = `a warm ${size} file sent once by each method over loopback to a reader that discards, 64 KiB buffers`;
+    const how = `a warm ${size} file sent once by each method over loopback to a reader that discards, the sender and the reader pinned to two CPUs, 64 KiB buffers`;
     // The calibrated profile's network costs were fitted to these very runs (sender and receiver CPU together): the ratio of the
     // sender's shares is not an independent check, so it counts as calibrated; the larger sizes stay predictions.
     const fitted = bytes === fitBytes && profileFittedLoopback(profile);
