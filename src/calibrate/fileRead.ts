@@ -36,8 +36,25 @@ import {significant} from "./spread.js";
 /** Linux's default readahead window, bytes (VM_READAHEAD_PAGES, 128 KiB, include/linux/mm.h): what a cold read gets when the device's is not known. */
 export const defaultReadaheadBytes = 128 * KiB;
 
-/** File systems that cache regular files in large folios on Linux 6.18 (statfs magic, lower case hex): ext4 (since 6.16) and XFS (since 5.18). */
-const largeFolioFileSystems = new Set(["0xef53", "0x58465342"]);
+/** File systems the test file may be on, by statfs(2) magic number as the probe prints it (include/uapi/linux/magic.h). */
+const fileSystems: Readonly<Record<string, string>> = {
+  "0xef53": "ext2/3/4",
+  "0x58465342": "xfs",
+  "0x9123683e": "btrfs",
+  "0x1021994": "tmpfs",
+  "0x794c7630": "overlayfs",
+  "0x2fc12fc1": "zfs",
+  "0x6969": "nfs",
+  "0xf2f52010": "f2fs",
+};
+
+/** Returns the name of the file system with statfs(2) magic *magic* (`0xef53` → `ext2/3/4`), or `unknown (<magic>)`. */
+export function fileSystemName(magic: string): string {
+  return fileSystems[magic.toLowerCase()] ?? `unknown (${magic})`;
+}
+
+/** File systems that cache regular files in large folios on Linux 6.18: ext4 (since 6.16) and XFS (since 5.18). */
+const largeFolioFileSystems = new Set(["ext2/3/4", "xfs"]);
 
 /**
  * Returns whether the calibrated machine's cold reads follow large folios'
@@ -50,7 +67,7 @@ export function readaheadFoliosOf(cal: Pick<Calibration, "machine" | "info">): b
   const release = /^Linux \S+ (\d+)\.(\d+)/.exec(cal.machine);
   if (!release) return false;
   const [major, minor] = [Number(release[1]), Number(release[2])];
-  return (major > 6 || (major === 6 && minor >= 18)) && largeFolioFileSystems.has(String(cal.info.fileSystemMagic ?? "").toLowerCase());
+  return (major > 6 || (major === 6 && minor >= 18)) && largeFolioFileSystems.has(fileSystemName(String(cal.info.fileSystemMagic ?? "")));
 }
 
 /** How the probe reads: from a warm page cache, a cold one, or with O_DIRECT. */

@@ -12,6 +12,7 @@ import {InputError} from "../errors.js";
 import {defaultProfileName, profileNames} from "../host/profiles.js";
 import {busyWarning, calibrate, type Calibration, type Measurement} from "../calibrate/calibrate.js";
 import {calibratedProfile} from "../calibrate/calibratedProfile.js";
+import {fileSystemName} from "../calibrate/fileRead.js";
 import {significant} from "../calibrate/spread.js";
 import {writeFileAtomic} from "../export/writeFileAtomic.js";
 
@@ -30,18 +31,6 @@ export const defaultCalibrationFile = "calibrated-profile.json";
 export function measurementsPath(out: string): string {
   return out.endsWith(".json") ? `${out.slice(0, -5)}.measurements.json` : `${out}.measurements.json`;
 }
-
-/** File systems the test file may be on, by statfs(2) magic number (include/uapi/linux/magic.h). */
-const fileSystems: Record<string, string> = {
-  "0xef53": "ext2/3/4",
-  "0x58465342": "xfs",
-  "0x9123683e": "btrfs",
-  "0x1021994": "tmpfs",
-  "0x794c7630": "overlayfs",
-  "0x2fc12fc1": "zfs",
-  "0x6969": "nfs",
-  "0xf2f52010": "f2fs",
-};
 
 /**
  * Returns a one-line progress display of the calibration on a terminal's
@@ -123,7 +112,7 @@ function measurementsJson(cal: Calibration, base: string, profileFile: string, o
         date: cal.date,
         machine: cal.machine,
         settings: cal.settings,
-        info: {...cal.info, ...(magic ? {fileSystem: fileSystems[magic] ?? `unknown (${magic})`} : {})},
+        info: {...cal.info, ...(magic ? {fileSystem: fileSystemName(magic)} : {})},
         spread: "median is the median of the run medians; low and high are the lowest and highest run medians; runs lists them",
         overrides: overrides.map(({path, value}) => ({path, value})),
         measured: cal.measured,

@@ -312,6 +312,7 @@ export function reactorProactorStudy(params: z.input<typeof reactorProactorParam
   syscallRows.filter((r) => r.batch !== null).forEach((r, i) => (syscallColors[r.architecture] = uringShades[Math.min(i, uringShades.length - 1)]));
   const holColors: Record<string, string> = Object.fromEntries(holRows.flatMap((r) => [[`${r.variant} p99`, architectureColors[r.variant]], [`${r.variant} p50`, architectureColors[r.variant]]]));
   const whichSetting = `clients arrive at ${count(p.whichRatePerSec)}/s, each sends a request, idles (mean: as long as the arrivals take) and sends a second on its keep-alive connection; handler ${formatNs(p.fastHandlerNs)}; ${p.whichCores} cores, pool of 32, listen backlog 65,535, ${formatSize(p.whichMemoryBytes)}; ${profile.name}, seed ${p.seed}`;
+  const whichMaxClients = Math.max(...p.whichClients);
   const whichData: SeriesRow[] = whichRows.map((r) => ({series: r.architecture, x: r.clients, y: r.servedShare * 100}));
   const whichP99Data: SeriesRow[] = whichRows.filter((r) => r.requestsServed > 0).map((r) => ({series: r.architecture, x: r.clients, y: r.latencyP99Ns / 1e6}));
   const herdColors: Record<string, string> = {none: "#e15759", mutex: "#4e79a7", exclusive: "#59a14f", reuseport: "#f28e2b"};
@@ -392,8 +393,8 @@ export function reactorProactorStudy(params: z.input<typeof reactorProactorParam
         title: "Which architecture when: share of the requests served within the run",
         subtitle: whichSetting + ".",
         caption: "The four server models (iterative, process, thread, pool) and the five event-driven variants on the same clients. The request rate is the same at every count; what grows is the connections held at once (the table's peakOpenConnections): a pool thread or the iterative server stays with one idle connection until its client leaves." +
-          (Math.max(...p.whichClients) < 100_000
-            ? ` Every connection is simulated, so this run stops at ${count(Math.max(...p.whichClients))} clients; notebook 06 goes to 100,000, as does iosim report --set reactor-proactor.whichClients=10,100,1000,10000,100000 (about a minute more).`
+          (whichMaxClients < 100_000
+            ? ` Every connection is simulated, so this run stops at ${count(whichMaxClients)} clients; notebook 06 goes to 100,000, as does iosim report --set reactor-proactor.whichClients=10,100,1000,10000,100000 (about a minute more).`
             : ""),
         xLabel: "Clients, most connected at once (log scale)",
         yLabel: "Served (%)",
