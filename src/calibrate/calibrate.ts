@@ -69,7 +69,7 @@ export const probeSteps: ReadonlyArray<readonly [name: string, label: string]> =
   ["info", "machine facts"],
   ["memcpy", "memory copy at 4 KiB, 64 KiB, 256 KiB, 8 MiB and 64 MiB, and from memory into a cached buffer"],
   ["syscall", "null system call"],
-  ["taskswitch", "task switch (pipe ping-pong on one CPU), ping-pong on two, a wake-up onto an idle CPU"],
+  ["taskswitch", "task switch (pipe ping-pong on one CPU), ping-pong on two, a wake-up onto an idle CPU and each side's CPU time of it"],
   ["spawn", "fork and thread creation"],
   ["fileread", "direct and buffered reads"],
   ["mmap", "page faults, TLB misses and munmap on a mapping of a warm file"],
@@ -363,6 +363,21 @@ export function derivedMeasurements(measured: Measurement[], pageBytes = 4096): 
       "taskswitch/pipe write+read, no switch",
       {probe: "taskswitch", case: "idle wake-up (one way − pipe write+read)", unit: "ns", derivedFrom: "wake-up onto an idle CPU, one way − pipe write+read, clamped at 0"},
       (w, pair) => Math.max(0, w - pair),
+    ),
+    // Each side's CPU time of that wake-up beyond the same call with nothing to wake or wait for (thread CPU clocks).
+    derive(
+      measured,
+      "taskswitch/wake-up onto an idle CPU, waker CPU in write",
+      "taskswitch/pipe write, nothing to wake, CPU",
+      {probe: "taskswitch", case: "wake-up IPI, waker's side (waker CPU in write − pipe write)", unit: "ns", derivedFrom: "wake-up onto an idle CPU, waker CPU in write − pipe write, nothing to wake, CPU, clamped at 0"},
+      (w, quiet) => Math.max(0, w - quiet),
+    ),
+    derive(
+      measured,
+      "taskswitch/wake-up onto an idle CPU, woken CPU in read",
+      "taskswitch/pipe read, data waiting, CPU",
+      {probe: "taskswitch", case: "wake-up IPI, woken side (woken CPU in read − pipe read)", unit: "ns", derivedFrom: "wake-up onto an idle CPU, woken CPU in read − pipe read, data waiting, CPU, clamped at 0"},
+      (w, quiet) => Math.max(0, w - quiet),
     ),
   ];
   // Direct reads: the time per call, the device's latency at 4 KiB.

@@ -158,7 +158,7 @@ function shown(x: number, unit: string): string {
 /**
  * Returns the profile a calibration writes: it `extends` *base* and sets
  * only the fields measured or read directly (`cpu.cores`, `memory.pageBytes`,
- * `net.rmemBytes`, `net.wmemBytes`, `cpu.idlePolls` (and, where idle cores halt, `cpu.idleExitNs` and
+ * `net.rmemBytes`, `net.wmemBytes`, `cpu.idlePolls` (and, where idle cores halt, `cpu.ipiSendNs`, `cpu.ipiNs`, `cpu.idleExitNs` and
  * `cpu.idleResidencyNs`), `cpu.modeSwitchNs`, `cpu.syscallNs`,
  * `cpu.taskSwitchNs`, `memory.copyBytesPerNs`,
  * `memory.copyFromMemoryBytesPerNs`, `memory.copyCurve` (the memcpy rate at each size measured),
@@ -257,29 +257,62 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
 }
 
 /**
- * Returns `cpu.idleExitNs` and `cpu.idleResidencyNs` for a machine whose
- * idle cores do not poll: every idle halts (residency 0), and a wake-up
- * onto a halted core costs what the probe's idle wake-up measured (one way,
- * less a pipe write and read on one CPU) beyond the wake-up IPI that the
- * model charges apart (the base's `cpu.ipiNs`). On a virtual machine that
- * is the halted vCPU's wake through the hypervisor, tens of µs, not the
- * nominal 1 µs its cpuidle state reports. Where idle cores poll, the row
- * stays in the sidecar: an idle of ~50 µs may have reached a deeper state
- * than the short idles between a busy server's requests.
+ * Returns `cpu.ipiSendNs`, `cpu.ipiNs`, `cpu.idleExitNs` and
+ * `cpu.idleResidencyNs` for a machine whose idle cores do not poll: every
+ * idle halts (residency 0), and a wake-up onto a halted core takes an IPI.
+ * The probe's idle wake-up gives each side's CPU time of it (thread CPU
+ * clocks around the writer's write and the reader's blocking read, less the
+ * same calls with nothing to wake or wait for): the waker's is
+ * `cpu.ipiSendNs`, the woken task's `cpu.ipiNs` (either absent: the base's).
+ * The exit latency is what the one-way time (less a pipe write and read on
+ * one CPU) leaves beyond the woken side's CPU: the model starts the woken
+ * task after `idleExitNs`, then charges it `ipiNs`, while the waker's send
+ * runs on its own core meanwhile. On a virtual machine all three are the
+ * hypervisor's (a VM exit to send, the halted vCPU's wake): µs, not the
+ * nominal 1 µs its cpuidle state reports. Where idle cores poll, these rows
+ * stay in the sidecar: no IPI was sent, and an idle of ~50 µs may have
+ * reached a deeper state than the short idles between a busy server's
+ * requests.
  */
 function haltedWakeOverrides(cal: Calibration, base: string, where: string): ProfileOverride[] {
-  const m = cal.measured.find((r) => r.probe === "taskswitch" && r.case === "idle wake-up (one way − pipe write+read)");
-  if (!m || m.median === undefined || !Number.isFinite(m.median) || m.median < 0) return [];
-  const ipiNs = parseProfile({extends: base}, base).cpu.ipiNs ?? 0;
-  const exitNs = Math.max(0, m.median - ipiNs);
-  return [
+  const row = (kase: string) => {
+    const m = cal.measured.find((r) => r.probe === "taskswitch" && r.case === kase);
+    return m && m.median !== undefined && Number.isFinite(m.median) && m.median >= 0 ? m : undefined;
+  };
+  const spreadOf = (m: Measurement) => `median ${shown(m.median!, m.unit)} over ${m.runs?.length ?? 0} runs, ${shown(m.low ?? m.median!, m.unit)} to ${shown(m.high ?? m.median!, m.unit)}`;
+  const out: ProfileOverride[] = [];
+  const send = row("wake-up IPI, waker's side (waker CPU in write − pipe write)");
+  if (send)
+    out.push({
+      path: "cpu.ipiSendNs",
+      value: significant(send.median!),
+      source:
+        `The waker's side of a wake-up IPI: a thread blocked in read(2) on a pipe on a second CPU, idle ~50 µs, woken by a 1-byte write; the writer's CPU time in that write ` +
+        `(CLOCK_THREAD_CPUTIME_ID) less a write to a pipe nobody waits on, timed the same way in the same run (taskswitch/wake-up IPI, waker's side: ${spreadOf(send)}). ` +
+        `It holds try_to_wake_up()'s remote path and the IPI's send. ${where}.`,
+    });
+  const woken = row("wake-up IPI, woken side (woken CPU in read − pipe read)");
+  if (woken)
+    out.push({
+      path: "cpu.ipiNs",
+      value: significant(woken.median!),
+      source:
+        `The woken side of the same wake-up: the reader's CPU time in its blocking read(2) (CLOCK_THREAD_CPUTIME_ID) less a read that finds its byte waiting, ` +
+        `timed the same way in the same run (taskswitch/wake-up IPI, woken side: ${spreadOf(woken)}): the IPI's handling, the switch in from idle and the return ` +
+        `as the reader's clock counts them. ${where}.`,
+    });
+  const m = row("idle wake-up (one way − pipe write+read)");
+  if (!m) return out;
+  const ipiNs = woken ? significant(woken.median!) : (parseProfile({extends: base}, base).cpu.ipiNs ?? 0);
+  const exitNs = Math.max(0, m.median! - ipiNs);
+  out.push(
     {
       path: "cpu.idleExitNs",
       value: significant(exitNs),
       source:
-        `A wake-up onto a halted core, less the wake-up IPI priced apart (cpu.ipiNs, ${significant(ipiNs)} ns): a thread pinned to a second CPU blocked ` +
-        `in read(2) on a pipe, woken after about 50 µs by a write, one way, less a pipe write+read on one CPU (taskswitch/idle wake-up: median ` +
-        `${shown(m.median, m.unit)} over ${m.runs?.length ?? 0} runs, ${shown(m.low ?? m.median, m.unit)} to ${shown(m.high ?? m.median, m.unit)}). Idle cores do not poll here (cpu.idlePolls), ` +
+        `A wake-up onto a halted core, less the woken side's CPU priced apart (cpu.ipiNs, ${significant(ipiNs)} ns${woken ? ", measured" : `, ${base}'s`}): a thread pinned to a second CPU blocked ` +
+        `in read(2) on a pipe, woken after about 50 µs by a write, one way, less a pipe write+read on one CPU (taskswitch/idle wake-up: ${spreadOf(m)}). ` +
+        `The waker's send (cpu.ipiSendNs) is inside this time on the machine; the model runs it on the waker's core meanwhile. Idle cores do not poll here (cpu.idlePolls), ` +
         `so every idle core halts and this is what leaving the halt costs. ${where}.`,
     },
     {
@@ -287,7 +320,8 @@ function haltedWakeOverrides(cal: Calibration, base: string, where: string): Pro
       value: 0,
       source: `Idle cores do not poll here (cpu.idlePolls): an idle core halts at once, however short its idle. ${where}.`,
     },
-  ];
+  );
+  return out;
 }
 
 /** Writes *overrides* into *profile* (sections created as needed) and into its `sources`. */

@@ -220,6 +220,8 @@ export interface TaskScheduling {
   sliceNs: number;
   /** CPU time a core spends taking the inter-processor interrupt of a wake-up from another core, ns; default 0 (not priced). */
   ipiNs?: number;
+  /** CPU time the waking core spends sending that IPI (the remote wake-up's work and the APIC write; a VM exit on most virtual machines), ns; default 0. */
+  ipiSendNs?: number;
   /** Whether an idle core watches its need-resched flag (mwait or poll idle), so that waking a task onto it needs no IPI; default true. */
   idlePolls?: boolean;
   /** Time an idle core takes to leave its idle state before it runs what arrived, ns (the state's exit latency); default 0 (not priced). */
@@ -275,6 +277,8 @@ export class Resource {
   private unitRunStartNs: Float64Array | null = null;
   /** Per unit: when it last fell idle, ns (see {@link Resource.scheduleTasks}, "Idle exit"). */
   private unitIdleSinceNs: Float64Array | null = null;
+  /** Per unit: the send of wake-up IPIs it owes, ns, booked in front of its next start (see oweSend). */
+  private unitOwedNs: Float64Array | null = null;
   /**
    * Per unit: the task waiting for this particular core (its previous one;
    * see {@link Resource.scheduleTasks}, "Previous core under an interrupt"
@@ -313,6 +317,8 @@ export class Resource {
   maxQueue = 0;
   /** Wake-up IPIs taken: a task woken by a step on another core starting on a core that had to be interrupted (see {@link Resource.scheduleTasks}). */
   wakeIpis = 0;
+  /** CPU time the waking cores spent sending those IPIs, ns (booked under "ipi" on the waker's core; see {@link Resource.scheduleTasks}). */
+  wakeIpiSendNs = 0;
   /** Task switches: a unit starting a task other than the last one it ran (see {@link Resource.scheduleTasks}). */
   taskSwitches = 0;
   /** Starts on a core that had to leave its idle state first (see {@link Resource.scheduleTasks}, "Idle exit"). */
@@ -392,6 +398,11 @@ export class Resource {
    *   none, nor does one that waits in the shared line. The IPI is charged
    *   when the task starts, in front of its step and of any task switch;
    *   where a pulled task starts elsewhere, on the core that starts it.
+   *   Sending it costs the waker's core `ipiSendNs` (also under "ipi",
+   *   counted in `wakeIpiSendNs`): booked in front of the next thing that
+   *   core starts, or at once if it is idle (see oweSend). On bare metal
+   *   a few hundred ns; on a virtual machine the APIC write is a VM exit,
+   *   and both sides cost ~10–15 µs each on the development VM.
    * - **Idle exit.** A core idle for at least `idleResidencyNs` has entered
    *   an idle state (cpuidle's governor picks one whose target residency
    *   the idle period covers; shorter idles poll). A task woken by a step
@@ -431,12 +442,14 @@ export class Resource {
     checkDurationNs(`${this.name} switchNs`, scheduling.switchNs);
     if (!(scheduling.sliceNs > 0 && scheduling.sliceNs !== Infinity)) throw new RangeError(`invalid ${this.name} sliceNs: ${scheduling.sliceNs}; expected a finite number of ns > 0`);
     checkDurationNs(`${this.name} ipiNs`, scheduling.ipiNs ?? 0);
+    checkDurationNs(`${this.name} ipiSendNs`, scheduling.ipiSendNs ?? 0);
     checkDurationNs(`${this.name} idleExitNs`, scheduling.idleExitNs ?? 0);
     checkDurationNs(`${this.name} idleResidencyNs`, scheduling.idleResidencyNs ?? 0);
     this.tasks = {
       switchNs: scheduling.switchNs,
       sliceNs: scheduling.sliceNs,
       ipiNs: scheduling.ipiNs ?? 0,
+      ipiSendNs: scheduling.ipiSendNs ?? 0,
       idlePolls: scheduling.idlePolls ?? true,
       idleExitNs: scheduling.idleExitNs ?? 0,
       idleResidencyNs: scheduling.idleResidencyNs ?? 0,
@@ -445,6 +458,7 @@ export class Resource {
     this.unitRunStartNs = new Float64Array(this.units);
     this.unitIdleSinceNs = new Float64Array(this.units);
     this.unitWaiters = new Array<JobLine | null>(this.units).fill(null);
+    this.unitOwedNs = new Float64Array(this.units);
   }
 
   /** Returns the booked busy time per tag, ns, tags in the order first booked. */
@@ -735,8 +749,16 @@ export class Resource {
         else {
           job.switchNs += job.ipiNs;
           this.wakeIpis++;
+          if (this.tasks!.ipiSendNs > 0) this.oweSend(job.wakerUnit);
         }
       }
+    }
+    // The waker's side of IPIs this core sent since its last start, in front of what it runs next (see oweSend).
+    const owed = this.unitOwedNs !== null ? this.unitOwedNs[unit] : 0;
+    if (owed > 0) {
+      job.switchNs += owed;
+      job.ipiNs += owed;
+      this.unitOwedNs![unit] = 0;
     }
     if (job.traceKind !== null) this.sim.trace.record(now + job.switchNs, job.traceKind, job.pid, job.ns, job.bytes, job.detail);
     scheduler.enqueue(job, job.ns + job.switchNs);
@@ -761,6 +783,35 @@ export class Resource {
     job.startNs = now;
     job.unit = unit;
     this.unitJob[unit] = job;
+  }
+
+  /**
+   * Charges *unit*, the waker's core, the send of a wake-up IPI (`ipiSendNs`,
+   * under "ipi"): on Linux it is part of the waker's try_to_wake_up() (the
+   * remote path, ttwu_queue_wakelist() → __smp_call_single_queue() →
+   * send_call_function_single_ipi(), or resched_curr() →
+   * smp_send_reschedule(), kernel/sched/core.c), done before the woken task
+   * starts. The model decides the IPI when the woken task starts, so the
+   * send lengthens what the waker's core is serving then (usually the
+   * waker's own next step, whose end moves later), is booked in front of
+   * what it starts next when it is between steps, or at once when it is idle.
+   */
+  private oweSend(unit: number): void {
+    const ns = this.tasks!.ipiSendNs;
+    this.wakeIpiSendNs += ns;
+    const job = this.unitJob[unit];
+    const now = this.sim.scheduler.now();
+    if (job !== null && job.startNs <= now) {
+      // In service: its end moves ns later (the job's end is start + switch + service).
+      job.switchNs += ns;
+      job.ipiNs += ns;
+      this.sim.scheduler.enqueue(job, job.startNs + job.switchNs + job.ns - now);
+    } else if (job !== null || this.heldUnit === unit) this.unitOwedNs![unit] += ns;
+    else {
+      this.busyNs += ns;
+      this.unitBusyNs[unit] += ns;
+      this.book(WAKE_IPI, ns);
+    }
   }
 
   /** Returns the exit latency a start on free *unit* waits now (0 unless it idled at least the residency), and counts it. */

@@ -65,6 +65,9 @@ function profileShape(partial: boolean) {
         irqNs: leaf.nonNegative("Handling one interrupt, ns."),
         taskSwitchNs: leaf.nonNegative("Switching a core from one process or thread to another, ns."),
         ipiNs: leaf.nonNegative("A core taking the inter-processor interrupt of a wake-up sent from another core (reschedule or call-function IPI: entry, handler, exit), ns."),
+        ipiSendNs: leaf
+          .nonNegative("The waking core sending that IPI: try_to_wake_up()'s remote path and the APIC write (on most virtual machines a VM exit), ns. Absent: 0.")
+          .optional(),
         idlePolls: leaf.boolean("Whether an idle core watches its need-resched flag (mwait or poll idle, TIF_POLLING_NRFLAG set), so that waking a task onto it needs no IPI; false when idle is HLT (most virtual machines)."),
         idleExitNs: leaf
           .nonNegative("Time an idle core takes to leave its idle state before it runs what arrived (the state's exit latency: a C-state, or HLT through the hypervisor on a virtual machine), ns; not busy time. Absent: 0.")

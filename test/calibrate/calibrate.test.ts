@@ -93,12 +93,47 @@ test("calibratedProfile: where idle cores halt, the idle wake-up less the base's
   assert.equal(halted.cpu.idlePolls, false);
   assert.equal(halted.cpu.idleExitNs, 43_000 - 300 - ipi);
   assert.equal(halted.cpu.idleResidencyNs, 0);
-  assert.match(halted.sources["cpu.idleExitNs"], /less the wake-up IPI priced apart/);
+  assert.match(halted.sources["cpu.idleExitNs"], /less the woken side's CPU priced apart \(cpu\.ipiNs, 1500 ns, server-2024's\)/);
+  // Without the CPU-time rows, the base's IPI costs stay.
+  assert.equal(halted.cpu.ipiNs, ipi);
+  assert.equal(halted.cpu.ipiSendNs, loadProfile("server-2024").cpu.ipiSendNs);
   const polling = fakeCalibration(wake);
   polling.info = {...polling.info, cpuidleDriver: "intel_idle"};
   const polled = parseProfile(calibratedProfile(polling, "server-2024", "m.json").profile, "calibrated");
   assert.equal(polled.cpu.idleExitNs, loadProfile("server-2024").cpu.idleExitNs);
   assert.equal(polled.sources["cpu.idleExitNs"], loadProfile("server-2024").sources["cpu.idleExitNs"]);
+});
+
+test("calibratedProfile: where idle cores halt, each side's CPU time of the idle wake-up (less the same call with nothing to wake or wait for) is cpu.ipiSendNs and cpu.ipiNs, and the exit latency is what the one-way time leaves beyond the woken side", () => {
+  const rows = [
+    row("taskswitch", "wake-up onto an idle CPU, one way", "ns", [42_000, 44_000, 43_000]),
+    row("taskswitch", "pipe write+read, no switch", "ns", [300, 300, 300]),
+    row("taskswitch", "wake-up onto an idle CPU, waker CPU in write", "ns", [15_400, 15_600, 15_500]),
+    row("taskswitch", "wake-up onto an idle CPU, woken CPU in read", "ns", [11_000, 11_200, 11_100]),
+    row("taskswitch", "pipe write, nothing to wake, CPU", "ns", [350, 360, 370]),
+    row("taskswitch", "pipe read, data waiting, CPU", "ns", [340, 350, 360]),
+  ];
+  const cal = fakeCalibration(rows);
+  cal.info = {...cal.info, cpuidleDriver: "haltpoll", haltPollNs: "0"};
+  // Run by run: 15 400 − 350, 15 600 − 360, 15 500 − 370 → median 15 130; 11 000 − 340, 11 200 − 350, 11 100 − 360 → median 10 740.
+  const send = cal.measured.find((m) => m.case === "wake-up IPI, waker's side (waker CPU in write − pipe write)")!;
+  assert.deepEqual(send.runs, [15_050, 15_240, 15_130]);
+  assert.equal(send.median, 15_130);
+  const woken = cal.measured.find((m) => m.case === "wake-up IPI, woken side (woken CPU in read − pipe read)")!;
+  assert.equal(woken.median, 10_740);
+  const loaded = parseProfile(calibratedProfile(cal, "server-2024", "m.json").profile, "calibrated");
+  // A profile keeps three significant figures.
+  assert.equal(loaded.cpu.ipiSendNs, 15_100);
+  assert.equal(loaded.cpu.ipiNs, 10_700);
+  assert.equal(loaded.cpu.idleExitNs, 43_000 - 300 - 10_700);
+  assert.match(loaded.sources["cpu.ipiSendNs"], /writer's CPU time in that write/);
+  assert.match(loaded.sources["cpu.idleExitNs"], /cpu\.ipiNs, 10700 ns, measured/);
+  // Where idle cores poll, no IPI was sent: the base's prices stay.
+  const polling = fakeCalibration(rows);
+  polling.info = {...polling.info, cpuidleDriver: "intel_idle"};
+  const polled = parseProfile(calibratedProfile(polling, "server-2024", "m.json").profile, "calibrated");
+  assert.equal(polled.cpu.ipiNs, loadProfile("server-2024").cpu.ipiNs);
+  assert.equal(polled.cpu.ipiSendNs, loadProfile("server-2024").cpu.ipiSendNs);
 });
 
 test("calibratedProfile(cal, base, sidecar) writes cpu.idlePolls from how idle cores idle, with why", () => {

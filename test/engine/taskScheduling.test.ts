@@ -391,6 +391,62 @@ test("a task woken on the waker's own core, or by its own timer, takes no IPI", 
   assert.equal(cpu.busyNsByTag.get("ipi"), undefined);
 });
 
+const SEND = 700;
+
+test("sending the wake-up IPI costs the waker's core ipiSendNs: its step in service ends that much later, booked \"ipi\"", () => {
+  const sim = createSim({keepEvents: true});
+  const cpu = new Resource(sim, "cpu", 2);
+  cpu.scheduleTasks({switchNs: SWITCH, sliceNs: SLICE, ipiNs: IPI, ipiSendNs: SEND, idlePolls: false});
+  const log: string[] = [];
+  const bell = new Signal<void>();
+  bellTask(sim, cpu, bell, log, 1_000, 1_000);
+  spawn(sim, 2, function* (): ProcessBody<void> {
+    yield use(cpu, 5_000, "user");
+    bell.fire();
+    yield use(cpu, 5_000, "user");
+    log.push(`t2 done@${sim.scheduler.now()}`);
+  }).subscribe();
+  sim.run();
+  // The woken task is not delayed by the send (the model books it after the decision); the waker's next step is.
+  assert.deepEqual(log, [`t1 done@${5_000 + IPI + 1_000}`, `t2 done@${10_000 + SEND}`]);
+  assert.equal(cpu.wakeIpis, 1);
+  assert.equal(cpu.wakeIpiSendNs, SEND);
+  assert.equal(cpu.busyNsByTag.get("ipi"), IPI + SEND);
+  assert.equal(cpu.busyNs, 12_000 + IPI + SEND);
+  assert.deepEqual([...cpu.unitBusyNs].sort((a, b) => a - b), [2_000 + IPI, 10_000 + SEND]);
+});
+
+test("a waker whose core is idle by the time the IPI is sent has the send booked at once; a wake-up on its own core sends none", () => {
+  const sim = createSim({keepEvents: true});
+  const cpu = new Resource(sim, "cpu", 2);
+  cpu.scheduleTasks({switchNs: SWITCH, sliceNs: SLICE, ipiNs: IPI, ipiSendNs: SEND, idlePolls: false});
+  const log: string[] = [];
+  const bell = new Signal<void>();
+  bellTask(sim, cpu, bell, log, 1_000, 1_000);
+  // Task 2 rings the bell at the end of its only step and exits: its core is idle when task 1 starts on the other.
+  spawn(sim, 2, function* (): ProcessBody<void> {
+    yield use(cpu, 5_000, "user");
+    bell.fire();
+  }).subscribe();
+  sim.run();
+  assert.deepEqual(log, [`t1 done@${5_000 + IPI + 1_000}`]);
+  assert.equal(cpu.busyNsByTag.get("ipi"), IPI + SEND);
+  assert.equal(cpu.busyNs, 7_000 + IPI + SEND);
+  // One core: no IPI, no send.
+  const one = createSim({keepEvents: true});
+  const core = new Resource(one, "cpu", 1);
+  core.scheduleTasks({switchNs: SWITCH, sliceNs: SLICE, ipiNs: IPI, ipiSendNs: SEND, idlePolls: false});
+  const bell1 = new Signal<void>();
+  bellTask(one, core, bell1, log, 1_000, 1_000);
+  spawn(one, 2, function* (): ProcessBody<void> {
+    yield use(core, 5_000, "user");
+    bell1.fire();
+  }).subscribe();
+  one.run();
+  assert.equal(core.wakeIpiSendNs, 0);
+  assert.equal(core.busyNsByTag.get("ipi"), undefined);
+});
+
 // ---- Idle exit (scheduleTasks, "Idle exit")
 
 const EXIT = 2_000;
