@@ -231,7 +231,7 @@ export interface TaskScheduling {
 }
 
 /** Tag of the time a core spends taking wake-up IPIs. */
-export const WAKE_IPI = "ipi";
+export const WAKE_IPI = "ipi" as const;
 
 /** Tag and trace kind of the time a core spends switching tasks. */
 export const TASK_SWITCH = "task-switch";
@@ -749,6 +749,7 @@ export class Resource {
         else {
           job.switchNs += job.ipiNs;
           this.wakeIpis++;
+          this.sim.trace.record(now, WAKE_IPI, job.pid, job.ipiNs, 0, "taken");
           if (this.tasks!.ipiSendNs > 0) this.oweSend(job.wakerUnit);
         }
       }
@@ -801,6 +802,7 @@ export class Resource {
     this.wakeIpiSendNs += ns;
     const job = this.unitJob[unit];
     const now = this.sim.scheduler.now();
+    this.sim.trace.record(now, WAKE_IPI, job !== null ? job.pid : Math.max(0, this.unitTask![unit]), ns, 0, "sent");
     if (job !== null && job.startNs <= now) {
       // In service: its end moves ns later (the job's end is start + switch + service).
       job.switchNs += ns;

@@ -40,6 +40,11 @@ export type TraceKind =
   | "tlb-flush"
   /** A wake-up of a blocked task. */
   | "wakeup"
+  /**
+   * A wake-up IPI, `durationNs` its CPU time: `detail` "taken" on the core the woken task `pid` starts on (in front of
+   * it), "sent" on the waking core (`pid` the task running there, or that last ran there; 0 if none).
+   */
+  | "ipi"
   /** Useful application work on a CPU. */
   | "user"
   /** A request or transfer finished; `durationNs` is its latency. */

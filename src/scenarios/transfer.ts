@@ -177,7 +177,7 @@ export function runTransfer(o: TransferRunOptions) {
     cpuUtilization: elapsedNs > 0 ? cpuBusyNs / (host.cpu.units * elapsedNs) : 0,
     /** CPU busy time until the last byte was delivered, all cores, ns: senderCpuNs + receiverCpuNs. */
     cpuBusyNs,
-    /** The sending side's part: everything but the loopback receiver's (its steps and task switches, measured), ns. */
+    /** The sending side's part: everything but the loopback receiver's (its steps, task switches and wake-up IPIs, measured), ns. */
     senderCpuNs: cpuBusyNs - receiverCpuNs,
     /** The loopback receiver's CPU time, ns; 0 over a NIC (the client is another machine). */
     receiverCpuNs,

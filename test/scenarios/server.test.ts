@@ -102,8 +102,11 @@ test("runServer: wake-ups across cores are counted and priced as the profile say
     const polling = run(profile);
     const halted = run(halting);
     for (const r of [polling, halted]) {
-      // Each IPI is ipiNs of the core's time, booked as "ipi".
-      assert.equal(r.host.cpu.busyNsByTagSoFar().get("ipi") ?? 0, r.host.cpu.wakeIpis * profile.cpu.ipiNs, name);
+      // Each IPI is ipiNs of the woken core's time and ipiSendNs of the waker's, both booked as "ipi".
+      const sendNs = profile.cpu.ipiSendNs ?? 0;
+      assert.ok(sendNs > 0);
+      assert.equal(r.host.cpu.wakeIpiSendNs, r.host.cpu.wakeIpis * sendNs, name);
+      assert.equal(r.host.cpu.busyNsByTagSoFar().get("ipi") ?? 0, r.host.cpu.wakeIpis * (profile.cpu.ipiNs + sendNs), name);
       assert.equal(r.result.wakeIpis, r.host.cpu.wakeIpis, name);
     }
     // Halting idle cores also need an IPI for every wake-up onto an idle core of another.

@@ -344,3 +344,24 @@ test("runTransfer({link: 'loopback'}): an skb that finds the reader asleep is pr
     assert.ok(receiverSteps >= 0.9, `${strategy}: receiver ${receiverSteps}`);
   }
 });
+
+test("over loopback each side's CPU time holds the wake-up IPIs it took and sent (the woken reader's are the reader's, as its thread clock counts them)", () => {
+  // Halting idle cores and a wake-up IPI far dearer than anything else the reader does: 5 ms to take, 1 ms to send.
+  const base = loadProfile("server-2024");
+  const profile = {...base, cpu: {...base.cpu, cores: 2, idlePolls: false, ipiNs: 5_000_000, ipiSendNs: 1_000_000}};
+  const {result, sim} = runTransfer({strategy: "read-write", fileBytes: 1024 * KiB, chunkBytes: 64 * KiB, receiveBytes: 64 * KiB, cache: "warm", link: "loopback", profile, keepEvents: true});
+  const ipis = sim.trace.events.filter((e) => e.kind === "ipi");
+  const receiver = (e: {pid: number}) => e.pid >= 1_000_000;
+  const ns = (events: typeof ipis) => events.reduce((a, e) => a + e.durationNs, 0);
+  const rxIpiNs = ns(ipis.filter(receiver));
+  const txIpiNs = ns(ipis.filter((e) => !receiver(e)));
+  assert.ok(ipis.some((e) => receiver(e) && e.detail === "taken"), "the reader is woken across cores");
+  assert.ok(ipis.some((e) => !receiver(e) && e.detail === "sent"), "by the sender's core");
+  // Each IPI taken has its send: as many "sent" as "taken", each at its price.
+  assert.equal(ipis.filter((e) => e.detail === "sent").length, ipis.filter((e) => e.detail === "taken").length);
+  assert.ok(result.receiverCpuNs >= rxIpiNs, `${result.receiverCpuNs} ≥ ${rxIpiNs}`);
+  assert.ok(result.senderCpuNs >= txIpiNs, `${result.senderCpuNs} ≥ ${txIpiNs}`);
+  // Everything else either side does for 1 MiB is far below one IPI taken.
+  assert.ok(result.receiverCpuNs - rxIpiNs < 1_000_000, `reader's own work ${result.receiverCpuNs - rxIpiNs} ns`);
+  assert.equal(result.cpuBusyNs, result.senderCpuNs + result.receiverCpuNs);
+});

@@ -90,7 +90,7 @@ export class SocketPaths {
   private nextConn = 0;
   /** Over a NIC: each process's connection, kept open between its transfers (HTTP keep-alive), and whether a transfer is using it. */
   private readonly kept = new Map<number, {sock: TcpSocket; busy: boolean}>();
-  /** Task-switch time of each loopback receiver, ns, by pid. */
+  /** Task-switch and wake-up IPI time of each loopback receiver, ns, by pid. */
   readonly receiverSwitchNs = new Map<number, number>();
   private listening = false;
 
@@ -129,7 +129,8 @@ export class SocketPaths {
     if (this.options.link === "loopback" && !this.listening) {
       this.listening = true;
       this.host.sim.trace.listen((_t, kind, p, durationNs) => {
-        if (kind === "task-switch" && p >= receiverPidBase) this.receiverSwitchNs.set(p, (this.receiverSwitchNs.get(p) ?? 0) + durationNs);
+        // Its task switches and the IPIs it took or sent are its CPU time too (a thread clock counts them).
+        if ((kind === "task-switch" || kind === "ipi") && p >= receiverPidBase) this.receiverSwitchNs.set(p, (this.receiverSwitchNs.get(p) ?? 0) + durationNs);
       });
     }
     const sock = this.stack.socket(conn, this.options.link === "nic" ? this.options.latencyNs : 0);
@@ -201,7 +202,7 @@ export class SocketSink {
     return this.link === "nic" ? this.sock.counters.bytesToWire - this.wireBase : this.received;
   }
 
-  /** The loopback receiver's CPU time so far (its steps and its task switches), ns; 0 over a NIC (the receiver is another machine). */
+  /** The loopback receiver's CPU time so far (its steps, its task switches and wake-up IPIs), ns; 0 over a NIC (the receiver is another machine). */
   get receiverCpuNs(): number {
     return this.receiverStepNs + (this.paths.receiverSwitchNs.get(this.receiverPid) ?? 0);
   }
