@@ -9,6 +9,7 @@
  * many short samples, so a noisy neighbour spoils a sample, not the number.
  */
 import {readFileSync, statSync} from "node:fs";
+import {gunzipSync} from "node:zlib";
 import {hostname, loadavg, machine, release, tmpdir, type as osType, version as osVersion} from "node:os";
 import {faultAroundBytes} from "../transfer/mmapWrite.js";
 import {compileProbes, runProbe, type ProbeLine, type ProbeSettings} from "./probes.js";
@@ -115,6 +116,37 @@ export function tcpBufferSysctls(procDir = "/proc/sys/net/ipv4"): Record<string,
     }
   }
   return out;
+}
+
+/**
+ * Returns whether the running kernel was built with
+ * CONFIG_IRQ_TIME_ACCOUNTING (`irqTimeAccounting`: "y" or "not set"), read
+ * from /proc/config.gz or /boot/config-RELEASE; nothing when neither can be
+ * read. With it, thread CPU clocks leave out softirq and hardirq time (see
+ * the probe's `threadClockSoftirqShare`, which measures the same thing).
+ */
+export function kernelConfigFlags(procDir = "/proc", bootDir = "/boot", kernelRelease = release()): Record<string, string> {
+  let text: string | null = null;
+  try {
+    text = gunzipSync(readFileSync(`${procDir}/config.gz`)).toString("utf8");
+  } catch {
+    text = readKernelFile(`${bootDir}/config-${kernelRelease}`);
+  }
+  if (text === null) return {};
+  return {irqTimeAccounting: /^CONFIG_IRQ_TIME_ACCOUNTING=y$/m.test(text) ? "y" : "not set"};
+}
+
+/**
+ * Returns whether this machine's thread CPU clocks leave out interrupt
+ * context (softirq, hardirq), from the probe's measurement
+ * (`threadClockSoftirqShare` below 0.9: a thread busy with loopback UDP is
+ * clocked clearly less than its wall time), else from the kernel's
+ * configuration; false when neither is known.
+ */
+export function threadClockExcludesIrq(info: Record<string, string | number | undefined>): boolean {
+  const share = Number(info.threadClockSoftirqShare);
+  if (info.threadClockSoftirqShare !== undefined && Number.isFinite(share)) return share < 0.9;
+  return info.irqTimeAccounting === "y";
 }
 
 /** Returns the text of the kernel file at *path*, or null when it cannot be read (absent, restricted). */
@@ -479,6 +511,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   // How busy the machine was before the probes added their own load (see busyWarning).
   const info: Record<string, number | string> = {
     ...tcpBufferSysctls(),
+    ...kernelConfigFlags(),
     ...idleSettings(),
     ...blockQueueSettings(settings.dir),
     loadAverage1m: Number(loadavg()[0].toFixed(2)),

@@ -21,7 +21,7 @@ import type {Profile} from "../host/profiles.js";
 import {parseProfile} from "../host/profiles.js";
 import {runTransfer, type StrategyName} from "../scenarios/transfer.js";
 import {KiB, MiB} from "../units.js";
-import type {Calibration} from "./calibrate.js";
+import {threadClockExcludesIrq, type Calibration} from "./calibrate.js";
 import {significant, spread} from "./spread.js";
 
 /** The loopback-TCP experiment in the model: one warm file sent by each method, the sender's and the reader's CPU time and the elapsed time. */
@@ -42,16 +42,21 @@ export const tcpStrategies: Readonly<Record<string, StrategyName>> = {"read+writ
  * core): read + write with a 64 KiB
  * buffer, mmap + write as one mapping written in a single write call (the
  * kernel loops over it), sendfile as one call; the reader reads 64 KiB at a
- * time.
+ * time. The CPU times are as the probe's thread clocks count them: with
+ * *irqExcluded* (a kernel with CONFIG_IRQ_TIME_ACCOUNTING, see
+ * threadClockExcludesIrq), each side's CPU less its time in interrupt
+ * context (the transfer result's `irqContextNs`).
  */
-export function predictTcp(profile: Profile, method: string, fileBytes: number): TcpPrediction {
+export function predictTcp(profile: Profile, method: string, fileBytes: number, irqExcluded = false): TcpPrediction {
   const strategy = tcpStrategies[method];
   if (!strategy) throw new Error(`no model strategy for TCP method ${method}`);
   // The probe's mmap + write is write(s, p, file_bytes): one call for the whole mapping.
   const chunkBytes = method === "mmap+write" ? fileBytes : 64 * KiB;
   // Over loopback, as the probe sends: the receiver is a process on the same host, so the sender's CPU is its share.
   const {result} = runTransfer({strategy, fileBytes, chunkBytes, receiveBytes: 64 * KiB, cache: "warm", link: "loopback", profile, keepEvents: false});
-  return {senderCpuNs: result.senderCpuNs, receiverCpuNs: result.receiverCpuNs, elapsedNs: result.elapsedNs};
+  // As the probe's clocks count: where they leave interrupt context out, each side's CPU less its part in it.
+  const irq = irqExcluded ? result.irqContextNs : {sender: 0, receiver: 0};
+  return {senderCpuNs: result.senderCpuNs - irq.sender, receiverCpuNs: result.receiverCpuNs - irq.receiver, elapsedNs: result.elapsedNs};
 }
 
 /** Returns the name the probe gives a file size (`16MiB`, `300B`). */
@@ -108,8 +113,8 @@ function measuredCpu(cal: Calibration, method: string, size: string): number | u
 }
 
 /** Returns the simulated CPU time of *method* at *fileBytes* on *profile*, sender and reader together, ns. */
-function simulatedCpu(profile: Profile, method: string, fileBytes: number): number {
-  const p = predictTcp(profile, method, fileBytes);
+function simulatedCpu(profile: Profile, method: string, fileBytes: number, irqExcluded: boolean): number {
+  const p = predictTcp(profile, method, fileBytes, irqExcluded);
   return p.senderCpuNs + p.receiverCpuNs;
 }
 
@@ -136,7 +141,8 @@ export function fitLoopback(cal: Calibration, draft: Record<string, unknown>): L
   const base = parseProfile(draft, "calibrated profile").net;
   const fit: LoopbackFit = {fileBytes, readWriteNs: rw, why: []};
   const scaled = (k: number) => Object.fromEntries(perSkbFields.map((f) => [f, base[f] * k])) as Record<(typeof perSkbFields)[number], number>;
-  const rwAt = (k: number) => simulatedCpu(parseProfile(withNet(draft, scaled(k)), "calibrated profile"), "read+write", fileBytes);
+  const irqExcluded = threadClockExcludesIrq(cal.info);
+  const rwAt = (k: number) => simulatedCpu(parseProfile(withNet(draft, scaled(k)), "calibrated profile"), "read+write", fileBytes, irqExcluded);
   let [lo, hi] = [Math.log(SCALE_RANGE[0]), Math.log(SCALE_RANGE[1])];
   if (rwAt(Math.exp(lo)) > rw) {
     fit.why.push(`read + write measured ${shownMs(rw)}, less than the model's copies and system calls alone (${shownMs(rwAt(Math.exp(lo)))} at 1/64 of the per-skb costs)`);
@@ -159,7 +165,7 @@ export function fitLoopback(cal: Calibration, draft: Record<string, unknown>): L
     return fit;
   }
   fit.sendfileNs = sf;
-  const sfAt = (pageRefNs: number) => simulatedCpu(parseProfile(withNet(draft, {...fit.perSkb!, pageRefNs}), "calibrated profile"), "sendfile", fileBytes);
+  const sfAt = (pageRefNs: number) => simulatedCpu(parseProfile(withNet(draft, {...fit.perSkb!, pageRefNs}), "calibrated profile"), "sendfile", fileBytes, irqExcluded);
   let [plo, phi] = PAGE_REF_RANGE;
   if (sfAt(plo) > sf) {
     fit.why.push(`sendfile measured ${shownMs(sf)}, less than the model gives with free page references (${shownMs(sfAt(plo))})`);

@@ -22,7 +22,7 @@ import {fromMemory, type Profile} from "../host/profiles.js";
 import {nullSyscall, syscall} from "../kernel/syscall.js";
 import {IoUring} from "../uring/IoUring.js";
 import {KiB, MiB} from "../units.js";
-import type {Calibration, Measurement} from "./calibrate.js";
+import {threadClockExcludesIrq, type Calibration, type Measurement} from "./calibrate.js";
 import {copyCurveSizes} from "./calibratedProfile.js";
 import {defaultReadaheadBytes, predictRead, readaheadFoliosOf, readSampleBytes} from "./fileRead.js";
 import {loopbackFitBytes, predictTcp, tcpSizeName, tcpStrategies} from "./loopback.js";
@@ -292,10 +292,13 @@ export function validate(cal: Calibration, profile: Profile): ValidationRow[] {
     }
   }
   const fitBytes = loopbackFitBytes(cal);
+  const irqExcluded = threadClockExcludesIrq(cal.info);
   for (const bytes of cal.settings.tcpBytes) {
     const size = tcpSizeName(bytes);
-    const tcp = Object.fromEntries(Object.keys(tcpStrategies).map((method) => [method, predictTcp(profile, method, bytes)]));
-    const how = `a warm ${size} file sent once by each method over loopback to a reader that discards, the sender and the reader pinned to two CPUs, 64 KiB buffers`;
+    const tcp = Object.fromEntries(Object.keys(tcpStrategies).map((method) => [method, predictTcp(profile, method, bytes, irqExcluded)]));
+    const how =
+      `a warm ${size} file sent once by each method over loopback to a reader that discards, the sender and the reader pinned to two CPUs, 64 KiB buffers` +
+      (irqExcluded ? `; CPU as this kernel's thread clocks count it, without interrupt context (CONFIG_IRQ_TIME_ACCOUNTING)` : "");
     // The calibrated profile's network costs were fitted to these very runs (sender and receiver CPU together): the ratio of the
     // sender's shares is not an independent check, so it counts as calibrated; the larger sizes stay predictions.
     const fitted = bytes === fitBytes && profileFittedLoopback(profile);

@@ -129,6 +129,7 @@ export function runTransfer(o: TransferRunOptions) {
   let chunks = 0;
   let latencySumNs = 0;
   let receiverCpuNs = 0;
+  const irqContextNs = {sender: 0, receiver: 0};
   /** When the last file's last byte was delivered, and the CPU's busy time by category then (ACKs still on their way after it are not the transfer's). */
   let endNs = 0;
   let busyAtEnd: ReadonlyMap<string, number> = new Map();
@@ -145,6 +146,8 @@ export function runTransfer(o: TransferRunOptions) {
       chunks += t.chunks;
       latencySumNs += t.latencyNs;
       receiverCpuNs += t.receiverCpuNs;
+      irqContextNs.sender += t.irqContextNs.sender;
+      irqContextNs.receiver += t.irqContextNs.receiver;
       endNs = t.endNs;
       busyAtEnd = host.cpu.busyNsByTagSoFar();
       if (keepTransfers) transfers.push(t);
@@ -181,6 +184,12 @@ export function runTransfer(o: TransferRunOptions) {
     senderCpuNs: cpuBusyNs - receiverCpuNs,
     /** The loopback receiver's CPU time, ns; 0 over a NIC (the client is another machine). */
     receiverCpuNs,
+    /**
+     * Loopback: the part of senderCpuNs and receiverCpuNs spent in interrupt context (the softirq receive path of what
+     * each side sent, the wake-ups sent from there, IPIs taken), ns; zeros over a NIC. A kernel with
+     * CONFIG_IRQ_TIME_ACCOUNTING keeps it out of thread CPU clocks, so a probe there reads each side's CPU less this.
+     */
+    irqContextNs,
     /** Disk→memory DMA transfers, and DMA transfers of data skbs to the NIC (one per skb, a TSO super-segment counting once). */
     diskDmas: net.diskDmas,
     nicDmas: net.nicDmas,

@@ -169,6 +169,7 @@ export function* directAioBody(host: Host, req: FileRequest, options: ReturnType
     latencyNs: endNs - startNs,
     link: sink.link,
     receiverCpuNs: sink.receiverCpuNs,
+    irqContextNs: sink.irqContextNs,
   };
 }
 

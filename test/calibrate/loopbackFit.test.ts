@@ -197,3 +197,49 @@ test("busyWarning: a load average of half the CPUs or more before the probes is 
   cal.info = {...cal.info, onlineCpus: 2, loadAverage1m: 4.13};
   assert.match(String(calibratedProfile(cal, "server-2024", "m.json").profile.description), /Warning: the machine was busy .*load average 4\.13/);
 });
+
+test("kernelConfigFlags() reads CONFIG_IRQ_TIME_ACCOUNTING from /proc/config.gz, else /boot/config-RELEASE; threadClockExcludesIrq() trusts the probe's measurement over it", async () => {
+  const {gzipSync} = await import("node:zlib");
+  const {kernelConfigFlags, threadClockExcludesIrq} = await import("../../src/calibrate/index.js");
+  const root = tempDir("iosim-kconfig-");
+  const proc = join(root, "proc");
+  const boot = join(root, "boot");
+  mkdirSync(proc);
+  mkdirSync(boot);
+  assert.deepEqual(kernelConfigFlags(proc, boot, "6.1.0"), {});
+  writeFileSync(join(boot, "config-6.1.0"), "CONFIG_TICK_CPU_ACCOUNTING=y\n# CONFIG_IRQ_TIME_ACCOUNTING is not set\n");
+  assert.deepEqual(kernelConfigFlags(proc, boot, "6.1.0"), {irqTimeAccounting: "not set"});
+  writeFileSync(join(proc, "config.gz"), gzipSync("CONFIG_HZ=250\nCONFIG_IRQ_TIME_ACCOUNTING=y\n"));
+  assert.deepEqual(kernelConfigFlags(proc, boot, "6.1.0"), {irqTimeAccounting: "y"});
+  // A thread busy with loopback UDP clocked at 0.7 of its wall time: interrupt context is left out, whatever the config says.
+  assert.equal(threadClockExcludesIrq({threadClockSoftirqShare: "0.700", irqTimeAccounting: "not set"}), true);
+  assert.equal(threadClockExcludesIrq({threadClockSoftirqShare: "0.998", irqTimeAccounting: "y"}), false);
+  assert.equal(threadClockExcludesIrq({irqTimeAccounting: "y"}), true);
+  assert.equal(threadClockExcludesIrq({}), false);
+});
+
+test("a loopback transfer measures each side's CPU in interrupt context (its softirq receive path, IPIs), and predictTcp leaves it out where thread clocks do", () => {
+  const profile = loadProfile("server-2024");
+  const halting: Profile = {...profile, cpu: {...profile.cpu, cores: 2, idlePolls: false}};
+  const {result, sim} = runTransfer({strategy: "read-write", fileBytes: 2048 * 1024, chunkBytes: 64 * 1024, receiveBytes: 64 * 1024, cache: "warm", link: "loopback", profile: halting, keepEvents: true});
+  const {sender, receiver} = result.irqContextNs;
+  const events = sim.trace.events;
+  const ipiNs = (rx: boolean) => events.filter((e) => e.kind === "ipi" && e.pid >= 1_000_000 === rx).reduce((a, e) => a + e.durationNs, 0);
+  // Each skb the sender transmits goes through its softirq (rxPacketNs), and through tcp_rcv_established there unless the reader holds the lock.
+  const sentSkbs = events.filter((e) => e.kind === "packet" && e.detail === "lo" && e.pid < 1_000_000).length;
+  const net = halting.net;
+  assert.ok(sentSkbs > 0);
+  assert.ok(sender >= sentSkbs * net.rxPacketNs + ipiNs(false) - 1e-6, `${sender}`);
+  assert.ok(sender <= sentSkbs * (net.rxPacketNs + net.rxSegmentNs) + ipiNs(false) + 1e-6, `${sender}`);
+  assert.ok(ipiNs(true) > 0 && receiver > ipiNs(true), `${receiver}`);
+  assert.ok(sender < result.senderCpuNs && receiver < result.receiverCpuNs);
+  // Over a NIC nothing is tracked.
+  assert.deepEqual(runTransfer({strategy: "read-write", fileBytes: 256 * 1024, chunkBytes: 64 * 1024, cache: "warm", link: "nic", profile}).result.irqContextNs, {sender: 0, receiver: 0});
+  // The prediction as such a kernel's thread clocks count: the same run, less exactly that.
+  const all = predictTcp(halting, "read+write", 2048 * 1024);
+  const clocked = predictTcp(halting, "read+write", 2048 * 1024, true);
+  assert.equal(all.senderCpuNs, result.senderCpuNs);
+  assert.equal(clocked.senderCpuNs, result.senderCpuNs - sender);
+  assert.equal(clocked.receiverCpuNs, result.receiverCpuNs - receiver);
+  assert.equal(clocked.elapsedNs, all.elapsedNs);
+});

@@ -92,6 +92,10 @@ export class SocketPaths {
   private readonly kept = new Map<number, {sock: TcpSocket; busy: boolean}>();
   /** Task-switch and wake-up IPI time of each loopback receiver, ns, by pid. */
   readonly receiverSwitchNs = new Map<number, number>();
+  /** Wake-up IPI time (taken and sent) of each loopback receiver, ns, by pid: interrupt context (see SocketSink.irqContextNs). */
+  readonly receiverIpiNs = new Map<number, number>();
+  /** Wake-up IPI time on the sending side of loopback connections (every pid but the receivers'), ns. */
+  senderIpiNs = 0;
   private listening = false;
 
   constructor(
@@ -131,6 +135,10 @@ export class SocketPaths {
       this.host.sim.trace.listen((_t, kind, p, durationNs) => {
         // Its task switches and the IPIs it took or sent are its CPU time too (a thread clock counts them).
         if ((kind === "task-switch" || kind === "ipi") && p >= receiverPidBase) this.receiverSwitchNs.set(p, (this.receiverSwitchNs.get(p) ?? 0) + durationNs);
+        if (kind === "ipi") {
+          if (p >= receiverPidBase) this.receiverIpiNs.set(p, (this.receiverIpiNs.get(p) ?? 0) + durationNs);
+          else this.senderIpiNs += durationNs;
+        }
       });
     }
     const sock = this.stack.socket(conn, this.options.link === "nic" ? this.options.latencyNs : 0);
@@ -167,6 +175,11 @@ export class SocketSink {
   received = 0;
   /** Loopback: the receiver's own CPU time (its steps), ns; task switches are added from the trace. */
   private receiverStepNs = 0;
+  /** Loopback: the part of each side's steps that runs in softirq context (the receive path of what it transmitted), ns. */
+  private senderSoftirqNs = 0;
+  private receiverSoftirqNs = 0;
+  /** The senders' IPI time when this connection opened (see irqContextNs). */
+  private readonly senderIpiBase: number;
   /** The sender has written its last byte. */
   private closed = false;
   /** The socket's bytes on the wire before this transfer (a kept connection's earlier transfers). */
@@ -188,6 +201,7 @@ export class SocketSink {
   ) {
     this.link = paths.options.link;
     this.wireBase = sock.counters.bytesToWire;
+    this.senderIpiBase = paths.senderIpiNs;
     if (this.link === "loopback") {
       // No NIC transmit loop: over loopback the caller's context transmits (tcp_push → tcp_write_xmit runs inside
       // tcp_sendmsg, and inside tcp_ack for data the window held back), so NetStack's loop must never start.
@@ -205,6 +219,31 @@ export class SocketSink {
   /** The loopback receiver's CPU time so far (its steps, its task switches and wake-up IPIs), ns; 0 over a NIC (the receiver is another machine). */
   get receiverCpuNs(): number {
     return this.receiverStepNs + (this.paths.receiverSwitchNs.get(this.receiverPid) ?? 0);
+  }
+
+  /**
+   * Loopback: the part of each side's CPU time so far spent in interrupt
+   * context, ns: the softirq that runs the receive path of what that side
+   * transmitted (process_backlog → ip_rcv → tcp_v4_rcv: `net.rxPacketNs`,
+   * and `net.rxSegmentNs` when the segment is not left on the socket's
+   * backlog), with the wake-ups it sends from there (sk_data_ready,
+   * sk_write_space), and the wake-up IPIs taken (hardirq). A kernel built
+   * with CONFIG_IRQ_TIME_ACCOUNTING keeps this time out of the task's
+   * clock (irqtime_account_irq() in kernel/sched/cputime.c books softirq
+   * time not run by ksoftirqd as CPUTIME_SOFTIRQ, and
+   * update_rq_clock_task() in kernel/sched/core.c takes it out of
+   * clock_task, which sum_exec_runtime and so CLOCK_THREAD_CPUTIME_ID
+   * follow), so a probe's thread clock reads each side's CPU less this.
+   * The senders' IPI time is that of every sender since the connection
+   * opened: exact for one connection at a time, as the probe sends.
+   * Over a NIC: zeros (not tracked there).
+   */
+  get irqContextNs(): {sender: number; receiver: number} {
+    if (this.link !== "loopback") return {sender: 0, receiver: 0};
+    return {
+      sender: this.senderSoftirqNs + this.paths.senderIpiNs - this.senderIpiBase,
+      receiver: this.receiverSoftirqNs + (this.paths.receiverIpiNs.get(this.receiverPid) ?? 0),
+    };
   }
 
   /**
@@ -315,6 +354,7 @@ export class SocketSink {
       yield use(host.cpu, net.txSegmentNs, "net-tx", null, 0, "loopback");
       yield use(host.cpu, net.rxPacketNs, "softirq", null, 0, "backlog");
       ns += net.txSegmentNs + net.rxPacketNs;
+      let softirqNs = net.rxPacketNs;
       host.sim.trace.record(host.sim.scheduler.now(), "packet", byReceiver ? this.receiverPid : this.pid, 0, skb.payloadBytes, "lo");
       if (this.readerOwnsSocket) {
         this.backlogSkbs++;
@@ -322,9 +362,12 @@ export class SocketSink {
       } else {
         yield use(host.cpu, net.rxSegmentNs, "softirq", null, 0, "tcp");
         ns += net.rxSegmentNs;
+        softirqNs += net.rxSegmentNs;
         this.rcvNxt += skb.payloadBytes;
         this.rcvQueued += skb.payloadBytes;
       }
+      if (byReceiver) this.receiverSoftirqNs += softirqNs;
+      else this.senderSoftirqNs += softirqNs;
       this.wakeReceiver();
     }
     return ns;
@@ -391,6 +434,8 @@ export class SocketSink {
           const ackNs = net.txSegmentNs + net.rxPacketNs + net.rxSegmentNs;
           yield use(host.cpu, ackNs, "softirq", null, 0, "ack");
           self.receiverStepNs += ackNs;
+          // The ACK's transmit is the reader's system call; its way in and tcp_ack run in the softirq that follows.
+          self.receiverSoftirqNs += net.rxPacketNs + net.rxSegmentNs;
           self.rcvAcked = self.rcvNxt;
           self.ack();
           self.receiverStepNs += yield* self.xmit(true);

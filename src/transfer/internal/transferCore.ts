@@ -51,6 +51,8 @@ export interface Transfer {
   link: LinkKind;
   /** CPU time of the loopback receiver (its recv calls, the receive protocol, its ACKs), ns; 0 over a NIC. */
   receiverCpuNs: number;
+  /** Loopback: the part of the sender's and the receiver's CPU time spent in interrupt context (SocketSink.irqContextNs), ns; zeros over a NIC. */
+  irqContextNs: {sender: number; receiver: number};
 }
 
 /** One strategy's way of moving one chunk: *bytes* at *offsetBytes*, written into *sink*'s send buffer. */
@@ -112,6 +114,7 @@ export function* transferBody(host: Host, req: FileRequest, chunkBytes: number, 
     latencyNs: endNs - startNs,
     link: sink.link,
     receiverCpuNs: sink.receiverCpuNs,
+    irqContextNs: sink.irqContextNs,
   };
 }
 
