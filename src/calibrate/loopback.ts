@@ -45,7 +45,7 @@ export const tcpStrategies: Readonly<Record<string, StrategyName>> = {"read+writ
  * time. The CPU times are as the probe's thread clocks count them: with
  * *irqExcluded* (a kernel with CONFIG_IRQ_TIME_ACCOUNTING, see
  * threadClockExcludesIrq), each side's CPU less its time in interrupt
- * context (the transfer result's `irqContextNs`).
+ * context (the transfer result's `senderIrqNs` and `receiverIrqNs`).
  */
 export function predictTcp(profile: Profile, method: string, fileBytes: number, irqExcluded = false): TcpPrediction {
   const strategy = tcpStrategies[method];
@@ -55,8 +55,8 @@ export function predictTcp(profile: Profile, method: string, fileBytes: number, 
   // Over loopback, as the probe sends: the receiver is a process on the same host, so the sender's CPU is its share.
   const {result} = runTransfer({strategy, fileBytes, chunkBytes, receiveBytes: 64 * KiB, cache: "warm", link: "loopback", profile, keepEvents: false});
   // As the probe's clocks count: where they leave interrupt context out, each side's CPU less its part in it.
-  const irq = irqExcluded ? result.irqContextNs : {sender: 0, receiver: 0};
-  return {senderCpuNs: result.senderCpuNs - irq.sender, receiverCpuNs: result.receiverCpuNs - irq.receiver, elapsedNs: result.elapsedNs};
+  const [txIrq, rxIrq] = irqExcluded ? [result.senderIrqNs, result.receiverIrqNs] : [0, 0];
+  return {senderCpuNs: result.senderCpuNs - txIrq, receiverCpuNs: result.receiverCpuNs - rxIrq, elapsedNs: result.elapsedNs};
 }
 
 /** Returns the name the probe gives a file size (`16MiB`, `300B`). */

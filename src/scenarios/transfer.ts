@@ -185,11 +185,12 @@ export function runTransfer(o: TransferRunOptions) {
     /** The loopback receiver's CPU time, ns; 0 over a NIC (the client is another machine). */
     receiverCpuNs,
     /**
-     * Loopback: the part of senderCpuNs and receiverCpuNs spent in interrupt context (the softirq receive path of what
-     * each side sent, the wake-ups sent from there, IPIs taken), ns; zeros over a NIC. A kernel with
+     * Loopback: the part of senderCpuNs and of receiverCpuNs spent in interrupt context (the softirq receive path of
+     * what each side sent, the wake-ups sent from there, IPIs taken), ns; 0 over a NIC. A kernel with
      * CONFIG_IRQ_TIME_ACCOUNTING keeps it out of thread CPU clocks, so a probe there reads each side's CPU less this.
      */
-    irqContextNs,
+    senderIrqNs: irqContextNs.sender,
+    receiverIrqNs: irqContextNs.receiver,
     /** Disk→memory DMA transfers, and DMA transfers of data skbs to the NIC (one per skb, a TSO super-segment counting once). */
     diskDmas: net.diskDmas,
     nicDmas: net.nicDmas,
