@@ -371,6 +371,11 @@ function deriveFrom(
   return {...out, ...spread(runs), runs};
 }
 
+/** Returns the row *kase* of *probe*: its row *a* less its row *b*, run by run, clamped at 0 (ns), or undefined if either is missing. */
+function difference(lines: Measurement[], probe: string, a: string, b: string, kase: string): Measurement | undefined {
+  return derive(lines, `${probe}/${a}`, `${probe}/${b}`, {probe, case: kase, unit: "ns", derivedFrom: `${a} − ${b}, clamped at 0`}, (x, y) => Math.max(0, x - y));
+}
+
 /** Returns the quantities computed from the measured ones; *pageBytes* (the machine's page size) sets the fault-around window a mapping's faults map. */
 export function derivedMeasurements(measured: Measurement[], pageBytes = 4096): Measurement[] {
   const rows = [
@@ -389,28 +394,10 @@ export function derivedMeasurements(measured: Measurement[], pageBytes = 4096): 
       {probe: "taskswitch", case: "task switch", unit: "ns", derivedFrom: "(pingpong round trip − 2 × pipe write+read) ÷ 2, clamped at 0"},
       (rt, pair) => Math.max(0, (rt - 2 * pair) / 2),
     ),
-    derive(
-      measured,
-      "taskswitch/wake-up onto an idle CPU, one way",
-      "taskswitch/pipe write+read, no switch",
-      {probe: "taskswitch", case: "idle wake-up (one way − pipe write+read)", unit: "ns", derivedFrom: "wake-up onto an idle CPU, one way − pipe write+read, clamped at 0"},
-      (w, pair) => Math.max(0, w - pair),
-    ),
+    difference(measured, "taskswitch", "wake-up onto an idle CPU, one way", "pipe write+read, no switch", "idle wake-up (one way − pipe write+read)"),
     // Each side's CPU time of that wake-up beyond the same call with nothing to wake or wait for (thread CPU clocks).
-    derive(
-      measured,
-      "taskswitch/wake-up onto an idle CPU, waker CPU in write",
-      "taskswitch/pipe write, nothing to wake, CPU",
-      {probe: "taskswitch", case: "wake-up IPI, waker's side (waker CPU in write − pipe write)", unit: "ns", derivedFrom: "wake-up onto an idle CPU, waker CPU in write − pipe write, nothing to wake, CPU, clamped at 0"},
-      (w, quiet) => Math.max(0, w - quiet),
-    ),
-    derive(
-      measured,
-      "taskswitch/wake-up onto an idle CPU, woken CPU in read",
-      "taskswitch/pipe read, data waiting, CPU",
-      {probe: "taskswitch", case: "wake-up IPI, woken side (woken CPU in read − pipe read)", unit: "ns", derivedFrom: "wake-up onto an idle CPU, woken CPU in read − pipe read, data waiting, CPU, clamped at 0"},
-      (w, quiet) => Math.max(0, w - quiet),
-    ),
+    difference(measured, "taskswitch", "wake-up onto an idle CPU, waker CPU in write", "pipe write, nothing to wake, CPU", "wake-up IPI, waker's side (waker CPU in write − pipe write)"),
+    difference(measured, "taskswitch", "wake-up onto an idle CPU, woken CPU in read", "pipe read, data waiting, CPU", "wake-up IPI, woken side (woken CPU in read − pipe read)"),
   ];
   // Direct reads: the time per call, the device's latency at 4 KiB.
   for (const size of ["4KiB", "64KiB", "1MiB"]) {

@@ -393,13 +393,19 @@ test("a task woken on the waker's own core, or by its own timer, takes no IPI", 
 
 const SEND = 700;
 
-test("sending the wake-up IPI costs the waker's core ipiSendNs: its step in service ends that much later, booked \"ipi\"", () => {
+/** Returns a sim with a CPU of *cores* whose idle cores halt, pricing both sides of a wake-up IPI, and task 1 (see bellTask) waiting on *bell*. */
+function sendSim(cores: number, log: string[]) {
   const sim = createSim({keepEvents: true});
-  const cpu = new Resource(sim, "cpu", 2);
+  const cpu = new Resource(sim, "cpu", cores);
   cpu.scheduleTasks({switchNs: SWITCH, sliceNs: SLICE, ipiNs: IPI, ipiSendNs: SEND, idlePolls: false});
-  const log: string[] = [];
   const bell = new Signal<void>();
   bellTask(sim, cpu, bell, log, 1_000, 1_000);
+  return {sim, cpu, bell};
+}
+
+test("sending the wake-up IPI costs the waker's core ipiSendNs: its step in service ends that much later, booked \"ipi\"", () => {
+  const log: string[] = [];
+  const {sim, cpu, bell} = sendSim(2, log);
   spawn(sim, 2, function* (): ProcessBody<void> {
     yield use(cpu, 5_000, "user");
     bell.fire();
@@ -417,12 +423,8 @@ test("sending the wake-up IPI costs the waker's core ipiSendNs: its step in serv
 });
 
 test("a waker whose core is idle by the time the IPI is sent has the send booked at once; a wake-up on its own core sends none", () => {
-  const sim = createSim({keepEvents: true});
-  const cpu = new Resource(sim, "cpu", 2);
-  cpu.scheduleTasks({switchNs: SWITCH, sliceNs: SLICE, ipiNs: IPI, ipiSendNs: SEND, idlePolls: false});
   const log: string[] = [];
-  const bell = new Signal<void>();
-  bellTask(sim, cpu, bell, log, 1_000, 1_000);
+  const {sim, cpu, bell} = sendSim(2, log);
   // Task 2 rings the bell at the end of its only step and exits: its core is idle when task 1 starts on the other.
   spawn(sim, 2, function* (): ProcessBody<void> {
     yield use(cpu, 5_000, "user");
@@ -433,11 +435,7 @@ test("a waker whose core is idle by the time the IPI is sent has the send booked
   assert.equal(cpu.busyNsByTag.get("ipi"), IPI + SEND);
   assert.equal(cpu.busyNs, 7_000 + IPI + SEND);
   // One core: no IPI, no send.
-  const one = createSim({keepEvents: true});
-  const core = new Resource(one, "cpu", 1);
-  core.scheduleTasks({switchNs: SWITCH, sliceNs: SLICE, ipiNs: IPI, ipiSendNs: SEND, idlePolls: false});
-  const bell1 = new Signal<void>();
-  bellTask(one, core, bell1, log, 1_000, 1_000);
+  const {sim: one, cpu: core, bell: bell1} = sendSim(1, log);
   spawn(one, 2, function* (): ProcessBody<void> {
     yield use(core, 5_000, "user");
     bell1.fire();
