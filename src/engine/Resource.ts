@@ -399,8 +399,9 @@ export class Resource {
    *   when the task starts, in front of its step and of any task switch;
    *   where a pulled task starts elsewhere, on the core that starts it.
    *   Sending it costs the waker's core `ipiSendNs` (also under "ipi",
-   *   counted in `wakeIpiSendNs`): booked in front of the next thing that
-   *   core starts, or at once if it is idle (see oweSend). On bare metal
+   *   counted in `wakeIpiSendNs`): it lengthens the step that core is
+   *   serving, or goes in front of the next thing it starts, or is booked
+   *   at once if the core is idle (see oweSend). On bare metal
    *   a few hundred ns; on a virtual machine the APIC write is a VM exit,
    *   and both sides cost ~10–15 µs each on the development VM.
    * - **Idle exit.** A core idle for at least `idleResidencyNs` has entered
