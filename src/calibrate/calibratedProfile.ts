@@ -182,7 +182,7 @@ function shown(x: number, unit: string): string {
  * ```
  * @see calibrate
  */
-export function calibratedProfile(cal: Calibration, base: string, sidecar: string): {profile: Record<string, unknown>; overrides: ProfileOverride[]} {
+export function calibratedProfile(cal: Calibration, base: string, sidecar: string): {profile: Record<string, unknown>; overrides: ProfileOverride[]; notFitted: string[]} {
   // Timed numbers were measured; the CPU count, page size and sysctls were read.
   const when = `iosim calibrate on ${cal.date}, ${cal.machine}`;
   const where = `Measured by ${when}`;
@@ -246,14 +246,17 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
   };
   applyOverrides(profile, overrides);
   // The disk and the read path next, fitted by simulating the file-read probe on the profile measured so far (its copy rates and system calls).
-  const reads = fileReadOverrides(cal, profile, where);
+  // What a fit could not set, and why: the profile's description and calibrate's output say so (the base's numbers stay).
+  const notFitted: string[] = [];
+  const reads = fileReadOverrides(cal, profile, where, notFitted);
   applyOverrides(profile, reads);
   overrides.push(...reads);
   // The network stack's costs last: they are fitted by simulating the loopback probe on the profile measured so far (read + write's reads included).
-  const net = loopbackOverrides(cal, profile, where);
+  const net = loopbackOverrides(cal, profile, where, notFitted);
   applyOverrides(profile, net);
   overrides.push(...net);
-  return {profile, overrides};
+  if (notFitted.length > 0) profile.description = `${String(profile.description)} Not fitted, ${base}'s numbers kept: ${notFitted.join("; ")}.`;
+  return {profile, overrides, notFitted};
 }
 
 /**
@@ -343,8 +346,9 @@ function applyOverrides(profile: Record<string, unknown>, overrides: readonly Pr
  * direct rows, `memory.pageLookupNs` and `memory.fileReadCallNs` from the
  * warm rows; a part the fit could not make is left to the base profile.
  */
-function fileReadOverrides(cal: Calibration, draft: Record<string, unknown>, where: string): ProfileOverride[] {
+function fileReadOverrides(cal: Calibration, draft: Record<string, unknown>, where: string, notFitted: string[]): ProfileOverride[] {
   const fit = fitFileRead(cal, draft);
+  for (const why of fit.why) notFitted.push(`the read path (disk, page-cache look-ups): ${why}`);
   const out: ProfileOverride[] = [];
   if (fit.latencyNs !== undefined && fit.bytesPerNs !== undefined && fit.direct) {
     const rows =
@@ -389,8 +393,9 @@ function fileReadOverrides(cal: Calibration, draft: Record<string, unknown>, whe
  * `net.pageRefNs`; none when the probe did not run or the fit found no
  * solution in range (the reason is in the measurements file's rows either way).
  */
-function loopbackOverrides(cal: Calibration, draft: Record<string, unknown>, where: string): ProfileOverride[] {
+function loopbackOverrides(cal: Calibration, draft: Record<string, unknown>, where: string, notFitted: string[]): ProfileOverride[] {
   const fit = fitLoopback(cal, draft);
+  for (const why of fit?.why ?? []) notFitted.push(`the network costs (net.*): ${why}`);
   if (!fit || fit.scale === undefined || !fit.perSkb) return [];
   const size = tcpSizeName(fit.fileBytes);
   const out: ProfileOverride[] = [];

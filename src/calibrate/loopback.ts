@@ -145,7 +145,7 @@ export function fitLoopback(cal: Calibration, draft: Record<string, unknown>): L
   const rwAt = (k: number) => simulatedCpu(parseProfile(withNet(draft, scaled(k)), "calibrated profile"), "read+write", fileBytes, irqExcluded);
   let [lo, hi] = [Math.log(SCALE_RANGE[0]), Math.log(SCALE_RANGE[1])];
   if (rwAt(Math.exp(lo)) > rw) {
-    fit.why.push(`read + write measured ${shownMs(rw)}, less than the model's copies and system calls alone (${shownMs(rwAt(Math.exp(lo)))} at 1/64 of the per-skb costs)`);
+    fit.why.push(`read + write measured ${shownMs(rw)}, less than the model's copies, system calls and wake-ups alone (${shownMs(rwAt(Math.exp(lo)))} at 1/64 of the per-skb costs)`);
     return fit;
   }
   if (rwAt(Math.exp(hi)) < rw) {

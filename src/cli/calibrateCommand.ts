@@ -149,7 +149,7 @@ export async function runCalibrateCommand(argv: string[]): Promise<number> {
   } finally {
     progress.end();
   }
-  const {profile, overrides} = calibratedProfile(cal, base, basename(sidecar));
+  const {profile, overrides, notFitted} = calibratedProfile(cal, base, basename(sidecar));
   writeFileAtomic(sidecar, measurementsJson(cal, base, basename(out), overrides));
   writeFileAtomic(out, JSON.stringify(profile, null, 2) + "\n");
   const busy = busyWarning(cal.info);
@@ -159,6 +159,7 @@ export async function runCalibrateCommand(argv: string[]): Promise<number> {
       "\n" +
       summaryTable(cal.measured) +
       `\nProfile written: ${out} (extends ${base}; sets ${overrides.map((o) => `${o.path}=${JSON.stringify(o.value)}`).join(", ")})\n` +
+      notFitted.map((why) => `Not fitted (${base}'s numbers kept): ${why}\n`).join("") +
       `Measurements: ${sidecar}\n` +
       `Use it: iosim run transfer --profile ${out}\n`,
   );

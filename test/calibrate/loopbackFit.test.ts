@@ -71,8 +71,11 @@ test("fitLoopback leaves what it cannot reach unfitted, saying why, and calibrat
   const tooCheap = loopbackCalibration({rw: {tx: 500, rx: 500}, sf: {tx: 500, rx: 500}});
   const fit = fitLoopback(tooCheap, {extends: "server-2024", sources: {}})!;
   assert.equal(fit.scale, undefined);
-  assert.match(fit.why[0], /read \+ write measured 0\.001 ms, less than the model's copies and system calls alone/);
-  const {overrides} = calibratedProfile(tooCheap, "server-2024", "m.json");
+  assert.match(fit.why[0], /read \+ write measured 0\.001 ms, less than the model's copies, system calls and wake-ups alone/);
+  const {overrides, notFitted, profile} = calibratedProfile(tooCheap, "server-2024", "m.json");
+  // The reason reaches the user: calibrate prints notFitted, and the profile's description carries it.
+  assert.ok(notFitted.some((why) => why.startsWith("the network costs (net.*): read + write measured 0.001 ms")), notFitted.join(" | "));
+  assert.match(String(profile.description), /Not fitted, server-2024's numbers kept: .*the network costs \(net\.\*\): read \+ write measured 0\.001 ms/);
   assert.deepEqual(
     overrides.filter((o) => o.path.startsWith("net.")).map((o) => o.path),
     ["net.rmemBytes", "net.wmemBytes"].filter((p) => overrides.some((o) => o.path === p)),
