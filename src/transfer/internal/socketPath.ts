@@ -90,9 +90,9 @@ export class SocketPaths {
   private nextConn = 0;
   /** Over a NIC: each process's connection, kept open between its transfers (HTTP keep-alive), and whether a transfer is using it. */
   private readonly kept = new Map<number, {sock: TcpSocket; busy: boolean}>();
-  /** Task-switch and wake-up IPI time of each loopback receiver, ns, by pid. */
+  /** Task-switch time of each loopback receiver, ns, by pid. */
   readonly receiverSwitchNs = new Map<number, number>();
-  /** Wake-up IPI time (taken and sent) of each loopback receiver, ns, by pid: interrupt context (see SocketSink.irqContextNs). */
+  /** Wake-up IPI time (taken and sent) of each loopback receiver, ns, by pid: its CPU time, in interrupt context (see SocketSink.irqContextNs). */
   readonly receiverIpiNs = new Map<number, number>();
   /** Wake-up IPI time on the sending side of loopback connections (every pid but the receivers'), ns. */
   senderIpiNs = 0;
@@ -133,9 +133,8 @@ export class SocketPaths {
     if (this.options.link === "loopback" && !this.listening) {
       this.listening = true;
       this.host.sim.trace.listen((_t, kind, p, durationNs) => {
-        // Its task switches and the IPIs it took or sent are its CPU time too (a thread clock counts them).
-        if ((kind === "task-switch" || kind === "ipi") && p >= receiverPidBase) this.receiverSwitchNs.set(p, (this.receiverSwitchNs.get(p) ?? 0) + durationNs);
-        if (kind === "ipi") {
+        if (kind === "task-switch" && p >= receiverPidBase) this.receiverSwitchNs.set(p, (this.receiverSwitchNs.get(p) ?? 0) + durationNs);
+        else if (kind === "ipi") {
           if (p >= receiverPidBase) this.receiverIpiNs.set(p, (this.receiverIpiNs.get(p) ?? 0) + durationNs);
           else this.senderIpiNs += durationNs;
         }
@@ -218,7 +217,8 @@ export class SocketSink {
 
   /** The loopback receiver's CPU time so far (its steps, its task switches and wake-up IPIs), ns; 0 over a NIC (the receiver is another machine). */
   get receiverCpuNs(): number {
-    return this.receiverStepNs + (this.paths.receiverSwitchNs.get(this.receiverPid) ?? 0);
+    // Its task switches and the IPIs it took or sent are its CPU time too (a thread clock counts them).
+    return this.receiverStepNs + (this.paths.receiverSwitchNs.get(this.receiverPid) ?? 0) + (this.paths.receiverIpiNs.get(this.receiverPid) ?? 0);
   }
 
   /**
