@@ -30,7 +30,7 @@ export type TraceKind =
   | "cache-hit"
   /** Page-cache pages missing. */
   | "cache-miss"
-  /** A network packet crossing the NIC; `detail` "tx"/"rx" (data) or "tx-ack"/"rx-ack", `bytes` its TCP payload. */
+  /** A network packet crossing the NIC; `detail` "tx"/"rx" (data) or "tx-ack"/"rx-ack", `bytes` its TCP payload; over loopback "lo" (data) or "lo-ack". */
   | "packet"
   /** A protocol header pushed onto or pulled off an sk_buff (skb_push/skb_pull: no payload moves); `detail` e.g. "push tcp". */
   | "header"

@@ -145,6 +145,9 @@ function profileShape(partial: boolean) {
         rxPacketNs: leaf.nonNegative("Receive work per wire packet in the NAPI poll (driver skb build, eth_type_trans, GRO), ns."),
         rxSegmentNs: leaf.nonNegative("Receive protocol work per skb after GRO (ip_rcv → tcp_v4_rcv), also per incoming ACK, ns."),
         wmemMaxBytes: leaf.positiveInteger("Largest send buffer autotuning may reach, net.ipv4.tcp_wmem[2], bytes."),
+        sndbufInitSegments: leaf
+          .positiveInteger("Worst-case skbs of one MSS each the send buffer is sized for when a connection is established (tcp_init_buffer_space → tcp_sndbuf_expand: the congestion control's factor × max(TCP_INIT_CWND, cwnd)); the buffer becomes that many times one skb's worst-case truesize, between tcp_wmem[1] and tcp_wmem[2]. Absent: the buffer starts at tcp_wmem[1].")
+          .optional(),
         skbAllocNs: leaf.nonNegative("Allocating one skb for sending (tcp_stream_alloc_skb → alloc_skb_fclone, memory accounting) and freeing it once acknowledged, CPU time, ns."),
         pageRefNs: leaf.nonNegative("One page fragment of a zero-copy skb: the page reference taken when splice hands it to TCP (skb_splice_from_iter → get_page) and dropped when the ACK frees the skb (put_page), with the fragment's set-up, ns."),
         checksumBytesPerNs: leaf.positive("Software checksum rate (csum_partial) when the NIC does not offload checksums, bytes per ns."),

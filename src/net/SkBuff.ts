@@ -26,6 +26,10 @@ import {headerBytes} from "./dataPath.js";
  * 320. So 256 + 320 = 576.
  */
 export const skbOverheadBytes = 576;
+/** SKB_DATA_ALIGN(sizeof(struct sk_buff)), bytes: the first part of {@link skbOverheadBytes}. */
+export const skbStructBytes = 256;
+/** SKB_DATA_ALIGN(sizeof(struct skb_shared_info)), bytes: the second part of {@link skbOverheadBytes}. */
+export const sharedInfoBytes = skbOverheadBytes - skbStructBytes;
 
 /**
  * The truesize of the head of an skb tcp_sendmsg allocates, bytes, before

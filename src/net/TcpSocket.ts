@@ -15,7 +15,31 @@ import {Subject, type Observable} from "rxjs";
 import {Signal} from "../engine/process.js";
 import type {Connection} from "./Connection.js";
 import type {NetStack} from "./NetStack.js";
-import type {SkBuff} from "./SkBuff.js";
+import {mssClampOf, maxTcpHeaderBytes, type DataPathSettings} from "./dataPath.js";
+import {sharedInfoBytes, skbStructBytes, type SkBuff} from "./SkBuff.js";
+
+/**
+ * The send buffer an autotuned socket has once its connection is
+ * established, bytes: tcp_init_buffer_space() → tcp_sndbuf_expand()
+ * (net/ipv4/tcp_input.c, Linux 6.18) sizes it for `net.sndbufInitSegments`
+ * worst-case skbs of one MSS each (the congestion control's factor, 2 for
+ * CUBIC, × max(TCP_INIT_CWND = 10, cwnd)): per_mss =
+ * roundup_pow_of_two(max(mss_clamp, mss_cache) + MAX_TCP_HEADER +
+ * SKB_DATA_ALIGN(sizeof(struct skb_shared_info))) +
+ * SKB_DATA_ALIGN(sizeof(struct sk_buff)); never below tcp_wmem[1], at most
+ * tcp_wmem[2]. With a 1500-byte MTU that is 20 × 4352 = 87,040 bytes; over
+ * loopback (64 KiB MTU) 20 × 131,328 = 2,626,560. Measured on Linux 6.18
+ * (getsockopt SO_SNDBUF right after connect): 124,416 at MTU 1500 and
+ * tcp_wmem[2] = 4 MiB over loopback, with BBR (factor 3) and a smaller
+ * MAX_TCP_HEADER than a distribution kernel's.
+ */
+export function establishedSndbufBytes(s: DataPathSettings, net: {wmemBytes: number; wmemMaxBytes: number; sndbufInitSegments?: number}): number {
+  const segments = net.sndbufInitSegments ?? 0;
+  let head = 1;
+  while (head < mssClampOf(s) + maxTcpHeaderBytes + sharedInfoBytes) head *= 2;
+  const perMss = head + skbStructBytes;
+  return Math.max(net.wmemBytes, Math.min(segments * perMss, net.wmemMaxBytes));
+}
 
 /** Counters of one socket (the stack sums them too). */
 export interface SocketCounters {
@@ -143,7 +167,7 @@ export class TcpSocket {
     const s = stack.settings;
     const net = stack.host.profile.net;
     this.sndbufAuto = s.sndbufBytes === "auto";
-    this.sndbufBytes = s.sndbufBytes === "auto" ? net.wmemBytes : s.sndbufBytes;
+    this.sndbufBytes = s.sndbufBytes === "auto" ? establishedSndbufBytes(s, net) : s.sndbufBytes;
     this.rcvbufBytes = s.rcvbufBytes === "default" ? net.rmemBytes : s.rcvbufBytes;
     this.rcvWnd = this.rcvbufBytes;
     this.sndWnd = s.peerRcvbufBytes;

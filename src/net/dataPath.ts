@@ -91,9 +91,11 @@ export interface DataPathSettings {
    */
   delayedAckNs: number;
   /**
-   * The send buffer, bytes, or "auto": start at the profile's tcp_wmem[1]
-   * (16 KiB) and grow by autotuning up to tcp_wmem[2] (the profile's
-   * `net.wmemMaxBytes`). A number is a fixed buffer, as setsockopt(SO_SNDBUF)
+   * The send buffer, bytes, or "auto": start at what tcp_sndbuf_expand()
+   * gives an established connection (see establishedSndbufBytes in
+   * TcpSocket.ts: the profile's `net.sndbufInitSegments` skbs of one MSS,
+   * at least tcp_wmem[1]) and grow by autotuning up to tcp_wmem[2] (the
+   * profile's `net.wmemMaxBytes`). A number is a fixed buffer, as setsockopt(SO_SNDBUF)
    * makes it (autotuning off, SOCK_SNDBUF_LOCK).
    */
   sndbufBytes: number | "auto";
@@ -142,6 +144,11 @@ export function dataPathSettings(overrides: Partial<DataPathSettings> = {}): Dat
       throw new InputError(key, String(v), `an integer > 0 or "${key === "sndbufBytes" ? "auto" : "default"}"`);
   }
   return s;
+}
+
+/** The MSS a peer announces in its SYN (rx_opt.mss_clamp): MTU − IP header − TCP header without options, bytes. */
+export function mssClampOf(s: DataPathSettings): number {
+  return s.mtuBytes - ipHeaderBytes - 20;
 }
 
 /** Returns the MSS of *s*: MTU − 20 (IP) − 20 (TCP) − 12 with timestamps: 1448 by default, bytes. */

@@ -117,7 +117,7 @@ export function runTransfer(o: TransferRunOptions) {
       // A wire packet's payload left by the NIC's DMA (its headers are not the file's data).
       if (detail === "tx") net.dataDmaBytes += eventBytes;
       if (detail === "tx" || detail === "lo") net.segments++;
-      else if (detail === "rx-ack") net.acks++;
+      else if (detail === "rx-ack" || detail === "lo-ack") net.acks++;
     } else if (kind === "irq" && detail === "nic-rx") net.rxIrqs++;
     else if (kind === "page-fault") {
       net.pageFaults++;

@@ -7,7 +7,7 @@ import {loadProfile} from "../../src/host/profiles.js";
 import {Connection} from "../../src/net/Connection.js";
 import {NetStack, type NetStackOptions} from "../../src/net/NetStack.js";
 import {EagainError, recvCall, sendCall} from "../../src/net/socketCalls.js";
-import type {TcpSocket} from "../../src/net/TcpSocket.js";
+import {establishedSndbufBytes, type TcpSocket} from "../../src/net/TcpSocket.js";
 import {headerBytes, mssOf, linuxDataPathDefaults, sizeGoalOf, dataPathSettings} from "../../src/net/dataPath.js";
 import {KiB, MiB} from "../../src/units.js";
 import {rxTruesize, SkBuff, skbOverheadBytes, txSkbHeadTruesizeBytes} from "../../src/net/SkBuff.js";
@@ -381,4 +381,16 @@ test("data for a connection the server does not hold (not yet made, or closed) i
     assert.equal(sock.rcvQueued, 1000);
     assert.equal(memory.byKind.buffers, 0, state);
   }
+});
+
+test("establishedSndbufBytes: an autotuned send buffer starts at tcp_sndbuf_expand's size, between tcp_wmem[1] and tcp_wmem[2]", () => {
+  const net = loadProfile("server-2024").net;
+  // 20 skbs (CUBIC's 2 × TCP_INIT_CWND) of roundup_pow_of_two(1460 + 320 + 320) + 256 = 4352 bytes.
+  assert.equal(establishedSndbufBytes(dataPathSettings(), net), 20 * 4352);
+  // lo's 64 KiB MTU: 65496 + 640 rounds up to 131072; 20 × 131328 = 2,626,560, under tcp_wmem[2] (4 MiB).
+  assert.equal(establishedSndbufBytes(dataPathSettings({mtuBytes: 65536}), net), 2_626_560);
+  assert.equal(establishedSndbufBytes(dataPathSettings({mtuBytes: 65536}), {...net, wmemMaxBytes: 1_000_000}), 1_000_000);
+  // Linux 2.6's three skbs per MSS stay below tcp_wmem[1] with a 1500-byte MTU; no field, no expansion.
+  assert.equal(establishedSndbufBytes(dataPathSettings(), loadProfile("desktop-2008").net), 16384);
+  assert.equal(establishedSndbufBytes(dataPathSettings(), {...net, sndbufInitSegments: undefined}), net.wmemBytes);
 });

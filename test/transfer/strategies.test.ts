@@ -365,3 +365,37 @@ test("over loopback each side's CPU time holds the wake-up IPIs it took and sent
   assert.ok(result.receiverCpuNs - rxIpiNs < 1_000_000, `reader's own work ${result.receiverCpuNs - rxIpiNs} ns`);
   assert.equal(result.cpuBusyNs, result.senderCpuNs + result.receiverCpuNs);
 });
+
+test("over loopback the reader ACKs once per two full segments, as Linux does: one ACK per 64 KiB write (a full segment and its 52-byte tail), one per two segments of one big write", () => {
+  const acks = (strategy: StrategyName, chunkBytes: number) => {
+    const {result, sim} = runTransfer({strategy, fileBytes: 4 * MiB, chunkBytes, receiveBytes: 64 * KiB, cache: "warm", link: "loopback", profile, keepEvents: true});
+    const data = sim.trace.events.filter((e) => e.kind === "packet" && e.detail === "lo").length;
+    return {acks: result.acksReceived, data, traced: sim.trace.events.filter((e) => e.kind === "packet" && e.detail === "lo-ack").length};
+  };
+  // read + write: each write of 65536 bytes is a segment of one MSS (65484) and one of 52 bytes; the second takes
+  // rcv_nxt − rcv_wup past one MSS, so each pair gets one ACK: 64 writes, 64 ACKs (give or take the quick ACKs at the start).
+  const rw = acks("read-write", 64 * KiB);
+  assert.equal(rw.data, 128);
+  assert.equal(rw.traced, rw.acks);
+  assert.ok(rw.acks >= 64 && rw.acks <= 66, `read + write: ${rw.acks} ACKs for 64 writes`);
+  // mmap + write of the whole file in one call: full segments only, one ACK per two.
+  const mm = acks("mmap-write", 4 * MiB);
+  assert.ok(mm.data >= 64 && mm.data <= 65, `mmap + write: ${mm.data} segments`);
+  assert.ok(mm.acks >= Math.floor(mm.data / 2) && mm.acks <= Math.floor(mm.data / 2) + 2, `mmap + write: ${mm.acks} ACKs for ${mm.data} segments`);
+});
+
+test("over loopback an established connection's send buffer is what tcp_sndbuf_expand gives it (2.6 MB for lo's MTU), so a 64 KiB write is one skb of one MSS and its tail, not pieces of a 16 KiB buffer", () => {
+  const {sim} = runTransfer({strategy: "read-write", fileBytes: 1 * MiB, chunkBytes: 64 * KiB, cache: "warm", link: "loopback", profile, keepEvents: true});
+  const sizes = new Set(sim.trace.events.filter((e) => e.kind === "packet" && e.detail === "lo").map((e) => e.bytes));
+  assert.deepEqual([...sizes].sort((a, b) => a - b), [52, 65484]);
+});
+
+test("over loopback a window update that acknowledges nothing new still opens the sender's window: a reader slower than the sender lets it fill the 32 MiB window, and the transfer still completes", () => {
+  // sendfile with SG sends faster than the reader copies, so the receive queue grows to the window and the sender
+  // waits for the reader's window-update ACKs (tcp_cleanup_rbuf's "window raised significantly" rule).
+  const {result, sim} = runTransfer({strategy: "sendfile-sg", fileBytes: 128 * MiB, chunkBytes: 64 * KiB, receiveBytes: 64 * KiB, cache: "warm", link: "loopback", profile, keepEvents: true});
+  assert.equal(result.bytesDelivered, 128 * MiB);
+  // Data the window held back left from the reader's ACK (tcp_ack → tcp_data_snd_check on its core): traced with its pid.
+  const byReader = sim.trace.events.filter((e) => e.kind === "packet" && e.detail === "lo" && e.pid >= 1_000_000).length;
+  assert.ok(byReader > 0, "no data sent from the reader's window updates: the window never closed");
+});

@@ -19,7 +19,7 @@
  * `net.checksumBytesPerNs`); the NIC path is {@link NetStack}'s (TSO, NAPI
  * and coalescing, GRO, delayed ACKs), unchanged.
  */
-import {Signal, spawn, use, wait, type ProcessBody} from "../../engine/process.js";
+import {launch, Signal, spawn, use, wait, type ProcessBody} from "../../engine/process.js";
 import type {Host} from "../../host/Host.js";
 import {copyBytesPerNsAt, copyNs, fromMemory, intoSocketBuffer} from "../../host/profiles.js";
 import {InputError, keyword} from "../../errors.js";
@@ -73,6 +73,9 @@ export function checkLinkOptions(o: LinkOptions): Required<Omit<LinkOptions, "da
   if (!(Number.isSafeInteger(receiveBytes) && receiveBytes > 0)) throw new InputError("receiveBytes", String(receiveBytes), "a positive integer number of bytes");
   return {link, latencyNs, receiveBytes, dataPath: o.dataPath ?? {}};
 }
+
+/** Who sends a loopback receiver's ACK: the reader in its system call, the sender's softirq that queued the data, or the delayed-ACK timer. */
+type AckContext = "receiver" | "senderSoftirq" | "timer";
 
 /** Pid of the loopback receiver of connection *id* (far from the servers' pids). */
 const receiverPidBase = 1_000_000;
@@ -160,9 +163,8 @@ export class SocketSink {
   readonly link: LinkKind;
   /** Bytes the strategy has handed to the socket. */
   written = 0;
-  /** Loopback: skbs the receiver has not processed yet (its socket backlog), and their bytes. */
-  private backlogSkbs = 0;
-  private backlogBytes = 0;
+  /** Loopback: the payload of each skb the receiver has not processed yet (its socket backlog), oldest first. */
+  private readonly backlog: number[] = [];
   /** Loopback: whether the receiver holds its socket's lock (inside recv), so arriving skbs go to the backlog. */
   private readerOwnsSocket = false;
   /** Loopback: bytes processed and waiting in the receive queue. */
@@ -170,8 +172,33 @@ export class SocketSink {
   /** Loopback: bytes the receiver has processed (its rcv_nxt) and acknowledged (rcv_wup). */
   private rcvNxt = 0;
   private rcvAcked = 0;
+  /** Loopback: the window the receiver offered in its last ACK (rcv_wnd), bytes. */
+  private rcvWnd = receiverWindowBytes;
   /** Loopback: bytes the receiver has read (copied to its buffer and discarded). */
   received = 0;
+  /**
+   * Loopback, the receiver's delayed-ACK state (struct inet_connection_sock's
+   * icsk_ack): the receive MSS it has measured (tcp_measure_rcv_mss(), from
+   * TCP_MSS_DEFAULT 536 up: tcp_initialize_rcv_mss()), the quick ACKs left,
+   * whether an ACK is owed (ICSK_ACK_SCHED) and whether a segment shorter
+   * than the MSS came since the last one (ICSK_ACK_PUSHED), and the
+   * delayed-ACK timer's generation (bumped to cancel it) and whether it runs.
+   */
+  private rcvMss = 536;
+  private quickAcks = 0;
+  private sawData = false;
+  private ackScheduled = false;
+  private ackPushed = false;
+  private delackGen = 0;
+  private delackArmed = false;
+  /** Loopback: whether the sender holds its socket's lock (inside write or sendfile), so ACKs that reach it wait on its backlog. */
+  private senderOwnsSocket = false;
+  /** Loopback: ACKs on the sender's socket backlog, and the highest sequence they acknowledge. */
+  private senderBacklogAcks = 0;
+  private senderBacklogAckTo = 0;
+  private senderBacklogWnd = 0;
+  /** Loopback: ACKs the receiver sent, by who sent them (for tests and the trace check). */
+  readonly acksSent = {receiver: 0, senderSoftirq: 0, timer: 0};
   /** Loopback: the receiver's own CPU time (its steps), ns; task switches are added from the trace. */
   private receiverStepNs = 0;
   /** Loopback: the part of each side's steps that runs in softirq context (the receive path of what it transmitted), ns. */
@@ -275,17 +302,31 @@ export class SocketSink {
     const checksum = this.link === "nic" && !host.profile.nic.checksumOffload;
     let traced = false;
     let left = bytes;
+    const loopback = this.link === "loopback";
+    // lock_sock(): from here ACKs that reach this socket wait on its backlog (tcp_v4_rcv → tcp_add_backlog).
+    if (loopback) this.senderOwnsSocket = true;
+    /** Skbs allocated since the backlog was last processed (tcp_sendmsg_locked's process_backlog). */
+    let sinceFlush = 0;
     while (left > 0) {
       const space = sock.sendSpace;
       if (space <= 0) {
         sock.noSpace = true;
+        if (loopback) {
+          // sk_stream_wait_memory → sk_wait_event releases the lock, which processes the backlog; it sleeps only if
+          // that freed no room.
+          yield* this.releaseSenderBacklog();
+          if (sock.sendSpace > 0) continue;
+          this.senderOwnsSocket = false;
+        }
         sock.counters.blockedWrites++;
         yield wait(sock.waitWritable());
+        if (loopback) this.senderOwnsSocket = true;
         continue;
       }
       const n = Math.min(left, space, stack.sizeGoal(sock));
       sock.wmemQueued += n;
       const skbs = stack.newSkbsFor(sock, n);
+      sinceFlush += skbs;
       if (skbs > 0 && net.skbAllocNs > 0) yield use(cpu, skbs * net.skbAllocNs, "skb-alloc", null, 0, "tcp_stream_alloc_skb");
       if (copyFrom !== null) {
         // The skbs' pages are written here and read next by the NIC or another core: the copy streams into memory
@@ -308,7 +349,37 @@ export class SocketSink {
       stack.queueSend(sock, n);
       this.written += n;
       left -= n;
-      if (this.link === "loopback") yield* this.xmit(false);
+      if (loopback) {
+        yield* this.xmit(false);
+        // Every 16 new skbs tcp_sendmsg_locked() processes the backlog (sk_flush_backlog(), net/ipv4/tcp.c).
+        if (sinceFlush >= 16) {
+          sinceFlush = 0;
+          yield* this.releaseSenderBacklog();
+        }
+      }
+    }
+    if (loopback) {
+      // release_sock(): the ACKs that waited are processed now, by the sender.
+      yield* this.releaseSenderBacklog();
+      this.senderOwnsSocket = false;
+    }
+  }
+
+  /**
+   * The sender processes the ACKs on its socket's backlog (__release_sock()
+   * → tcp_v4_do_rcv → tcp_ack, `net.rxSegmentNs` each, in its own context,
+   * not in interrupt context): buffer space freed, writers woken, data the
+   * window held back sent.
+   */
+  private *releaseSenderBacklog(): ProcessBody<void> {
+    const host = this.paths.host;
+    // __release_sock() runs until the backlog is empty: what its own transmits bring back is processed too.
+    while (this.senderBacklogAcks > 0) {
+      const n = this.senderBacklogAcks;
+      this.senderBacklogAcks = 0;
+      yield use(host.cpu, n * host.profile.net.rxSegmentNs, "softirq", null, 0, "tcp_ack");
+      this.ack(this.senderBacklogAckTo, this.senderBacklogWnd);
+      yield* this.xmit(false);
     }
   }
 
@@ -357,14 +428,14 @@ export class SocketSink {
       let softirqNs = net.rxPacketNs;
       host.sim.trace.record(host.sim.scheduler.now(), "packet", byReceiver ? this.receiverPid : this.pid, 0, skb.payloadBytes, "lo");
       if (this.readerOwnsSocket) {
-        this.backlogSkbs++;
-        this.backlogBytes += skb.payloadBytes;
+        this.backlog.push(skb.payloadBytes);
       } else {
         yield use(host.cpu, net.rxSegmentNs, "softirq", null, 0, "tcp");
         ns += net.rxSegmentNs;
         softirqNs += net.rxSegmentNs;
-        this.rcvNxt += skb.payloadBytes;
-        this.rcvQueued += skb.payloadBytes;
+        // Still in this softirq: the ACK rule (its ACK, if one leaves, is the sender's softirq work too).
+        const ackNs = yield* this.receiveSegment(skb.payloadBytes, "senderSoftirq");
+        ns += ackNs;
       }
       if (byReceiver) this.receiverSoftirqNs += softirqNs;
       else this.senderSoftirqNs += softirqNs;
@@ -383,25 +454,22 @@ export class SocketSink {
    * The loopback receiver: a process that reads and discards. Each recv(2)
    * first processes the skbs on its socket's backlog as it releases the
    * socket lock (__release_sock(), net/core/sock.c line 3196 →
-   * tcp_v4_do_rcv → tcp_rcv_established, `net.rxSegmentNs` each), copies
-   * up to **receiveBytes** to its buffer ("skb→user"), then acknowledges
-   * what it has processed (tcp_cleanup_rbuf → tcp_send_ack: one ACK per
-   * call, a simplification of the every-second-segment rule): the ACK's
-   * transmit (`net.txSegmentNs`), its way through loopback
-   * (`net.rxPacketNs`), and tcp_ack on the sender's socket
-   * (`net.rxSegmentNs`), which frees the acknowledged buffer space, grows an
-   * autotuned send buffer that was found full, wakes the sender, and sends
-   * what the window held back (tcp_data_snd_check), all on the receiver's
-   * core.
+   * tcp_v4_do_rcv → tcp_rcv_established, `net.rxSegmentNs` each, with the
+   * ACK rule of {@link SocketSink.receiveSegment}), copies up to
+   * **receiveBytes** to its buffer ("skb→user"), then cleans up
+   * (tcp_cleanup_rbuf(), net/ipv4/tcp.c): an owed ACK leaves if more than
+   * one receive MSS is unacknowledged, or if this read emptied the queue
+   * after a segment shorter than the MSS (ICSK_ACK_PUSHED; the receiver
+   * never sends data, so never in ping-pong mode), or if the window it can
+   * now offer is at least twice the one the sender knows.
    */
   private *receiver(): ProcessBody<void> {
     const host = this.paths.host;
     const net = host.profile.net;
-    const sock = this.sock;
     const receiveBytes = this.paths.options.receiveBytes;
     const self = this;
     for (;;) {
-      while (this.backlogSkbs === 0 && this.rcvQueued === 0) {
+      while (this.backlog.length === 0 && this.rcvQueued === 0) {
         if (this.closed && this.received >= this.written) {
           const d = this.drained;
           this.drained = null;
@@ -414,14 +482,12 @@ export class SocketSink {
       yield* syscall(host, "recv", function* () {
         // lock_sock in tcp_recvmsg: from here to the end of the call, skbs that arrive wait on the backlog.
         self.readerOwnsSocket = true;
-        while (self.backlogSkbs > 0) {
+        for (let i = 0; i < self.backlog.length; i++) {
           yield use(host.cpu, net.rxSegmentNs, "softirq", null, 0, "tcp");
           self.receiverStepNs += net.rxSegmentNs;
-          self.backlogSkbs--;
-          self.rcvNxt += self.backlogBytes;
-          self.rcvQueued += self.backlogBytes;
-          self.backlogBytes = 0;
+          self.receiverStepNs += yield* self.receiveSegment(self.backlog[i], "receiver");
         }
+        self.backlog.length = 0;
         const n = Math.min(receiveBytes, self.rcvQueued);
         if (n > 0) {
           // The skbs were written by the sender's core: the copy streams from memory (fromMemory).
@@ -430,16 +496,7 @@ export class SocketSink {
           self.rcvQueued -= n;
           self.received += n;
         }
-        if (self.rcvNxt > self.rcvAcked) {
-          const ackNs = net.txSegmentNs + net.rxPacketNs + net.rxSegmentNs;
-          yield use(host.cpu, ackNs, "softirq", null, 0, "ack");
-          self.receiverStepNs += ackNs;
-          // The ACK's transmit is the reader's system call; its way in and tcp_ack run in the softirq that follows.
-          self.receiverSoftirqNs += net.rxPacketNs + net.rxSegmentNs;
-          self.rcvAcked = self.rcvNxt;
-          self.ack();
-          self.receiverStepNs += yield* self.xmit(true);
-        }
+        if (self.cleanupWantsAck(n)) self.receiverStepNs += yield* self.sendAck("receiver");
         // release_sock: what arrived meanwhile is processed by the next call (its backlog loop above).
         self.readerOwnsSocket = false;
       });
@@ -451,14 +508,130 @@ export class SocketSink {
     }
   }
 
-  /** tcp_ack on the sender's socket: space freed, the window the receiver now offers, autotuning, writers woken. */
-  private ack(): void {
+  /** tcp_cleanup_rbuf()'s decision after a read of *copied* bytes (see {@link SocketSink.receiver}). */
+  private cleanupWantsAck(copied: number): boolean {
+    if (this.ackScheduled && (this.rcvNxt - this.rcvAcked > this.rcvMss || (copied > 0 && this.ackPushed && this.rcvQueued === 0))) return true;
+    if (copied <= 0) return false;
+    // The window-update rule: rcv_window_now = rcv_wup + rcv_wnd − rcv_nxt; ACK if 2 × it ≤ the clamp and the new window is ≥ 2 × it.
+    const windowNow = Math.max(0, this.rcvAcked + this.rcvWnd - this.rcvNxt);
+    if (2 * windowNow > receiverWindowBytes) return false;
+    const newWindow = receiverWindowBytes - this.rcvQueued;
+    return newWindow > 0 && newWindow >= 2 * windowNow;
+  }
+
+  /**
+   * tcp_rcv_established() has queued a data skb of *bytes* on the
+   * receiver's socket, in context *ctx* (the sender's softirq, or the
+   * reader releasing its socket's lock): tcp_event_data_recv() owes an ACK
+   * (inet_csk_schedule_ack), measures the receive MSS (tcp_measure_rcv_mss():
+   * a segment at least as long raises it, up to the MSS; a shorter one sets
+   * ICSK_ACK_PUSHED) and, for the first data, grants quick ACKs
+   * (tcp_incr_quickack(): rcv_wnd / (2 × rcv_mss), at least 2, at most
+   * TCP_MAX_QUICKACKS 16; the first window over loopback is one MSS, 65483
+   * bytes in tcpi_rcv_ssthresh right after accept on Linux 6.18, so 2);
+   * then __tcp_ack_snd_check() (net/ipv4/tcp_input.c) sends the ACK at once
+   * if more than one receive MSS is unacknowledged ("once per two
+   * segments") or quick ACKs are left, else arms the delayed-ACK timer. Its
+   * other condition (the window would not shrink, __tcp_select_window() ≥
+   * rcv_wnd) holds here: the reader never lets the 32 MiB window fill.
+   * Window growth's extra quick ACKs (tcp_grow_window() sets quick |= 1)
+   * are not modelled. Returns the CPU time of the ACK it sent, ns.
+   */
+  private *receiveSegment(bytes: number, ctx: AckContext): ProcessBody<number> {
+    this.rcvNxt += bytes;
+    this.rcvQueued += bytes;
+    this.ackScheduled = true;
+    const mss = this.paths.stack.mss;
+    if (bytes >= this.rcvMss) this.rcvMss = Math.min(bytes, mss);
+    else this.ackPushed = true;
+    if (!this.sawData) {
+      this.sawData = true;
+      this.quickAcks = Math.min(16, Math.floor(mss / (2 * this.rcvMss)) || 2);
+    }
+    if (this.rcvNxt - this.rcvAcked > this.rcvMss || this.quickAcks > 0) return yield* this.sendAck(ctx);
+    this.armDelack();
+    return 0;
+  }
+
+  /**
+   * tcp_send_ack() from *ctx*: the ACK's transmit (`net.txSegmentNs`) and
+   * its way through loopback (`net.rxPacketNs`, softirq) on the core that
+   * sends it; then tcp_ack on the sender's socket (`net.rxSegmentNs`),
+   * there and then if the sender does not hold its socket, else on the
+   * sender's backlog for the sender to process (see
+   * {@link SocketSink.releaseSenderBacklog}). Sending it clears what was
+   * owed (tcp_event_ack_sent(): the delayed-ACK timer stopped, one quick
+   * ACK used). Returns the CPU time it booked here, ns.
+   */
+  private *sendAck(ctx: AckContext): ProcessBody<number> {
+    const host = this.paths.host;
+    const net = host.profile.net;
+    this.rcvAcked = this.rcvNxt;
+    this.rcvWnd = receiverWindowBytes - this.rcvQueued;
+    this.ackScheduled = false;
+    this.ackPushed = false;
+    this.delackGen++;
+    this.delackArmed = false;
+    if (this.quickAcks > 0) this.quickAcks--;
+    this.acksSent[ctx]++;
+    // A pure ACK crossing lo, traced with who sent it (the reader, the sender whose softirq sent it, or pid 0 for the timer).
+    host.sim.trace.record(host.sim.scheduler.now(), "packet", ctx === "receiver" ? this.receiverPid : ctx === "senderSoftirq" ? this.pid : 0, 0, 0, "lo-ack");
+    let ns = net.txSegmentNs + net.rxPacketNs;
+    yield use(host.cpu, ns, "softirq", null, 0, "ack");
+    // The reader sends from its system call (task context); the sender's softirq and the timer from interrupt context.
+    let irqNs = ctx === "receiver" ? net.rxPacketNs : ns;
+    const ackTo = this.rcvAcked;
+    const wnd = this.rcvWnd;
+    if (this.senderOwnsSocket) {
+      this.senderBacklogAcks++;
+      this.senderBacklogAckTo = ackTo;
+      this.senderBacklogWnd = wnd;
+    } else {
+      yield use(host.cpu, net.rxSegmentNs, "softirq", null, 0, "tcp_ack");
+      ns += net.rxSegmentNs;
+      irqNs += net.rxSegmentNs;
+      this.ack(ackTo, wnd);
+    }
+    if (ctx === "receiver") this.receiverSoftirqNs += irqNs;
+    else this.senderSoftirqNs += irqNs;
+    // tcp_ack → tcp_data_snd_check: what the window held back leaves from here.
+    if (!this.senderOwnsSocket && ctx === "receiver") ns += yield* this.xmit(true);
+    return ns;
+  }
+
+  /** Arms the delayed-ACK timer unless it runs (tcp_send_delayed_ack() keeps the earlier deadline). */
+  private armDelack(): void {
+    if (this.delackArmed) return;
+    this.delackArmed = true;
+    const host = this.paths.host;
+    host.sim.scheduler.post(this.paths.stack.settings.delayedAckNs, this.delackFired, ++this.delackGen);
+  }
+
+  /** The delayed-ACK timer of generation *gen* ran out: the owed ACK leaves from the timer's softirq (tcp_delack_timer_handler()). */
+  private readonly delackFired = (gen: number): void => {
+    if (gen !== this.delackGen || !this.ackScheduled) return;
+    this.delackArmed = false;
+    const self = this;
+    launch(this.paths.host.sim, 0, (function* () {
+      if (!self.ackScheduled) return;
+      yield* self.sendAck("timer");
+      if (!self.senderOwnsSocket) yield* self.xmit(false);
+    })());
+  };
+
+  /**
+   * tcp_ack on the sender's socket of an ACK up to *ackTo* offering window
+   * *wnd*: the window taken (tcp_ack_update_window(), also from a pure
+   * window update that acknowledges nothing new), space freed, autotuning,
+   * writers woken.
+   */
+  private ack(ackTo: number, wnd: number): void {
     const sock = this.sock;
-    const acked = this.rcvAcked - sock.sndUna;
+    if (ackTo >= sock.sndUna) sock.sndWnd = wnd;
+    const acked = ackTo - sock.sndUna;
     if (acked <= 0) return;
-    sock.sndUna = this.rcvAcked;
+    sock.sndUna = ackTo;
     sock.wmemQueued -= acked;
-    sock.sndWnd = Math.max(0, receiverWindowBytes - this.rcvQueued);
     if (sock.noSpace && sock.sndbufAuto) sock.sndbufBytes = Math.min(sock.sndbufBytes * 2, this.paths.host.profile.net.wmemMaxBytes);
     sock.notifyWritable();
   }
