@@ -748,6 +748,13 @@ static int probe_mmap(void) {
 
 struct rx_result {
   double cpu_ns, end_ns, bytes;
+  /*
+   * The mechanism's counts, read by the reader after end of file: data segments received and ACKs sent (tcpi_segs_in
+   * and tcpi_segs_out of its socket, Linux 4.2+, less the handshake's SYN and ACK, the SYN-ACK and the FIN's ACK; a FIN
+   * on its own segment counts as one data segment more), and the times it blocked in read (voluntary context switches,
+   * getrusage(RUSAGE_THREAD)): each a wake-up. NAN where the kernel does not say.
+   */
+  double segs, acks, sleeps;
 };
 
 static void receiver(int listener, int results) {
@@ -755,11 +762,29 @@ static void receiver(int listener, int results) {
   for (;;) {
     int s = accept(listener, NULL, NULL);
     if (s < 0) _exit(0);
+    struct rusage u0, u1;
+    getrusage(RUSAGE_THREAD, &u0);
     double c0 = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
     double bytes = 0;
     ssize_t n;
     while ((n = read(s, buf, 64 << 10)) > 0) bytes += n;
-    struct rx_result r = {cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - c0, mono_ns(), bytes};
+    struct rx_result r = {cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - c0, mono_ns(), bytes, NAN, NAN, NAN};
+    getrusage(RUSAGE_THREAD, &u1);
+    r.sleeps = (double)(u1.ru_nvcsw - u0.ru_nvcsw);
+    /*
+     * glibc's struct tcp_info stops before tcpi_segs_out and tcpi_segs_in, so they are read at their offsets in the
+     * kernel's (include/uapi/linux/tcp.h): 8 bytes of __u8 fields, 24 __u32 (tcpi_rto to tcpi_total_retrans), 4 __u64
+     * (tcpi_pacing_rate to tcpi_bytes_received): 136 and 140. A kernel that fills less than that leaves them unmeasured.
+     */
+    unsigned char ti[256];
+    socklen_t tl = sizeof ti;
+    if (getsockopt(s, IPPROTO_TCP, TCP_INFO, ti, &tl) == 0 && tl >= 144) {
+      uint32_t out, in;
+      memcpy(&out, ti + 136, 4);
+      memcpy(&in, ti + 140, 4);
+      r.segs = (double)in - 2;
+      r.acks = (double)out - 2;
+    }
     close(s);
     if (write(results, &r, sizeof r) != sizeof r) _exit(1);
   }
@@ -774,8 +799,8 @@ static void write_all(int s, const char *p, size_t n) {
   }
 }
 
-/* Sends the file by method m; returns sender CPU ns, and elapsed and receiver CPU through the pointers. */
-static double send_once(int m, int fd, struct sockaddr_in *addr, int results, double *elapsed, double *rx_cpu) {
+/* Sends the file by method m; returns sender CPU ns, and elapsed, receiver CPU and the counts through the pointers. */
+static double send_once(int m, int fd, struct sockaddr_in *addr, int results, double *elapsed, double *rx_cpu, double counts[3]) {
   int s = socket(AF_INET, SOCK_STREAM, 0);
   if (s < 0 || connect(s, (struct sockaddr *)addr, sizeof *addr) != 0) die("connect");
   static char *buf;
@@ -811,6 +836,9 @@ static double send_once(int m, int fd, struct sockaddr_in *addr, int results, do
   }
   *elapsed = r.end_ns - t0;
   *rx_cpu = r.cpu_ns;
+  counts[0] = r.segs;
+  counts[1] = r.acks;
+  counts[2] = r.sleeps;
   return c1 - c0;
 }
 
@@ -862,21 +890,24 @@ static int probe_tcp(void) {
   if (second >= 0 && sched_setaffinity(0, sizeof tx_cpu, &tx_cpu) != 0) die("sched_setaffinity");
   close(res[1]);
   close(listener);
-  double tx[3][MAX_RUNS], rx[3][MAX_RUNS], el[3][MAX_RUNS];
+  double tx[3][MAX_RUNS], rx[3][MAX_RUNS], el[3][MAX_RUNS], cnt[3][3][MAX_RUNS];
   long sent[3] = {0, 0, 0};
   /* Transfers per run: as many as fit in run_ms (at least 1), the run keeps their medians. */
   for (int r = 0; r < runs; r++) {
     for (int m = 0; m < 3; m++) {
-      double a[64], b[64], c[64];
+      double a[64], b[64], c[64], k[3][64];
       int n = 0;
       double start = mono_ns();
       do {
-        a[n] = send_once(m, fd, &addr, res[0], &b[n], &c[n]);
+        double counts[3];
+        a[n] = send_once(m, fd, &addr, res[0], &b[n], &c[n], counts);
+        for (int q = 0; q < 3; q++) k[q][n] = counts[q];
         n++;
       } while (n < 64 && mono_ns() - start < run_ms * 1e6 / 3);
       tx[m][r] = median(a, n);
       el[m][r] = median(b, n);
       rx[m][r] = median(c, n);
+      for (int q = 0; q < 3; q++) cnt[m][q][r] = median(k[q], n);
       sent[m] += n;
     }
   }
@@ -895,6 +926,11 @@ static int probe_tcp(void) {
     print_runs("tcp", kase, "ns", rx[m], runs, sent[m]);
     snprintf(kase, sizeof kase, "%s elapsed %s", names[m], size_name);
     print_runs("tcp", kase, "ns", el[m], runs, sent[m]);
+    static const char *counted[] = {"data segments", "ACKs", "reader sleeps"};
+    for (int q = 0; q < 3; q++) {
+      snprintf(kase, sizeof kase, "%s %s %s", names[m], counted[q], size_name);
+      print_runs("tcp", kase, "count", cnt[m][q], runs, sent[m]);
+    }
   }
   close(fd);
   return 0;

@@ -21,7 +21,7 @@ export interface Measurement {
   probe: string;
   /** What was measured (`64MiB`, `null`, `sendfile sender CPU`, ...). */
   case: string;
-  /** Unit: `ns`, `ns/call`, `bytes/ns` or `ratio`. */
+  /** Unit: `ns`, `ns/call`, `bytes/ns`, `ratio` or `count`. */
   unit: string;
   /** Median of the run medians. */
   median?: number;

@@ -24,11 +24,17 @@ import {KiB, MiB} from "../units.js";
 import {threadClockExcludesIrq, type Calibration} from "./calibrate.js";
 import {significant, spread} from "./spread.js";
 
-/** The loopback-TCP experiment in the model: one warm file sent by each method, the sender's and the reader's CPU time and the elapsed time. */
+/** The loopback-TCP experiment in the model: one warm file sent by each method, the sender's and the reader's CPU time, the elapsed time, and the mechanism's counts. */
 export interface TcpPrediction {
   senderCpuNs: number;
   receiverCpuNs: number;
   elapsedNs: number;
+  /** Data segments that crossed lo (the probe: the reader's tcpi_segs_in). */
+  segments: number;
+  /** ACKs the reader's socket sent (the probe: its tcpi_segs_out). */
+  acks: number;
+  /** Times the reader blocked waiting for data (the probe: its voluntary context switches). */
+  readerSleeps: number;
 }
 
 /** The model's strategy for each method the TCP probe times (loopback carries page fragments, so sendfile gathers: SG). */
@@ -56,7 +62,14 @@ export function predictTcp(profile: Profile, method: string, fileBytes: number, 
   const {result} = runTransfer({strategy, fileBytes, chunkBytes, receiveBytes: 64 * KiB, cache: "warm", link: "loopback", profile, keepEvents: false});
   // As the probe's clocks count: where they leave interrupt context out, each side's CPU less its part in it.
   const [txIrq, rxIrq] = irqExcluded ? [result.senderIrqNs, result.receiverIrqNs] : [0, 0];
-  return {senderCpuNs: result.senderCpuNs - txIrq, receiverCpuNs: result.receiverCpuNs - rxIrq, elapsedNs: result.elapsedNs};
+  return {
+    senderCpuNs: result.senderCpuNs - txIrq,
+    receiverCpuNs: result.receiverCpuNs - rxIrq,
+    elapsedNs: result.elapsedNs,
+    segments: result.segments,
+    acks: result.acksReceived,
+    readerSleeps: result.receiverSleeps,
+  };
 }
 
 /** Returns the name the probe gives a file size (`16MiB`, `300B`). */

@@ -236,7 +236,9 @@ function compare(m: Measurement | undefined, quantity: string, unit: string, pre
  * each size, the ping-pong round trip between two CPUs, an io_uring_enter of 1 and of 32 NOPs, buffered (warm and cold) and direct read bandwidth at 4 KiB,
  * 64 KiB and 1 MiB, and for each file size sent over loopback TCP the
  * sender CPU ratios read + write : sendfile and read + write : mmap + write
- * and the share of elapsed time sendfile saves.
+ * and the share of elapsed time sendfile saves, and for each method the
+ * mechanism's counts per MiB: data segments, the reader's ACKs, the
+ * reader's sleeps (each a wake-up).
  *
  * ```ts
  * const rows = validate(JSON.parse(readFileSync("mine.measurements.json", "utf8")), loadProfile("mine.json"));
@@ -307,9 +309,32 @@ export function validate(cal: Calibration, profile: Profile): ValidationRow[] {
       compare(byRow.get(`tcp/sender CPU read+write : mmap+write ${size}`), `tcp/sender CPU read+write : mmap+write ${size}`, "ratio", tcp["read+write"].senderCpuNs / tcp["mmap+write"].senderCpuNs, relativeBand, how),
       compare(byRow.get(`tcp/elapsed saved by sendfile ${size}`), `tcp/elapsed saved by sendfile ${size}`, "ratio", 1 - tcp.sendfile.elapsedNs / tcp["read+write"].elapsedNs, pointsBand, how),
     );
+    // The mechanism itself, counted on both sides: how many segments crossed lo, how many ACKs the reader sent (Linux's
+    // once-per-two-segments rule, and from which side they leave), how often the reader slept and had to be woken.
+    // Per MiB, so that sizes compare; a count that is off says which mechanism the CPU rows above lean on.
+    const mib = bytes / MiB;
+    const counted = [
+      ["data segments", "segments"],
+      ["ACKs", "acks"],
+      ["reader sleeps", "readerSleeps"],
+    ] as const;
+    for (const method of Object.keys(tcpStrategies))
+      for (const [name, field] of counted) {
+        const quantity = `tcp/${method} ${name} ${size}`;
+        const m = byRow.get(quantity);
+        const perMiB = m?.median === undefined ? m : {...m, median: m.median / mib, low: m.low === undefined ? undefined : m.low / mib, high: m.high === undefined ? undefined : m.high / mib};
+        rows.push(compare(perMiB, `tcp/${method} ${name} per MiB ${size}`, "per MiB", tcp[method][field] / mib, relativeBand, `${how}; counted by the reader: ${countHow[name]}`));
+      }
   }
   return rows;
 }
+
+/** How the probe counts each of the loopback transfer's mechanism counts. */
+const countHow: Record<string, string> = {
+  "data segments": "tcpi_segs_in of its socket less the handshake's two",
+  ACKs: "tcpi_segs_out of its socket less the SYN-ACK and the FIN's ACK",
+  "reader sleeps": "its voluntary context switches (getrusage RUSAGE_THREAD)",
+};
 
 /** Returns how many rows were compared and how many of those are within their band, true predictions and calibrated ones apart. */
 export function validationSummary(rows: readonly ValidationRow[]): {compared: number; within: number; predictedCompared: number; predictedWithin: number} {

@@ -129,6 +129,7 @@ export function runTransfer(o: TransferRunOptions) {
   let chunks = 0;
   let latencySumNs = 0;
   let receiverCpuNs = 0;
+  let receiverSleeps = 0;
   const irqContextNs = {sender: 0, receiver: 0};
   /** When the last file's last byte was delivered, and the CPU's busy time by category then (ACKs still on their way after it are not the transfer's). */
   let endNs = 0;
@@ -146,6 +147,7 @@ export function runTransfer(o: TransferRunOptions) {
       chunks += t.chunks;
       latencySumNs += t.latencyNs;
       receiverCpuNs += t.receiverCpuNs;
+      receiverSleeps += t.receiverSleeps;
       irqContextNs.sender += t.irqContextNs.sender;
       irqContextNs.receiver += t.irqContextNs.receiver;
       endNs = t.endNs;
@@ -191,6 +193,8 @@ export function runTransfer(o: TransferRunOptions) {
      */
     senderIrqNs: irqContextNs.sender,
     receiverIrqNs: irqContextNs.receiver,
+    /** Loopback: times the receiver blocked in recv waiting for data, each ended by a wake-up (its voluntary context switches); 0 over a NIC. */
+    receiverSleeps,
     /** Disk→memory DMA transfers, and DMA transfers of data skbs to the NIC (one per skb, a TSO super-segment counting once). */
     diskDmas: net.diskDmas,
     nicDmas: net.nicDmas,

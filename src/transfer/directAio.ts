@@ -170,6 +170,7 @@ export function* directAioBody(host: Host, req: FileRequest, options: ReturnType
     link: sink.link,
     receiverCpuNs: sink.receiverCpuNs,
     irqContextNs: sink.irqContextNs,
+    receiverSleeps: sink.receiverSleeps,
   };
 }
 

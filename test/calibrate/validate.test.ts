@@ -165,3 +165,30 @@ test("iosim validate prints the comparison, and refuses what it cannot read with
   assert.equal(opt.status, 2);
   assert.match(opt.stderr, /^iosim: invalid option for validate: --bogus/);
 });
+
+test("validate: the loopback transfer's mechanism counts are compared per MiB (data segments, the reader's ACKs and sleeps), from the probe's per-transfer counts", () => {
+  const fileBytes = 4 * MiB;
+  const rw = predictTcp(base, "read+write", fileBytes);
+  // Once per two segments: a 64 KiB write is a full segment and its 52-byte tail, so about one ACK per write.
+  assert.equal(rw.segments, 128);
+  assert.ok(rw.acks >= 64 && rw.acks <= 66, `${rw.acks}`);
+  assert.ok(rw.readerSleeps > 0);
+  const cal: Calibration = {
+    ...calibrationAt(base, 1),
+    settings: {quick: true, runs: 3, runMs: 10, dir: "/tmp", fileBytes, tcpBytes: [fileBytes], timeoutMs: 1000},
+    measured: [row("tcp", "read+write data segments 4MiB", "count", rw.segments), row("tcp", "read+write ACKs 4MiB", "count", 2 * rw.acks)],
+  };
+  const rows = validate(cal, base);
+  const segs = rows.find((r) => r.quantity === "tcp/read+write data segments per MiB 4MiB")!;
+  assert.equal(segs.unit, "per MiB");
+  assert.equal(segs.measured, rw.segments / 4);
+  assert.equal(segs.measuredLow, (rw.segments * 0.9) / 4);
+  assert.equal(segs.predicted, rw.segments / 4);
+  assert.equal(segs.within, true);
+  // Twice the ACKs measured (a reader that ACKs every segment): flagged.
+  const acks = rows.find((r) => r.quantity === "tcp/read+write ACKs per MiB 4MiB")!;
+  assert.equal(acks.error, 0.5);
+  assert.equal(acks.within, false);
+  // Not measured (an older probe, or a kernel without tcpi_segs_in): listed, not compared.
+  assert.equal(rows.find((r) => r.quantity === "tcp/sendfile reader sleeps per MiB 4MiB")!.unsupported, "not measured");
+});

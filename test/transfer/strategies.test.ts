@@ -399,3 +399,16 @@ test("over loopback a window update that acknowledges nothing new still opens th
   const byReader = sim.trace.events.filter((e) => e.kind === "packet" && e.detail === "lo" && e.pid >= 1_000_000).length;
   assert.ok(byReader > 0, "no data sent from the reader's window updates: the window never closed");
 });
+
+test("over loopback Nagle's rule coalesces 4 KiB writes: a short segment waits while an earlier short one is unacknowledged, later writes fill it, and close pushes the last", () => {
+  const {result, sim} = runTransfer({strategy: "read-write", fileBytes: 1 * MiB, chunkBytes: 4 * KiB, receiveBytes: 4 * KiB, cache: "warm", link: "loopback", profile, keepEvents: true});
+  assert.equal(result.bytesDelivered, 1 * MiB);
+  const sizes = sim.trace.events.filter((e) => e.kind === "packet" && e.detail === "lo").map((e) => e.bytes);
+  assert.equal(sizes.reduce((a, b) => a + b, 0), 1 * MiB);
+  // 256 writes, far fewer segments: once a short segment is in flight unacknowledged, the writes that follow fill the
+  // tail skb until the ACK comes (the quick ACKs at the start let the first few go alone).
+  assert.ok(sizes.length < 256 / 4, `${sizes.length} segments for 256 writes of 4 KiB`);
+  assert.ok(sizes.filter((b) => b >= 4 * 4096).length > sizes.length / 2, sizes.join(","));
+  // What is left at the end goes with the FIN rather than waiting for an ACK: the run ends without the 40 ms delayed-ACK timer.
+  assert.ok(result.elapsedNs < 40e6, `${result.elapsedNs}`);
+});

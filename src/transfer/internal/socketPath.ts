@@ -191,12 +191,16 @@ export class SocketSink {
   private ackPushed = false;
   private delackGen = 0;
   private delackArmed = false;
+  /** Loopback: the end of the last segment shorter than the MSS the sender sent (snd_sml, for Nagle's rule). */
+  private sndSml = 0;
   /** Loopback: whether the sender holds its socket's lock (inside write or sendfile), so ACKs that reach it wait on its backlog. */
   private senderOwnsSocket = false;
   /** Loopback: ACKs on the sender's socket backlog, and the highest sequence they acknowledge. */
   private senderBacklogAcks = 0;
   private senderBacklogAckTo = 0;
   private senderBacklogWnd = 0;
+  /** Loopback: times the receiver blocked in recv for want of data (sk_wait_data), each ended by a wake-up. */
+  receiverSleeps = 0;
   /** Loopback: ACKs the receiver sent, by who sent them (for tests and the trace check). */
   readonly acksSent = {receiver: 0, senderSoftirq: 0, timer: 0};
   /** Loopback: the receiver's own CPU time (its steps), ns; task switches are added from the trace. */
@@ -391,6 +395,8 @@ export class SocketSink {
       this.release();
       return;
     }
+    // close(): the FIN rides on the last skb, pushed past Nagle (tcp_send_fin → __tcp_push_pending_frames(TCP_NAGLE_OFF)).
+    yield* this.xmit(false);
     this.wakeReceiver();
     while (this.received < this.written) yield wait((this.drained ??= new Signal<void>()));
   }
@@ -420,8 +426,11 @@ export class SocketSink {
     const stack = this.paths.stack;
     let ns = 0;
     for (;;) {
+      if (this.nagleHolds()) break;
       const skb = stack.takeSendable(this.sock);
       if (skb === null) break;
+      // tcp_minshall_update(): the end of the last segment shorter than the MSS sent.
+      if (skb.payloadBytes < stack.mss) this.sndSml = this.sock.sndNxt;
       yield use(host.cpu, net.txSegmentNs, "net-tx", null, 0, "loopback");
       yield use(host.cpu, net.rxPacketNs, "softirq", null, 0, "backlog");
       ns += net.txSegmentNs + net.rxPacketNs;
@@ -442,6 +451,26 @@ export class SocketSink {
       this.wakeReceiver();
     }
     return ns;
+  }
+
+  /**
+   * Nagle's algorithm as tcp_write_xmit() applies it to the last skb of the
+   * write queue (tcp_nagle_test() → tcp_nagle_check(), net/ipv4/tcp_output.c;
+   * TCP_NODELAY off, as in the probe and in IBM's Java client): a segment
+   * shorter than the MSS waits while data is in flight and a short segment
+   * sent earlier is still unacknowledged (tcp_minshall_check(): snd_sml
+   * after snd_una), so later writes append to it (tcp_sendmsg fills the
+   * unsent tail skb) until it is full or that ACK comes (tcp_ack →
+   * tcp_data_snd_check sends it). Skbs before the last, full ones, and the
+   * one the FIN rides on at close (tcp_send_fin pushes with TCP_NAGLE_OFF)
+   * go at once. Over loopback a 64 KiB write's 52-byte tail usually goes:
+   * the ACK the previous tail drew has come back.
+   */
+  private nagleHolds(): boolean {
+    const sock = this.sock;
+    const q = sock.sendQueue;
+    if (this.closed || sock.sendHead !== q.length - 1) return false;
+    return q[sock.sendHead].payloadBytes < this.paths.stack.mss && sock.sndNxt > sock.sndUna && this.sndSml > sock.sndUna && this.sndSml <= sock.sndNxt;
   }
 
   private wakeReceiver(): void {
@@ -476,6 +505,7 @@ export class SocketSink {
           d?.fire();
           return;
         }
+        this.receiverSleeps++;
         yield wait((this.arrival ??= new Signal<void>()));
       }
       this.receiverStepNs += 2 * host.profile.cpu.modeSwitchNs + host.profile.cpu.syscallNs;

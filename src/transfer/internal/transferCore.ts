@@ -53,6 +53,8 @@ export interface Transfer {
   receiverCpuNs: number;
   /** Loopback: the part of the sender's and the receiver's CPU time spent in interrupt context (SocketSink.irqContextNs), ns; zeros over a NIC. */
   irqContextNs: {sender: number; receiver: number};
+  /** Loopback: times the receiver blocked in recv for want of data (each ended by a wake-up); 0 over a NIC. */
+  receiverSleeps: number;
 }
 
 /** One strategy's way of moving one chunk: *bytes* at *offsetBytes*, written into *sink*'s send buffer. */
@@ -115,6 +117,7 @@ export function* transferBody(host: Host, req: FileRequest, chunkBytes: number, 
     link: sink.link,
     receiverCpuNs: sink.receiverCpuNs,
     irqContextNs: sink.irqContextNs,
+    receiverSleeps: sink.receiverSleeps,
   };
 }
 
