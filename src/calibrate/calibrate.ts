@@ -372,6 +372,9 @@ function deriveFrom(
 }
 
 /** Returns the row *kase* of *probe*: its row *a* less its row *b*, run by run, clamped at 0 (ns), or undefined if either is missing. */
+/** The idle times, µs, after which the wake-up probe also times a one-way wake-up (besides its ~50 µs one): the points of `cpu.idleExitCurve`. */
+export const idleGapsUs = [5, 20, 200, 1000] as const;
+
 function difference(lines: Measurement[], probe: string, a: string, b: string, kase: string): Measurement | undefined {
   return derive(lines, `${probe}/${a}`, `${probe}/${b}`, {probe, case: kase, unit: "ns", derivedFrom: `${a} − ${b}, clamped at 0`}, (x, y) => Math.max(0, x - y));
 }
@@ -395,6 +398,9 @@ export function derivedMeasurements(measured: Measurement[], pageBytes = 4096): 
       (rt, pair) => Math.max(0, (rt - 2 * pair) / 2),
     ),
     difference(measured, "taskswitch", "wake-up onto an idle CPU, one way", "pipe write+read, no switch", "idle wake-up (one way − pipe write+read)"),
+    ...idleGapsUs.map((us) =>
+      difference(measured, "taskswitch", `wake-up onto an idle CPU, one way, after ${us} us idle`, "pipe write+read, no switch", `idle wake-up after ${us} µs (one way − pipe write+read)`),
+    ),
     // Each side's CPU time of that wake-up beyond the same call with nothing to wake or wait for (thread CPU clocks).
     difference(measured, "taskswitch", "wake-up onto an idle CPU, waker CPU in write", "pipe write, nothing to wake, CPU", "wake-up IPI, waker's side (waker CPU in write − pipe write)"),
     difference(measured, "taskswitch", "wake-up onto an idle CPU, woken CPU in read", "pipe read, data waiting, CPU", "wake-up IPI, woken side (woken CPU in read − pipe read)"),

@@ -2,7 +2,7 @@
  * From measurements to a profile: only the numbers a probe measures
  * directly become profile fields; everything else stays in the sidecar.
  */
-import {busyWarning, idlePolls, type Calibration, type Measurement} from "./calibrate.js";
+import {idleGapsUs, busyWarning, idlePolls, type Calibration, type Measurement} from "./calibrate.js";
 import {parseProfile} from "../host/profiles.js";
 import {fitFileRead} from "./fileRead.js";
 import {fitLoopback, perSkbFields, tcpSizeName} from "./loopback.js";
@@ -158,8 +158,8 @@ function shown(x: number, unit: string): string {
 /**
  * Returns the profile a calibration writes: it `extends` *base* and sets
  * only the fields measured or read directly (`cpu.cores`, `memory.pageBytes`,
- * `net.rmemBytes`, `net.wmemBytes`, `cpu.idlePolls` (and, where idle cores halt, `cpu.ipiSendNs`, `cpu.ipiNs`, `cpu.idleExitNs` and
- * `cpu.idleResidencyNs`), `cpu.modeSwitchNs`, `cpu.syscallNs`,
+ * `net.rmemBytes`, `net.wmemBytes`, `cpu.idlePolls` (and, where idle cores halt, `cpu.ipiSendNs`, `cpu.ipiNs`, `cpu.idleExitNs`,
+ * `cpu.idleResidencyNs` and `cpu.idleExitCurve`), `cpu.modeSwitchNs`, `cpu.syscallNs`,
  * `cpu.taskSwitchNs`, `memory.copyBytesPerNs`,
  * `memory.copyFromMemoryBytesPerNs`, `memory.copyCurve` (the memcpy rate at each size measured),
  * `memory.tlbMissNs`, `memory.faultMapPageNs`, `memory.pageFaultNs`, `memory.unmapPageNs` (a mapping of a warm file),
@@ -169,7 +169,8 @@ function shown(x: number, unit: string): string {
  * the median, the spread of the runs, the date and the machine. A quantity
  * that came out unsupported, zero or not finite leaves the base's number.
  * Where idle cores do not poll, every idle halts: `cpu.idleResidencyNs`
- * is then 0 and `cpu.idleExitNs` the idle wake-up row less the IPI (see
+ * is then 0, `cpu.idleExitNs` the idle wake-up row less the IPI, and
+ * `cpu.idleExitCurve` the same after each idle time the probe waited (see
  * haltedWakeOverrides). Where they poll, that row (a wake-up onto a CPU
  * idle ~50 µs) stays in the sidecar: one exit latency cannot stand for a
  * machine whose short idles poll and whose long ones sleep deep, so
@@ -324,6 +325,20 @@ function haltedWakeOverrides(cal: Calibration, base: string, where: string): Pro
       source: `Idle cores do not poll here (cpu.idlePolls): an idle core halts at once, however short its idle. ${where}.`,
     },
   );
+  // The same wake-up after idles of several lengths (the writer spinning): the exit latency against the idle time.
+  const points = idleGapsUs
+    .map((us) => [us, row(`idle wake-up after ${us} µs (one way − pipe write+read)`)] as const)
+    .filter((p): p is readonly [(typeof idleGapsUs)[number], Measurement] => p[1] !== undefined)
+    .map(([us, g]) => ({us, g, exitNs: significant(Math.max(0, g.median! - ipiNs))}));
+  if (points.length >= 2)
+    out.push({
+      path: "cpu.idleExitCurve",
+      value: points.map((p) => [p.us * 1000, p.exitNs]),
+      source:
+        `The same wake-up after ${points.map((p) => `${p.us} µs`).join(", ")} of idle (the writer spinning meanwhile), one way, less a pipe write+read and the woken side's CPU ` +
+        `(${significant(ipiNs)} ns): ${points.map((p) => `${shown(p.exitNs, "ns")} (${spreadOf(p.g)})`).join("; ")}. ` +
+        `A halted core comes back sooner after a short idle (on a virtual machine the host polls a halted vCPU a while before it deschedules it): the model interpolates between these points. ${where}.`,
+    });
   return out;
 }
 

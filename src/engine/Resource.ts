@@ -228,6 +228,25 @@ export interface TaskScheduling {
   idleExitNs?: number;
   /** How long a core must have been idle to be in that state, ns (its target residency: shorter idles poll and leave at once); default 0. */
   idleResidencyNs?: number;
+  /** The exit latency against the idle time: [idleNs, exitNs] points in increasing idle time (interpolated in log2 of the idle time, flat beyond the ends); replaces idleExitNs when given. */
+  idleExitCurve?: ReadonlyArray<readonly [number, number]>;
+}
+
+/**
+ * Returns the idle exit latency after *idleNs* of idle on *curve* ([idleNs,
+ * exitNs] points in increasing idle time), ns: interpolated linearly in
+ * log2 of the idle time between points, flat beyond the ends.
+ */
+export function exitAfterIdle(curve: ReadonlyArray<readonly [number, number]>, idleNs: number): number {
+  if (idleNs <= curve[0][0]) return curve[0][1];
+  for (let i = 1; i < curve.length; i++) {
+    const [i1, e1] = curve[i];
+    if (idleNs <= i1) {
+      const [i0, e0] = curve[i - 1];
+      return e0 + ((Math.log2(idleNs) - Math.log2(i0)) / (Math.log2(i1) - Math.log2(i0))) * (e1 - e0);
+    }
+  }
+  return curve[curve.length - 1][1];
 }
 
 /** Tag of the time a core spends taking wake-up IPIs. */
@@ -270,7 +289,7 @@ export class Resource {
   /** Units serving nothing, as a stack. */
   private readonly freeUnits: number[];
   /** Task scheduling, or null for a plain FIFO server (devices). */
-  private tasks: Required<TaskScheduling> | null = null;
+  private tasks: (Required<Omit<TaskScheduling, "idleExitCurve">> & {idleExitCurve: ReadonlyArray<readonly [number, number]> | null}) | null = null;
   /** Per unit: pid of the last task it ran (−1: none yet; interrupt handlers, pid 0, do not count). */
   private unitTask: Int32Array | null = null;
   /** Per unit: when the task it runs got it, ns (its slice is measured from there). */
@@ -409,7 +428,10 @@ export class Resource {
    *   the idle period covers; shorter idles poll). A task woken by a step
    *   on another core and started there starts `idleExitNs` later: the
    *   state's exit latency (intel_idle's tables in drivers/idle/intel_idle.c,
-   *   e.g. Sapphire Rapids C1: exit_latency 1, target_residency 1 µs). The
+   *   e.g. Sapphire Rapids C1: exit_latency 1, target_residency 1 µs), or,
+   *   with `idleExitCurve`, the latency after that long an idle (a virtual
+   *   machine's halted vCPU comes back sooner after a short halt, which the
+   *   host still polls, than after a long one). The
    *   core is not busy meanwhile: the time is counted in
    *   `idleExits`/`idleExitNs`, booked under no tag, and the job's service
    *   starts after it. Only the cross-core wake-up pays it: a timer's or a
@@ -446,6 +468,12 @@ export class Resource {
     checkDurationNs(`${this.name} ipiSendNs`, scheduling.ipiSendNs ?? 0);
     checkDurationNs(`${this.name} idleExitNs`, scheduling.idleExitNs ?? 0);
     checkDurationNs(`${this.name} idleResidencyNs`, scheduling.idleResidencyNs ?? 0);
+    const curve = scheduling.idleExitCurve ?? null;
+    if (curve !== null)
+      curve.forEach(([idleNs, exitNs], i) => {
+        if (!(idleNs > 0 && idleNs !== Infinity && (i === 0 || idleNs > curve[i - 1][0]))) throw new RangeError(`invalid ${this.name} idleExitCurve: idle ${idleNs} ns at point ${i}; expected finite idle times > 0, increasing`);
+        checkDurationNs(`${this.name} idleExitCurve exit at point ${i}`, exitNs);
+      });
     this.tasks = {
       switchNs: scheduling.switchNs,
       sliceNs: scheduling.sliceNs,
@@ -454,6 +482,7 @@ export class Resource {
       idlePolls: scheduling.idlePolls ?? true,
       idleExitNs: scheduling.idleExitNs ?? 0,
       idleResidencyNs: scheduling.idleResidencyNs ?? 0,
+      idleExitCurve: curve !== null && curve.length > 0 ? curve : null,
     };
     this.unitTask = new Int32Array(this.units).fill(-1);
     this.unitRunStartNs = new Float64Array(this.units);
@@ -820,12 +849,15 @@ export class Resource {
   /** Returns the exit latency a start on free *unit* waits now (0 unless it idled at least the residency), and counts it. */
   private idleExitOf(unit: number): number {
     const tasks = this.tasks!;
-    if (tasks.idleExitNs === 0) return 0;
+    const curve = tasks.idleExitCurve;
+    if (tasks.idleExitNs === 0 && curve === null) return 0;
     const idleNs = this.sim.scheduler.now() - this.unitIdleSinceNs![unit];
     if (!(idleNs > 0 && idleNs >= tasks.idleResidencyNs)) return 0;
+    const exitNs = curve === null ? tasks.idleExitNs : exitAfterIdle(curve, idleNs);
+    if (exitNs === 0) return 0;
     this.idleExits++;
-    this.idleExitNs += tasks.idleExitNs;
-    return tasks.idleExitNs;
+    this.idleExitNs += exitNs;
+    return exitNs;
   }
 
   /**

@@ -84,7 +84,7 @@ export class Host {
   ) {
     this.cpu = new Resource(sim, "cpu", options.cores ?? profile.cpu.cores);
     // Processes are tasks: a core switching between them pays the profile's task switch (see Resource.scheduleTasks).
-    this.cpu.scheduleTasks({switchNs: profile.cpu.taskSwitchNs, sliceNs: timeSliceNs(profile, this.cpu.units), ipiNs: profile.cpu.ipiNs, ipiSendNs: profile.cpu.ipiSendNs, idlePolls: profile.cpu.idlePolls, idleExitNs: profile.cpu.idleExitNs, idleResidencyNs: profile.cpu.idleResidencyNs});
+    this.cpu.scheduleTasks({switchNs: profile.cpu.taskSwitchNs, sliceNs: timeSliceNs(profile, this.cpu.units), ipiNs: profile.cpu.ipiNs, ipiSendNs: profile.cpu.ipiSendNs, idlePolls: profile.cpu.idlePolls, idleExitNs: profile.cpu.idleExitNs, idleExitCurve: profile.cpu.idleExitCurve, idleResidencyNs: profile.cpu.idleResidencyNs});
     const diskKind = options.disk ?? "ssd";
     this.disk = new Disk(sim, diskKind, profile.disks[diskKind]);
     this.nic = new Nic(sim, profile.nic.bytesPerNs, options.scatterGather ?? profile.nic.scatterGather);

@@ -72,6 +72,14 @@ function profileShape(partial: boolean) {
         idleExitNs: leaf
           .nonNegative("Time an idle core takes to leave its idle state before it runs what arrived (the state's exit latency: a C-state, or HLT through the hypervisor on a virtual machine), ns; not busy time. Absent: 0.")
           .optional(),
+        idleExitCurve: z
+          .array(z.tuple([leaf.positive("How long the core was idle, ns."), leaf.nonNegative("Its exit latency after that long, ns.")], {error: "an [idleNs, exitNs] pair"}), {error: "an array of [idleNs, exitNs] pairs"})
+          .min(1, {error: "at least one [idleNs, exitNs] pair"})
+          .refine((pts) => pts.every((pt, i) => i === 0 || pt[0] > pts[i - 1][0]), {error: "[idleNs, exitNs] pairs in increasing idle time"})
+          .optional()
+          .describe(
+            "Idle exit latency against how long the core was idle: [idleNs, exitNs] points in increasing idle time, interpolated linearly in log2(idle) between points and flat beyond the ends; when present it replaces idleExitNs (a virtual machine's halted vCPU comes back faster after a short halt, which the host still polls, than after a long one). Absent: idleExitNs for every idle.",
+          ),
         idleResidencyNs: leaf
           .nonNegative("How long a core must have been idle to be in that state (its target residency; shorter idles poll and pay no exit), ns. Absent: 0.")
           .optional(),

@@ -388,3 +388,30 @@ test("calibratedProfile(cal, base, sidecar) derives the idle wake-up run by run 
   assert.equal(loaded.cpu.idleExitNs, 10_400 - (loadProfile("server-2024").cpu.ipiNs ?? 0));
   assert.equal(loaded.cpu.idleResidencyNs, 0);
 });
+
+test("calibratedProfile: where idle cores halt, the one-way wake-ups after 5, 20, 200 and 1000 µs of idle, less the pipe pair and the woken side's CPU, are cpu.idleExitCurve", () => {
+  const rows = [
+    row("taskswitch", "wake-up onto an idle CPU, one way", "ns", [42_000, 44_000, 43_000]),
+    row("taskswitch", "pipe write+read, no switch", "ns", [300, 300, 300]),
+    row("taskswitch", "wake-up onto an idle CPU, woken CPU in read", "ns", [11_000, 11_200, 11_100]),
+    row("taskswitch", "pipe read, data waiting, CPU", "ns", [340, 350, 360]),
+    row("taskswitch", "wake-up onto an idle CPU, one way, after 5 us idle", "ns", [10_000, 10_500, 11_000]),
+    row("taskswitch", "wake-up onto an idle CPU, one way, after 20 us idle", "ns", [27_000, 27_300, 27_600]),
+    row("taskswitch", "wake-up onto an idle CPU, one way, after 1000 us idle", "ns", [56_000, 56_300, 56_600]),
+  ];
+  const cal = fakeCalibration(rows);
+  cal.info = {...cal.info, cpuidleDriver: "haltpoll", haltPollNs: "0"};
+  assert.equal(cal.measured.find((m) => m.case === "idle wake-up after 20 µs (one way − pipe write+read)")!.median, 27_000);
+  const loaded = parseProfile(calibratedProfile(cal, "server-2024", "m.json").profile, "calibrated");
+  // The woken side's CPU (10 740 → 10 700 ns) comes off each; the 5 µs one is below it: no exit. No 200 µs row: three points.
+  assert.deepEqual(loaded.cpu.idleExitCurve, [
+    [5_000, 0],
+    [20_000, 27_000 - 10_700],
+    [1_000_000, 56_000 - 10_700],
+  ]);
+  assert.match(loaded.sources["cpu.idleExitCurve"], /after 5 µs, 20 µs, 1000 µs of idle/);
+  // Where idle cores poll, none of it.
+  const polling = fakeCalibration(rows);
+  polling.info = {...polling.info, cpuidleDriver: "intel_idle"};
+  assert.equal(parseProfile(calibratedProfile(polling, "server-2024", "m.json").profile, "calibrated").cpu.idleExitCurve, undefined);
+});

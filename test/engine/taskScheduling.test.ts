@@ -1,6 +1,6 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {Job, Resource, TASK_SWITCH} from "../../src/engine/Resource.js";
+import {exitAfterIdle, Job, Resource, TASK_SWITCH} from "../../src/engine/Resource.js";
 import {createSim} from "../../src/engine/sim.js";
 import {Signal, sleep, spawn, use, wait, type ProcessBody} from "../../src/engine/process.js";
 
@@ -527,4 +527,40 @@ test("a woken task cancelled while its core leaves the idle state is never serve
   assert.equal(cpu.idleExits, 1);
   assert.equal(busyUnitsAfter, 0);
   assert.equal(cpu.busyNs, 6_000);
+});
+
+test("exitAfterIdle: the exit latency interpolated in log2 of the idle time between the curve's points, flat beyond its ends", () => {
+  const curve = [[5_000, 1_000], [20_000, 5_000], [1_000_000, 20_000]] as const;
+  assert.equal(exitAfterIdle(curve, 1_000), 1_000);
+  assert.equal(exitAfterIdle(curve, 5_000), 1_000);
+  assert.equal(exitAfterIdle(curve, 10_000), 3_000); // halfway in log2 between 5 and 20 µs
+  assert.equal(exitAfterIdle(curve, 20_000), 5_000);
+  assert.equal(exitAfterIdle(curve, 5e9), 20_000);
+});
+
+test("with an idle-exit curve, a task woken onto a core pays the exit of that core's idle time: longer after a longer idle", () => {
+  const started = (afterNs: number) => {
+    const sim = createSim({keepEvents: true});
+    const cpu = new Resource(sim, "cpu", 2);
+    cpu.scheduleTasks({switchNs: SWITCH, sliceNs: SLICE, ipiNs: IPI, idlePolls: true, idleExitNs: 99_999, idleExitCurve: [[1_000, 500], [16_000, 4_500]]});
+    const log: string[] = [];
+    // Task 1's core idles from 1 µs; the bell rings after *afterNs* of task 2's work.
+    const bell = new Signal<void>();
+    spawn(sim, 1, function* (): ProcessBody<void> {
+      yield use(cpu, 1_000, "user");
+      yield wait(bell);
+      yield use(cpu, 1_000, "user");
+      log.push(`${sim.scheduler.now()}`);
+    }).subscribe();
+    spawn(sim, 2, function* (): ProcessBody<void> {
+      yield use(cpu, afterNs, "user");
+      bell.fire();
+    }).subscribe();
+    sim.run();
+    return {done: Number(log[0]), exitNs: cpu.idleExitNs};
+  };
+  // Rung at 5 µs: 4 µs idle, halfway between 1 and 16 µs in log2, so 2.5 µs; rung at 33 µs: 32 µs idle, past the curve's end: 4.5 µs.
+  assert.deepEqual(started(5_000), {done: 5_000 + 2_500 + 1_000, exitNs: 2_500});
+  assert.deepEqual(started(33_000), {done: 33_000 + 4_500 + 1_000, exitNs: 4_500});
+  assert.throws(() => new Resource(createSim(), "cpu", 1).scheduleTasks({switchNs: 0, sliceNs: SLICE, idleExitCurve: [[2_000, 1], [1_000, 2]]}), /idleExitCurve: idle 1000 ns at point 1; expected finite idle times > 0, increasing/);
 });
