@@ -302,6 +302,10 @@ test("iosim calibrate --quick --out FILE writes a profile that loads and runs, a
       // The memcpy rate at each size measured: [bytes, bytesPerNs] points in increasing size.
       const points = value as Array<[number, number]>;
       assert.ok(points.length >= 2 && points.every(([b, r], i) => b > 0 && Number.isFinite(r) && r > 0 && (i === 0 || b > points[i - 1][0])), `${path} = ${JSON.stringify(value)}`);
+    } else if (path === "cpu.idleExitCurve") {
+      // Where idle cores halt: the exit latency after each idle time the probe waited, [idleNs, exitNs] in increasing idle time (an exit may be 0).
+      const points = value as Array<[number, number]>;
+      assert.ok(points.length >= 2 && points.every(([i, e], k) => i > 0 && Number.isFinite(e) && e >= 0 && (k === 0 || i > points[k - 1][0])), `${path} = ${JSON.stringify(value)}`);
     } else if (path === "cpu.idlePolls") {
       // Read, not timed: how this machine's idle cores idle.
       assert.equal(typeof value, "boolean", `${path} = ${value}`);
