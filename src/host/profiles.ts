@@ -26,6 +26,14 @@ const leaf = {
   string: (doc: string) => z.string({error: "a string"}).describe(doc),
 };
 
+/** Returns a curve of the profile: at least one *pair* (`[x, y]`), in increasing *x*, named *along* in the error (`size`, `idle time`). */
+function curve(x: z.ZodNumber, y: z.ZodNumber, pair: string, along: string) {
+  return z
+    .array(z.tuple([x, y], {error: `one ${pair} pair`}), {error: `an array of ${pair} pairs`})
+    .min(1, {error: `at least one ${pair} pair`})
+    .refine((pts) => pts.every((pt, i) => i === 0 || pt[0] > pts[i - 1][0]), {error: `${pair} pairs in increasing ${along}`});
+}
+
 /** Returns a section of the profile: every key required, or (in a file that `extends` a shipped profile) every key optional, at every depth. */
 function section<T extends z.ZodRawShape>(shape: T, partial: boolean, doc?: string) {
   const fields = partial ? Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, (v as z.ZodType).optional()])) : shape;
@@ -72,10 +80,7 @@ function profileShape(partial: boolean) {
         idleExitNs: leaf
           .nonNegative("Time an idle core takes to leave its idle state before it runs what arrived (the state's exit latency: a C-state, or HLT through the hypervisor on a virtual machine), ns; not busy time. Absent: 0.")
           .optional(),
-        idleExitCurve: z
-          .array(z.tuple([leaf.positive("How long the core was idle, ns."), leaf.nonNegative("Its exit latency after that long, ns.")], {error: "an [idleNs, exitNs] pair"}), {error: "an array of [idleNs, exitNs] pairs"})
-          .min(1, {error: "at least one [idleNs, exitNs] pair"})
-          .refine((pts) => pts.every((pt, i) => i === 0 || pt[0] > pts[i - 1][0]), {error: "[idleNs, exitNs] pairs in increasing idle time"})
+        idleExitCurve: curve(leaf.positive("How long the core was idle, ns."), leaf.nonNegative("Its exit latency after that long, ns."), "[idleNs, exitNs]", "idle time")
           .optional()
           .describe(
             "Idle exit latency against how long the core was idle: [idleNs, exitNs] points in increasing idle time, interpolated linearly in log2(idle) between points and flat beyond the ends; when present it replaces idleExitNs (a virtual machine's halted vCPU comes back faster after a short halt, which the host still polls, than after a long one). Absent: idleExitNs for every idle.",
@@ -95,10 +100,7 @@ function profileShape(partial: boolean) {
             "CPU copy rate between memory and a buffer that stays in a cache, bytes per ns: read(2) copying page-cache pages into a reused user buffer, recv(2) copying socket-buffer pages into one (copies into socket buffers stream at copyBytesPerNs). Only one side streams from memory (the kernel copies page by page, with rep movsb on x86-64), so it is faster than copyBytesPerNs, where both do; a copy larger than the caches gets no more than copyCurve's rate at its size. Absent: copyBytesPerNs (see copyNs).",
           )
           .optional(),
-        copyCurve: z
-          .array(z.tuple([leaf.positive("Copy size, bytes."), leaf.positive("memcpy rate at that size, bytes per ns.")], {error: "a [bytes, bytesPerNs] pair"}), {error: "an array of [bytes, bytesPerNs] pairs"})
-          .min(1, {error: "at least one [bytes, bytesPerNs] pair"})
-          .refine((pts) => pts.every((pt, i) => i === 0 || pt[0] > pts[i - 1][0]), {error: "[bytes, bytesPerNs] pairs in increasing size"})
+        copyCurve: curve(leaf.positive("Copy size, bytes."), leaf.positive("memcpy rate at that size, bytes per ns."), "[bytes, bytesPerNs]", "size")
           .optional()
           .describe(
             "memcpy rate against the copy's size: [bytes, bytesPerNs] points in increasing size (in-cache sizes fast, sizes beyond the last cache at memory speed); a copy's rate is interpolated linearly in log2(size) between points and flat beyond the ends (see copyNs).",

@@ -212,6 +212,14 @@ test("parseProfile() checks memory.copyCurve: [bytes, bytesPerNs] pairs, positiv
   assert.throws(() => parseProfile(withCurve([])), (e: unknown) => e instanceof InputError && /at least one/.test(e.message));
 });
 
+test("parseProfile() checks cpu.idleExitCurve the same way: [idleNs, exitNs] pairs, idle times > 0 increasing, exits ≥ 0", () => {
+  const withCurve = (idleExitCurve: unknown) => ({...raw("server-2024"), cpu: {...raw("server-2024").cpu, idleExitCurve}});
+  assert.deepEqual(parseProfile(withCurve([[5000, 0], [20_000, 9000]])).cpu.idleExitCurve, [[5000, 0], [20_000, 9000]]);
+  assert.throws(() => parseProfile(withCurve([[20_000, 1], [5000, 2]])), (e: unknown) => e instanceof InputError && /cpu\.idleExitCurve/.test(e.message) && /increasing idle time/.test(e.message));
+  assert.throws(() => parseProfile(withCurve([[5000, -1]])), (e: unknown) => e instanceof InputError && /a number ≥ 0/.test(e.message));
+  assert.throws(() => parseProfile(withCurve([5000])), (e: unknown) => e instanceof InputError && /one \[idleNs, exitNs\] pair/.test(e.message));
+});
+
 test("parseProfile() of a file that extends a shipped profile and sets copyBytesPerNs but no curve drops the parent's curve: its copies run at that rate", () => {
   const p = parseProfile({extends: "server-2024", memory: {copyBytesPerNs: 3}, sources: {"memory.copyBytesPerNs": "test"}});
   assert.equal(p.memory.copyCurve, undefined);
