@@ -55,7 +55,7 @@ export interface Calibration {
 
 /** Options of {@link calibrate}. */
 export interface CalibrateOptions {
-  /** A few seconds instead of about a minute: 3 short runs, a 4 MiB test file (for tests). */
+  /** A few seconds instead of about a minute and a half: 3 short runs, a 4 MiB test file (for tests). */
   quick?: boolean;
   /** Folder of the temporary test file (default the system's temporary folder: its file system is the one measured). */
   dir?: string;
@@ -89,11 +89,11 @@ export interface CalibrationSettings extends ProbeSettings {
   tcpBytes: number[];
 }
 
-/** Returns the settings: about a minute in all, or a few seconds with *quick*. */
+/** Returns the settings: about a minute and a half in all (the loopback probe at 16 MiB, 256 MiB and 1 GiB), or a few seconds with *quick*. */
 export function probeSettings(quick: boolean, dir: string = tmpdir()): CalibrationSettings {
   return quick
     ? {quick, runs: 3, runMs: 10, dir, fileBytes: 4 * MiB, tcpBytes: [4 * MiB], timeoutMs: 30_000}
-    : {quick, runs: 7, runMs: 250, dir, fileBytes: 64 * MiB, tcpBytes: [16 * MiB, 256 * MiB], timeoutMs: 90_000};
+    : {quick, runs: 7, runMs: 250, dir, fileBytes: 64 * MiB, tcpBytes: [16 * MiB, 256 * MiB, 1024 * MiB], timeoutMs: 90_000};
 }
 
 /** Returns `uname -a`'s fields as Node sees them. */

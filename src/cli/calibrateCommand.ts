@@ -20,7 +20,7 @@ import {writeFileAtomic} from "../export/writeFileAtomic.js";
 const calibrateOptions = {
   out: {type: "string", value: "FILE", description: `the profile written (default ${"calibrated-profile.json"}); the measurements go to FILE.measurements.json`},
   extends: {type: "string", value: "PROFILE", description: `the shipped profile it starts from (default ${defaultProfileName})`},
-  quick: {type: "boolean", description: "few, short runs: a few seconds instead of about a minute"},
+  quick: {type: "boolean", description: "few, short runs: a few seconds instead of about a minute and a half"},
   help: sharedOptions.help,
 } satisfies OptionSpecs;
 
@@ -125,7 +125,7 @@ function measurementsJson(cal: Calibration, base: string, profileFile: string, o
 
 /**
  * Runs `iosim calibrate [--out FILE] [--extends PROFILE] [--quick]`: the
- * probes (about a minute; a few seconds with --quick), then the profile to
+ * probes (about a minute and a half; a few seconds with --quick), then the profile to
  * FILE (default `calibrated-profile.json`) and every measurement to
  * `FILE.measurements.json`, both written atomically; progress on a
  * terminal's stderr, the summary on stdout. Returns the exit status.

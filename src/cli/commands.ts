@@ -40,7 +40,7 @@ export const commands: Command[] = [
     name: "calibrate",
     usage: "iosim calibrate [--out FILE] [--extends PROFILE] [--quick]",
     summary:
-      "Measure this Linux machine with small C probes (built with $CC or cc; about a minute, --quick a few seconds) and write a profile " +
+      "Measure this Linux machine with small C probes (built with $CC or cc; about a minute and a half, --quick a few seconds) and write a profile " +
       "that extends PROFILE (default server-2024) with the numbers measured, each with its method and spread (default calibrated-profile.json), " +
       "and every measurement to FILE.measurements.json.",
     runArgv: async (argv) => (await import("./calibrateCommand.js")).runCalibrateCommand(argv),
