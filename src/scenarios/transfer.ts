@@ -205,7 +205,7 @@ export function runTransfer(o: TransferRunOptions) {
     dataDmaBytes: net.dataDmaBytes,
     /** Data packets on the wire (nic, after TSO's cut) or skbs through loopback (whose 64 KiB MTU needs no cut). */
     segments: net.segments,
-    /** ACKs that reached the host through the NIC (nic), and the NIC's receive interrupts they raised (NAPI and coalescing decide how many). */
+    /** ACKs that reached the sender: through the NIC (nic; the NIC's receive interrupts they raised follow, NAPI and coalescing decide how many), or the loopback reader's across lo (loopback). */
     acksReceived: net.acks,
     rxInterrupts: net.rxIrqs,
     /** mmap-write: page faults on the mapping, the pages they mapped (fault-around), and munmap's TLB flushes, from the trace. */

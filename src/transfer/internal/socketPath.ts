@@ -201,8 +201,6 @@ export class SocketSink {
   private senderBacklogWnd = 0;
   /** Loopback: times the receiver blocked in recv for want of data (sk_wait_data), each ended by a wake-up. */
   receiverSleeps = 0;
-  /** Loopback: ACKs the receiver sent, by who sent them (for tests and the trace check). */
-  readonly acksSent = {receiver: 0, senderSoftirq: 0, timer: 0};
   /** Loopback: the receiver's own CPU time (its steps), ns; task switches are added from the trace. */
   private receiverStepNs = 0;
   /** Loopback: the part of each side's steps that runs in softirq context (the receive path of what it transmitted), ns. */
@@ -603,7 +601,6 @@ export class SocketSink {
     this.delackGen++;
     this.delackArmed = false;
     if (this.quickAcks > 0) this.quickAcks--;
-    this.acksSent[ctx]++;
     // A pure ACK crossing lo, traced with who sent it (the reader, the sender whose softirq sent it, or pid 0 for the timer).
     host.sim.trace.record(host.sim.scheduler.now(), "packet", ctx === "receiver" ? this.receiverPid : ctx === "senderSoftirq" ? this.pid : 0, 0, 0, "lo-ack");
     let ns = net.txSegmentNs + net.rxPacketNs;
