@@ -5,7 +5,7 @@
 import {idleGapsUs, busyWarning, idlePolls, type Calibration, type Measurement} from "./calibrate.js";
 import {parseProfile} from "../host/profiles.js";
 import {fitFileRead} from "./fileRead.js";
-import {fitLoopback, perSkbFields, tcpSizeName} from "./loopback.js";
+import {fitLoopback, perSkbFields, tcpSizeName, type LoopbackFit} from "./loopback.js";
 import {significant} from "./spread.js";
 
 /** One profile number set from a measurement. */
@@ -164,7 +164,7 @@ function shown(x: number, unit: string): string {
  * `memory.copyFromMemoryBytesPerNs`, `memory.copyCurve` (the memcpy rate at each size measured),
  * `memory.tlbMissNs`, `memory.faultMapPageNs`, `memory.pageFaultNs`, `memory.unmapPageNs` (a mapping of a warm file),
  * `net.txSegmentNs`, `net.rxPacketNs`, `net.rxSegmentNs`, `net.skbAllocNs` and `net.pageRefNs` (fitted to the
- * loopback probe's smallest file, see {@link fitLoopback}),
+ * loopback probe at the size whose runs agreed best, see {@link fitLoopback}),
  * `uring.sqeNs`, `uring.pollArmNs`), each with a `sources` entry giving the method,
  * the median, the spread of the runs, the date and the machine. A quantity
  * that came out unsupported, zero or not finite leaves the base's number.
@@ -402,6 +402,17 @@ function fileReadOverrides(cal: Calibration, draft: Record<string, unknown>, whe
   return out;
 }
 
+/** Says why the fit used its file size: its runs' spread against the other sizes'. */
+function fitSizeWhy(fit: LoopbackFit): string {
+  const shown = (x: number) => (Number.isFinite(x) ? `${significant(x * 100, 2)}%` : "not measured");
+  const others = Object.entries(fit.runSpreads).filter(([size]) => size !== tcpSizeName(fit.fileBytes));
+  const own = shown(fit.runSpreads[tcpSizeName(fit.fileBytes)]);
+  return others.length === 0
+    ? `The only size sent (its runs' range ${own} of their median).`
+    : `Fitted at ${tcpSizeName(fit.fileBytes)}, the size whose runs agreed best (range ${own} of the median, read + write and sendfile; ` +
+        `${others.map(([size, x]) => `${size} ${shown(x)}`).join(", ")}).`;
+}
+
 /**
  * Returns the network-stack fields fitted to the loopback probe (see
  * {@link fitLoopback}): the four per-skb costs scaled by one factor, and
@@ -423,7 +434,7 @@ function loopbackOverrides(cal: Calibration, draft: Record<string, unknown>, whe
         `Fitted, not timed alone: the base profile's estimate × ${factor}, the one factor on the per-skb costs (net.${perSkbFields.join(", net.")}) ` +
         `at which the simulated read + write of a warm ${size} file over loopback (64 KiB buffers, a local reader) costs the CPU time the probe ` +
         `measured, sender and reader together (tcp/read+write sender CPU ${size} + receiver CPU ${size}: median ${significant(fit.readWriteNs / 1e6)} ms), ` +
-        `the copies and system calls priced by the fields measured above. The split between the two sides, the other file sizes and mmap + write ` +
+        `the copies and system calls priced by the fields measured above. ${fitSizeWhy(fit)} The split between the two sides, the other file sizes and mmap + write ` +
         `stay predictions (iosim validate). ${where}.`,
     });
   }

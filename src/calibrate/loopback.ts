@@ -7,13 +7,14 @@
  * (copies, system calls). So, as a surveyor fixes one unknown distance from
  * a measured baseline and known angles, `iosim calibrate` finds the one
  * factor on the profile's per-skb costs that makes the simulated read +
- * write of the smallest file cost the CPU time measured, then the per-page
- * cost of a zero-copy fragment that does the same for sendfile. The fit
+ * write of one file cost the CPU time measured, then the per-page cost of
+ * a zero-copy fragment that does the same for sendfile. The file is the
+ * size whose runs agreed best ({@link loopbackFitBytes}). The fit
  * uses the sender's and the reader's CPU together: over loopback the same
  * protocol work lands on one core or the other depending on who holds the
  * socket's lock when a segment arrives, so either side alone moves by a few
  * percent with the interleaving (non-monotone in the factor), while their
- * sum is the work done. The larger files, the split between the two sides,
+ * sum is the work done. The other sizes, the split between the two sides,
  * and mmap + write at every size stay true predictions for `iosim
  * validate`.
  */
@@ -77,10 +78,49 @@ export function tcpSizeName(bytes: number): string {
   return bytes % MiB === 0 ? `${bytes / MiB}MiB` : `${bytes}B`;
 }
 
-/** The file size the network costs are fitted from: the smallest the TCP probe sent, or undefined when it sent none. */
-export function loopbackFitBytes(cal: Pick<Calibration, "settings">): number | undefined {
+/** The methods whose CPU time the fit reproduces (read + write for the per-skb factor, sendfile for the per-page cost). */
+const FITTED_METHODS = ["read+write", "sendfile"] as const;
+
+/**
+ * Returns how far apart the runs of the loopback probe at *size* are: for
+ * each fitted method, the range of its runs' summed CPU (sender and reader)
+ * over their median; the larger of the two, or Infinity when either was
+ * not measured.
+ */
+export function loopbackRunSpread(cal: Pick<Calibration, "measured">, size: string): number {
+  let widest = 0;
+  for (const method of FITTED_METHODS) {
+    const runs = summedRuns(cal, method, size);
+    if (!runs) return Infinity;
+    const {median, low, high} = spread(runs);
+    if (!(median > 0)) return Infinity;
+    widest = Math.max(widest, (high - low) / median);
+  }
+  return widest;
+}
+
+/**
+ * The file size the network costs are fitted from, or undefined when the
+ * TCP probe sent none: of the sizes it sent, the one whose runs agree best
+ * ({@link loopbackRunSpread}; a tie goes to the larger file, which runs
+ * longer). A short transfer can settle differently from run to run: on a
+ * virtual machine whose wake-ups cost tens of microseconds, a 16 MiB read +
+ * write ran either with its reader behind (asleep a few times per MiB, the
+ * sender at 0.36 ns per byte) or with it caught up (woken at nearly every
+ * write, the sender at 1.0–1.1 ns per byte), while every 256 MiB and 1 GiB
+ * run settled in the second (spread 20% and 11% against 200%). A fit to
+ * the median of runs split between two regimes fits neither.
+ */
+export function loopbackFitBytes(cal: Pick<Calibration, "settings" | "measured">): number | undefined {
   const sizes = cal.settings.tcpBytes;
-  return sizes.length > 0 ? Math.min(...sizes) : undefined;
+  if (sizes.length === 0) return undefined;
+  let best = Math.min(...sizes);
+  let bestSpread = Infinity;
+  for (const bytes of sizes) {
+    const s = loopbackRunSpread(cal, tcpSizeName(bytes));
+    if (s < bestSpread || (s === bestSpread && s < Infinity && bytes > best)) [best, bestSpread] = [bytes, s];
+  }
+  return best;
 }
 
 /** The per-skb costs scaled together by the fit: what the transmit and receive paths cost per skb besides copies. */
@@ -90,6 +130,8 @@ export const perSkbFields = ["txSegmentNs", "rxPacketNs", "rxSegmentNs", "skbAll
 export interface LoopbackFit {
   /** The file size fitted from, bytes. */
   fileBytes: number;
+  /** How far apart the runs were at each size the probe sent ({@link loopbackRunSpread}), by the probe's size name. */
+  runSpreads: Record<string, number>;
   /** The factor on the per-skb costs, or undefined when no factor in range reproduces read + write (see *why*). */
   scale?: number;
   /** The per-skb costs it gives, ns. */
@@ -107,21 +149,28 @@ export interface LoopbackFit {
 const SCALE_RANGE: readonly [number, number] = [1 / 64, 64];
 /** The range searched for the per-page cost, ns. */
 const PAGE_REF_RANGE: readonly [number, number] = [0, 100_000];
-/** Bisection steps: the factor to 2^-40 of its log range, far below the probe's spread. */
-const STEPS = 40;
+/** Bisection steps: the factor to 2^-28 of its log range (5e-7 of it), the page cost to 0.4 ns: far below the probe's spread. */
+const STEPS = 28;
 
 /** Returns *draft* with its `net` section's *fields* replaced. */
 function withNet(draft: Record<string, unknown>, fields: Record<string, number>): Record<string, unknown> {
   return {...draft, net: {...((draft.net as Record<string, unknown> | undefined) ?? {}), ...fields}};
 }
 
-/** Returns the measured CPU time of *method* at *size*, sender and reader together (summed run by run, the median of the sums), ns, or undefined. */
-function measuredCpu(cal: Calibration, method: string, size: string): number | undefined {
+/** Returns the CPU time of *method* at *size* run by run, sender and reader summed, ns, or undefined when either side was not measured. */
+function summedRuns(cal: Pick<Calibration, "measured">, method: string, size: string): number[] | undefined {
   const runs = (side: string) => cal.measured.find((r) => r.probe === "tcp" && r.case === `${method} ${side} CPU ${size}`)?.runs;
   const tx = runs("sender");
   const rx = runs("receiver");
   if (!tx || !rx || tx.length !== rx.length || tx.length === 0) return undefined;
-  const total = spread(tx.map((t, i) => t + rx[i])).median;
+  return tx.map((t, i) => t + rx[i]);
+}
+
+/** Returns the measured CPU time of *method* at *size*, sender and reader together (summed run by run, the median of the sums), ns, or undefined. */
+function measuredCpu(cal: Calibration, method: string, size: string): number | undefined {
+  const runs = summedRuns(cal, method, size);
+  if (!runs) return undefined;
+  const total = spread(runs).median;
   return Number.isFinite(total) && total > 0 ? total : undefined;
 }
 
@@ -132,8 +181,8 @@ function simulatedCpu(profile: Profile, method: string, fileBytes: number, irqEx
 }
 
 /**
- * Returns the fit of the network costs to the loopback probe at its
- * smallest file size, on the profile *draft* (the calibrated profile's
+ * Returns the fit of the network costs to the loopback probe at the file
+ * size whose runs agreed best ({@link loopbackFitBytes}), on the profile *draft* (the calibrated profile's
  * object before the network fields, which `extends` a shipped one):
  * first the factor *k* on {@link perSkbFields} (bisection on log k within
  * 1/64–64) at which the simulated read + write costs the CPU time measured
@@ -152,7 +201,8 @@ export function fitLoopback(cal: Calibration, draft: Record<string, unknown>): L
   const rw = measuredCpu(cal, "read+write", size);
   if (rw === undefined) return undefined;
   const base = parseProfile(draft, "calibrated profile").net;
-  const fit: LoopbackFit = {fileBytes, readWriteNs: rw, why: []};
+  const runSpreads = Object.fromEntries(cal.settings.tcpBytes.map((b) => [tcpSizeName(b), loopbackRunSpread(cal, tcpSizeName(b))]));
+  const fit: LoopbackFit = {fileBytes, runSpreads, readWriteNs: rw, why: []};
   const scaled = (k: number) => Object.fromEntries(perSkbFields.map((f) => [f, base[f] * k])) as Record<(typeof perSkbFields)[number], number>;
   const irqExcluded = threadClockExcludesIrq(cal.info);
   const rwAt = (k: number) => simulatedCpu(parseProfile(withNet(draft, scaled(k)), "calibrated profile"), "read+write", fileBytes, irqExcluded);

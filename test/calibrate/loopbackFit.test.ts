@@ -1,7 +1,8 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {loadProfile, parseProfile, type Profile} from "../../src/host/profiles.js";
-import {busyShareLimit, busyWarning, calibratedProfile, cpuTicks, otherCpuShare, derivedMeasurements, fitLoopback, predictTcp, spread, validate, type Calibration, type Measurement} from "../../src/calibrate/index.js";
+import {busyShareLimit, busyWarning, calibratedProfile, cpuTicks, otherCpuShare, derivedMeasurements, fitLoopback, loopbackFitBytes, predictTcp, spread, validate, type Calibration, type Measurement} from "../../src/calibrate/index.js";
+import {loopbackRunSpread} from "../../src/calibrate/loopback.js";
 import {runTransfer} from "../../src/scenarios/transfer.js";
 import {mkdirSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
@@ -115,6 +116,43 @@ test("calibratedProfile writes the fitted network costs with their sources; vali
   assert.ok(Math.abs(mmap.error! - 1) < 0.1, `error ${mmap.error}`);
   // The same ratio on the shipped profile is no calibration.
   assert.equal(validate(cal2, base).find((r) => r.quantity === ratio.quantity)!.calibrated, false);
+});
+
+test("the network costs are fitted at the size whose runs agree best: not a median of runs split between two regimes", () => {
+  const machine = truth(2, 400);
+  // Per size, the CPU times of read + write and sendfile run by run, each run scaled by its factor.
+  const rowsAt = (bytes: number, rwFactors: number[], sfFactors: number[]) => {
+    const size = `${bytes / MiB}MiB`;
+    const rw = predictTcp(machine, "read+write", bytes);
+    const sf = predictTcp(machine, "sendfile", bytes);
+    return [
+      row("tcp", `read+write sender CPU ${size}`, "ns", rwFactors.map((f) => rw.senderCpuNs * f)),
+      row("tcp", `read+write receiver CPU ${size}`, "ns", rwFactors.map(() => rw.receiverCpuNs)),
+      row("tcp", `sendfile sender CPU ${size}`, "ns", sfFactors.map((f) => sf.senderCpuNs * f)),
+      row("tcp", `sendfile receiver CPU ${size}`, "ns", sfFactors.map(() => sf.receiverCpuNs)),
+    ];
+  };
+  const settings = {quick: false, runs: 3, runMs: 10, dir: "/tmp", fileBytes: 4 * MiB, tcpBytes: [1 * MiB, 2 * MiB], timeoutMs: 1000};
+  // 1 MiB: read + write's runs in two regimes (the sender three times dearer in one); 2 MiB: runs within 2%.
+  const measured = [...rowsAt(MiB, [1, 3, 3.1], [1, 1, 1]), ...rowsAt(2 * MiB, [1, 1.01, 1.02], [0.99, 1, 1])];
+  const cal: Calibration = {date: "2026-12-03T00:00:00Z", machine: "Linux test", settings, info: {pageBytes: 4096}, measured};
+  assert.ok(loopbackRunSpread(cal, "1MiB") > 0.5, `1 MiB spread ${loopbackRunSpread(cal, "1MiB")}`);
+  assert.ok(loopbackRunSpread(cal, "2MiB") < 0.03, `2 MiB spread ${loopbackRunSpread(cal, "2MiB")}`);
+  assert.equal(loopbackFitBytes(cal), 2 * MiB);
+  const fit = fitLoopback(cal, {extends: "server-2024", sources: {}})!;
+  assert.equal(fit.fileBytes, 2 * MiB);
+  assert.deepEqual(fit.why, []);
+  assert.ok(Math.abs(fit.scale! / 2 - 1) < 0.1, `scale ${fit.scale}`);
+  const {profile} = calibratedProfile(cal, "server-2024", "m.json");
+  assert.match(String((profile.sources as Record<string, string>)["net.txSegmentNs"]), /Fitted at 2MiB, the size whose runs agreed best \(range 1(\.\d)?% of the median, read \+ write and sendfile; 1MiB 64%\)/);
+  // Equal spreads: the larger file (it runs longer). A size where sendfile went unmeasured cannot be chosen; nothing measured: the smallest.
+  const tied = [...rowsAt(MiB, [1, 1.01, 1.02], [1, 1, 1]), ...rowsAt(2 * MiB, [1, 1.01, 1.02], [1, 1, 1])];
+  assert.equal(loopbackFitBytes({settings, measured: tied}), 2 * MiB);
+  const noSendfile = [...rowsAt(MiB, [1, 3, 3.1], [1, 1, 1]), ...rowsAt(2 * MiB, [1, 1, 1], [1, 1, 1]).filter((r) => !r.case.startsWith("sendfile"))];
+  assert.equal(loopbackRunSpread({measured: noSendfile}, "2MiB"), Infinity);
+  assert.equal(loopbackFitBytes({settings, measured: noSendfile}), MiB);
+  assert.equal(loopbackFitBytes({settings, measured: []}), MiB);
+  assert.equal(loopbackFitBytes({settings: {...settings, tcpBytes: []}, measured}), undefined);
 });
 
 test("derivedMeasurements gives a fault's own cost from the mapping rows run by run; calibratedProfile maps them onto memory fields, a zero fault cost included", () => {
