@@ -310,6 +310,24 @@ export function otherCpuShare(before: CpuTicks | null, after: CpuTicks | null): 
 export const busyShareLimit = 0.1;
 
 /**
+ * Returns a warning when the loopback probe's sender could not use the
+ * model's congestion control, CUBIC (`tcpCongestion` in *info*, set by the
+ * probe; see probes/iosim-probe.c `choose_congestion`): another one may
+ * pace its sender (BBR: bbr_init() sets SK_PACING_NEEDED and
+ * tcp_write_xmit() stops at tcp_pacing_check()), which the model does not,
+ * so the loopback rows would compare two mechanisms. Null under CUBIC, or
+ * when the probe did not say (an older calibration).
+ */
+export function congestionWarning(info: Record<string, number | string>): string | null {
+  const cc = info.tcpCongestion;
+  if (cc === undefined || cc === "cubic") return null;
+  return (
+    `the loopback TCP probe ran under ${cc}, not the model's CUBIC (${info.tcpCongestionWhy ?? "CUBIC was not available"}): ` +
+    `a congestion control that paces (BBR) changes how often the reader is woken and what each side's CPU does, so the loopback rows may not compare like with like`
+  );
+}
+
+/**
  * Returns a warning when other work competed with the probes: the share of
  * every CPU's time, while the probes ran, that went to other processes
  * (`info.otherCpuShare`, /proc/stat's busy time less the CPU time of

@@ -2,7 +2,7 @@
  * From measurements to a profile: only the numbers a probe measures
  * directly become profile fields; everything else stays in the sidecar.
  */
-import {idleGapsUs, busyWarning, idlePolls, type Calibration, type Measurement} from "./calibrate.js";
+import {idleGapsUs, busyWarning, congestionWarning, idlePolls, type Calibration, type Measurement} from "./calibrate.js";
 import {parseProfile} from "../host/profiles.js";
 import {fitFileRead} from "./fileRead.js";
 import {fitLoopback, perSkbFields, tcpSizeName, type LoopbackFit} from "./loopback.js";
@@ -236,14 +236,14 @@ export function calibratedProfile(cal: Calibration, base: string, sidecar: strin
   }
   const curve = copyCurveOverride(cal, where);
   if (curve) overrides.push(curve);
-  const busy = busyWarning(cal.info);
+  const warnings = [busyWarning(cal.info), congestionWarning(cal.info)].filter((w): w is string => w !== null);
   const profile: Record<string, unknown> = {
     extends: base,
     name: `calibrated-${cal.machine.split(" ")[1] ?? "host"}`,
     description:
       `${base} with the CPU, memory, mapping, network-stack, TCP buffer and io_uring numbers measured on this machine by iosim calibrate (${cal.date}); every other number is ${base}'s. ` +
       `All the measurements, with their spread, are in ${sidecar}.` +
-      (busy ? ` Warning: ${busy}.` : ""),
+      warnings.map((w) => ` Warning: ${w}.`).join(""),
   };
   applyOverrides(profile, overrides);
   // The disk and the read path next, fitted by simulating the file-read probe on the profile measured so far (its copy rates and system calls).

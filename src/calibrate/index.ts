@@ -2,7 +2,7 @@
  * `iosim calibrate`: measure this machine with C probes and write a profile
  * that extends a shipped one with the numbers measured here.
  */
-export {blockQueueSettings, busyShareLimit, kernelConfigFlags, threadClockExcludesIrq, busyWarning, calibrate, cpuTicks, otherCpuShare, type CpuTicks, derivedMeasurements, idlePolls, idleSettings, probeSettings, probeSteps, tcpBufferSysctls, unameText, type Calibration, type CalibrateOptions, type CalibrationSettings, type Measurement} from "./calibrate.js";
+export {blockQueueSettings, busyShareLimit, kernelConfigFlags, threadClockExcludesIrq, busyWarning, congestionWarning, calibrate, cpuTicks, otherCpuShare, type CpuTicks, derivedMeasurements, idlePolls, idleSettings, probeSettings, probeSteps, tcpBufferSysctls, unameText, type Calibration, type CalibrateOptions, type CalibrationSettings, type Measurement} from "./calibrate.js";
 export {calibratedProfile, type ProfileOverride} from "./calibratedProfile.js";
 export {checkPlatform, compileProbes, probeSourcePath, runProbe, type ProbeLine, type ProbeOutput, type ProbeSettings} from "./probes.js";
 export {significant, spread, type Spread} from "./spread.js";

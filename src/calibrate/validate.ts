@@ -300,6 +300,7 @@ export function validate(cal: Calibration, profile: Profile): ValidationRow[] {
     const tcp = Object.fromEntries(Object.keys(tcpStrategies).map((method) => [method, predictTcp(profile, method, bytes, irqExcluded)]));
     const how =
       `a warm ${size} file sent once by each method over loopback to a reader that discards, the sender and the reader pinned to two CPUs, 64 KiB buffers` +
+      (cal.info.tcpCongestion !== undefined ? `, the sender under ${cal.info.tcpCongestion} (the machine's default ${cal.info.tcpCongestionDefault ?? "unread"})` : "") +
       (irqExcluded ? `; CPU as this kernel's thread clocks count it, without interrupt context (CONFIG_IRQ_TIME_ACCOUNTING)` : "");
     // The calibrated profile's network costs were fitted to these very runs (sender and receiver CPU together): the ratio of the
     // sender's shares is not an independent check, so it counts as calibrated; the larger sizes stay predictions.

@@ -10,7 +10,7 @@ import {sharedOptions} from "./options.js";
 import type {ProgressStream} from "./runProgress.js";
 import {InputError} from "../errors.js";
 import {defaultProfileName, profileNames} from "../host/profiles.js";
-import {busyWarning, calibrate, type Calibration, type Measurement} from "../calibrate/calibrate.js";
+import {busyWarning, calibrate, congestionWarning, type Calibration, type Measurement} from "../calibrate/calibrate.js";
 import {calibratedProfile} from "../calibrate/calibratedProfile.js";
 import {fileSystemName} from "../calibrate/fileRead.js";
 import {significant} from "../calibrate/spread.js";
@@ -152,10 +152,10 @@ export async function runCalibrateCommand(argv: string[]): Promise<number> {
   const {profile, overrides, notFitted} = calibratedProfile(cal, base, basename(sidecar));
   writeFileAtomic(sidecar, measurementsJson(cal, base, basename(out), overrides));
   writeFileAtomic(out, JSON.stringify(profile, null, 2) + "\n");
-  const busy = busyWarning(cal.info);
+  const warnings = [busyWarning(cal.info), congestionWarning(cal.info)].filter((w): w is string => w !== null);
   process.stdout.write(
     `iosim calibrate: ${cal.machine}, ${cal.date}${cal.settings.quick ? " (--quick: few, short runs)" : ""}\n` +
-      (busy ? `Warning: ${busy}.\n` : "") +
+      warnings.map((w) => `Warning: ${w}.\n`).join("") +
       "\n" +
       summaryTable(cal.measured) +
       `\nProfile written: ${out} (extends ${base}; sets ${overrides.map((o) => `${o.path}=${JSON.stringify(o.value)}`).join(", ")})\n` +

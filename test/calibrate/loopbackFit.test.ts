@@ -1,7 +1,7 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {loadProfile, parseProfile, type Profile} from "../../src/host/profiles.js";
-import {busyShareLimit, busyWarning, calibratedProfile, cpuTicks, otherCpuShare, derivedMeasurements, fitLoopback, loopbackFitBytes, predictTcp, spread, validate, type Calibration, type Measurement} from "../../src/calibrate/index.js";
+import {busyShareLimit, busyWarning, congestionWarning, calibratedProfile, cpuTicks, otherCpuShare, derivedMeasurements, fitLoopback, loopbackFitBytes, predictTcp, spread, validate, type Calibration, type Measurement} from "../../src/calibrate/index.js";
 import {loopbackRunSpread} from "../../src/calibrate/loopback.js";
 import {runTransfer} from "../../src/scenarios/transfer.js";
 import {mkdirSync, writeFileSync} from "node:fs";
@@ -206,6 +206,21 @@ test("busyWarning: other work taking a tenth or more of the CPUs' time while the
   assert.match(busyWarning({onlineCpus: 2, otherCpuShare: 0.37, loadAverage1m: 0})!, /^other work used 37% of the CPUs' time while the probes ran/);
   assert.equal(busyWarning({onlineCpus: 2, otherCpuShare: busyShareLimit - 0.001}), null);
   assert.notEqual(busyWarning({onlineCpus: 2, otherCpuShare: busyShareLimit}), null);
+});
+
+test("congestionWarning: a loopback probe that ran under another congestion control than CUBIC, the model's, is a warning in the profile's description", () => {
+  assert.equal(congestionWarning({tcpCongestion: "cubic", tcpCongestionDefault: "bbr"}), null);
+  assert.equal(congestionWarning({}), null, "an older calibration did not say");
+  const w = congestionWarning({tcpCongestion: "bbr", tcpCongestionDefault: "bbr", tcpCongestionWhy: "setting cubic failed: Operation not permitted"})!;
+  assert.match(w, /^the loopback TCP probe ran under bbr, not the model's CUBIC \(setting cubic failed: Operation not permitted\)/);
+  const machine = truth(2, 400);
+  const cal = loopbackCalibration({rw: cpuOf(machine, "read+write"), sf: cpuOf(machine, "sendfile")});
+  const described = (info: Record<string, string | number>) => String(calibratedProfile({...cal, info: {...cal.info, ...info}}, "server-2024", "m.json").profile.description);
+  assert.match(described({tcpCongestion: "bbr", tcpCongestionWhy: "setting cubic failed: No such file or directory"}), /Warning: the loopback TCP probe ran under bbr/);
+  assert.doesNotMatch(described({tcpCongestion: "cubic", tcpCongestionDefault: "bbr"}), /Warning/);
+  // validate says which congestion control the sender ran under, and the machine's default.
+  const rows = validate({...cal, info: {...cal.info, tcpCongestion: "cubic", tcpCongestionDefault: "bbr"}}, machine);
+  assert.match(rows.find((r) => r.quantity === "tcp/sender CPU read+write : sendfile 4MiB")!.how, /the sender under cubic \(the machine's default bbr\)/);
 });
 
 test("cpuTicks reads /proc/stat and /proc/self/stat, and otherCpuShare is the busy time not spent by this process and its probes", () => {
