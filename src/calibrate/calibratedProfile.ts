@@ -409,7 +409,7 @@ function fitSizeWhy(fit: LoopbackFit): string {
   const own = shown(fit.runSpreads[tcpSizeName(fit.fileBytes)]);
   return others.length === 0
     ? `The only size sent (its runs' range ${own} of their median).`
-    : `Fitted at ${tcpSizeName(fit.fileBytes)}, the size whose runs agreed best (range ${own} of the median, read + write and sendfile; ` +
+    : `Fitted at ${tcpSizeName(fit.fileBytes)}, the size whose runs agreed best (range ${own} of the median, read + write's CPU and sendfile's sender's; ` +
         `${others.map(([size, x]) => `${size} ${shown(x)}`).join(", ")}).`;
 }
 
@@ -444,9 +444,10 @@ function loopbackOverrides(cal: Calibration, draft: Record<string, unknown>, whe
       value: significant(fit.pageRefNs),
       source:
         `Fitted, not timed alone: the cost per page fragment at which the simulated sendfile of the same warm ${size} file over loopback costs the ` +
-        `CPU time measured, sender and reader together (tcp/sendfile sender CPU ${size} + receiver CPU ${size}: median ${significant(fit.sendfileNs! / 1e6)} ms), with the per-skb costs fitted ` +
-        `to read + write: everything sendfile pays per page beyond the page-cache look-up (the splice pipe's buffer, the fragment's reference taken ` +
-        `and dropped, the struct page's cache line moving between the sender's and the reader's cores). ${where}.`,
+        `sender the CPU time measured (tcp/sendfile sender CPU ${size}: median ${significant(fit.sendfileNs! / 1e6)} ms), with the per-skb costs fitted ` +
+        `to read + write: everything sendfile pays per page beyond the page-cache look-up (the splice pipe's buffer, the fragment's reference taken, ` +
+        `the struct page's cache line). The sender takes the references inside sendfile, so its CPU is the measure; the reader's, copying out of the ` +
+        `file's pages, stays a prediction. ${where}.`,
     });
   return out;
 }

@@ -8,15 +8,18 @@
  * a measured baseline and known angles, `iosim calibrate` finds the one
  * factor on the profile's per-skb costs that makes the simulated read +
  * write of one file cost the CPU time measured, then the per-page cost of
- * a zero-copy fragment that does the same for sendfile. The file is the
- * size whose runs agreed best ({@link loopbackFitBytes}). The fit
- * uses the sender's and the reader's CPU together: over loopback the same
- * protocol work lands on one core or the other depending on who holds the
- * socket's lock when a segment arrives, so either side alone moves by a few
- * percent with the interleaving (non-monotone in the factor), while their
- * sum is the work done. The other sizes, the split between the two sides,
- * and mmap + write at every size stay true predictions for `iosim
- * validate`.
+ * a zero-copy fragment that makes sendfile's sender cost what it measured.
+ * The file is the size whose runs agreed best ({@link loopbackFitBytes}).
+ * The per-skb fit uses the sender's and the reader's CPU together: over
+ * loopback the same protocol work lands on one core or the other depending
+ * on who holds the socket's lock when a segment arrives, so either side
+ * alone moves by a few percent with the interleaving (non-monotone in the
+ * factor), while their sum is the work done. The page references are
+ * taken inside sendfile, by the sender alone, so that fit uses the
+ * sender's CPU: the reader's, which copies out of the file's pages, is no
+ * measure of them. The other sizes, the split between the two sides, the
+ * reader of sendfile and mmap + write at every size stay true predictions
+ * for `iosim validate`.
  */
 import type {Profile} from "../host/profiles.js";
 import {parseProfile} from "../host/profiles.js";
@@ -78,19 +81,23 @@ export function tcpSizeName(bytes: number): string {
   return bytes % MiB === 0 ? `${bytes / MiB}MiB` : `${bytes}B`;
 }
 
-/** The methods whose CPU time the fit reproduces (read + write for the per-skb factor, sendfile for the per-page cost). */
-const FITTED_METHODS = ["read+write", "sendfile"] as const;
+/** The rows the fit reproduces: read + write's CPU, sender and reader together, for the per-skb factor; sendfile's sender CPU for the per-page cost. */
+const FITTED = [
+  ["read+write", ["sender", "receiver"]],
+  ["sendfile", ["sender"]],
+] as const;
 
 /**
  * Returns how far apart the runs of the loopback probe at *size* are: for
- * each fitted method, the range of its runs' summed CPU (sender and reader)
- * over their median; the larger of the two, or Infinity when either was
- * not measured.
+ * each quantity the fit reproduces (read + write's CPU, sender and reader
+ * summed run by run; sendfile's sender CPU), the range of its runs over
+ * their median; the larger of the two, or Infinity when either was not
+ * measured.
  */
 export function loopbackRunSpread(cal: Pick<Calibration, "measured">, size: string): number {
   let widest = 0;
-  for (const method of FITTED_METHODS) {
-    const runs = summedRuns(cal, method, size);
+  for (const [method, sides] of FITTED) {
+    const runs = summedRuns(cal, method, size, sides);
     if (!runs) return Infinity;
     const {median, low, high} = spread(runs);
     if (!(median > 0)) return Infinity;
@@ -138,7 +145,7 @@ export interface LoopbackFit {
   perSkb?: Record<(typeof perSkbFields)[number], number>;
   /** The per-page cost of a zero-copy fragment that reproduces sendfile, ns, or undefined. */
   pageRefNs?: number;
-  /** The measured CPU times fitted to (sender and reader together), ns. */
+  /** The measured CPU times fitted to: read + write's, sender and reader together; sendfile's sender's; ns. */
   readWriteNs: number;
   sendfileNs?: number;
   /** Why a quantity was not fitted. */
@@ -157,18 +164,17 @@ function withNet(draft: Record<string, unknown>, fields: Record<string, number>)
   return {...draft, net: {...((draft.net as Record<string, unknown> | undefined) ?? {}), ...fields}};
 }
 
-/** Returns the CPU time of *method* at *size* run by run, sender and reader summed, ns, or undefined when either side was not measured. */
-function summedRuns(cal: Pick<Calibration, "measured">, method: string, size: string): number[] | undefined {
-  const runs = (side: string) => cal.measured.find((r) => r.probe === "tcp" && r.case === `${method} ${side} CPU ${size}`)?.runs;
-  const tx = runs("sender");
-  const rx = runs("receiver");
-  if (!tx || !rx || tx.length !== rx.length || tx.length === 0) return undefined;
-  return tx.map((t, i) => t + rx[i]);
+/** Returns the CPU time of *method* at *size* run by run, *sides* (the probe's "sender", "receiver") summed, ns, or undefined when one was not measured. */
+function summedRuns(cal: Pick<Calibration, "measured">, method: string, size: string, sides: readonly string[]): number[] | undefined {
+  const runs = sides.map((side) => cal.measured.find((r) => r.probe === "tcp" && r.case === `${method} ${side} CPU ${size}`)?.runs);
+  const first = runs[0];
+  if (!first || first.length === 0 || runs.some((r) => !r || r.length !== first.length)) return undefined;
+  return first.map((_, i) => runs.reduce((sum, r) => sum + r![i], 0));
 }
 
-/** Returns the measured CPU time of *method* at *size*, sender and reader together (summed run by run, the median of the sums), ns, or undefined. */
-function measuredCpu(cal: Calibration, method: string, size: string): number | undefined {
-  const runs = summedRuns(cal, method, size);
+/** Returns the measured CPU time of *method* at *size*, *sides* together (summed run by run, the median of the sums), ns, or undefined. */
+function measuredCpu(cal: Calibration, method: string, size: string, sides: readonly string[]): number | undefined {
+  const runs = summedRuns(cal, method, size, sides);
   if (!runs) return undefined;
   const total = spread(runs).median;
   return Number.isFinite(total) && total > 0 ? total : undefined;
@@ -187,7 +193,7 @@ function simulatedCpu(profile: Profile, method: string, fileBytes: number, irqEx
  * first the factor *k* on {@link perSkbFields} (bisection on log k within
  * 1/64–64) at which the simulated read + write costs the CPU time measured
  * (sender and reader together), then with those costs the per-page cost
- * `net.pageRefNs` (0–100 µs) at which sendfile does. The simulated cost
+ * `net.pageRefNs` (0–100 µs) at which sendfile's sender does. The simulated cost
  * rises with each (to within the few tenths of a percent that the number
  * of ACKs moves with the interleaving), so the bisection finds the one
  * crossing up to that; a measurement outside what the range can reach is
@@ -198,7 +204,7 @@ export function fitLoopback(cal: Calibration, draft: Record<string, unknown>): L
   const fileBytes = loopbackFitBytes(cal);
   if (fileBytes === undefined) return undefined;
   const size = tcpSizeName(fileBytes);
-  const rw = measuredCpu(cal, "read+write", size);
+  const rw = measuredCpu(cal, "read+write", size, ["sender", "receiver"]);
   if (rw === undefined) return undefined;
   const base = parseProfile(draft, "calibrated profile").net;
   const runSpreads = Object.fromEntries(cal.settings.tcpBytes.map((b) => [tcpSizeName(b), loopbackRunSpread(cal, tcpSizeName(b))]));
@@ -222,13 +228,15 @@ export function fitLoopback(cal: Calibration, draft: Record<string, unknown>): L
   }
   fit.scale = Math.exp((lo + hi) / 2);
   fit.perSkb = scaled(fit.scale);
-  const sf = measuredCpu(cal, "sendfile", size);
+  // The per-page cost is the sender's (skb_splice_from_iter takes the references inside sendfile), so its CPU is what it must
+  // reproduce; the reader's, copying out of the file's pages, stays a prediction.
+  const sf = measuredCpu(cal, "sendfile", size, ["sender"]);
   if (sf === undefined) {
-    fit.why.push(`sendfile's CPU time at ${size} was not measured`);
+    fit.why.push(`sendfile's sender CPU time at ${size} was not measured`);
     return fit;
   }
   fit.sendfileNs = sf;
-  const sfAt = (pageRefNs: number) => simulatedCpu(parseProfile(withNet(draft, {...fit.perSkb!, pageRefNs}), "calibrated profile"), "sendfile", fileBytes, irqExcluded);
+  const sfAt = (pageRefNs: number) => predictTcp(parseProfile(withNet(draft, {...fit.perSkb!, pageRefNs}), "calibrated profile"), "sendfile", fileBytes, irqExcluded).senderCpuNs;
   let [plo, phi] = PAGE_REF_RANGE;
   if (sfAt(plo) > sf) {
     fit.why.push(`sendfile measured ${shownMs(sf)}, less than the model gives with free page references (${shownMs(sfAt(plo))})`);

@@ -158,6 +158,11 @@ function profileShape(partial: boolean) {
         sndbufInitSegments: leaf
           .positiveInteger("Worst-case skbs of one MSS each the send buffer is sized for when a connection is established (tcp_init_buffer_space → tcp_sndbuf_expand: the congestion control's factor × max(TCP_INIT_CWND, cwnd)); the buffer becomes that many times one skb's worst-case truesize, between tcp_wmem[1] and tcp_wmem[2]. Absent: the buffer starts at tcp_wmem[1].")
           .optional(),
+        sendFragReuse: leaf
+          .boolean(
+            "Whether tcp_sendmsg writes into a page frag that starts over once every skb on it is freed (skb_page_frag_refill(), Linux 3.7 and later), so that over loopback, where the reader frees the skbs as it copies out, the sender's copies cycle through its send buffer and stay cached (see loopbackSendCopyBytesPerNs). False: a fresh page for each page filled (Linux 2.6's sk_stream_alloc_page()), so those copies stream. Absent: true.",
+          )
+          .optional(),
         skbAllocNs: leaf.nonNegative("Allocating one skb for sending (tcp_stream_alloc_skb → alloc_skb_fclone, memory accounting) and freeing it once acknowledged, CPU time, ns."),
         pageRefNs: leaf.nonNegative("One page fragment of a zero-copy skb: the page reference taken when splice hands it to TCP (skb_splice_from_iter → get_page) and dropped when the ACK frees the skb (put_page), with the fragment's set-up, ns."),
         checksumBytesPerNs: leaf.positive("Software checksum rate (csum_partial) when the NIC does not offload checksums, bytes per ns."),
@@ -379,6 +384,30 @@ export const fromMemory = Number.POSITIVE_INFINITY;
  * at `memory.copyBytesPerNs`, the streaming rate, whatever its size.
  */
 export const intoSocketBuffer = Number.MAX_VALUE;
+
+/**
+ * Returns the rate of tcp_sendmsg's copy into a loopback socket's skbs,
+ * bytes per ns. It copies into the task's page frag with ordinary cached
+ * stores: skb_copy_to_page_nocache() copies without caching only on a
+ * device with NETIF_F_NOCACHE_COPY, which register_netdevice() never offers
+ * lo (net/core/dev.c: `if (!(dev->flags & IFF_LOOPBACK)) dev->hw_features
+ * |= NETIF_F_NOCACHE_COPY`); and skb_page_frag_refill() (net/core/sock.c)
+ * starts the frag's page over once every skb on it is freed
+ * (page_ref_count() == 1), which over loopback the reader does as it copies
+ * out. So the sender's copies cycle through memory no larger than its send
+ * buffer, *sndbufBytes*, and stay cached as far as that fits: from a user
+ * buffer, both sides cached, the curve's rate at *sndbufBytes*; from
+ * page-cache pages (mmap + write, sendfile without scatter-gather), the
+ * file's side streams from memory, {@link fromMemoryBytesPerNs} at that
+ * size. (Over a NIC the pages wait for the device's DMA and its completion
+ * before they are freed; that copy stays at `memory.copyBytesPerNs`.) A
+ * kernel without the frag's reuse (`net.sendFragReuse` false: Linux 2.6
+ * took a fresh page for each page filled) streams: `memory.copyBytesPerNs`.
+ */
+export function loopbackSendCopyBytesPerNs(profile: Profile, from: "user" | "page-cache", sndbufBytes: number): number {
+  if (profile.net.sendFragReuse === false) return profile.memory.copyBytesPerNs;
+  return from === "user" ? copyBytesPerNsAt(profile, sndbufBytes) : fromMemoryBytesPerNs(profile, sndbufBytes);
+}
 
 /**
  * Returns the rate of a copy of *bytes* between memory and a buffer of that

@@ -54,7 +54,8 @@ export function sendfileRecipe(scatterGather: boolean, maxCallBytes = maxSendfil
         for (let off = callStart; off < callEnd; off += chunkBytes) {
           const n = Math.min(chunkBytes, callEnd - off);
           yield* bufferedRead(host, file, off, n, pid);
-          yield* sink.write(n, scatterGather ? {pagesAt: off} : {copyFrom: "page-cache"});
+          // MSG_MORE on every round but the call's last (splice_direct_to_actor() signals SPLICE_F_MORE until the request is met).
+          yield* sink.write(n, scatterGather ? {pagesAt: off} : {copyFrom: "page-cache"}, off + n < callEnd);
           rounds++;
         }
       });

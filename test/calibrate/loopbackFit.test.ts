@@ -102,7 +102,7 @@ test("calibratedProfile writes the fitted network costs with their sources; vali
   assert.ok(Math.abs(value("net.pageRefNs") / 300 - 1) < 0.1, `pageRefNs ${value("net.pageRefNs")}`);
   const sources = profile.sources as Record<string, string>;
   assert.match(sources["net.txSegmentNs"], /^Fitted, not timed alone: the base profile's estimate × [\d.]+, .*tcp\/read\+write sender CPU 4MiB \+ receiver CPU 4MiB/);
-  assert.match(sources["net.pageRefNs"], /^Fitted, not timed alone: .*tcp\/sendfile sender CPU 4MiB \+ receiver CPU 4MiB/);
+  assert.match(sources["net.pageRefNs"], /^Fitted, not timed alone: .*costs the sender the CPU time measured \(tcp\/sendfile sender CPU 4MiB: median/);
   const measuredRatio = cpuOf(machine, "read+write").tx / cpuOf(machine, "sendfile").tx;
   const cal2 = {...cal, measured: [...cal.measured, row("tcp", "sender CPU read+write : sendfile 4MiB", "ratio", [measuredRatio, measuredRatio, measuredRatio])]};
   cal2.measured.push(row("tcp", "sender CPU read+write : mmap+write 4MiB", "ratio", [1, 1, 1].map(() => cpuOf(machine, "read+write").tx / cpuOf(machine, "mmap+write").tx)));
@@ -144,7 +144,12 @@ test("the network costs are fitted at the size whose runs agree best: not a medi
   assert.deepEqual(fit.why, []);
   assert.ok(Math.abs(fit.scale! / 2 - 1) < 0.1, `scale ${fit.scale}`);
   const {profile} = calibratedProfile(cal, "server-2024", "m.json");
-  assert.match(String((profile.sources as Record<string, string>)["net.txSegmentNs"]), /Fitted at 2MiB, the size whose runs agreed best \(range 1(\.\d)?% of the median, read \+ write and sendfile; 1MiB 64%\)/);
+  const pct = (size: string) => `${Number((loopbackRunSpread(cal, size) * 100).toPrecision(2))}%`;
+  assert.ok(
+    String((profile.sources as Record<string, string>)["net.txSegmentNs"]).includes(
+      `Fitted at 2MiB, the size whose runs agreed best (range ${pct("2MiB")} of the median, read + write's CPU and sendfile's sender's; 1MiB ${pct("1MiB")}).`,
+    ),
+  );
   // Equal spreads: the larger file (it runs longer). A size where sendfile went unmeasured cannot be chosen; nothing measured: the smallest.
   const tied = [...rowsAt(MiB, [1, 1.01, 1.02], [1, 1, 1]), ...rowsAt(2 * MiB, [1, 1.01, 1.02], [1, 1, 1])];
   assert.equal(loopbackFitBytes({settings, measured: tied}), 2 * MiB);

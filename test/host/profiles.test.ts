@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import {readFileSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {InputError} from "../../src/errors.js";
-import {copyBytesPerNsAt, copyNs, fromMemory, loadProfile, parseProfile, profileNames, profilesDir} from "../../src/host/profiles.js";
+import {copyBytesPerNsAt, copyNs, fromMemory, fromMemoryBytesPerNs, loadProfile, loopbackSendCopyBytesPerNs, parseProfile, profileNames, profilesDir} from "../../src/host/profiles.js";
+import {runTransfer} from "../../src/scenarios/transfer.js";
 import {tempDir} from "../helpers/files.js";
 
 /** Returns a shipped profile as the raw JSON object, deep-copied. */
@@ -203,6 +204,28 @@ test("copyNs() interpolates the copy curve linearly in log2(size), flat beyond i
   const {copyCurve: _dropped, ...memory} = raw("server-2024").memory;
   const flat = parseProfile({...raw("server-2024"), memory});
   assert.equal(copyNs(flat, 4096), 4096 / flat.memory.copyBytesPerNs);
+});
+
+test("loopbackSendCopyBytesPerNs(): with the page frag's reuse the copy into skbs runs at the send buffer's size (both sides cached from a user buffer, the file's side streaming from page-cache pages); without it, it streams", () => {
+  const p = loadProfile("server-2024");
+  assert.equal(p.net.sendFragReuse, true);
+  const sndbuf = 2_626_560;
+  assert.equal(loopbackSendCopyBytesPerNs(p, "user", sndbuf), copyBytesPerNsAt(p, sndbuf));
+  assert.equal(loopbackSendCopyBytesPerNs(p, "page-cache", sndbuf), fromMemoryBytesPerNs(p, sndbuf));
+  assert.ok(loopbackSendCopyBytesPerNs(p, "user", sndbuf) > p.memory.copyBytesPerNs);
+  const old = loadProfile("desktop-2008");
+  assert.equal(old.net.sendFragReuse, false);
+  assert.equal(loopbackSendCopyBytesPerNs(old, "user", sndbuf), old.memory.copyBytesPerNs);
+  assert.equal(loopbackSendCopyBytesPerNs(old, "page-cache", sndbuf), old.memory.copyBytesPerNs);
+  // In a transfer: read + write over loopback copies into the skbs for less without fresh pages; over a NIC the rule does not apply.
+  const copyNsOf = (reuse: boolean, link: "loopback" | "nic") => {
+    const profile = parseProfile({extends: "server-2024", net: {sendFragReuse: reuse}}, "reuse");
+    const {sim} = runTransfer({strategy: "read-write", fileBytes: 1 << 20, chunkBytes: 64 << 10, cache: "warm", profile, link, keepEvents: true});
+    return sim.trace.events.filter((e) => e.kind === "cpu-copy" && e.detail === "user→socket-buffer").reduce((a, e) => a + e.durationNs, 0);
+  };
+  assert.ok(copyNsOf(true, "loopback") < copyNsOf(false, "loopback"));
+  assert.equal(copyNsOf(true, "nic"), copyNsOf(false, "nic"));
+  assert.ok(Math.abs(copyNsOf(false, "loopback") - (1 << 20) / p.memory.copyBytesPerNs) < 1e-6);
 });
 
 test("parseProfile() checks memory.copyCurve: [bytes, bytesPerNs] pairs, positive, in increasing size", () => {

@@ -21,7 +21,7 @@
  */
 import {launch, Signal, spawn, use, wait, type ProcessBody} from "../../engine/process.js";
 import type {Host} from "../../host/Host.js";
-import {copyBytesPerNsAt, copyNs, fromMemory, intoSocketBuffer} from "../../host/profiles.js";
+import {copyBytesPerNsAt, copyNs, fromMemory, intoSocketBuffer, loopbackSendCopyBytesPerNs} from "../../host/profiles.js";
 import {InputError, keyword} from "../../errors.js";
 import {syscall} from "../../kernel/syscall.js";
 import {defaultLinkLatencyNs} from "../../net/ClientPopulation.js";
@@ -176,6 +176,8 @@ export class SocketSink {
   private rcvWnd = receiverWindowBytes;
   /** Loopback: bytes the receiver has read (copied to its buffer and discarded). */
   received = 0;
+  /** Loopback: whether the skbs carry page-cache pages (zero-copy fragments) rather than data the sender copied in. */
+  private pageCacheFrags = false;
   /**
    * Loopback, the receiver's delayed-ACK state (struct inet_connection_sock's
    * icsk_ack): the receive MSS it has measured (tcp_measure_rcv_mss(), from
@@ -288,9 +290,13 @@ export class SocketSink {
    * per page); without checksum offload it sums every byte
    * (`net.checksumBytesPerNs`); then pushes (tcp_push). Copying the next
    * bytes thus overlaps sending the previous ones, as far as the buffer
-   * lets it.
+   * lets it. With *more* (MSG_MORE: sendfile's rounds before its last, as
+   * splice_direct_to_actor() signals SPLICE_F_MORE until the request is
+   * met and splice_to_socket() passes it on, fs/splice.c), tcp_push() corks
+   * (TCP_NAGLE_CORK): over loopback, a tail shorter than the MSS waits for
+   * the next call's bytes (tcp_nagle_check()), not for an ACK.
    */
-  *write(bytes: number, source: WriteSource): ProcessBody<void> {
+  *write(bytes: number, source: WriteSource, more = false): ProcessBody<void> {
     const host = this.paths.host;
     const stack = this.paths.stack;
     const sock = this.sock;
@@ -299,6 +305,7 @@ export class SocketSink {
     const copyFrom = "copyFrom" in source ? source.copyFrom : null;
     /** File offset of the next zero-copy byte. */
     let pageOffset = "pagesAt" in source ? source.pagesAt : 0;
+    this.pageCacheFrags = copyFrom === null;
     sock.txDetail = copyFrom === null ? "page-cache→nic" : "skb→nic";
     const detail = copyFrom === null ? "" : `${copyFrom}→socket-buffer`;
     const checksum = this.link === "nic" && !host.profile.nic.checksumOffload;
@@ -331,9 +338,10 @@ export class SocketSink {
       sinceFlush += skbs;
       if (skbs > 0 && net.skbAllocNs > 0) yield use(cpu, skbs * net.skbAllocNs, "skb-alloc", null, 0, "tcp_stream_alloc_skb");
       if (copyFrom !== null) {
-        // The skbs' pages are written here and read next by the NIC or another core: the copy streams into memory
-        // (intoSocketBuffer), whether from a user buffer or from page-cache pages.
-        const bytesPerNs = copyBytesPerNsAt(host.profile, intoSocketBuffer);
+        // Over a NIC the skbs' pages are written here and read next by the device: the copy streams into memory
+        // (intoSocketBuffer), whether from a user buffer or from page-cache pages. Over loopback the reader frees them as
+        // it copies out and the page frag starts over: the copies cycle through the send buffer (see loopbackSendCopyBytesPerNs).
+        const bytesPerNs = loopback ? loopbackSendCopyBytesPerNs(host.profile, copyFrom, sock.sndbufBytes) : copyBytesPerNsAt(host.profile, intoSocketBuffer);
         if (!traced) {
           // One copy per call, as the seed counts it: the event carries the call's bytes and its whole copy time.
           host.sim.trace.record(host.sim.scheduler.now(), "cpu-copy", this.pid, bytes / bytesPerNs, bytes, detail);
@@ -352,7 +360,7 @@ export class SocketSink {
       this.written += n;
       left -= n;
       if (loopback) {
-        yield* this.xmit(false);
+        yield* this.xmit(false, more);
         // Every 16 new skbs tcp_sendmsg_locked() processes the backlog (sk_flush_backlog(), net/ipv4/tcp.c).
         if (sinceFlush >= 16) {
           sinceFlush = 0;
@@ -418,13 +426,13 @@ export class SocketSink {
    * NETIF_F_HW_CSUM (drivers/net/loopback.c lines 178–186). Returns the
    * CPU time it booked, ns.
    */
-  private *xmit(byReceiver: boolean): ProcessBody<number> {
+  private *xmit(byReceiver: boolean, cork = false): ProcessBody<number> {
     const host = this.paths.host;
     const net = host.profile.net;
     const stack = this.paths.stack;
     let ns = 0;
     for (;;) {
-      if (this.nagleHolds()) break;
+      if (this.nagleHolds(cork)) break;
       const skb = stack.takeSendable(this.sock);
       if (skb === null) break;
       // tcp_minshall_update(): the end of the last segment shorter than the MSS sent.
@@ -462,13 +470,15 @@ export class SocketSink {
    * tcp_data_snd_check sends it). Skbs before the last, full ones, and the
    * one the FIN rides on at close (tcp_send_fin pushes with TCP_NAGLE_OFF)
    * go at once. Over loopback a 64 KiB write's 52-byte tail usually goes:
-   * the ACK the previous tail drew has come back.
+   * the ACK the previous tail drew has come back. *cork* (the push of a
+   * call made with MSG_MORE, TCP_NAGLE_CORK) holds any short last skb.
    */
-  private nagleHolds(): boolean {
+  private nagleHolds(cork = false): boolean {
     const sock = this.sock;
     const q = sock.sendQueue;
     if (this.closed || sock.sendHead !== q.length - 1) return false;
-    return q[sock.sendHead].payloadBytes < this.paths.stack.mss && sock.sndNxt > sock.sndUna && this.sndSml > sock.sndUna && this.sndSml <= sock.sndNxt;
+    const partial = q[sock.sendHead].payloadBytes < this.paths.stack.mss;
+    return partial && (cork || (sock.sndNxt > sock.sndUna && this.sndSml > sock.sndUna && this.sndSml <= sock.sndNxt));
   }
 
   private wakeReceiver(): void {
@@ -518,9 +528,13 @@ export class SocketSink {
         self.backlog.length = 0;
         const n = Math.min(receiveBytes, self.rcvQueued);
         if (n > 0) {
-          // The skbs were written by the sender's core: the copy streams from memory (fromMemory).
-          yield host.cpuCopy(n, "skb→user", fromMemory);
-          self.receiverStepNs += copyNs(host.profile, n, fromMemory);
+          // Zero-copy fragments are the file's page-cache pages: the copy streams from memory (fromMemory). Data the
+          // sender copied in sits in page frags that cycle through its send buffer and stay cached, as its copy in
+          // assumed (see loopbackSendCopyBytesPerNs): the copy out runs at the same rate. Without the frag's reuse
+          // (net.sendFragReuse false) the pages were fresh: from memory too.
+          const stream = self.pageCacheFrags || host.profile.net.sendFragReuse === false ? fromMemory : self.sock.sndbufBytes;
+          yield host.cpuCopy(n, "skb→user", stream);
+          self.receiverStepNs += copyNs(host.profile, n, stream);
           self.rcvQueued -= n;
           self.received += n;
         }
