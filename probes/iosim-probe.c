@@ -774,6 +774,35 @@ static int probe_mmap(void) {
     samples += n;
   }
   for (int k = 0; k < 4; k++) print_runs("mmap", names[k], "ns", v[k], runs, samples);
+  /*
+   * sendfile(2) of the same warm file to /dev/null, the whole file per sample: what sendfile pays per page on the page
+   * cache's side with no socket behind it. filemap_splice_read() looks the folios up in batches and puts each into a
+   * pipe buffer with a reference, and the null device's splice_write drops them (splice_write_null(), drivers/char/mem.c):
+   * no copy. Linux 2.6.33 and later take a non-socket as sendfile's output.
+   */
+  int nul = open("/dev/null", O_WRONLY);
+  off_t probe_off = 0;
+  if (nul < 0 || sendfile(nul, fd, &probe_off, page) != page) {
+    print_unsupported("splice", "sendfile to /dev/null, per page", "ns", nul < 0 ? "cannot open /dev/null" : "sendfile(2) to /dev/null failed (Linux before 2.6.33?)");
+  } else {
+    double sv[MAX_RUNS], ss[4096];
+    long sn = 0;
+    for (int r = 0; r < runs; r++) {
+      int n = 0;
+      double start = mono_ns();
+      while (n < 4096 && (n < 3 || mono_ns() - start < run_ms * 1e6)) {
+        off_t off = 0;
+        double c0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+        while ((size_t)off < file_bytes)
+          if (sendfile(nul, fd, &off, file_bytes - off) <= 0) die("sendfile to /dev/null");
+        ss[n++] = (cpu_ns(CLOCK_THREAD_CPUTIME_ID) - c0) / pages;
+      }
+      sv[r] = median(ss, n);
+      sn += n;
+    }
+    print_runs("splice", "sendfile to /dev/null, per page", "ns", sv, runs, sn);
+  }
+  if (nul >= 0) close(nul);
   close(fd);
   return 0;
 }

@@ -99,6 +99,14 @@ const fieldRules: FieldRule[] = [
       "flush (the mapping is far above tlb_single_page_flush_ceiling), the flush a negligible share",
   },
   {
+    path: "memory.splicePageNs",
+    row: "splice/sendfile to /dev/null, per page",
+    how:
+      "sendfile(2) of a warm file to /dev/null, per page, the whole file per sample: filemap_splice_read() looks the folios up in batches and puts each " +
+      "into the internal pipe with a reference, and the null device's splice_write drops them; no copy and no socket, so what a sendfile round " +
+      "pays per page on the page cache's side",
+  },
+  {
     path: "uring.sqeNs",
     row: "uring/per SQE",
     how:
@@ -163,6 +171,7 @@ function shown(x: number, unit: string): string {
  * `cpu.taskSwitchNs`, `memory.copyBytesPerNs`,
  * `memory.copyFromMemoryBytesPerNs`, `memory.copyCurve` (the memcpy rate at each size measured),
  * `memory.tlbMissNs`, `memory.faultMapPageNs`, `memory.pageFaultNs`, `memory.unmapPageNs` (a mapping of a warm file),
+ * `memory.splicePageNs` (sendfile of a warm file to /dev/null),
  * `net.txSegmentNs`, `net.rxPacketNs`, `net.rxSegmentNs`, `net.skbAllocNs` and `net.pageRefNs` (fitted to the
  * loopback probe at the size whose runs agreed best, see {@link fitLoopback}),
  * `uring.sqeNs`, `uring.pollArmNs`), each with a `sources` entry giving the method,

@@ -113,6 +113,11 @@ function profileShape(partial: boolean) {
           )
           .optional(),
         pageLookupNs: leaf.nonNegative("Finding one page in the page cache (filemap_get_read_batch's xarray walk and folio reference, per page), CPU time, ns."),
+        splicePageNs: leaf
+          .nonNegative(
+            "Per page that splice (sendfile's internal pipe) takes from the page cache: filemap_splice_read()'s batched folio look-up and the pipe buffer with its page reference, taken and dropped, CPU time, ns; iosim calibrate times it as sendfile(2) of a warm file to /dev/null. Absent: memory.pageLookupNs.",
+          )
+          .optional(),
         pageFaultNs: leaf.nonNegative("One page fault on a file mapping beyond the pages it maps: exception entry and exit, handle_mm_fault's walk to the PTE table, do_read_fault, ns."),
         faultMapPageNs: leaf.nonNegative("Mapping one page-cache page in a fault (filemap_map_pages: folio reference, rmap, set_pte), per page, ns."),
         unmapPageNs: leaf.nonNegative("Unmapping one mapped page in munmap (zap_pte_range: clear the PTE, rmap, drop the reference), per page, ns."),

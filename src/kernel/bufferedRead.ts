@@ -63,8 +63,9 @@ function pending(host: Host, file: FileRef, run: PageRun): Signal<number> {
 
 /**
  * Returns a process body that makes [*offsetBytes*, +*bytes*) of *file*
- * resident in the host's page cache: it looks the pages up (the profile's
- * `memory.pageLookupNs` per page, booked as "page-lookup"), records the hits
+ * resident in the host's page cache: it looks the pages up (*lookupNs* per
+ * page, by default the profile's `memory.pageLookupNs`; sendfile's rounds
+ * pass `memory.splicePageNs`; booked as "page-lookup"), records the hits
  * and misses in the trace, starts one disk→page-cache DMA per missing run
  * (synchronous readahead included, merged into the same request when
  * adjacent), starts any asynchronous readahead without waiting for it, and
@@ -77,7 +78,7 @@ function pending(host: Host, file: FileRef, run: PageRun): Signal<number> {
  * ```
  * @see readCall @see directRead
  */
-export function* bufferedRead(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid = 0): ProcessBody<CacheReadPlan> {
+export function* bufferedRead(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid = 0, lookupNs = host.profile.memory.pageLookupNs): ProcessBody<CacheReadPlan> {
   const cache = host.pageCache;
   const plan = cache.read(file, offsetBytes, bytes);
   const {trace, scheduler} = host.sim;
@@ -93,7 +94,6 @@ export function* bufferedRead(host: Host, file: FileRef, offsetBytes: number, by
   // Every requested page is looked up in the page cache's xarray (filemap_get_pages → filemap_get_read_batch, or
   // filemap_map_pages under a fault): CPU per page, booked as its own category, after the runs are registered.
   const lookups = plan.hitPages + plan.missPages;
-  const lookupNs = host.profile.memory.pageLookupNs;
   if (lookups > 0 && lookupNs > 0) yield host.cpuWork(lookups * lookupNs, "page-lookup", null, 0, "filemap_get_read_batch");
   for (let i = 0; i < signals.length; i++) yield* fetchRun(host, file, diskRuns[i], signals[i], pid);
   for (let i = 0; i < asyncSignals.length; i++) yield* fetchRun(host, file, asyncRuns[i], asyncSignals[i], pid);

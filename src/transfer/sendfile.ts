@@ -53,7 +53,8 @@ export function sendfileRecipe(scatterGather: boolean, maxCallBytes = maxSendfil
       yield* syscall(host, "sendfile", function* () {
         for (let off = callStart; off < callEnd; off += chunkBytes) {
           const n = Math.min(chunkBytes, callEnd - off);
-          yield* bufferedRead(host, file, off, n, pid);
+          // The round's pages go into the internal pipe (filemap_splice_read): memory.splicePageNs each where the profile has it.
+          yield* bufferedRead(host, file, off, n, pid, host.profile.memory.splicePageNs ?? host.profile.memory.pageLookupNs);
           // MSG_MORE on every round but the call's last (splice_direct_to_actor() signals SPLICE_F_MORE until the request is met).
           yield* sink.write(n, scatterGather ? {pagesAt: off} : {copyFrom: "page-cache"}, off + n < callEnd);
           rounds++;

@@ -322,7 +322,7 @@ test("iosim calibrate --quick --out FILE writes a profile that loads and runs, a
   const side = JSON.parse(readFileSync(measurementsPath(out), "utf8")) as {extends: string; measured: Measurement[]};
   assert.equal(side.extends, "server-2024");
   const probes = new Set(side.measured.map((m) => m.probe));
-  assert.deepEqual([...probes].sort(), ["fileread", "memcpy", "mmap", "multiplex", "spawn", "syscall", "taskswitch", "tcp", "uring"]);
+  assert.deepEqual([...probes].sort(), ["fileread", "memcpy", "mmap", "multiplex", "spawn", "splice", "syscall", "taskswitch", "tcp", "uring"]);
   for (const m of side.measured) {
     if (m.unsupported !== undefined) {
       assert.ok(m.unsupported.length > 0);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import {loadProfile, parseProfile, type Profile} from "../../src/host/profiles.js";
 import {busyShareLimit, busyWarning, congestionWarning, calibratedProfile, cpuTicks, otherCpuShare, derivedMeasurements, fitLoopback, loopbackFitBytes, predictTcp, spread, validate, type Calibration, type Measurement} from "../../src/calibrate/index.js";
 import {loopbackRunSpread} from "../../src/calibrate/loopback.js";
-import {runTransfer} from "../../src/scenarios/transfer.js";
+import {runTransfer, type StrategyName} from "../../src/scenarios/transfer.js";
 import {mkdirSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {tempDir} from "../helpers/files.js";
@@ -181,6 +181,24 @@ test("derivedMeasurements gives a fault's own cost from the mapping rows run by 
   const free = [...mapping.slice(0, 2), row("mmap", "MAP_POPULATE, per page", "ns", [150, 150, 150])];
   cal.measured = [...free, ...derivedMeasurements(free)];
   assert.equal(parseProfile(calibratedProfile(cal, "server-2024", "m.json").profile, "calibrated").memory.pageFaultNs, 0);
+});
+
+test("calibratedProfile maps sendfile to /dev/null onto memory.splicePageNs, and sendfile's rounds look their pages up at that cost (read(2) keeps memory.pageLookupNs)", () => {
+  const splice = [row("splice", "sendfile to /dev/null, per page", "ns", [60, 58, 66])];
+  const cal = loopbackCalibration({rw: {tx: 0, rx: 0}, sf: {tx: 0, rx: 0}}, splice);
+  const {profile} = calibratedProfile(cal, "server-2024", "m.json");
+  assert.equal(parseProfile(profile, "calibrated").memory.splicePageNs, 60);
+  assert.match(String((profile.sources as Record<string, string>)["memory.splicePageNs"]), /sendfile\(2\) of a warm file to \/dev\/null, per page.*Median 60 ns/);
+  // In a transfer the page-lookup CPU is one splicePageNs per page for sendfile, one pageLookupNs per page for read + write.
+  const lookupNs = (strategy: StrategyName, splicePageNs?: number) => {
+    const p = parseProfile({extends: "server-2024", memory: {pageLookupNs: 30, ...(splicePageNs === undefined ? {} : {splicePageNs})}}, "lookup");
+    const r = runTransfer({strategy, fileBytes: MiB, chunkBytes: 64 * 1024, cache: "warm", profile: p, link: "loopback"});
+    return r.cpuNsByCategory["page-lookup"];
+  };
+  const pages = MiB / 4096;
+  assert.equal(lookupNs("sendfile-sg", 500), pages * 500);
+  assert.equal(lookupNs("sendfile-sg"), pages * 30, "absent: memory.pageLookupNs");
+  assert.equal(lookupNs("read-write", 500), pages * 30);
 });
 
 test("mmap + write pays one TLB miss per page it maps, whether it maps the file once or chunk by chunk; read + write pays none", () => {
