@@ -752,6 +752,22 @@ static void mapping_sample(int fd, size_t pages, long page, double out[4]) {
   (void)sink;
 }
 
+/* The warm file and /dev/null for splice_sample. */
+static struct splice_ctx {
+  int fd, nul;
+  size_t pages;
+} splice_ctx;
+
+/* One sendfile(2) of the whole warm file to /dev/null: its thread CPU time per page. */
+static double splice_sample(void *ctx) {
+  (void)ctx;
+  off_t off = 0;
+  double c0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+  while ((size_t)off < file_bytes)
+    if (sendfile(splice_ctx.nul, splice_ctx.fd, &off, file_bytes - off) <= 0) die("sendfile to /dev/null");
+  return (cpu_ns(CLOCK_THREAD_CPUTIME_ID) - c0) / splice_ctx.pages;
+}
+
 static int probe_mmap(void) {
   static const char *names[] = {"touch a new mapping, per page", "MAP_POPULATE, per page", "touch a populated mapping, per page", "munmap, per page"};
   long page = sysconf(_SC_PAGESIZE);
@@ -785,22 +801,8 @@ static int probe_mmap(void) {
   if (nul < 0 || sendfile(nul, fd, &probe_off, page) != page) {
     print_unsupported("splice", "sendfile to /dev/null, per page", "ns", nul < 0 ? "cannot open /dev/null" : "sendfile(2) to /dev/null failed (Linux before 2.6.33?)");
   } else {
-    double sv[MAX_RUNS], ss[4096];
-    long sn = 0;
-    for (int r = 0; r < runs; r++) {
-      int n = 0;
-      double start = mono_ns();
-      while (n < 4096 && (n < 3 || mono_ns() - start < run_ms * 1e6)) {
-        off_t off = 0;
-        double c0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
-        while ((size_t)off < file_bytes)
-          if (sendfile(nul, fd, &off, file_bytes - off) <= 0) die("sendfile to /dev/null");
-        ss[n++] = (cpu_ns(CLOCK_THREAD_CPUTIME_ID) - c0) / pages;
-      }
-      sv[r] = median(ss, n);
-      sn += n;
-    }
-    print_runs("splice", "sendfile to /dev/null, per page", "ns", sv, runs, sn);
+    splice_ctx = (struct splice_ctx){fd, nul, pages};
+    measure_runs("splice", "sendfile to /dev/null, per page", "ns", splice_sample);
   }
   if (nul >= 0) close(nul);
   close(fd);

@@ -413,13 +413,13 @@ function fileReadOverrides(cal: Calibration, draft: Record<string, unknown>, whe
 
 /** Says why the fit used its file size: its runs' spread against the other sizes'. */
 function fitSizeWhy(fit: LoopbackFit): string {
-  const shown = (x: number) => (Number.isFinite(x) ? `${significant(x * 100, 2)}%` : "not measured");
+  const pct = (x: number) => (Number.isFinite(x) ? `${significant(x * 100, 2)}%` : "not measured");
   const others = Object.entries(fit.runSpreads).filter(([size]) => size !== tcpSizeName(fit.fileBytes));
-  const own = shown(fit.runSpreads[tcpSizeName(fit.fileBytes)]);
+  const own = pct(fit.runSpreads[tcpSizeName(fit.fileBytes)]);
   return others.length === 0
     ? `The only size sent (its runs' range ${own} of their median).`
     : `Fitted at ${tcpSizeName(fit.fileBytes)}, the size whose runs agreed best (range ${own} of the median, read + write's CPU and sendfile's sender's; ` +
-        `${others.map(([size, x]) => `${size} ${shown(x)}`).join(", ")}).`;
+        `${others.map(([size, x]) => `${size} ${pct(x)}`).join(", ")}).`;
 }
 
 /**

@@ -81,10 +81,12 @@ export function tcpSizeName(bytes: number): string {
   return bytes % MiB === 0 ? `${bytes / MiB}MiB` : `${bytes}B`;
 }
 
-/** The rows the fit reproduces: read + write's CPU, sender and reader together, for the per-skb factor; sendfile's sender CPU for the per-page cost. */
+/** The sides whose CPU the fit reproduces: read + write's sender and reader together for the per-skb factor; sendfile's sender for the per-page cost. */
+const RW_SIDES = ["sender", "receiver"] as const;
+const SF_SIDES = ["sender"] as const;
 const FITTED = [
-  ["read+write", ["sender", "receiver"]],
-  ["sendfile", ["sender"]],
+  ["read+write", RW_SIDES],
+  ["sendfile", SF_SIDES],
 ] as const;
 
 /**
@@ -110,13 +112,14 @@ export function loopbackRunSpread(cal: Pick<Calibration, "measured">, size: stri
  * The file size the network costs are fitted from, or undefined when the
  * TCP probe sent none: of the sizes it sent, the one whose runs agree best
  * ({@link loopbackRunSpread}; a tie goes to the larger file, which runs
- * longer). A short transfer can settle differently from run to run: on a
- * virtual machine whose wake-ups cost tens of microseconds, a 16 MiB read +
- * write ran either with its reader behind (asleep a few times per MiB, the
- * sender at 0.36 ns per byte) or with it caught up (woken at nearly every
- * write, the sender at 1.0–1.1 ns per byte), while every 256 MiB and 1 GiB
- * run settled in the second (spread 20% and 11% against 200%). A fit to
- * the median of runs split between two regimes fits neither.
+ * longer). A short transfer can settle differently from run to run: on
+ * the development VM under BBR, a 16 MiB read + write ran either with its
+ * reader behind (asleep a few times per MiB, the sender at 0.36 ns per
+ * byte) or with it caught up (woken at nearly every write, the sender at
+ * 1.0–1.1 ns per byte), while the 256 MiB and 1 GiB runs settled in the
+ * second (the runs' range 116% of their median at 16 MiB, 22% and 20% at
+ * the larger sizes). A fit to the median of runs split between two regimes
+ * fits neither.
  */
 export function loopbackFitBytes(cal: Pick<Calibration, "settings" | "measured">): number | undefined {
   const sizes = cal.settings.tcpBytes;
@@ -204,7 +207,7 @@ export function fitLoopback(cal: Calibration, draft: Record<string, unknown>): L
   const fileBytes = loopbackFitBytes(cal);
   if (fileBytes === undefined) return undefined;
   const size = tcpSizeName(fileBytes);
-  const rw = measuredCpu(cal, "read+write", size, ["sender", "receiver"]);
+  const rw = measuredCpu(cal, "read+write", size, RW_SIDES);
   if (rw === undefined) return undefined;
   const base = parseProfile(draft, "calibrated profile").net;
   const runSpreads = Object.fromEntries(cal.settings.tcpBytes.map((b) => [tcpSizeName(b), loopbackRunSpread(cal, tcpSizeName(b))]));
@@ -230,7 +233,7 @@ export function fitLoopback(cal: Calibration, draft: Record<string, unknown>): L
   fit.perSkb = scaled(fit.scale);
   // The per-page cost is the sender's (skb_splice_from_iter takes the references inside sendfile), so its CPU is what it must
   // reproduce; the reader's, copying out of the file's pages, stays a prediction.
-  const sf = measuredCpu(cal, "sendfile", size, ["sender"]);
+  const sf = measuredCpu(cal, "sendfile", size, SF_SIDES);
   if (sf === undefined) {
     fit.why.push(`sendfile's sender CPU time at ${size} was not measured`);
     return fit;
