@@ -620,6 +620,56 @@ static void warm(int fd) {
   free(buf);
 }
 
+/* Returns the probe's name for a file of *bytes* ("16MiB", "300B"), in *out* of *n* bytes. */
+static const char *size_name(char *out, size_t n, size_t bytes) {
+  if (bytes % (1 << 20) == 0) snprintf(out, n, "%zuMiB", bytes >> 20);
+  else snprintf(out, n, "%zuB", bytes);
+  return out;
+}
+
+/* ---- a copy out of a warm file's pages ------------------------------------- */
+
+/*
+ * The whole warm file copied out of its page-cache pages, page by page with rep movsb as copy_page_to_iter() copies
+ * them (copy_page_as_kernel), into one 64 KiB buffer (a reader's), pass after pass as a transfer sends the file again:
+ * a file that fits in the caches is still there from the last pass, a larger one streams from memory. The pages are
+ * reached through a populated shared mapping of the file (the page-cache pages themselves, 4 KiB PTEs); the model's
+ * memory.pageCacheCopyCurve takes one point per file size.
+ */
+static struct page_copy_ctx {
+  const char *map;
+  char *buf;
+} page_copy_ctx;
+
+static double page_copy_sample(void *ctx) {
+  (void)ctx;
+  size_t chunk = 64 << 10;
+  double t0 = mono_ns();
+  for (size_t off = 0; off < file_bytes; off += chunk)
+    for (size_t k = 0; k < chunk && off + k + 4096 <= file_bytes; k += 4096) copy_page_as_kernel(page_copy_ctx.buf + k, page_copy_ctx.map + off + k);
+  return (double)file_bytes / (mono_ns() - t0);
+}
+
+/* Prints probe/"copy out of the warm file's pages SIZE" for the warm file *fd* of file_bytes. */
+static void measure_page_copy(const char *probe, int fd) {
+  char kase[96], name[32];
+  snprintf(kase, sizeof kase, "copy out of the warm file's pages %s", size_name(name, sizeof name, file_bytes));
+  void *m = mmap(NULL, file_bytes, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+  if (m == MAP_FAILED) {
+    char why[160];
+    snprintf(why, sizeof why, "mmap of the test file failed: %s", strerror(errno));
+    print_unsupported(probe, kase, "bytes/ns", why);
+    return;
+  }
+  if (posix_memalign((void **)&page_copy_ctx.buf, 4096, 64 << 10)) die("posix_memalign");
+  memset(page_copy_ctx.buf, 0, 64 << 10);
+  page_copy_ctx.map = m;
+  page_copy_sample(NULL);
+  measure_runs(probe, kase, "bytes/ns", page_copy_sample);
+  munmap(m, file_bytes);
+  free(page_copy_ctx.buf);
+}
+
 /* ---- file reads ------------------------------------------------------------ */
 
 struct read_ctx {
@@ -672,6 +722,9 @@ static int probe_fileread(void) {
   if (fstatfs(fd, &fs) == 0) printf("{\"info\":{\"fileSystemMagic\":\"0x%lx\",\"fileBytes\":%zu}}\n", (unsigned long)fs.f_type, file_bytes);
   char *buf;
   if (posix_memalign((void **)&buf, 4096, 1 << 20)) die("posix_memalign");
+  /* The copy read(2) makes out of this file's pages, on its own. */
+  warm(fd);
+  measure_page_copy("fileread", fd);
   /* Does DONTNEED drop the pages here? Not on tmpfs, whose pages are the file. */
   warm(fd);
   posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
@@ -1011,23 +1064,24 @@ static int probe_tcp(void) {
   waitpid(child, NULL, 0);
   if (restore) sched_setaffinity(0, sizeof before, &before);
   /* The file size is part of each case: iosim runs this probe at several sizes. */
-  char size_name[32];
-  if (file_bytes % (1 << 20) == 0) snprintf(size_name, sizeof size_name, "%zuMiB", file_bytes >> 20);
-  else snprintf(size_name, sizeof size_name, "%zuB", file_bytes);
+  char size_buf[32];
+  const char *size = size_name(size_buf, sizeof size_buf, file_bytes);
   for (int m = 0; m < 3; m++) {
     char kase[64];
-    snprintf(kase, sizeof kase, "%s sender CPU %s", names[m], size_name);
+    snprintf(kase, sizeof kase, "%s sender CPU %s", names[m], size);
     print_runs("tcp", kase, "ns", tx[m], runs, sent[m]);
-    snprintf(kase, sizeof kase, "%s receiver CPU %s", names[m], size_name);
+    snprintf(kase, sizeof kase, "%s receiver CPU %s", names[m], size);
     print_runs("tcp", kase, "ns", rx[m], runs, sent[m]);
-    snprintf(kase, sizeof kase, "%s elapsed %s", names[m], size_name);
+    snprintf(kase, sizeof kase, "%s elapsed %s", names[m], size);
     print_runs("tcp", kase, "ns", el[m], runs, sent[m]);
     static const char *counted[] = {"data segments", "ACKs", "reader sleeps"};
     for (int q = 0; q < 3; q++) {
-      snprintf(kase, sizeof kase, "%s %s %s", names[m], counted[q], size_name);
+      snprintf(kase, sizeof kase, "%s %s %s", names[m], counted[q], size);
       print_runs("tcp", kase, "count", cnt[m][q], runs, sent[m]);
     }
   }
+  /* What the transfers' copies out of this file's pages cost on their own (mmap + write's, the sendfile reader's). */
+  measure_page_copy("tcp", fd);
   close(fd);
   return 0;
 }

@@ -72,9 +72,9 @@ export const probeSteps: ReadonlyArray<readonly [name: string, label: string]> =
   ["syscall", "null system call"],
   ["taskswitch", "task switch (pipe ping-pong on one CPU), ping-pong on two, a wake-up onto an idle CPU and each side's CPU time of it"],
   ["spawn", "fork and thread creation"],
-  ["fileread", "direct and buffered reads"],
+  ["fileread", "direct and buffered reads, and a copy out of the warm file's pages"],
   ["mmap", "page faults, TLB misses and munmap on a mapping of a warm file"],
-  ["tcp", "read+write, mmap+write and sendfile over loopback TCP"],
+  ["tcp", "read+write, mmap+write and sendfile over loopback TCP, and a copy out of each file's warm pages"],
   ["multiplex", "select, poll and epoll_wait against the number of fds"],
   ["uring", "io_uring: one enter with 1 and 32 NOPs, a poll armed and fired"],
 ];
@@ -93,7 +93,7 @@ export interface CalibrationSettings extends ProbeSettings {
 export function probeSettings(quick: boolean, dir: string = tmpdir()): CalibrationSettings {
   return quick
     ? {quick, runs: 3, runMs: 10, dir, fileBytes: 4 * MiB, tcpBytes: [4 * MiB], timeoutMs: 30_000}
-    : {quick, runs: 7, runMs: 250, dir, fileBytes: 64 * MiB, tcpBytes: [16 * MiB, 256 * MiB, 1024 * MiB], timeoutMs: 90_000};
+    : {quick, runs: 7, runMs: 250, dir, fileBytes: 256 * MiB, tcpBytes: [16 * MiB, 256 * MiB, 1024 * MiB], timeoutMs: 90_000};
 }
 
 /** Returns `uname -a`'s fields as Node sees them. */

@@ -145,6 +145,8 @@ export interface FileReadFit {
   fileReadCallNs?: number;
   /** Measured times of a warm 4 KiB and 64 KiB call, ns. */
   warm?: {smallNs: number; largeNs: number};
+  /** Set when the two calls gave a negative per-call part: what the 4 KiB call left, and the 64 KiB call's remainder per page, ns; the fit then takes the per-call part as 0 and the per-page part from the 64 KiB call. */
+  callClamped?: {smallRestNs: number; largeRestPerPageNs: number};
   /** Why a part was not fitted. */
   why: string[];
 }
@@ -171,9 +173,12 @@ function withFields(draft: Record<string, unknown>, section: "memory" | "disks.s
  * is a fixed part plus the bytes at the disk's rate, so a few rounds of
  * matching the slope, then the intercept, settle). Warm: the per-page
  * look-up and the per-call work that close the gap between the simulated
- * and the measured 4 KiB and 64 KiB calls (two equations, two unknowns).
- * A part whose measurements are missing, or that would need a negative
- * cost, is left unfitted with the reason.
+ * and the measured 4 KiB and 64 KiB calls (two equations, two unknowns);
+ * where that would make the per-call part negative (the 4 KiB call left
+ * less than one page's share of the 64 KiB call's remainder), the per-call
+ * part is 0 and the per-page part the 64 KiB call's (see callClamped). A
+ * part whose measurements are missing, or that would need a negative
+ * cost otherwise, is left unfitted with the reason.
  */
 export function fitFileRead(cal: Calibration, draft: Record<string, unknown>): FileReadFit {
   const fit: FileReadFit = {disk: "ssd", why: []};
@@ -217,8 +222,16 @@ export function fitFileRead(cal: Calibration, draft: Record<string, unknown>): F
     const largePages = Math.ceil(WARM_LARGE / pageBytes);
     const smallRest = warmSmallNs - simulatedCallNs(bare, "buffered warm", SMALL, fileBytes);
     const largeRest = warmLargeNs - simulatedCallNs(bare, "buffered warm", WARM_LARGE, fileBytes);
-    const lookupNs = (largeRest - smallRest) / (largePages - smallPages);
-    const callNs = smallRest - smallPages * lookupNs;
+    let lookupNs = (largeRest - smallRest) / (largePages - smallPages);
+    let callNs = smallRest - smallPages * lookupNs;
+    if (lookupNs >= 0 && callNs < 0 && largeRest >= 0) {
+      // The 4 KiB read left less than one page's share of the 64 KiB read's remainder: its copy ran faster than the
+      // model's (a 4 KiB buffer stays in L1; the rate out of the file's pages was measured into a 64 KiB one, as the
+      // 64 KiB read copies). The per-call part is then 0 and the per-page part the 64 KiB read's.
+      fit.callClamped = {smallRestNs: smallRest, largeRestPerPageNs: largeRest / largePages};
+      lookupNs = largeRest / largePages;
+      callNs = 0;
+    }
     if (!(lookupNs >= 0) || !(callNs >= 0))
       fit.why.push(
         `warm reads left ${significant(smallRest)} ns at 4 KiB and ${significant(largeRest)} ns at 64 KiB beyond the model's system call and copy: ` +

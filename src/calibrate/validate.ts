@@ -23,7 +23,7 @@ import {nullSyscall, syscall} from "../kernel/syscall.js";
 import {IoUring} from "../uring/IoUring.js";
 import {KiB, MiB} from "../units.js";
 import {threadClockExcludesIrq, type Calibration, type Measurement} from "./calibrate.js";
-import {copyCurveSizes} from "./calibratedProfile.js";
+import {copyCurveSizes, pageCopyCase} from "./calibratedProfile.js";
 import {defaultReadaheadBytes, predictRead, readaheadFoliosOf, readSampleBytes} from "./fileRead.js";
 import {loopbackFitBytes, predictTcp, tcpSizeName, tcpStrategies} from "./loopback.js";
 
@@ -93,6 +93,14 @@ export function predictNullSyscall(profile: Profile): number {
 export function predictCopyFromMemory(profile: Profile, bytes: number): number {
   const {elapsedNs} = simulate(profile, function* (host) {
     yield host.cpuCopy(bytes, "page-cache→user", fromMemory);
+  });
+  return bytes / elapsedNs;
+}
+
+/** Predicted rate of a copy of *bytes* out of the warm page-cache pages of a file of *fileBytes* into a user buffer, bytes per ns. */
+export function predictPageCacheCopy(profile: Profile, bytes: number, fileBytes: number): number {
+  const {elapsedNs} = simulate(profile, function* (host) {
+    yield host.pageCacheCopy(bytes, "page-cache→user", fileBytes);
   });
   return bytes / elapsedNs;
 }
@@ -263,6 +271,15 @@ export function validate(cal: Calibration, profile: Profile): ValidationRow[] {
       "one CPU copy of 1 MiB of page-cache pages into a user buffer (read(2)'s copy)",
     ),
   );
+  // memory.pageCacheCopyCurve takes a point from each file size whose pages' copy was measured (by the file-read probe or the TCP probe).
+  for (const m of cal.measured) {
+    if ((m.probe !== "fileread" && m.probe !== "tcp") || !m.case.startsWith(`${pageCopyCase} `)) continue;
+    const size = m.case.slice(pageCopyCase.length + 1);
+    const bytes = sizeOf(size);
+    if (bytes === undefined) continue;
+    const quantity = `${m.probe}/${m.case}`;
+    rows.push(compare(m, quantity, "bytes/ns", predictPageCacheCopy(profile, 64 * KiB, bytes), relativeBand, `one CPU copy of 64 KiB out of the warm pages of a ${size} file into a user buffer`, profile.memory.pageCacheCopyCurve !== undefined));
+  }
   rows.push(
     compare(
       byRow.get("taskswitch/pingpong round trip, two CPUs"),

@@ -105,6 +105,11 @@ function profileShape(partial: boolean) {
           .describe(
             "memcpy rate against the copy's size: [bytes, bytesPerNs] points in increasing size (in-cache sizes fast, sizes beyond the last cache at memory speed); a copy's rate is interpolated linearly in log2(size) between points and flat beyond the ends (see copyNs).",
           ),
+        pageCacheCopyCurve: curve(leaf.positive("The file's size, bytes."), leaf.positive("Rate of a copy out of its warm page-cache pages into a cached buffer, bytes per ns."), "[fileBytes, bytesPerNs]", "file size")
+          .optional()
+          .describe(
+            "One-sided copy rate out of a warm file's page-cache pages against the file's size: [fileBytes, bytesPerNs] points in increasing size. A file read pass after pass that fits in the caches is still there from its last pass; a larger one streams from memory. Used for every copy out of page-cache pages (read(2), mmap + write's and non-SG sendfile's copy into a loopback socket, a loopback reader's copy of sendfile's page fragments), interpolated linearly in log2(size) between points and flat beyond the ends; iosim calibrate measures it at each file size its probes use. Absent: copyFromMemoryBytesPerNs at every size (see pageCacheCopyBytesPerNs).",
+          ),
         pageBytes: leaf.positiveInteger("Page size, bytes."),
         pageCacheBytes: leaf.positiveInteger("Memory available to the page cache, bytes."),
         fileReadCallNs: leaf
@@ -308,6 +313,8 @@ export function parseProfile(raw: unknown, where = "profile"): Profile {
     if (memory && "copyBytesPerNs" in memory && !("copyCurve" in memory)) delete (obj.memory as Record<string, unknown>).copyCurve;
     // Likewise its rate from memory into a cached buffer, which would otherwise cap copies the file made faster.
     if (memory && "copyBytesPerNs" in memory && !("copyFromMemoryBytesPerNs" in memory)) delete (obj.memory as Record<string, unknown>).copyFromMemoryBytesPerNs;
+    // And a rate out of page-cache pages set without a curve by file size: the parent's curve would take its place.
+    if (memory && ("copyBytesPerNs" in memory || "copyFromMemoryBytesPerNs" in memory) && !("pageCacheCopyCurve" in memory)) delete (obj.memory as Record<string, unknown>).pageCacheCopyCurve;
     if (!("name" in rest)) obj.name = `${parent}+${where}`;
   }
   // $schema only points editors at the JSON Schema: not part of the profile.
@@ -402,16 +409,15 @@ export const intoSocketBuffer = Number.MAX_VALUE;
  * out. So the sender's copies cycle through memory no larger than its send
  * buffer, *sndbufBytes*, and stay cached as far as that fits: from a user
  * buffer, both sides cached, the curve's rate at *sndbufBytes*; from
- * page-cache pages (mmap + write, sendfile without scatter-gather), the
- * file's side streams from memory, {@link fromMemoryBytesPerNs} at that
- * size. (Over a NIC the pages wait for the device's DMA and its completion
+ * page-cache pages of a file of *fileBytes* (mmap + write, sendfile
+ * without scatter-gather), {@link pageCacheCopyBytesPerNs} at that size. (Over a NIC the pages wait for the device's DMA and its completion
  * before they are freed; that copy stays at `memory.copyBytesPerNs`.) A
  * kernel without the frag's reuse (`net.sendFragReuse` false: Linux 2.6
  * took a fresh page for each page filled) streams: `memory.copyBytesPerNs`.
  */
-export function loopbackSendCopyBytesPerNs(profile: Profile, from: "user" | "page-cache", sndbufBytes: number): number {
+export function loopbackSendCopyBytesPerNs(profile: Profile, from: "user" | "page-cache", sndbufBytes: number, fileBytes = Number.POSITIVE_INFINITY): number {
   if (profile.net.sendFragReuse === false) return profile.memory.copyBytesPerNs;
-  return from === "user" ? copyBytesPerNsAt(profile, sndbufBytes) : fromMemoryBytesPerNs(profile, sndbufBytes);
+  return from === "user" ? copyBytesPerNsAt(profile, sndbufBytes) : pageCacheCopyBytesPerNs(profile, sndbufBytes, fileBytes);
 }
 
 /**
@@ -433,12 +439,37 @@ export function fromMemoryBytesPerNs(profile: Profile, bytes: number): number {
 export function copyBytesPerNsAt(profile: Profile, bytes: number): number {
   const curve = profile.memory.copyCurve;
   if (!curve || curve.length === 0 || bytes >= intoSocketBuffer) return profile.memory.copyBytesPerNs;
-  if (bytes <= curve[0][0]) return curve[0][1];
+  return curveAt(curve, bytes);
+}
+
+/**
+ * Returns the rate of a copy of *bytes* out of the warm page-cache pages of
+ * a file of *fileBytes* into a buffer of *bytes* that stays cached, bytes
+ * per ns: `memory.pageCacheCopyCurve` at *fileBytes* (a file read pass after
+ * pass that fits in the caches is still there from its last pass; beyond
+ * them its pages stream from memory), or `memory.copyFromMemoryBytesPerNs`
+ * where the profile has no such curve; no faster than copyCurve's rate at
+ * *bytes* (a buffer too big for the caches streams too). Without either,
+ * `memory.copyBytesPerNs`.
+ *
+ * ```ts
+ * pageCacheCopyBytesPerNs(profile, 64 * 1024, 1024 ** 3) // read(2) of 64 KiB of a warm 1 GiB file
+ * ```
+ */
+export function pageCacheCopyBytesPerNs(profile: Profile, bytes: number, fileBytes: number): number {
+  const byFile = profile.memory.pageCacheCopyCurve;
+  if (!byFile || byFile.length === 0) return fromMemoryBytesPerNs(profile, bytes);
+  return Math.min(curveAt(byFile, fileBytes), copyBytesPerNsAt(profile, bytes));
+}
+
+/** Returns *curve*'s value at *x*: interpolated linearly in log2(x) between the two points around it, flat before the first and after the last. */
+function curveAt(curve: readonly (readonly [number, number])[], x: number): number {
+  if (x <= curve[0][0]) return curve[0][1];
   for (let i = 1; i < curve.length; i++) {
     const [b1, r1] = curve[i];
-    if (bytes <= b1) {
+    if (x <= b1) {
       const [b0, r0] = curve[i - 1];
-      const t = (Math.log2(bytes) - Math.log2(b0)) / (Math.log2(b1) - Math.log2(b0));
+      const t = (Math.log2(x) - Math.log2(b0)) / (Math.log2(b1) - Math.log2(b0));
       return r0 + t * (r1 - r0);
     }
   }

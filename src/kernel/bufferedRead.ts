@@ -10,7 +10,6 @@
  */
 import {Signal, wait, type ProcessBody} from "../engine/process.js";
 import type {Host} from "../host/Host.js";
-import {fromMemory} from "../host/profiles.js";
 import type {CacheReadPlan, FileRef, PageRun} from "../mm/pageCache.js";
 import {syscall} from "./syscall.js";
 
@@ -111,7 +110,8 @@ export function* bufferedRead(host: Host, file: FileRef, offsetBytes: number, by
  * filemap_read() does it for read(2) and for an io_uring read: the call's
  * own work (`memory.fileReadCallNs`, when the profile prices it), the
  * page-cache lookup (and disk DMA on a miss), one CPU copy page-cache→user
- * of the bytes the file has there. Its result is the cache's plan.
+ * of the bytes the file has there (at the rate for a file of its size,
+ * Host.pageCacheCopy). Its result is the cache's plan.
  * @see readCall
  */
 export function* filemapRead(host: Host, file: FileRef, offsetBytes: number, bytes: number, pid = 0): ProcessBody<CacheReadPlan> {
@@ -119,7 +119,7 @@ export function* filemapRead(host: Host, file: FileRef, offsetBytes: number, byt
   const call = host.fileReadCall();
   if (call !== null) yield call;
   const plan = yield* bufferedRead(host, file, offsetBytes, n, pid);
-  if (n > 0) yield host.cpuCopy(n, "page-cache→user", fromMemory);
+  if (n > 0) yield host.pageCacheCopy(n, "page-cache→user", file.sizeBytes);
   return plan;
 }
 

@@ -168,7 +168,7 @@ function* writeFromMapping(host: Host, file: FileRef, map: Mapping, offsetBytes:
   yield* syscall(host, "write", function* () {
     yield* faultIn(host, file, map, offsetBytes, bytes, pid);
     yield* touchPages(host, map, offsetBytes, bytes);
-    yield* sink.write(bytes, {copyFrom: "page-cache"});
+    yield* sink.write(bytes, {copyFrom: "page-cache", fileBytes: file.sizeBytes});
   });
 }
 

@@ -56,7 +56,7 @@ export function sendfileRecipe(scatterGather: boolean, maxCallBytes = maxSendfil
           // The round's pages go into the internal pipe (filemap_splice_read): memory.splicePageNs each where the profile has it.
           yield* bufferedRead(host, file, off, n, pid, host.profile.memory.splicePageNs ?? host.profile.memory.pageLookupNs);
           // MSG_MORE on every round but the call's last (splice_direct_to_actor() signals SPLICE_F_MORE until the request is met).
-          yield* sink.write(n, scatterGather ? {pagesAt: off} : {copyFrom: "page-cache"}, off + n < callEnd);
+          yield* sink.write(n, scatterGather ? {pagesAt: off, fileBytes: file.sizeBytes} : {copyFrom: "page-cache", fileBytes: file.sizeBytes}, off + n < callEnd);
           rounds++;
         }
       });

@@ -271,6 +271,25 @@ test("calibratedProfile(cal, base, sidecar) maps the memcpy rows into memory.cop
   assert.equal(parseProfile(one.profile, "calibrated").memory.copyCurve, undefined);
 });
 
+test("calibratedProfile(cal, base, sidecar) maps each file size's copy out of its warm pages into memory.pageCacheCopyCurve, smallest file first, the better-sampled row where two probes used one size", () => {
+  const MiB = 1 << 20;
+  const cal = fakeCalibration([
+    row("tcp", "copy out of the warm file's pages 1024MiB", "bytes/ns", [9, 9.5, 10]),
+    row("fileread", "copy out of the warm file's pages 256MiB", "bytes/ns", [10, 11, 12]),
+    {...row("tcp", "copy out of the warm file's pages 256MiB", "bytes/ns", [1, 1, 1]), samples: 10},
+    row("tcp", "copy out of the warm file's pages 16MiB", "bytes/ns", [26, 28, 29]),
+    {probe: "tcp", case: "copy out of the warm file's pages 4MiB", unit: "bytes/ns", unsupported: "mmap of the test file failed"},
+  ]);
+  const {profile, overrides} = calibratedProfile(cal, "server-2024", "mine.measurements.json");
+  const curve = overrides.find((o) => o.path === "memory.pageCacheCopyCurve")!;
+  assert.deepEqual(curve.value, [[16 * MiB, 28], [256 * MiB, 11], [1024 * MiB, 9.5]]);
+  assert.match(curve.source, /16MiB 28 bytes\/ns \(26–29\), 256MiB 11 bytes\/ns \(10–12\), 1024MiB 9\.5 bytes\/ns \(9–10\)/);
+  assert.deepEqual(parseProfile(profile, "calibrated").memory.pageCacheCopyCurve, [[16 * MiB, 28], [256 * MiB, 11], [1024 * MiB, 9.5]]);
+  // No such row: no curve, and copies out of the page cache keep the rate from memory.
+  const none = calibratedProfile(fakeCalibration([row("memcpy", "64MiB", "bytes/ns", [9, 10, 11])]), "server-2024", "m.json");
+  assert.equal(none.overrides.some((o) => o.path === "memory.pageCacheCopyCurve"), false);
+});
+
 test("iosim calibrate --quick --out FILE writes a profile that loads and runs, and every measurement beside it", async () => {
   // TMPDIR: the probes' build cache and test files go to a folder of this test, which must end up holding only the cache.
   const tmp = tempDir("iosim-calibrate-");
@@ -298,7 +317,11 @@ test("iosim calibrate --quick --out FILE writes a profile that loads and runs, a
     .flatMap(([section, obj]) => leaves(section, obj));
   assert.ok(overridden.length >= 4, JSON.stringify(overridden));
   for (const [path, value] of overridden) {
-    if (path === "memory.copyCurve") {
+    if (path === "memory.pageCacheCopyCurve") {
+      // The copy out of a warm file's pages at each file size measured (--quick: the file-read and TCP probes share one size).
+      const points = value as Array<[number, number]>;
+      assert.ok(points.length >= 1 && points.every(([b, r], i) => b > 0 && Number.isFinite(r) && r > 0 && (i === 0 || b > points[i - 1][0])), `${path} = ${JSON.stringify(value)}`);
+    } else if (path === "memory.copyCurve") {
       // The memcpy rate at each size measured: [bytes, bytesPerNs] points in increasing size.
       const points = value as Array<[number, number]>;
       assert.ok(points.length >= 2 && points.every(([b, r], i) => b > 0 && Number.isFinite(r) && r > 0 && (i === 0 || b > points[i - 1][0])), `${path} = ${JSON.stringify(value)}`);

@@ -47,6 +47,23 @@ test("fitFileRead finds the disk's latency and rate and the read path's per-page
   assert.ok(Math.abs(fit.fileReadCallNs! - 200) < 2, `fileReadCallNs ${fit.fileReadCallNs}`);
 });
 
+test("fitFileRead takes the per-call part as 0 and the per-page part from the 64 KiB read when the 4 KiB read left less than one page's share of it, and says so", () => {
+  // A machine whose 4 KiB read copies faster than the model prices it: 60 ns less than the truth's 150 ns page, no per-call part.
+  const machine = truth(65_000, 1.7, 150, 0);
+  const cal = readCalibration(machine);
+  const small = cal.measured.find((m) => m.case === "buffered warm 4KiB")!;
+  const fasterNs = 4 * KiB / small.median! - 60;
+  for (const k of ["median", "low", "high"] as const) small[k] = (4 * KiB) / fasterNs;
+  small.runs = small.runs!.map(() => (4 * KiB) / fasterNs);
+  const fit = fitFileRead(cal, {extends: "server-2024", sources: {}});
+  assert.deepEqual(fit.why, []);
+  assert.equal(fit.fileReadCallNs, 0);
+  assert.ok(Math.abs(fit.pageLookupNs! - 150) < 1, `pageLookupNs ${fit.pageLookupNs}`);
+  assert.ok(Math.abs(fit.callClamped!.smallRestNs - 90) < 1 && Math.abs(fit.callClamped!.largeRestPerPageNs - 150) < 1, JSON.stringify(fit.callClamped));
+  const {overrides} = calibratedProfile(cal, "server-2024", "m.json");
+  assert.match(overrides.find((o) => o.path === "memory.pageLookupNs")!.source, /the 4 KiB call left 9\d ns, less than the 64 KiB call's 1[45]\d ns a page .* per-call part is taken as 0/);
+});
+
 test("fitFileRead leaves a part unfitted, with the reason, when it would need a negative cost or its rows are missing", () => {
   // Warm reads faster than the model's system call and copy alone: no cost ≥ 0 explains them.
   const fast = readCalibration(truth(65_000, 1.7, 0, 0));

@@ -141,6 +141,27 @@ test("validate: the elapsed time saved is compared in percentage points, and cal
   assert.equal(csv.length, rows.length + 2);
 });
 
+test("validate: each file size's copy out of its warm pages is compared with the profile's rate for that size, calibrated where the profile has the curve", () => {
+  const withCurve = parseProfile({...JSON.parse(JSON.stringify(base)), memory: {...base.memory, pageCacheCopyCurve: [[16 * MiB, 28], [256 * MiB, 10]]}}, "curve");
+  const cal: Calibration = {
+    ...calibrationAt(base, 1),
+    measured: [row("tcp", "copy out of the warm file's pages 16MiB", "bytes/ns", 28), row("fileread", "copy out of the warm file's pages 256MiB", "bytes/ns", 10)],
+  };
+  const rows = validate(cal, withCurve).filter((r) => r.quantity.includes("copy out of"));
+  assert.deepEqual(
+    rows.map((r) => [r.quantity, r.predicted, r.calibrated, r.within]),
+    [
+      ["tcp/copy out of the warm file's pages 16MiB", 28, true, true],
+      ["fileread/copy out of the warm file's pages 256MiB", 10, true, true],
+    ],
+  );
+  // Without the curve the rows are true predictions, at the rate from memory for every size: the 16 MiB file's cache is missed.
+  const flat = validate(cal, base).filter((r) => r.quantity.includes("copy out of"));
+  assert.deepEqual(flat.map((r) => r.calibrated), [false, false]);
+  assert.equal(flat[0].predicted, base.memory.copyFromMemoryBytesPerNs);
+  assert.equal(flat[0].within, false);
+});
+
 test("iosim validate prints the comparison, and refuses what it cannot read with one line", async () => {
   const dir = tempDir("validate");
   const profileFile = join(dir, "mine.json");

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import {readFileSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {InputError} from "../../src/errors.js";
-import {copyBytesPerNsAt, copyNs, fromMemory, fromMemoryBytesPerNs, loadProfile, loopbackSendCopyBytesPerNs, parseProfile, profileNames, profilesDir} from "../../src/host/profiles.js";
+import {copyBytesPerNsAt, copyNs, fromMemory, fromMemoryBytesPerNs, loadProfile, loopbackSendCopyBytesPerNs, pageCacheCopyBytesPerNs, parseProfile, profileNames, profilesDir} from "../../src/host/profiles.js";
 import {runTransfer} from "../../src/scenarios/transfer.js";
 import {tempDir} from "../helpers/files.js";
 
@@ -204,6 +204,46 @@ test("copyNs() interpolates the copy curve linearly in log2(size), flat beyond i
   const {copyCurve: _dropped, ...memory} = raw("server-2024").memory;
   const flat = parseProfile({...raw("server-2024"), memory});
   assert.equal(copyNs(flat, 4096), 4096 / flat.memory.copyBytesPerNs);
+});
+
+test("pageCacheCopyBytesPerNs(): the copy out of a warm file's pages runs at memory.pageCacheCopyCurve's rate for the file's size, no faster than copyCurve at the buffer's; without the curve, at copyFromMemoryBytesPerNs", () => {
+  const MiB = 1 << 20;
+  const server = raw("server-2024");
+  const p = parseProfile({...server, memory: {...server.memory, copyCurve: [[4096, 64], [262144, 48], [67108864, 16]], copyBytesPerNs: 10, copyFromMemoryBytesPerNs: 20, pageCacheCopyCurve: [[16 * MiB, 30], [256 * MiB, 12]]}});
+  // A 16 MiB file is still in the caches from its last pass; a 256 MiB one streams; 64 MiB is halfway in log2 (24, 26, 28).
+  assert.equal(pageCacheCopyBytesPerNs(p, 65536, 16 * MiB), 30);
+  assert.equal(pageCacheCopyBytesPerNs(p, 65536, 4 * MiB), 30);
+  assert.equal(pageCacheCopyBytesPerNs(p, 65536, 64 * MiB), 21);
+  assert.equal(pageCacheCopyBytesPerNs(p, 65536, 1024 * MiB), 12);
+  // Into a buffer too large for the caches, copyCurve's rate there is the ceiling (16 beyond 64 MiB).
+  assert.equal(pageCacheCopyBytesPerNs(p, 128 * MiB, 16 * MiB), 16);
+  // No curve: the rate from memory, whatever the file's size.
+  const {pageCacheCopyCurve: _dropped, ...memory} = p.memory;
+  const flat = {...p, memory};
+  assert.equal(pageCacheCopyBytesPerNs(flat, 65536, 16 * MiB), fromMemoryBytesPerNs(flat, 65536));
+  assert.equal(pageCacheCopyBytesPerNs(flat, 65536, 1024 * MiB), 20);
+  // Loopback's copy into skbs from a file's pages takes the same rate at the send buffer's size.
+  assert.equal(loopbackSendCopyBytesPerNs(p, "page-cache", 2 * MiB, 256 * MiB), pageCacheCopyBytesPerNs(p, 2 * MiB, 256 * MiB));
+  // A profile that sets its rate from memory but no curve means that rate: an inherited curve would override it.
+  assert.throws(() => parseProfile({...server, memory: {...server.memory, pageCacheCopyCurve: [[256 * MiB, 12], [16 * MiB, 30]]}}), /pageCacheCopyCurve[\s\S]*increasing file size/);
+});
+
+test("a warm file's pages cost more to copy out of when the profile says the file is too big for the caches: read(2), sendfile's loopback reader and mmap + write's sender, per byte", () => {
+  const MiB = 1 << 20;
+  const server = raw("server-2024");
+  const curve = parseProfile({...server, memory: {...server.memory, pageCacheCopyCurve: [[1 * MiB, 40], [8 * MiB, 10]]}});
+  const flat = parseProfile({...server, memory: {...server.memory, pageCacheCopyCurve: [[1 * MiB, 10]]}});
+  const perByte = (profile: typeof curve, strategy: "read-write" | "sendfile-sg" | "mmap-write", fileBytes: number, side: "senderCpuNs" | "receiverCpuNs") =>
+    runTransfer({strategy, fileBytes, chunkBytes: strategy === "mmap-write" ? fileBytes : 65536, receiveBytes: 65536, cache: "warm", link: "loopback", profile, keepEvents: false}).result[side] / fileBytes;
+  // The model charges the difference of the two rates per byte where the copy is out of the file's pages, and nothing where it is not.
+  for (const [strategy, side] of [["read-write", "senderCpuNs"], ["sendfile-sg", "receiverCpuNs"], ["mmap-write", "senderCpuNs"]] as const) {
+    const small = perByte(curve, strategy, 1 * MiB, side);
+    const big = perByte(curve, strategy, 8 * MiB, side);
+    const bigFlat = perByte(flat, strategy, 8 * MiB, side);
+    assert.ok(big > small + 0.05, `${strategy} ${side}: ${small} ns/B at 1 MiB, ${big} at 8 MiB`);
+    // At 8 MiB both profiles give 10 bytes/ns: the same cost.
+    assert.ok(Math.abs(big / bigFlat - 1) < 1e-9, `${strategy} ${side}: ${big} vs ${bigFlat}`);
+  }
 });
 
 test("loopbackSendCopyBytesPerNs(): with the page frag's reuse the copy into skbs runs at the send buffer's size (both sides cached from a user buffer, the file's side streaming from page-cache pages); without it, it streams", () => {

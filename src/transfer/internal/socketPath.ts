@@ -21,7 +21,7 @@
  */
 import {launch, Signal, spawn, use, wait, type ProcessBody} from "../../engine/process.js";
 import type {Host} from "../../host/Host.js";
-import {copyBytesPerNsAt, copyNs, fromMemory, intoSocketBuffer, loopbackSendCopyBytesPerNs} from "../../host/profiles.js";
+import {copyBytesPerNsAt, copyNs, fromMemory, intoSocketBuffer, loopbackSendCopyBytesPerNs, pageCacheCopyBytesPerNs} from "../../host/profiles.js";
 import {InputError, keyword} from "../../errors.js";
 import {syscall} from "../../kernel/syscall.js";
 import {defaultLinkLatencyNs} from "../../net/ClientPopulation.js";
@@ -61,8 +61,14 @@ export interface LinkOptions {
   receiveBytes?: number;
 }
 
-/** Where a write takes its bytes from: copied from a buffer ("user", "page-cache"), or references to the page-cache pages of the file from byte *pagesAt* on (zero copy). */
-export type WriteSource = {copyFrom: "user" | "page-cache"} | {pagesAt: number};
+/**
+ * Where a write takes its bytes from: copied from a user buffer, or from the
+ * page-cache pages of a file of *fileBytes*, or references to that file's
+ * pages from byte *pagesAt* on (zero copy). The file's size prices copies
+ * out of its pages ({@link pageCacheCopyBytesPerNs}): this write's, and the
+ * loopback reader's copy out of its fragments.
+ */
+export type WriteSource = {copyFrom: "user"} | {copyFrom: "page-cache"; fileBytes: number} | {pagesAt: number; fileBytes: number};
 
 /** Returns *o* checked: a bad link or latency is an {@link InputError} naming it. */
 export function checkLinkOptions(o: LinkOptions): Required<Omit<LinkOptions, "dataPath">> & {dataPath: Partial<DataPathSettings>} {
@@ -178,6 +184,8 @@ export class SocketSink {
   received = 0;
   /** Loopback: whether the skbs carry page-cache pages (zero-copy fragments) rather than data the sender copied in. */
   private pageCacheFrags = false;
+  /** Loopback: the size of the file whose pages the fragments are, bytes (prices the reader's copy out of them). */
+  private fragFileBytes = 0;
   /**
    * Loopback, the receiver's delayed-ACK state (struct inet_connection_sock's
    * icsk_ack): the receive MSS it has measured (tcp_measure_rcv_mss(), from
@@ -306,6 +314,8 @@ export class SocketSink {
     /** File offset of the next zero-copy byte. */
     let pageOffset = "pagesAt" in source ? source.pagesAt : 0;
     this.pageCacheFrags = copyFrom === null;
+    const fileBytes = "fileBytes" in source ? source.fileBytes : 0;
+    if ("pagesAt" in source) this.fragFileBytes = fileBytes;
     sock.txDetail = copyFrom === null ? "page-cache→nic" : "skb→nic";
     const detail = copyFrom === null ? "" : `${copyFrom}→socket-buffer`;
     const checksum = this.link === "nic" && !host.profile.nic.checksumOffload;
@@ -341,7 +351,7 @@ export class SocketSink {
         // Over a NIC the skbs' pages are written here and read next by the device: the copy streams into memory
         // (intoSocketBuffer), whether from a user buffer or from page-cache pages. Over loopback the reader frees them as
         // it copies out and the page frag starts over: the copies cycle through the send buffer (see loopbackSendCopyBytesPerNs).
-        const bytesPerNs = loopback ? loopbackSendCopyBytesPerNs(host.profile, copyFrom, sock.sndbufBytes) : copyBytesPerNsAt(host.profile, intoSocketBuffer);
+        const bytesPerNs = loopback ? loopbackSendCopyBytesPerNs(host.profile, copyFrom, sock.sndbufBytes, fileBytes) : copyBytesPerNsAt(host.profile, intoSocketBuffer);
         if (!traced) {
           // One copy per call, as the seed counts it: the event carries the call's bytes and its whole copy time.
           host.sim.trace.record(host.sim.scheduler.now(), "cpu-copy", this.pid, bytes / bytesPerNs, bytes, detail);
@@ -528,13 +538,18 @@ export class SocketSink {
         self.backlog.length = 0;
         const n = Math.min(receiveBytes, self.rcvQueued);
         if (n > 0) {
-          // Zero-copy fragments are the file's page-cache pages: the copy streams from memory (fromMemory). Data the
-          // sender copied in sits in page frags that cycle through its send buffer and stay cached, as its copy in
-          // assumed (see loopbackSendCopyBytesPerNs): the copy out runs at the same rate. Without the frag's reuse
-          // (net.sendFragReuse false) the pages were fresh: from memory too.
-          const stream = self.pageCacheFrags || host.profile.net.sendFragReuse === false ? fromMemory : self.sock.sndbufBytes;
-          yield host.cpuCopy(n, "skb→user", stream);
-          self.receiverStepNs += copyNs(host.profile, n, stream);
+          // Zero-copy fragments are the file's page-cache pages: a copy out of them, at the rate for a file of its size
+          // (pageCacheCopyBytesPerNs). Data the sender copied in sits in page frags that cycle through its send buffer
+          // and stay cached, as its copy in assumed (see loopbackSendCopyBytesPerNs): the copy out runs at the same rate.
+          // Without the frag's reuse (net.sendFragReuse false) the pages were fresh: from memory.
+          if (self.pageCacheFrags) {
+            yield host.pageCacheCopy(n, "skb→user", self.fragFileBytes);
+            self.receiverStepNs += n / pageCacheCopyBytesPerNs(host.profile, n, self.fragFileBytes);
+          } else {
+            const stream = host.profile.net.sendFragReuse === false ? fromMemory : self.sock.sndbufBytes;
+            yield host.cpuCopy(n, "skb→user", stream);
+            self.receiverStepNs += copyNs(host.profile, n, stream);
+          }
           self.rcvQueued -= n;
           self.received += n;
         }
