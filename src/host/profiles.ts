@@ -410,7 +410,9 @@ export const intoSocketBuffer = Number.MAX_VALUE;
  * buffer, *sndbufBytes*, and stay cached as far as that fits: from a user
  * buffer, both sides cached, the curve's rate at *sndbufBytes*; from
  * page-cache pages of a file of *fileBytes* (mmap + write, sendfile
- * without scatter-gather), {@link pageCacheCopyBytesPerNs} at that size. (Over a NIC the pages wait for the device's DMA and its completion
+ * without scatter-gather), {@link pageCacheCopyBytesPerNs} at that size
+ * (*fileBytes* absent: a file larger than any of the curve's points).
+ * (Over a NIC the pages wait for the device's DMA and its completion
  * before they are freed; that copy stays at `memory.copyBytesPerNs`.) A
  * kernel without the frag's reuse (`net.sendFragReuse` false: Linux 2.6
  * took a fresh page for each page filled) streams: `memory.copyBytesPerNs`.
