@@ -873,20 +873,58 @@ struct rx_result {
    * getrusage(RUSAGE_THREAD)): each a wake-up. NAN where the kernel does not say.
    */
   double segs, acks, sleeps;
+  /* Mode 1 only (see reader_mode): the reads that blocked (count, thread CPU, bytes) and those that did not (CPU, bytes). */
+  double blocked_reads, blocked_ns, blocked_bytes, free_ns, free_bytes;
 };
 
-static void receiver(int listener, int results) {
+/*
+ * How the reader reads the next connection, sent by the sender on the control pipe before it connects: 0 as a
+ * program does (blocking reads of 64 KiB); 1 the same with each read's thread CPU time and voluntary context switches
+ * taken around it, to split the reads that blocked (each ended by a wake-up) from those that found data; 2 spinning on
+ * non-blocking reads, so it never sleeps and the sender never wakes it.
+ */
+static int reader_mode = 0;
+static int reader_ctl = -1;
+
+static void receiver(int listener, int results, int ctl) {
   char *buf = malloc(64 << 10);
   for (;;) {
     int s = accept(listener, NULL, NULL);
     if (s < 0) _exit(0);
+    char mode = 0;
+    if (read(ctl, &mode, 1) != 1) _exit(1);
     struct rusage u0, u1;
     getrusage(RUSAGE_THREAD, &u0);
     double c0 = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
-    double bytes = 0;
+    double bytes = 0, bn = 0, bns = 0, bbytes = 0, fns = 0, fbytes = 0;
     ssize_t n;
-    while ((n = read(s, buf, 64 << 10)) > 0) bytes += n;
-    struct rx_result r = {cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - c0, mono_ns(), bytes, NAN, NAN, NAN};
+    if (mode == 1)
+      for (;;) {
+        struct rusage a, b;
+        getrusage(RUSAGE_THREAD, &a);
+        double t0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+        n = read(s, buf, 64 << 10);
+        double t = cpu_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+        getrusage(RUSAGE_THREAD, &b);
+        if (n <= 0) break;
+        bytes += n;
+        if (b.ru_nvcsw > a.ru_nvcsw) {
+          bn++;
+          bns += t;
+          bbytes += n;
+        } else {
+          fns += t;
+          fbytes += n;
+        }
+      }
+    else if (mode == 2)
+      while ((n = recv(s, buf, 64 << 10, MSG_DONTWAIT)) != 0) {
+        if (n > 0) bytes += n;
+        else if (errno != EAGAIN && errno != EWOULDBLOCK) break;
+      }
+    else
+      while ((n = read(s, buf, 64 << 10)) > 0) bytes += n;
+    struct rx_result r = {cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - c0, mono_ns(), bytes, NAN, NAN, NAN, bn, bns, bbytes, fns, fbytes};
     getrusage(RUSAGE_THREAD, &u1);
     r.sleeps = (double)(u1.ru_nvcsw - u0.ru_nvcsw);
     /*
@@ -946,10 +984,15 @@ static void choose_congestion(void) {
 }
 
 /* Sends the file by method m; returns sender CPU ns, and elapsed, receiver CPU and the counts through the pointers. */
+/* The reader's result of the last transfer send_once made. */
+static struct rx_result last_rx;
+
 static double send_once(int m, int fd, struct sockaddr_in *addr, int results, double *elapsed, double *rx_cpu, double counts[3]) {
   int s = socket(AF_INET, SOCK_STREAM, 0);
   /* Before connect: the send buffer is sized at establishment by the congestion control's sndbuf_expand. */
   if (s >= 0 && tcp_congestion && setsockopt(s, IPPROTO_TCP, TCP_CONGESTION, tcp_congestion, strlen(tcp_congestion)) != 0) die("setsockopt TCP_CONGESTION");
+  char mode = (char)reader_mode;
+  if (write(reader_ctl, &mode, 1) != 1) die("reader control pipe");
   if (s < 0 || connect(s, (struct sockaddr *)addr, sizeof *addr) != 0) die("connect");
   static char *buf;
   if (!buf) buf = malloc(64 << 10);
@@ -978,6 +1021,7 @@ static double send_once(int m, int fd, struct sockaddr_in *addr, int results, do
   close(s);
   struct rx_result r;
   if (read(results, &r, sizeof r) != sizeof r) die("receiver result");
+  last_rx = r;
   if (r.bytes != (double)file_bytes) {
     errno = EIO;
     die("receiver got a short transfer");
@@ -1000,8 +1044,9 @@ static int probe_tcp(void) {
   socklen_t len = sizeof addr;
   if (listener < 0 || bind(listener, (struct sockaddr *)&addr, sizeof addr) || listen(listener, 8) || getsockname(listener, (struct sockaddr *)&addr, &len))
     die("listen on loopback");
-  int res[2];
-  if (pipe(res)) die("pipe");
+  int res[2], ctl[2];
+  if (pipe(res) || pipe(ctl)) die("pipe");
+  reader_ctl = ctl[1];
   /*
    * The sender on one CPU, the reader on another, as the model runs them. Left to the scheduler, the reader is woken
    * onto the sender's CPU at first (wake-affine) and moved away later by load balancing, and which one happens decides
@@ -1031,13 +1076,15 @@ static int probe_tcp(void) {
     /* Dies with the sender, even if that is killed at its time limit. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     close(res[0]);
+    close(ctl[1]);
     if (second >= 0 && sched_setaffinity(0, sizeof rx_cpu, &rx_cpu) != 0) _exit(1);
-    receiver(listener, res[1]);
+    receiver(listener, res[1], ctl[0]);
   }
   cpu_set_t before;
   int restore = second >= 0 && sched_getaffinity(0, sizeof before, &before) == 0;
   if (second >= 0 && sched_setaffinity(0, sizeof tx_cpu, &tx_cpu) != 0) die("sched_setaffinity");
   close(res[1]);
+  close(ctl[0]);
   close(listener);
   double tx[3][MAX_RUNS], rx[3][MAX_RUNS], el[3][MAX_RUNS], cnt[3][3][MAX_RUNS];
   long sent[3] = {0, 0, 0};
@@ -1060,6 +1107,35 @@ static int probe_tcp(void) {
       sent[m] += n;
     }
   }
+  /*
+   * What a wake-up costs inside a loopback transfer, read + write, each run: the reader's side as a blocking read's
+   * thread CPU beyond a read that found data, per byte of each (reader mode 1); the sender's side as its CPU with that
+   * reader less its CPU with a reader that spins on non-blocking reads and never sleeps (mode 2), per sleep of the
+   * first. On the development VM both were half or less of what the pipe probe's idle wake-up costs each side (the
+   * reader 4-6 us a sleep against 15, the sender about 8 against 17, 2026-12-03 under CUBIC).
+   */
+  double wake_rx[MAX_RUNS], wake_tx[MAX_RUNS];
+  long wake_sent = 0;
+  for (int r = 0; r < runs; r++) {
+    double rxs[64], txs[64];
+    int n = 0;
+    double start = mono_ns();
+    do {
+      double el_ns, rx_ns, counts[3];
+      reader_mode = 1;
+      double blocking = send_once(0, fd, &addr, res[0], &el_ns, &rx_ns, counts);
+      struct rx_result b = last_rx;
+      reader_mode = 2;
+      double spinning = send_once(0, fd, &addr, res[0], &el_ns, &rx_ns, counts);
+      reader_mode = 0;
+      rxs[n] = b.blocked_reads > 0 && b.free_bytes > 0 ? (b.blocked_ns - b.blocked_bytes * b.free_ns / b.free_bytes) / b.blocked_reads : NAN;
+      txs[n] = b.sleeps > 0 ? (blocking - spinning) / b.sleeps : NAN;
+      n++;
+    } while (n < 64 && mono_ns() - start < run_ms * 1e6 / 3);
+    wake_rx[r] = median(rxs, n);
+    wake_tx[r] = median(txs, n);
+    wake_sent += 2 * n;
+  }
   kill(child, SIGTERM);
   waitpid(child, NULL, 0);
   if (restore) sched_setaffinity(0, sizeof before, &before);
@@ -1079,6 +1155,13 @@ static int probe_tcp(void) {
       snprintf(kase, sizeof kase, "%s %s %s", names[m], counted[q], size);
       print_runs("tcp", kase, "count", cnt[m][q], runs, sent[m]);
     }
+  }
+  {
+    char kase[96];
+    snprintf(kase, sizeof kase, "read+write wake-up, reader's side %s", size);
+    print_runs("tcp", kase, "ns", wake_rx, runs, wake_sent);
+    snprintf(kase, sizeof kase, "read+write wake-up, sender's side %s", size);
+    print_runs("tcp", kase, "ns", wake_tx, runs, wake_sent);
   }
   /* What the transfers' copies out of this file's pages cost on their own (mmap + write's, the sendfile reader's). */
   measure_page_copy("tcp", fd);

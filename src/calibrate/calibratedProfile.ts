@@ -5,7 +5,7 @@
 import {idleGapsUs, busyWarning, congestionWarning, idlePolls, type Calibration, type Measurement} from "./calibrate.js";
 import {parseProfile} from "../host/profiles.js";
 import {fitFileRead} from "./fileRead.js";
-import {fitLoopback, perSkbFields, tcpSizeName, type LoopbackFit} from "./loopback.js";
+import {fitLoopback, loopbackFitBytes, perSkbFields, tcpSizeName, type LoopbackFit} from "./loopback.js";
 import {significant} from "./spread.js";
 
 /** One profile number set from a measurement. */
@@ -330,8 +330,28 @@ function haltedWakeOverrides(cal: Calibration, base: string, where: string): Pro
   };
   const spreadOf = (m: Measurement) => `median ${shown(m.median!, m.unit)} over ${m.runs?.length ?? 0} runs, ${shown(m.low ?? m.median!, m.unit)} to ${shown(m.high ?? m.median!, m.unit)}`;
   const out: ProfileOverride[] = [];
+  // A wake-up inside a loopback transfer, at the size the network costs are fitted at: where measured, it prices both
+  // sides rather than the pipe probe's, whose reader had idled ~50 µs alone (see the TCP probe's rows).
+  const fitBytes = loopbackFitBytes(cal);
+  const inTransfer = (side: string) => {
+    if (fitBytes === undefined) return undefined;
+    const m = cal.measured.find((r) => r.probe === "tcp" && r.case === `read+write wake-up, ${side} ${tcpSizeName(fitBytes)}`);
+    // A difference of two noisy CPU times: one at or below 0 measured nothing (the pipe probe's number stands).
+    return m && m.median !== undefined && Number.isFinite(m.median) && m.median > 0 ? m : undefined;
+  };
   const send = row("wake-up IPI, waker's side (waker CPU in write − pipe write)");
-  if (send)
+  const sendInTransfer = inTransfer("sender's side");
+  const pipeSend = send ? ` The pipe probe's idle wake-up cost its waker ${shown(send.median!, "ns")} (taskswitch/wake-up IPI, waker's side: ${spreadOf(send)}).` : "";
+  if (sendInTransfer)
+    out.push({
+      path: "cpu.ipiSendNs",
+      value: significant(sendInTransfer.median!),
+      source:
+        `The waker's side of a wake-up inside a loopback transfer: read + write of the ${tcpSizeName(fitBytes!)} file (the size the network costs are fitted at), the sender's CPU time ` +
+        `with a reader that blocks in read(2) less its CPU time with a reader that spins on non-blocking reads and never sleeps, per sleep of the first ` +
+        `(tcp/${sendInTransfer.case}: ${spreadOf(sendInTransfer)}). It holds try_to_wake_up()'s remote path and the IPI's send, as a transfer pays them.${pipeSend} ${where}.`,
+    });
+  else if (send)
     out.push({
       path: "cpu.ipiSendNs",
       value: significant(send.median!),
@@ -340,14 +360,27 @@ function haltedWakeOverrides(cal: Calibration, base: string, where: string): Pro
         `(CLOCK_THREAD_CPUTIME_ID) less a write to a pipe nobody waits on, timed the same way in the same run (taskswitch/wake-up IPI, waker's side: ${spreadOf(send)}). ` +
         `It holds try_to_wake_up()'s remote path and the IPI's send. ${where}.`,
     });
-  const woken = row("wake-up IPI, woken side (woken CPU in read − pipe read)");
-  if (woken)
+  const pipeWoken = row("wake-up IPI, woken side (woken CPU in read − pipe read)");
+  const wokenInTransfer = inTransfer("reader's side");
+  const woken = wokenInTransfer ?? pipeWoken;
+  if (wokenInTransfer)
     out.push({
       path: "cpu.ipiNs",
-      value: significant(woken.median!),
+      value: significant(wokenInTransfer.median!),
+      source:
+        `The woken side of a wake-up inside a loopback transfer: read + write of the ${tcpSizeName(fitBytes!)} file, the reader's thread CPU time in each read(2) that blocked ` +
+        `(a voluntary context switch around it) beyond what the reads that found data cost per byte, for the same bytes (tcp/${wokenInTransfer.case}: ${spreadOf(wokenInTransfer)}): ` +
+        `the IPI's handling, the switch in and the return as the reader's clock counts them.` +
+        (pipeWoken ? ` The pipe probe's idle wake-up cost its reader ${shown(pipeWoken.median!, "ns")} (taskswitch/wake-up IPI, woken side: ${spreadOf(pipeWoken)}).` : "") +
+        ` ${where}.`,
+    });
+  else if (pipeWoken)
+    out.push({
+      path: "cpu.ipiNs",
+      value: significant(pipeWoken.median!),
       source:
         `The woken side of the same wake-up: the reader's CPU time in its blocking read(2) (CLOCK_THREAD_CPUTIME_ID) less a read that finds its byte waiting, ` +
-        `timed the same way in the same run (taskswitch/wake-up IPI, woken side: ${spreadOf(woken)}): the IPI's handling, the switch in from idle and the return ` +
+        `timed the same way in the same run (taskswitch/wake-up IPI, woken side: ${spreadOf(pipeWoken)}): the IPI's handling, the switch in from idle and the return ` +
         `as the reader's clock counts them. ${where}.`,
     });
   const m = row("idle wake-up (one way − pipe write+read)");

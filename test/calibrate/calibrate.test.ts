@@ -136,6 +136,38 @@ test("calibratedProfile: where idle cores halt, each side's CPU time of the idle
   assert.equal(polled.cpu.ipiSendNs, loadProfile("server-2024").cpu.ipiSendNs);
 });
 
+test("calibratedProfile: where a loopback transfer measured its own wake-ups (at the size the network costs are fitted at), they price cpu.ipiNs and cpu.ipiSendNs, the pipe probe's idle wake-up only the exit latency", () => {
+  const pipe = [
+    row("taskswitch", "wake-up onto an idle CPU, one way", "ns", [42_000, 44_000, 43_000]),
+    row("taskswitch", "pipe write+read, no switch", "ns", [300, 300, 300]),
+    row("taskswitch", "wake-up onto an idle CPU, waker CPU in write", "ns", [15_400, 15_600, 15_500]),
+    row("taskswitch", "wake-up onto an idle CPU, woken CPU in read", "ns", [11_000, 11_200, 11_100]),
+    row("taskswitch", "pipe write, nothing to wake, CPU", "ns", [350, 360, 370]),
+    row("taskswitch", "pipe read, data waiting, CPU", "ns", [340, 350, 360]),
+  ];
+  const transfer = [
+    row("tcp", "read+write wake-up, reader's side 4MiB", "ns", [4_400, 4_500, 4_600]),
+    row("tcp", "read+write wake-up, sender's side 4MiB", "ns", [6_000, 6_300, 6_600]),
+    // Another size than the fit's: not used.
+    row("tcp", "read+write wake-up, reader's side 16MiB", "ns", [9_000, 9_000, 9_000]),
+  ];
+  const cal = fakeCalibration([...pipe, ...transfer]);
+  cal.info = {...cal.info, cpuidleDriver: "haltpoll", haltPollNs: "0"};
+  const loaded = parseProfile(calibratedProfile(cal, "server-2024", "m.json").profile, "calibrated");
+  assert.equal(loaded.cpu.ipiNs, 4_500);
+  assert.equal(loaded.cpu.ipiSendNs, 6_300);
+  // The one-way latency stays the pipe probe's: what the woken side's CPU does not take is the exit.
+  assert.equal(loaded.cpu.idleExitNs, 43_000 - 300 - 4_500);
+  assert.match(loaded.sources["cpu.ipiNs"], /inside a loopback transfer: read \+ write of the 4MiB file.*The pipe probe's idle wake-up cost its reader 10700 ns/);
+  assert.match(loaded.sources["cpu.ipiSendNs"], /spins on non-blocking reads.*The pipe probe's idle wake-up cost its waker 15100 ns/);
+  // A sender's side at or below 0 (two noisy CPU times differenced) measured nothing: the pipe probe's number stands.
+  const noisy = fakeCalibration([...pipe, transfer[0], row("tcp", "read+write wake-up, sender's side 4MiB", "ns", [-800, -200, 300])]);
+  noisy.info = cal.info;
+  const fallback = parseProfile(calibratedProfile(noisy, "server-2024", "m.json").profile, "calibrated");
+  assert.equal(fallback.cpu.ipiSendNs, 15_100);
+  assert.equal(fallback.cpu.ipiNs, 4_500);
+});
+
 test("calibratedProfile(cal, base, sidecar) writes cpu.idlePolls from how idle cores idle, with why", () => {
   const cal = fakeCalibration([]);
   cal.info = {...cal.info, cpuidleDriver: "none", cpuMonitor: "no"};
