@@ -983,10 +983,10 @@ static void choose_congestion(void) {
     printf("{\"info\":{\"tcpCongestion\":\"%s\",\"tcpCongestionDefault\":\"%s\",\"tcpCongestionWhy\":\"setting cubic failed: %s\"}}\n", dflt, dflt, strerror(err));
 }
 
-/* Sends the file by method m; returns sender CPU ns, and elapsed, receiver CPU and the counts through the pointers. */
 /* The reader's result of the last transfer send_once made. */
 static struct rx_result last_rx;
 
+/* Sends the file by method m; returns sender CPU ns, and elapsed, receiver CPU and the counts through the pointers. */
 static double send_once(int m, int fd, struct sockaddr_in *addr, int results, double *elapsed, double *rx_cpu, double counts[3]) {
   int s = socket(AF_INET, SOCK_STREAM, 0);
   /* Before connect: the send buffer is sized at establishment by the congestion control's sndbuf_expand. */
@@ -1111,8 +1111,8 @@ static int probe_tcp(void) {
    * What a wake-up costs inside a loopback transfer, read + write, each run: the reader's side as a blocking read's
    * thread CPU beyond a read that found data, per byte of each (reader mode 1); the sender's side as its CPU with that
    * reader less its CPU with a reader that spins on non-blocking reads and never sleeps (mode 2), per sleep of the
-   * first. On the development VM both were half or less of what the pipe probe's idle wake-up costs each side (the
-   * reader 4-6 us a sleep against 15, the sender about 8 against 17, 2026-12-03 under CUBIC).
+   * first. On the development VM both were a third to a half of what the pipe probe's idle wake-up costs each side
+   * (the reader 4-5 us a sleep against 14, the sender 5-7 us against 17 at 256 MiB and 1 GiB, 2026-12-03 under CUBIC).
    */
   double wake_rx[MAX_RUNS], wake_tx[MAX_RUNS];
   long wake_sent = 0;

@@ -74,7 +74,7 @@ export const probeSteps: ReadonlyArray<readonly [name: string, label: string]> =
   ["spawn", "fork and thread creation"],
   ["fileread", "direct and buffered reads, and a copy out of the warm file's pages"],
   ["mmap", "page faults, TLB misses and munmap on a mapping of a warm file"],
-  ["tcp", "read+write, mmap+write and sendfile over loopback TCP, and a copy out of each file's warm pages"],
+  ["tcp", "read+write, mmap+write and sendfile over loopback TCP, read+write's wake-ups, and a copy out of each file's warm pages"],
   ["multiplex", "select, poll and epoll_wait against the number of fds"],
   ["uring", "io_uring: one enter with 1 and 32 NOPs, a poll armed and fired"],
 ];
