@@ -104,15 +104,18 @@ test("calibratedProfile: where idle cores halt, the idle wake-up less the base's
   assert.equal(polled.sources["cpu.idleExitNs"], loadProfile("server-2024").sources["cpu.idleExitNs"]);
 });
 
-test("calibratedProfile: where idle cores halt, each side's CPU time of the idle wake-up (less the same call with nothing to wake or wait for) is cpu.ipiSendNs and cpu.ipiNs, and the exit latency is what the one-way time leaves beyond the woken side", () => {
-  const rows = [
+/** The pipe probe's idle wake-up on a machine whose idle cores halt: each side's CPU in its call, and the same calls with nothing to wake or wait for. */
+const pipeWakeRows = (): Measurement[] => [
     row("taskswitch", "wake-up onto an idle CPU, one way", "ns", [42_000, 44_000, 43_000]),
     row("taskswitch", "pipe write+read, no switch", "ns", [300, 300, 300]),
     row("taskswitch", "wake-up onto an idle CPU, waker CPU in write", "ns", [15_400, 15_600, 15_500]),
     row("taskswitch", "wake-up onto an idle CPU, woken CPU in read", "ns", [11_000, 11_200, 11_100]),
     row("taskswitch", "pipe write, nothing to wake, CPU", "ns", [350, 360, 370]),
     row("taskswitch", "pipe read, data waiting, CPU", "ns", [340, 350, 360]),
-  ];
+];
+
+test("calibratedProfile: where idle cores halt, each side's CPU time of the idle wake-up (less the same call with nothing to wake or wait for) is cpu.ipiSendNs and cpu.ipiNs, and the exit latency is what the one-way time leaves beyond the woken side", () => {
+  const rows = pipeWakeRows();
   const cal = fakeCalibration(rows);
   cal.info = {...cal.info, cpuidleDriver: "haltpoll", haltPollNs: "0"};
   // Run by run: 15 400 − 350, 15 600 − 360, 15 500 − 370 → median 15 130; 11 000 − 340, 11 200 − 350, 11 100 − 360 → median 10 740.
@@ -137,14 +140,7 @@ test("calibratedProfile: where idle cores halt, each side's CPU time of the idle
 });
 
 test("calibratedProfile: where a loopback transfer measured its own wake-ups (at the size the network costs are fitted at), they price cpu.ipiNs and cpu.ipiSendNs, the pipe probe's idle wake-up only the exit latency", () => {
-  const pipe = [
-    row("taskswitch", "wake-up onto an idle CPU, one way", "ns", [42_000, 44_000, 43_000]),
-    row("taskswitch", "pipe write+read, no switch", "ns", [300, 300, 300]),
-    row("taskswitch", "wake-up onto an idle CPU, waker CPU in write", "ns", [15_400, 15_600, 15_500]),
-    row("taskswitch", "wake-up onto an idle CPU, woken CPU in read", "ns", [11_000, 11_200, 11_100]),
-    row("taskswitch", "pipe write, nothing to wake, CPU", "ns", [350, 360, 370]),
-    row("taskswitch", "pipe read, data waiting, CPU", "ns", [340, 350, 360]),
-  ];
+  const pipe = pipeWakeRows();
   const transfer = [
     row("tcp", "read+write wake-up, reader's side 4MiB", "ns", [4_400, 4_500, 4_600]),
     row("tcp", "read+write wake-up, sender's side 4MiB", "ns", [6_000, 6_300, 6_600]),
