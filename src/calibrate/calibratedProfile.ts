@@ -361,7 +361,11 @@ function haltedWakeOverrides(cal: Calibration, base: string, where: string): Pro
         `It holds try_to_wake_up()'s remote path and the IPI's send. ${where}.`,
     });
   const pipeWoken = row("wake-up IPI, woken side (woken CPU in read − pipe read)");
-  const wokenInTransfer = inTransfer("reader's side");
+  // The woken side is inside the pipe probe's one-way time (the exit latency is what is left of it): one that would
+  // leave nothing is no measurement of this machine's wake-up (a noisy, short run), and the pipe probe's stands.
+  const oneWay = row("idle wake-up (one way − pipe write+read)");
+  const readerSide = inTransfer("reader's side");
+  const wokenInTransfer = readerSide && (!oneWay || readerSide.median! < oneWay.median!) ? readerSide : undefined;
   const woken = wokenInTransfer ?? pipeWoken;
   if (wokenInTransfer)
     out.push({
@@ -383,7 +387,7 @@ function haltedWakeOverrides(cal: Calibration, base: string, where: string): Pro
         `timed the same way in the same run (taskswitch/wake-up IPI, woken side: ${spreadOf(pipeWoken)}): the IPI's handling, the switch in from idle and the return ` +
         `as the reader's clock counts them. ${where}.`,
     });
-  const m = row("idle wake-up (one way − pipe write+read)");
+  const m = oneWay;
   if (!m) return out;
   const ipiNs = woken ? significant(woken.median!) : (parseProfile({extends: base}, base).cpu.ipiNs ?? 0);
   const exitNs = Math.max(0, m.median! - ipiNs);

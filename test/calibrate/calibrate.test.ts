@@ -162,6 +162,12 @@ test("calibratedProfile: where a loopback transfer measured its own wake-ups (at
   const fallback = parseProfile(calibratedProfile(noisy, "server-2024", "m.json").profile, "calibrated");
   assert.equal(fallback.cpu.ipiSendNs, 15_100);
   assert.equal(fallback.cpu.ipiNs, 4_500);
+  // A reader's side as long as the pipe probe's whole one-way time would leave no exit latency: not a measurement of the wake-up.
+  const slow = fakeCalibration([...pipe, row("tcp", "read+write wake-up, reader's side 4MiB", "ns", [50_000, 60_000, 70_000]), transfer[1]]);
+  slow.info = cal.info;
+  const piped = parseProfile(calibratedProfile(slow, "server-2024", "m.json").profile, "calibrated");
+  assert.equal(piped.cpu.ipiNs, 10_700);
+  assert.equal(piped.cpu.idleExitNs, 43_000 - 300 - 10_700);
 });
 
 test("calibratedProfile(cal, base, sidecar) writes cpu.idlePolls from how idle cores idle, with why", () => {
