@@ -161,6 +161,15 @@ function copyCurveOverride(cal: Calibration, where: string): ProfileOverride | n
 /** The row prefix of a copy out of a warm file's pages; the file-read and TCP probes print one per file size (`… 64MiB`). */
 export const pageCopyCase = "copy out of the warm file's pages";
 
+/** Returns the rows of a copy out of a warm file's pages (the file-read probe's and the TCP probe's), each with its file's size. */
+export function pageCopyRows(measured: readonly Measurement[]): Array<{m: Measurement; fileBytes: number}> {
+  return measured.flatMap((m) => {
+    if ((m.probe !== "fileread" && m.probe !== "tcp") || !m.case.startsWith(`${pageCopyCase} `)) return [];
+    const fileBytes = sizeBytes(m.case.slice(pageCopyCase.length + 1));
+    return fileBytes > 0 ? [{m, fileBytes}] : [];
+  });
+}
+
 /**
  * Returns the `memory.pageCacheCopyCurve` override: one [fileBytes,
  * bytesPerNs] point per file size whose copy out of its warm pages was
@@ -169,10 +178,8 @@ export const pageCopyCase = "copy out of the warm file's pages";
  */
 function pageCacheCopyOverride(cal: Calibration, where: string): ProfileOverride | null {
   const bySize = new Map<number, Measurement>();
-  for (const m of cal.measured) {
-    if ((m.probe !== "fileread" && m.probe !== "tcp") || !m.case.startsWith(`${pageCopyCase} `)) continue;
-    const bytes = sizeBytes(m.case.slice(pageCopyCase.length + 1));
-    if (!(bytes > 0) || m.median === undefined || !Number.isFinite(m.median) || m.median <= 0) continue;
+  for (const {m, fileBytes: bytes} of pageCopyRows(cal.measured)) {
+    if (m.median === undefined || !Number.isFinite(m.median) || m.median <= 0) continue;
     // Two probes on the same size: the one with more samples.
     const had = bySize.get(bytes);
     if (!had || (m.samples ?? 0) > (had.samples ?? 0)) bySize.set(bytes, m);

@@ -23,7 +23,7 @@ import {nullSyscall, syscall} from "../kernel/syscall.js";
 import {IoUring} from "../uring/IoUring.js";
 import {KiB, MiB} from "../units.js";
 import {threadClockExcludesIrq, type Calibration, type Measurement} from "./calibrate.js";
-import {copyCurveSizes, pageCopyCase} from "./calibratedProfile.js";
+import {copyCurveSizes, pageCopyRows} from "./calibratedProfile.js";
 import {defaultReadaheadBytes, predictRead, readaheadFoliosOf, readSampleBytes} from "./fileRead.js";
 import {loopbackFitBytes, predictTcp, tcpSizeName, tcpStrategies} from "./loopback.js";
 
@@ -272,13 +272,10 @@ export function validate(cal: Calibration, profile: Profile): ValidationRow[] {
     ),
   );
   // memory.pageCacheCopyCurve takes a point from each file size whose pages' copy was measured (by the file-read probe or the TCP probe).
-  for (const m of cal.measured) {
-    if ((m.probe !== "fileread" && m.probe !== "tcp") || !m.case.startsWith(`${pageCopyCase} `)) continue;
-    const size = m.case.slice(pageCopyCase.length + 1);
-    const bytes = sizeOf(size);
-    if (bytes === undefined) continue;
+  for (const {m, fileBytes} of pageCopyRows(cal.measured)) {
     const quantity = `${m.probe}/${m.case}`;
-    rows.push(compare(m, quantity, "bytes/ns", predictPageCacheCopy(profile, 64 * KiB, bytes), relativeBand, `one CPU copy of 64 KiB out of the warm pages of a ${size} file into a user buffer`, profile.memory.pageCacheCopyCurve !== undefined));
+    const how = `one CPU copy of 64 KiB out of the warm pages of a ${tcpSizeName(fileBytes)} file into a user buffer`;
+    rows.push(compare(m, quantity, "bytes/ns", predictPageCacheCopy(profile, 64 * KiB, fileBytes), relativeBand, how, profile.memory.pageCacheCopyCurve !== undefined));
   }
   rows.push(
     compare(

@@ -182,10 +182,8 @@ export class SocketSink {
   private rcvWnd = receiverWindowBytes;
   /** Loopback: bytes the receiver has read (copied to its buffer and discarded). */
   received = 0;
-  /** Loopback: whether the skbs carry page-cache pages (zero-copy fragments) rather than data the sender copied in. */
-  private pageCacheFrags = false;
-  /** Loopback: the size of the file whose pages the fragments are, bytes (prices the reader's copy out of them). */
-  private fragFileBytes = 0;
+  /** Loopback: where the skbs carry page-cache pages (zero-copy fragments), the size of their file, bytes (it prices the reader's copy out of them); null where the sender copied the data in. */
+  private fragFileBytes: number | null = null;
   /**
    * Loopback, the receiver's delayed-ACK state (struct inet_connection_sock's
    * icsk_ack): the receive MSS it has measured (tcp_measure_rcv_mss(), from
@@ -313,9 +311,8 @@ export class SocketSink {
     const copyFrom = "copyFrom" in source ? source.copyFrom : null;
     /** File offset of the next zero-copy byte. */
     let pageOffset = "pagesAt" in source ? source.pagesAt : 0;
-    this.pageCacheFrags = copyFrom === null;
     const fileBytes = "fileBytes" in source ? source.fileBytes : 0;
-    if ("pagesAt" in source) this.fragFileBytes = fileBytes;
+    this.fragFileBytes = "pagesAt" in source ? source.fileBytes : null;
     sock.txDetail = copyFrom === null ? "page-cache→nic" : "skb→nic";
     const detail = copyFrom === null ? "" : `${copyFrom}→socket-buffer`;
     const checksum = this.link === "nic" && !host.profile.nic.checksumOffload;
@@ -542,14 +539,13 @@ export class SocketSink {
           // (pageCacheCopyBytesPerNs). Data the sender copied in sits in page frags that cycle through its send buffer
           // and stay cached, as its copy in assumed (see loopbackSendCopyBytesPerNs): the copy out runs at the same rate.
           // Without the frag's reuse (net.sendFragReuse false) the pages were fresh: from memory.
-          if (self.pageCacheFrags) {
-            yield host.pageCacheCopy(n, "skb→user", self.fragFileBytes);
-            self.receiverStepNs += n / pageCacheCopyBytesPerNs(host.profile, n, self.fragFileBytes);
-          } else {
-            const stream = host.profile.net.sendFragReuse === false ? fromMemory : self.sock.sndbufBytes;
-            yield host.cpuCopy(n, "skb→user", stream);
-            self.receiverStepNs += copyNs(host.profile, n, stream);
-          }
+          const frags = self.fragFileBytes;
+          const ns =
+            frags !== null
+              ? n / pageCacheCopyBytesPerNs(host.profile, n, frags)
+              : copyNs(host.profile, n, host.profile.net.sendFragReuse === false ? fromMemory : self.sock.sndbufBytes);
+          yield use(host.cpu, ns, "cpu-copy", "cpu-copy", n, "skb→user");
+          self.receiverStepNs += ns;
           self.rcvQueued -= n;
           self.received += n;
         }
