@@ -161,6 +161,14 @@ function profileShape(partial: boolean) {
         socketBytes: leaf.positiveInteger("Kernel memory of one connected socket's objects (struct tcp_sock, socket inode, file, dentry), bytes."),
         rmemBytes: leaf.positiveInteger("Default receive buffer of a TCP socket, net.ipv4.tcp_rmem[1], bytes."),
         wmemBytes: leaf.positiveInteger("Default send buffer of a TCP socket, net.ipv4.tcp_wmem[1], bytes."),
+        rmemMaxBytes: leaf
+          .positiveInteger("Largest receive buffer the receiver's autotuning (DRS, tcp_rcv_space_adjust) may reach, net.ipv4.tcp_rmem[2], bytes; it also sets the window scale. Absent: 32 MiB, Linux 6.18's on a machine with enough memory.")
+          .optional(),
+        advWinScale: leaf
+          .positiveInteger(
+            "net.ipv4.tcp_adv_win_scale of a kernel before Linux 6.6: a receive buffer of b bytes allows a window of b − b / 2^advWinScale (tcp_win_from_space()), the rest reserved for the skbs' overhead (2 until Linux 3.4, then 1). Absent: Linux 6.6's rule, b × scaling_ratio / 256 with the ratio measured from the received skbs' truesize.",
+          )
+          .optional(),
         txSegmentNs: leaf.nonNegative("Transmit protocol work per skb handed to the device (tcp_transmit_skb → ip_queue_xmit → dev_queue_xmit), excluding the copy and the driver's descriptor, ns."),
         rxPacketNs: leaf.nonNegative("Receive work per wire packet in the NAPI poll (driver skb build, eth_type_trans, GRO), ns."),
         rxSegmentNs: leaf.nonNegative("Receive protocol work per skb after GRO (ip_rcv → tcp_v4_rcv), also per incoming ACK, ns."),

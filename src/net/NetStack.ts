@@ -44,6 +44,7 @@ import {
   legacyMaxSizeBytes,
   maxTcpHeaderBytes,
   mssOf,
+  mssNowOf,
   sizeGoalOf,
   tcpHeaderBytes,
   type DataPathSettings,
@@ -249,6 +250,11 @@ export class NetStack {
 
   // ---- The host's transmit path ----
 
+  /** The MSS *sock* sends with now: the path's, bounded by half the largest window its peer has offered (see mssNowOf). */
+  mssNow(sock: TcpSocket): number {
+    return mssNowOf(this.settings, sock.maxWindow);
+  }
+
   /** Payload bytes tcp_sendmsg puts in one skb of *sock* (MSS, or the TSO size goal). */
   sizeGoal(sock: TcpSocket): number {
     return sizeGoalOf(this.settings, sock.maxWindow);
@@ -317,7 +323,7 @@ export class NetStack {
   private hasSendable(sock: TcpSocket): boolean {
     if (sock.sendHead >= sock.sendQueue.length) return false;
     const allowed = sock.sndUna + sock.sndWnd - sock.sndNxt;
-    return sock.sendQueue[sock.sendHead].payloadBytes <= allowed || allowed >= this.mss;
+    return sock.sendQueue[sock.sendHead].payloadBytes <= allowed || allowed >= this.mssNow(sock);
   }
 
   /**
@@ -338,8 +344,9 @@ export class NetStack {
         q.length = 0;
         sock.sendHead = 0;
       }
-    } else if (allowed >= this.mss) {
-      const n = Math.floor(allowed / this.mss) * this.mss;
+    } else if (allowed >= this.mssNow(sock)) {
+      const mss = this.mssNow(sock);
+      const n = Math.floor(allowed / mss) * mss;
       out = new SkBuff(maxTcpHeaderBytes, n, skb.seq);
       skb.seq += n;
       skb.payloadBytes -= n;
@@ -347,7 +354,7 @@ export class NetStack {
       // tso_fragment() allocates the new skb's head and charges it (6.1.192 net/ipv4/tcp_output.c lines 2141–2148); the payload moves.
       this.memCharge(sock, txSkbHeadTruesizeBytes);
     } else return null;
-    out.segs = Math.max(1, Math.ceil(out.payloadBytes / this.mss));
+    out.segs = Math.max(1, Math.ceil(out.payloadBytes / this.mssNow(sock)));
     sock.sndNxt += out.payloadBytes;
     // Sent, it moves to the retransmit queue until an ACK covers it (tcp_event_new_data_sent). Only a ledger needs it kept.
     if (this.memory !== null && !sock.memClosed) {

@@ -157,14 +157,39 @@ export function mssOf(s: DataPathSettings): number {
 }
 
 /**
- * Returns the payload tcp_sendmsg() puts in one skb, bytes: the MSS without
- * TSO; with it tcp_xmit_size_goal() (net/ipv4/tcp.c lines 942–964): the
- * device's gso_max_size bounded by half the largest window the peer has
- * offered (tcp_bound_to_half_wnd(), include/net/tcp.h line 791), rounded
- * down to whole segments, at least one: 45 × 1448 = 65160 by default.
+ * tcp_bound_to_half_wnd() (include/net/tcp.h): *bytes* no larger than half
+ * the largest window the peer has offered (the whole of it when that is
+ * TCP_MSS_DEFAULT, 536, or less), and no smaller than 68 bytes less the TCP
+ * header.
+ */
+export function boundToHalfWindow(bytes: number, peerMaxWindowBytes: number): number {
+  const cutoff = peerMaxWindowBytes > 536 ? peerMaxWindowBytes >> 1 : peerMaxWindowBytes;
+  return cutoff > 0 && bytes > cutoff ? Math.max(cutoff, 68 - tcpHeaderBytes) : bytes;
+}
+
+/**
+ * Returns the MSS a socket sends with now (tcp_sync_mss()'s mss_now, kept
+ * in mss_cache): the path's MSS bounded by half the largest window the
+ * peer has offered ({@link boundToHalfWindow}). It matters where the MSS is
+ * large against the window: over loopback (65,483-byte MSS) a connection
+ * starts with a one-MSS window, so its first segments carry half an MSS
+ * until the window doubles (tcp_ack_update_window() re-syncs the MSS when
+ * max_window grows); a window smaller than the MSS never stalls the sender.
+ */
+export function mssNowOf(s: DataPathSettings, peerMaxWindowBytes: number): number {
+  return boundToHalfWindow(mssOf(s), peerMaxWindowBytes);
+}
+
+/**
+ * Returns the payload tcp_sendmsg() puts in one skb, bytes: the MSS now
+ * ({@link mssNowOf}) without TSO; with it tcp_xmit_size_goal()
+ * (net/ipv4/tcp.c lines 942–964): the device's gso_max_size bounded by half
+ * the largest window the peer has offered (tcp_bound_to_half_wnd(),
+ * include/net/tcp.h line 791), rounded down to whole segments, at least
+ * one: 45 × 1448 = 65160 by default.
  */
 export function sizeGoalOf(s: DataPathSettings, peerMaxWindowBytes: number): number {
-  const mss = mssOf(s);
+  const mss = mssNowOf(s, peerMaxWindowBytes);
   if (!s.tso) return mss;
   const cutoff = peerMaxWindowBytes > 536 ? peerMaxWindowBytes >> 1 : peerMaxWindowBytes;
   const goal = Math.min(s.gsoMaxBytes, cutoff);

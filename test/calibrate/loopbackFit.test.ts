@@ -54,16 +54,24 @@ test("fitLoopback finds the per-skb factor and the zero-copy page cost of a mach
   const fit = fitLoopback(cal, {extends: "server-2024", sources: {}})!;
   assert.equal(fit.fileBytes, 4 * MiB);
   assert.deepEqual(fit.why, []);
-  // The simulated CPU time is nearly flat in the factor between 3.0 and 3.15 (fewer ACKs offset dearer skbs: 2.814 ms at 3.0,
-  // 2.805 at 3.1, 2.819 at 3.15 for read + write of 4 MiB), so the factor is identifiable to about 5%; the CPU time is what must match.
+  // The simulated CPU time rises with the factor in steps of a few percent about a line (the window's and the ACKs'
+  // patterns change with the speeds), and the machine's own CPU time sits on one of them: the fit answers with the line.
   assert.ok(Math.abs(fit.scale! / 3 - 1) < 0.06, `scale ${fit.scale}`);
   assert.ok(Math.abs(fit.perSkb!.txSegmentNs / (fit.scale! * base.net.txSegmentNs) - 1) < 1e-9);
   assert.ok(Math.abs(fit.pageRefNs! / 500 - 1) < 0.1, `pageRefNs ${fit.pageRefNs}`);
-  // Whatever the split, the fitted profile spends the CPU time measured.
-  const fitted = truth(fit.scale!, fit.pageRefNs!);
+  // So the fitted profile spends the CPU time measured to within those steps: the least-squares line through the
+  // simulated CPU time at the factor ± 20% crosses the time measured at the factor found.
+  const fitted = (k: number) => truth(fit.scale! * k, fit.pageRefNs!);
+  const ks = [0.8, 0.9, 1, 1.1, 1.2];
+  const ys = ks.map((k) => total(cpuOf(fitted(k), "read+write")));
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const slope = ks.reduce((a, k, i) => a + (k - mean(ks)) * (ys[i] - mean(ys)), 0) / ks.reduce((a, k) => a + (k - mean(ks)) ** 2, 0);
+  const onLine = mean(ys) + slope * (1 - mean(ks));
+  const measuredRw = total(cpuOf(machine, "read+write"));
+  assert.ok(Math.abs(onLine / measuredRw - 1) < 0.01, `read + write on the line ${onLine} against ${measuredRw}`);
   for (const method of ["read+write", "sendfile"]) {
-    const ratio = total(cpuOf(fitted, method)) / total(cpuOf(machine, method));
-    assert.ok(Math.abs(ratio - 1) < 0.005, `${method}: ${ratio}`);
+    const ratio = total(cpuOf(fitted(1), method)) / total(cpuOf(machine, method));
+    assert.ok(Math.abs(ratio - 1) < 0.05, `${method}: ${ratio}`);
   }
 });
 
@@ -150,8 +158,12 @@ test("the network costs are fitted at the size whose runs agree best: not a medi
       `Fitted at 2MiB, the size whose runs agreed best (range ${pct("2MiB")} of the median, read + write's CPU and sendfile's sender's; 1MiB ${pct("1MiB")}).`,
     ),
   );
-  // Equal spreads: the larger file (it runs longer). A size where sendfile went unmeasured cannot be chosen; nothing measured: the smallest.
-  const tied = [...rowsAt(MiB, [1, 1.01, 1.02], [1, 1, 1]), ...rowsAt(2 * MiB, [1, 1.01, 1.02], [1, 1, 1])];
+  // Equal spreads (the same runs at both sizes): the larger file (it runs longer). A size where sendfile went unmeasured
+  // cannot be chosen; nothing measured: the smallest.
+  const sameRuns = (bytes: number) =>
+    ["read+write sender", "read+write receiver", "sendfile sender", "sendfile receiver"].map((c) => row("tcp", `${c} CPU ${bytes / MiB}MiB`, "ns", [1e6, 1.01e6, 1.02e6]));
+  const tied = [...sameRuns(MiB), ...sameRuns(2 * MiB)];
+  assert.equal(loopbackRunSpread({measured: tied}, "1MiB"), loopbackRunSpread({measured: tied}, "2MiB"));
   assert.equal(loopbackFitBytes({settings, measured: tied}), 2 * MiB);
   const noSendfile = [...rowsAt(MiB, [1, 3, 3.1], [1, 1, 1]), ...rowsAt(2 * MiB, [1, 1, 1], [1, 1, 1]).filter((r) => !r.case.startsWith("sendfile"))];
   assert.equal(loopbackRunSpread({measured: noSendfile}, "2MiB"), Infinity);
@@ -213,11 +225,14 @@ test("mmap + write pays one TLB miss per page it maps, whether it maps the file 
     const run = (profile: Profile) => runTransfer({strategy: "mmap-write", fileBytes, chunkBytes: 64 * 1024, cache: "warm", link: "loopback", mmapMapping, profile, keepEvents: false}).result;
     const a = run(withMiss(0));
     const b = run(withMiss(1000));
-    // All the new CPU time is the misses' (the busy time grows by exactly that). Which side pays an ACK's work moves
-    // with timing (the ACK leaves from whichever context processes the second unacknowledged segment: the sender's
-    // softirq, or the reader releasing its socket), so the sender's share is not compared to the nanosecond.
-    assert.ok(Math.abs(b.cpuBusyNs - a.cpuBusyNs - pages * 1000) < 1e-6, `${mmapMapping}: ${b.cpuBusyNs - a.cpuBusyNs} ns more, expected ${pages * 1000}`);
-    assert.equal(b.acksReceived, a.acksReceived);
+    // All the new CPU time is the misses' and, as the slower sender changes when the reader's ACKs leave (it ACKs each
+    // backlog it processes once), the protocol work of the ACKs that timing added or removed: each one sent, carried
+    // over lo and processed by the sender (txSegmentNs + rxPacketNs + rxSegmentNs). Which side pays an ACK's work moves
+    // with timing too, so the sender's share is not compared to the nanosecond.
+    assert.equal(b.segments, a.segments);
+    const ackNs = base.net.txSegmentNs + base.net.rxPacketNs + base.net.rxSegmentNs;
+    const expected = pages * 1000 + (b.acksReceived - a.acksReceived) * ackNs;
+    assert.ok(Math.abs(b.cpuBusyNs - a.cpuBusyNs - expected) < 1e-6, `${mmapMapping}: ${b.cpuBusyNs - a.cpuBusyNs} ns more, expected ${expected}`);
     assert.ok(Math.abs(b.cpuShare["tlb-miss"] * b.cpuBusyNs - pages * 1000) < 1e-6);
   }
   const rw = (profile: Profile) => runTransfer({strategy: "read-write", fileBytes, chunkBytes: 64 * 1024, cache: "warm", link: "loopback", profile, keepEvents: false}).result.senderCpuNs;

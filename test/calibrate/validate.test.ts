@@ -190,9 +190,10 @@ test("iosim validate prints the comparison, and refuses what it cannot read with
 test("validate: the loopback transfer's mechanism counts are compared per MiB (data segments, the reader's ACKs and sleeps), from the probe's per-transfer counts", () => {
   const fileBytes = 4 * MiB;
   const rw = predictTcp(base, "read+write", fileBytes);
-  // Once per two segments: a 64 KiB write is a full segment and its 52-byte tail, so about one ACK per write.
-  assert.equal(rw.segments, 128);
-  assert.ok(rw.acks >= 64 && rw.acks <= 66, `${rw.acks}`);
+  // Once per two segments: a 64 KiB write is a full segment and its 52-byte tail, so about one ACK per write (64 writes;
+  // the first leaves in three pieces at half the receiver's first window, and quick ACKs go while the window opens).
+  assert.equal(rw.segments, 129);
+  assert.ok(rw.acks >= 64 && rw.acks <= 68, `${rw.acks}`);
   assert.ok(rw.readerSleeps > 0);
   const cal: Calibration = {
     ...calibrationAt(base, 1),

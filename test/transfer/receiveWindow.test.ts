@@ -1,0 +1,110 @@
+import {test} from "node:test";
+import assert from "node:assert/strict";
+import {ReceiveWindow, skbTruesizeOverheadBytes} from "../../src/transfer/internal/receiveWindow.js";
+import {runTransfer} from "../../src/scenarios/transfer.js";
+import {loadProfile} from "../../src/host/profiles.js";
+
+const MSS = 65_483;
+const MiB = 1 << 20;
+/** tcp_rmem on Linux 6.18: the default buffer and the most DRS may give it. */
+const RMEM = 131_072;
+const RMEM_MAX = 32 * MiB;
+
+test("ReceiveWindow starts as tcp_select_initial_window() and tcp_init_buffer_space() leave a loopback socket: one MSS offered, the clamp the full space", () => {
+  const w = new ReceiveWindow(RMEM, RMEM_MAX, MSS, 10, 0);
+  // tcp_full_space() at the default scaling ratio (128/256) is 65,536, rounded down to the MSS: 65,483, as tcpi_rcv_ssthresh reads after accept.
+  assert.equal(w.rcvWnd, MSS);
+  assert.equal(w.rcvSsthresh, MSS);
+  assert.equal(w.windowClamp, 65_536);
+  assert.equal(w.spaceBytes, MSS);
+  assert.equal(w.rcvbufBytes, RMEM);
+});
+
+test("ReceiveWindow grows the buffer as Linux 6.18's tcp_rcvbuf_grow() did on the development VM's tcp:tcp_rcvbuf_grow trace", () => {
+  const w = new ReceiveWindow(RMEM, RMEM_MAX, MSS, 10, 0);
+  // The first full segment sets the scaling ratio from its truesize: 251, as traced; the clamp follows the buffer.
+  w.onData(MSS, 536, MSS, MSS + skbTruesizeOverheadBytes, 1000);
+  assert.equal(w.scalingRatio, 251);
+  assert.equal(w.windowClamp, 128_512);
+  // The window's right edge is passed 14 µs later: the receiver's RTT.
+  w.onData(MSS, MSS, 2 * MSS, MSS + skbTruesizeOverheadBytes, 15_000);
+  assert.equal(w.rcvRttUs, 14);
+  // Traced: copied 83,456 of which 11,776 still queued, space 65,483 → sk_rcvbuf 173,888, window_clamp 170,491.
+  w.onRead(83_456, 83_456 + 11_776, 20_000);
+  assert.equal(w.rcvbufBytes, 173_888);
+  assert.equal(w.windowClamp, 170_491);
+  assert.equal(w.spaceBytes, 71_680);
+  // Less read in the next RTT than the space: no growth, the measure restarts.
+  w.onRead(83_456 + 60_000, 83_456 + 60_000, 40_000);
+  assert.equal(w.rcvbufBytes, 173_888);
+  assert.equal(w.grows, 1);
+  // Before an RTT has passed nothing is measured.
+  w.onRead(83_456 + 600_000, 83_456 + 600_000, 41_000);
+  assert.equal(w.rcvbufBytes, 173_888);
+});
+
+test("ReceiveWindow offers the free space up to rcv_ssthresh, never less than the unused part of its last offer, and zero when the buffer is nearly full", () => {
+  const w = new ReceiveWindow(RMEM, RMEM_MAX, MSS, 10, 0);
+  w.onData(MSS, 536, MSS, MSS + skbTruesizeOverheadBytes, 1000);
+  // Empty queue: the free space (128,512) is capped at rcv_ssthresh, aligned up to the 1 KiB window unit.
+  const rcvSsthresh = w.rcvSsthresh;
+  assert.equal(w.select(0, MSS, MSS), Math.ceil(rcvSsthresh / 1024) * 1024);
+  // One segment queued: less than half the full space is free (63,053 of 128,512), and that is below one MSS: a zero window...
+  const queued = MSS + skbTruesizeOverheadBytes;
+  assert.equal(w.peek(queued, MSS), 0);
+  // ...but an ACK may not shrink what it offered: the unused part of the last window stays.
+  const offered = w.rcvWnd;
+  assert.equal(w.select(queued, MSS, MSS + 1000), Math.ceil((offered - 1000) / 1024) * 1024);
+});
+
+test("over loopback the receiver's window decides who transmits: sendfile's sender outruns its reader, so much of its data leaves from the reader's ACKs", () => {
+  const profile = loadProfile("server-2024");
+  const fileBytes = 16 * MiB;
+  const {sim, result} = runTransfer({strategy: "sendfile-sg", fileBytes, chunkBytes: 64 * 1024, receiveBytes: 64 * 1024, cache: "warm", link: "loopback", profile, keepEvents: true});
+  let byReader = 0;
+  let all = 0;
+  for (const e of sim.trace.events)
+    if (e.kind === "packet" && e.detail === "lo") {
+      all++;
+      if (e.pid !== 1) byReader++;
+    }
+  assert.equal(all, result.segments);
+  assert.ok(byReader > all / 10 && byReader < all, `${byReader} of ${all} data segments sent from the reader's context`);
+  assert.equal(result.bytesDelivered, fileBytes);
+});
+
+test("before Linux 6.6 (net.advWinScale 2, Linux 2.6's tcp_adv_win_scale) 87,380 bytes of buffer allow the classic 65,535-byte window whatever the skbs' truesize, and DRS asks for whole MSS-sized skbs", () => {
+  const mss = 1448;
+  const w = new ReceiveWindow(87_380, 4 * MiB, mss, 7, 0, 2);
+  // tcp_win_from_space(87380) = 87380 − 87380 / 4 = 65535; the first window rounded down to the MSS: 45 × 1448.
+  assert.equal(w.windowClamp, 65_535);
+  assert.equal(w.rcvWnd, 45 * mss);
+  // rcvq_space.space = min(rcv_ssthresh, rcv_wnd, 10 × advmss).
+  assert.equal(w.spaceBytes, 10 * mss);
+  // No scaling ratio: a full segment leaves the clamp where it was.
+  w.onData(mss, 536, mss, mss + skbTruesizeOverheadBytes, 1000);
+  assert.equal(w.windowClamp, 65_535);
+  // rcv_nxt passes the first window's right edge 10 µs later: the receiver's RTT.
+  w.onData(mss, mss, mss + 45 * mss, mss + skbTruesizeOverheadBytes, 11_000);
+  assert.equal(w.rcvRttUs, 10);
+  // 20,000 bytes read in that RTT, none queued: rcvwin = 2 × 20000 + 2 × ⌊40000 × (20000 − 14480) / 14480⌋ = 70,496;
+  // rcvmem = 1448 + 1280 = 2728 (its window, 2046, holds an MSS), so sk_rcvbuf = ⌊70496 / 1448⌋ × 2728 = 130,944 and
+  // the clamp its window, 130944 − 130944 / 4 = 98,208.
+  w.onRead(20_000, 20_000, 20_000);
+  assert.equal(w.rcvbufBytes, 48 * 2728);
+  assert.equal(w.windowClamp, 98_208);
+  // The buffer stops at tcp_rmem[2].
+  w.onRead(20_000 + 3_000_000, 20_000 + 3_000_000, 40_000);
+  assert.equal(w.rcvbufBytes, 4 * MiB);
+});
+
+test("desktop-2008 over loopback: the receiver's first window is 2.6's 65,535 bytes (net.advWinScale 2 on 87,380 of buffer), so its first segment is half a 65,483-byte MSS window and the transfer completes", () => {
+  const profile = loadProfile("desktop-2008");
+  assert.equal(profile.net.advWinScale, 2);
+  const {sim, result} = runTransfer({strategy: "read-write", fileBytes: 4 * MiB, chunkBytes: 64 * 1024, receiveBytes: 64 * 1024, cache: "warm", link: "loopback", profile, keepEvents: true});
+  assert.equal(result.bytesDelivered, 4 * MiB);
+  const sizes = sim.trace.events.filter((e) => e.kind === "packet" && e.detail === "lo").map((e) => e.bytes);
+  // 65,535 rounded down to lo's MSS is one MSS: tcp_bound_to_half_wnd sends half of it.
+  assert.equal(sizes[0], 65_484 >> 1);
+  assert.equal(sizes.reduce((a, b) => a + b, 0), 4 * MiB);
+});
