@@ -108,3 +108,19 @@ test("desktop-2008 over loopback: the receiver's first window is 2.6's 65,535 by
   assert.equal(sizes[0], 65_484 >> 1);
   assert.equal(sizes.reduce((a, b) => a + b, 0), 4 * MiB);
 });
+
+test("over loopback a sender woken from a full send buffer takes its socket once it runs, not at the wake-up: meanwhile the reader's ACKs still send its data, so a slow idle exit does not starve the reader", () => {
+  const base = loadProfile("server-2024");
+  const run = (idleExitNs: number) => {
+    const profile = {...base, cpu: {...base.cpu, cores: 2, idlePolls: false, idleExitNs}};
+    return runTransfer({strategy: "sendfile-sg", fileBytes: 16 * MiB, chunkBytes: 64 * 1024, receiveBytes: 64 * 1024, cache: "warm", link: "loopback", profile, keepEvents: false}).result;
+  };
+  const fast = run(0);
+  const slow = run(200_000);
+  assert.equal(slow.bytesDelivered, 16 * MiB);
+  // sendfile fills its 4 MiB send buffer and sleeps several times; woken at a third free, its core takes 200 µs to leave
+  // idle, while the reader drains what is queued (its ACKs transmitting from the send queue): it sleeps at most at the
+  // start and the end, and the transfer is late by less than two exits (taking the socket at the wake-up: 8 sleeps, +2.6 ms).
+  assert.ok(slow.receiverSleeps <= 2, `${slow.receiverSleeps} reader sleeps`);
+  assert.ok(slow.elapsedNs - fast.elapsedNs < 2 * 200_000, `${slow.elapsedNs - fast.elapsedNs} ns later`);
+});

@@ -357,7 +357,12 @@ export class SocketSink {
         }
         sock.counters.blockedWrites++;
         yield wait(sock.waitWritable());
-        if (loopback) this.senderOwnsSocket = true;
+        if (loopback) {
+          // sk_wait_event() retakes the lock once the woken sender runs: after its core has left idle, not at the
+          // wake-up (till then the reader's ACKs still run tcp_ack and transmit from its context).
+          yield use(cpu, 0, "syscall", null, 0, "lock_sock");
+          this.senderOwnsSocket = true;
+        }
         continue;
       }
       const n = Math.min(left, space, stack.sizeGoal(sock));
