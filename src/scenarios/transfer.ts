@@ -130,6 +130,7 @@ export function runTransfer(o: TransferRunOptions) {
   let latencySumNs = 0;
   let receiverCpuNs = 0;
   let receiverSleeps = 0;
+  let receiverCoalesced = 0;
   const irqContextNs = {sender: 0, receiver: 0};
   /** When the last file's last byte was delivered, and the CPU's busy time by category then (ACKs still on their way after it are not the transfer's). */
   let endNs = 0;
@@ -148,6 +149,7 @@ export function runTransfer(o: TransferRunOptions) {
       latencySumNs += t.latencyNs;
       receiverCpuNs += t.receiverCpuNs;
       receiverSleeps += t.receiverSleeps;
+      receiverCoalesced += t.receiverCoalesced;
       irqContextNs.sender += t.irqContextNs.sender;
       irqContextNs.receiver += t.irqContextNs.receiver;
       endNs = t.endNs;
@@ -195,6 +197,8 @@ export function runTransfer(o: TransferRunOptions) {
     receiverIrqNs: irqContextNs.receiver,
     /** Loopback: times the receiver blocked in recv waiting for data, each ended by a wake-up (its voluntary context switches); 0 over a NIC. */
     receiverSleeps,
+    /** Loopback: data skbs the reader's socket coalesced into the skb before them, still queued (tcp_try_coalesce; Linux counts them in TcpExtTCPRcvCoalesce); 0 over a NIC. */
+    receiverCoalesced,
     /** Disk→memory DMA transfers, and DMA transfers of data skbs to the NIC (one per skb, a TSO super-segment counting once). */
     diskDmas: net.diskDmas,
     nicDmas: net.nicDmas,

@@ -171,6 +171,7 @@ export function* directAioBody(host: Host, req: FileRequest, options: ReturnType
     receiverCpuNs: sink.receiverCpuNs,
     irqContextNs: sink.irqContextNs,
     receiverSleeps: sink.receiverSleeps,
+    receiverCoalesced: sink.rcvCoalesced,
   };
 }
 

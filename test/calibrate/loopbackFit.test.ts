@@ -107,7 +107,12 @@ test("calibratedProfile writes the fitted network costs with their sources; vali
   const k = value("net.txSegmentNs") / base.net.txSegmentNs;
   assert.ok(Math.abs(k / 4 - 1) < 0.06, `factor ${k}`);
   assert.ok(Math.abs(value("net.rxSegmentNs") / (k * base.net.rxSegmentNs) - 1) < 0.01);
-  assert.ok(Math.abs(value("net.pageRefNs") / 300 - 1) < 0.1, `pageRefNs ${value("net.pageRefNs")}`);
+  // The page cost is fitted with the per-skb costs found: it takes up their error (here the factor comes out about 2% low,
+  // and sendfile's 16 skbs per MiB of 16 or 17 pages each move that onto the pages, about 11%), so what it must get right is
+  // sendfile's sender CPU time, to the bisection's precision.
+  assert.ok(Math.abs(value("net.pageRefNs") / 300 - 1) < 0.15, `pageRefNs ${value("net.pageRefNs")}`);
+  const fittedSf = cpuOf(parseProfile(profile, "calibrated"), "sendfile").tx;
+  assert.ok(Math.abs(fittedSf / cpuOf(machine, "sendfile").tx - 1) < 0.01, `sendfile's sender ${fittedSf} against ${cpuOf(machine, "sendfile").tx}`);
   const sources = profile.sources as Record<string, string>;
   assert.match(sources["net.txSegmentNs"], /^Fitted, not timed alone: the base profile's estimate × [\d.]+, .*tcp\/read\+write sender CPU 4MiB \+ receiver CPU 4MiB/);
   assert.match(sources["net.pageRefNs"], /^Fitted, not timed alone: .*costs the sender the CPU time measured \(tcp\/sendfile sender CPU 4MiB: median/);

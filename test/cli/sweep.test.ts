@@ -25,7 +25,7 @@ function referenceBytes(): Promise<Buffer> {
     referenceDir = basename(dir);
     const {status, stdout, stderr} = await iosim([...sweep, "--jobs", "1", "--out", "ref.arrow"], {cwd: dir});
     assert.equal(status, 0, stderr);
-    assert.equal(stdout, "Sweep written: ref.arrow (12 rows, 59 columns; 12 runs run, 0 resumed from the journal)\n");
+    assert.equal(stdout, "Sweep written: ref.arrow (12 rows, 60 columns; 12 runs run, 0 resumed from the journal)\n");
     return readFileSync(join(dir, "ref.arrow"));
   })();
   return reference;
@@ -49,7 +49,7 @@ test("iosim sweep ... --jobs 2 writes the same bytes as --jobs 1, and no journal
   const {status, stdout, stderr} = await iosim([...sweep, "--jobs", "2", "--out", "two.arrow"], {cwd: dir});
   assert.equal(status, 0, stderr);
   assert.equal(stderr, "", "no progress bar when stderr is not a terminal");
-  assert.match(stdout, /^Sweep written: two\.arrow \(12 rows, 59 columns; 12 runs run, 0 resumed from the journal\)\n$/);
+  assert.match(stdout, /^Sweep written: two\.arrow \(12 rows, 60 columns; 12 runs run, 0 resumed from the journal\)\n$/);
   const bytes = readFileSync(join(dir, "two.arrow"));
   assert.ok(bytes.equals(await referenceBytes()));
   assert.deepEqual(readdirSync(dir).sort(), ["two.arrow", "two.arrow.meta.json"]);
@@ -57,7 +57,7 @@ test("iosim sweep ... --jobs 2 writes the same bytes as --jobs 1, and no journal
   assert.equal(meta.format, "iosim-sweep/1");
   assert.deepEqual(meta.sweep.axes, [{key: "strategy", values: ["read-write", "sendfile-sg"]}, {key: "fileBytes", values: [4096, 16384]}]);
   assert.deepEqual([meta.sweep.scenario, meta.sweep.runs, meta.sweep.seeds, meta.sweep.profile.name, meta.shard, meta.rows], ["transfer", 12, [0, 1, 2], "server-2024", null, 12]);
-  assert.equal(meta.columns.length, 59);
+  assert.equal(meta.columns.length, 60);
   assert.deepEqual(meta.file, {name: "two.arrow", bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex")});
   assert.equal(typeof meta.iosim.version, "string");
 });
@@ -71,7 +71,7 @@ test("iosim sweep --shard i/3 three times, then iosim merge, gives exactly the u
   }
   const {status, stdout, stderr} = await iosim(["merge", "shard-2.arrow", "shard-0.arrow", "shard-1.arrow", "--out", "all.arrow"], {cwd: dir});
   assert.equal(status, 0, stderr);
-  assert.match(stdout, /^Merged 3 files: all\.arrow \(12 rows, 59 columns of sweep [0-9a-f]{16}\)\n$/);
+  assert.match(stdout, /^Merged 3 files: all\.arrow \(12 rows, 60 columns of sweep [0-9a-f]{16}\)\n$/);
   assert.ok(readFileSync(join(dir, "all.arrow")).equals(await referenceBytes()));
   const shardMeta = JSON.parse(readFileSync(join(dir, "shard-1.arrow.meta.json"), "utf8"));
   assert.deepEqual([shardMeta.shard, shardMeta.rows], ["1/3", 4]);
@@ -101,7 +101,7 @@ test("iosim sweep interrupted and rerun with the same --out resumes: it runs onl
   truncateSync(journal, statSync(journal).size - 10);
   const second = await iosim(args, {cwd: dir});
   assert.equal(second.status, 0, second.stderr);
-  assert.equal(second.stdout, "Sweep written: resumed.arrow (12 rows, 59 columns; 8 runs run, 4 resumed from the journal)\n");
+  assert.equal(second.stdout, "Sweep written: resumed.arrow (12 rows, 60 columns; 8 runs run, 4 resumed from the journal)\n");
   assert.ok(readFileSync(join(dir, "resumed.arrow")).equals(await referenceBytes()));
   assert.ok(!existsSync(journal));
   const third = await iosim(args, {cwd: dir});
@@ -113,7 +113,7 @@ test("iosim sweep with a run over its event budget writes that run as a row with
   const dir = tempDir("iosim-sweep-");
   const {status, stdout, stderr} = await iosim(["sweep", "transfer", "--vary", "fileBytes=4KiB,1GiB", "--seeds", "0..1", "--max-events", "3000", "--out", "e.json"], {cwd: dir});
   assert.equal(status, 0, stderr);
-  assert.match(stdout, /^Sweep written: e\.json \(4 rows, 58 columns; 4 runs run, 0 resumed from the journal, 2 failed \(see the error column\)\)\n$/);
+  assert.match(stdout, /^Sweep written: e\.json \(4 rows, 59 columns; 4 runs run, 0 resumed from the journal, 2 failed \(see the error column\)\)\n$/);
   const rows = JSON.parse(readFileSync(join(dir, "e.json"), "utf8")) as Array<Record<string, unknown>>;
   assert.deepEqual(rows.map((r) => [r.run, r.fileBytes, r.seed, r.error === null, r.bytesDelivered]), [
     [0, 4096, 0, true, 4096],
@@ -130,7 +130,7 @@ test("iosim sweep whose worker thread dies on a run writes that run as an error 
   const dir = tempDir("iosim-sweep-");
   const {status, stdout, stderr} = await iosim([...sweep, "--jobs", "2", "--out", "crash.arrow"], {cwd: dir, env: {IOSIM_SWEEP_TEST_CRASH_RUN: "3"}});
   assert.equal(status, 0, stderr);
-  assert.match(stdout, /\(12 rows, 59 columns; 12 runs run, 0 resumed from the journal, 1 failed \(see the error column\)\)/);
+  assert.match(stdout, /\(12 rows, 60 columns; 12 runs run, 0 resumed from the journal, 1 failed \(see the error column\)\)/);
   const refDir = tempDir("iosim-sweep-");
   writeFileSync(join(refDir, "ref.arrow"), await referenceBytes());
   const expected = readSweepFile("ref", join(refDir, "ref.arrow")).rows;

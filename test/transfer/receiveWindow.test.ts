@@ -124,3 +124,18 @@ test("over loopback a sender woken from a full send buffer takes its socket once
   assert.ok(slow.receiverSleeps <= 2, `${slow.receiverSleeps} reader sleeps`);
   assert.ok(slow.elapsedNs - fast.elapsedNs < 2 * 200_000, `${slow.elapsedNs - fast.elapsedNs} ns later`);
 });
+
+test("over loopback a data skb that finds the one before it still queued is coalesced into it when their page fragments fit in one skb (tcp_try_coalesce, MAX_SKB_FRAGS 17): mmap + write's full segments (3 pieces of the sender's 32 KiB page frags each) are, sendfile's full segments of 17 page fragments never", () => {
+  const profile = loadProfile("server-2024");
+  const run = (strategy: "mmap-write" | "sendfile-sg") =>
+    runTransfer({strategy, fileBytes: 4 * MiB, chunkBytes: strategy === "mmap-write" ? 4 * MiB : 64 * 1024, receiveBytes: 64 * 1024, cache: "warm", link: "loopback", profile, keepEvents: true});
+  // One write of the whole mapping: segments arrive back to back while the reader copies 64 KiB at a time.
+  const mm = run("mmap-write").result;
+  assert.ok(mm.receiverCoalesced > mm.segments / 4 && mm.receiverCoalesced < mm.segments, `mmap + write: ${mm.receiverCoalesced} of ${mm.segments} coalesced`);
+  const sf = run("sendfile-sg");
+  // A full segment of 65,484 bytes spans 17 pages of the file: nothing joins it, and it joins nothing. Only segments of
+  // at most 16 pages can be coalesced, at most one per such segment.
+  const short = sf.sim.trace.events.filter((e) => e.kind === "packet" && e.detail === "lo" && e.bytes <= 15 * 4096).length;
+  assert.ok(sf.result.receiverCoalesced <= short, `sendfile: ${sf.result.receiverCoalesced} coalesced, ${short} short segments`);
+  assert.equal(sf.result.bytesDelivered, 4 * MiB);
+});

@@ -164,7 +164,7 @@ function direct(make: (host: Host) => ReturnType<typeof readWrite>, fileBytes = 
 
 test("readWrite(host, {chunkBytes}) used directly emits one Transfer with its chunks, bytes and times", () => {
   const {transfer, counts: c, endNs} = direct((h) => readWrite(h, {chunkBytes: 32 * KiB}));
-  assert.deepEqual({...transfer, endNs: 0, latencyNs: 0}, {fileId: "a", pid: 9, bytes: 128 * KiB, requestedBytes: 128 * KiB, chunks: 4, startNs: 0, endNs: 0, latencyNs: 0, link: "nic", receiverCpuNs: 0, irqContextNs: {sender: 0, receiver: 0}, receiverSleeps: 0});
+  assert.deepEqual({...transfer, endNs: 0, latencyNs: 0}, {fileId: "a", pid: 9, bytes: 128 * KiB, requestedBytes: 128 * KiB, chunks: 4, startNs: 0, endNs: 0, latencyNs: 0, link: "nic", receiverCpuNs: 0, irqContextNs: {sender: 0, receiver: 0}, receiverSleeps: 0, receiverCoalesced: 0});
   // The run goes on after the last byte left the NIC (its ACK is on the way back).
   assert.ok(transfer.endNs > 0 && transfer.endNs < endNs);
   assert.equal(transfer.latencyNs, transfer.endNs);

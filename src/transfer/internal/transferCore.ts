@@ -55,6 +55,8 @@ export interface Transfer {
   irqContextNs: {sender: number; receiver: number};
   /** Loopback: times the receiver blocked in recv for want of data (each ended by a wake-up); 0 over a NIC. */
   receiverSleeps: number;
+  /** Loopback: data skbs the receiver coalesced into the one before them in its queue (Linux's TcpExtTCPRcvCoalesce); 0 over a NIC. */
+  receiverCoalesced: number;
 }
 
 /** One strategy's way of moving one chunk: *bytes* at *offsetBytes*, written into *sink*'s send buffer. */
@@ -118,6 +120,7 @@ export function* transferBody(host: Host, req: FileRequest, chunkBytes: number, 
     receiverCpuNs: sink.receiverCpuNs,
     irqContextNs: sink.irqContextNs,
     receiverSleeps: sink.receiverSleeps,
+    receiverCoalesced: sink.rcvCoalesced,
   };
 }
 
