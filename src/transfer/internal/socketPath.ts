@@ -702,11 +702,12 @@ export class SocketSink {
    * not move back (__tcp_select_window() ≥ rcv_wnd, so a queue holding
    * data leaves the ACK to the reader's tcp_cleanup_rbuf()). Traced on the
    * development VM (net_dev_xmit on lo, 16 MiB read + write), the sender's
-   * softirq sent 7.9 ACKs per MiB and the reader's task 8.0; on that VM's
-   * calibration (cal18) the model gives 7.8 and 8.3 without the condition,
-   * 3.5 and 8.1 with it (and then fits the per-skb costs 14% higher, which
-   * puts sendfile's reader 0.03 ns per byte above what was measured). What
-   * keeps the real window's edge from moving back that often is not known.
+   * softirq sent 7.9 ACKs per MiB and the reader's task 8.0. The model's
+   * split moves with the fitted costs: without the condition 7.8 and 8.3
+   * on one calibration's fit (cal18), 15.1 and 0.9 on another's (cal19);
+   * with it 3.5 and 8.1, 1.0 and 6.6, read + write's ACKs halve (8 per MiB
+   * against 14 measured) and cal19's validation falls from 36 of 43 inside
+   * to 28. Neither reproduces the traced split; what does is not known.
    * Returns the CPU time of the ACK it sent, ns.
    */
   private *receiveSegment(bytes: number, ctx: AckContext): ProcessBody<number> {
