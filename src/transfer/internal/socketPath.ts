@@ -701,13 +701,16 @@ export class SocketSink {
    * Not modelled: the rule's other condition, that the window's right edge
    * not move back (__tcp_select_window() ≥ rcv_wnd, so a queue holding
    * data leaves the ACK to the reader's tcp_cleanup_rbuf()). Traced on the
-   * development VM (net_dev_xmit on lo, 16 MiB read + write), the sender's
-   * softirq sent 7.9 ACKs per MiB and the reader's task 8.0. The model's
-   * split moves with the fitted costs: without the condition 7.8 and 8.3
-   * on one calibration's fit (cal18), 15.1 and 0.9 on another's (cal19);
-   * with it 3.5 and 8.1, 1.0 and 6.6, read + write's ACKs halve (8 per MiB
-   * against 14 measured) and cal19's validation falls from 36 of 43 inside
-   * to 28. Neither reproduces the traced split; what does is not known.
+   * development VM (net_dev_xmit on lo, 16 MiB read + write, sender and
+   * reader pinned to two CPUs, CUBIC; 2026-12-03), the sender's softirq
+   * sent 1.7, 2.5 and 7.0 ACKs per MiB in three runs and the reader's task
+   * 11.7, 11.0 and 9.1: mostly the reader, as the condition implies. The
+   * model's split moves with the fitted costs: without the condition 7.8
+   * and 8.3 on one calibration's fit (cal18), 15.1 and 0.9 on another's
+   * (cal19); with it 3.5 and 8.1, 1.0 and 6.6, but read + write's ACKs
+   * halve (8 per MiB against 13–16 measured: its reader's cleanup ACKs too
+   * rarely) and cal19's validation falls from 36 of 43 inside to 28. So
+   * the condition stays out until the reader's side of it is right.
    * Returns the CPU time of the ACK it sent, ns.
    */
   private *receiveSegment(bytes: number, ctx: AckContext): ProcessBody<number> {
