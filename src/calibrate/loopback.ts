@@ -197,11 +197,11 @@ function simulatedCpu(profile: Profile, method: string, fileBytes: number, irqEx
  * 1/64–64) at which the simulated read + write costs the CPU time measured
  * (sender and reader together), then with those costs the per-page cost
  * `net.pageRefNs` (0–100 µs) at which sendfile's sender does. The simulated cost
- * rises with each (to within the few tenths of a percent that the number
- * of ACKs moves with the interleaving), so the bisection finds the one
- * crossing up to that; a measurement outside what the range can reach is
- * left unfitted, with the reason. Undefined when the probe did not measure
- * read + write at that size.
+ * rises with each, in steps of a few percent about a line (the window's and
+ * the ACKs' patterns change with the speeds), so the bisection finds a
+ * crossing and {@link lineCrossing} answers with the line's; a measurement
+ * outside what the range can reach is left unfitted, with the reason.
+ * Undefined when the probe did not measure read + write at that size.
  */
 export function fitLoopback(cal: Calibration, draft: Record<string, unknown>): LoopbackFit | undefined {
   const fileBytes = loopbackFitBytes(cal);

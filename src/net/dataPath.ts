@@ -191,7 +191,6 @@ export function mssNowOf(s: DataPathSettings, peerMaxWindowBytes: number): numbe
 export function sizeGoalOf(s: DataPathSettings, peerMaxWindowBytes: number): number {
   const mss = mssNowOf(s, peerMaxWindowBytes);
   if (!s.tso) return mss;
-  const cutoff = peerMaxWindowBytes > 536 ? peerMaxWindowBytes >> 1 : peerMaxWindowBytes;
-  const goal = Math.min(s.gsoMaxBytes, cutoff);
+  const goal = boundToHalfWindow(s.gsoMaxBytes, peerMaxWindowBytes);
   return Math.max(Math.floor(goal / mss) * mss, mss);
 }

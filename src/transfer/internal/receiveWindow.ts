@@ -218,10 +218,15 @@ export class ReceiveWindow {
     return Math.ceil(free / unit) * unit;
   }
 
-  /** The window the receiver's next ACK offers (tcp_select_window()), at *rcvNxt*; it becomes rcv_wnd. */
+  /** tcp_receive_window(): what is left at *rcvNxt* of the window the last ACK offered, bytes. */
+  remaining(rcvNxt: number): number {
+    return Math.max(0, this.rcvWup + this.rcvWnd - rcvNxt);
+  }
+
+  /** The window the receiver's next ACK offers (tcp_select_window()), at *rcvNxt*; it becomes rcv_wnd, and rcvNxt rcv_wup. */
   select(rmemBytes: number, rcvMss: number, rcvNxt: number): number {
     const unit = 2 ** this.wscale;
-    const current = Math.max(0, this.rcvWup + this.rcvWnd - rcvNxt);
+    const current = this.remaining(rcvNxt);
     let win = this.freeWindow(rmemBytes, rcvMss);
     if (win < current) win = Math.ceil(current / unit) * unit;
     this.rcvWnd = win;

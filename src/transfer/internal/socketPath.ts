@@ -182,11 +182,8 @@ export class SocketSink {
   private readerOwnsSocket = false;
   /** Loopback: bytes processed and waiting in the receive queue. */
   private rcvQueued = 0;
-  /** Loopback: bytes the receiver has processed (its rcv_nxt) and acknowledged (rcv_wup). */
+  /** Loopback: bytes the receiver has processed (its rcv_nxt); what it acknowledged and offered last (rcv_wup, rcv_wnd) are its window's (rwin). */
   private rcvNxt = 0;
-  private rcvAcked = 0;
-  /** Loopback: the window the receiver offered in its last ACK (rcv_wnd), bytes. */
-  private rcvWnd = receiverWindowBytes;
   /** Loopback: the receiver's buffer and window as Linux tunes them (null over a NIC). */
   private readonly rwin: ReceiveWindow | null = null;
   /** Loopback: the payload of each skb in the receive queue not yet read through, oldest first, and how much of the first was read. */
@@ -270,10 +267,9 @@ export class SocketSink {
       // tcp_select_initial_window(): the scale that fits tcp_rmem[2] in 16 bits.
       const wscale = Math.min(14, Math.max(0, Math.floor(Math.log2(rmemMax)) - 15));
       this.rwin = new ReceiveWindow(net.rmemBytes, rmemMax, paths.stack.mss, wscale, paths.host.sim.scheduler.now(), net.advWinScale);
-      this.rcvWnd = this.rwin.rcvWnd;
-      sock.sndWnd = this.rcvWnd;
+      sock.sndWnd = this.rwin.rcvWnd;
       // The SYN-ACK's window is the largest the sender has seen so far: its MSS is half of it (tcp_bound_to_half_wnd).
-      sock.maxWindow = this.rcvWnd;
+      sock.maxWindow = this.rwin.rcvWnd;
       spawn(paths.host.sim, receiverPid, () => this.receiver()).subscribe();
     }
   }
@@ -669,10 +665,10 @@ export class SocketSink {
 
   /** tcp_cleanup_rbuf()'s decision after a read of *copied* bytes (see {@link SocketSink.receiver}). */
   private cleanupWantsAck(copied: number): boolean {
-    if (this.ackScheduled && (this.rcvNxt - this.rcvAcked > this.rcvMss || (copied > 0 && this.ackPushed && this.rcvQueued === 0))) return true;
+    if (this.ackScheduled && (this.rcvNxt - this.rwin!.rcvWup > this.rcvMss || (copied > 0 && this.ackPushed && this.rcvQueued === 0))) return true;
     if (copied <= 0) return false;
     // The window-update rule: rcv_window_now = rcv_wup + rcv_wnd − rcv_nxt; ACK if 2 × it ≤ the clamp and the new window is ≥ 2 × it.
-    const windowNow = Math.max(0, this.rcvAcked + this.rcvWnd - this.rcvNxt);
+    const windowNow = this.rwin!.remaining(this.rcvNxt);
     if (2 * windowNow > this.rwin!.windowClamp) return false;
     const newWindow = this.rwin!.peek(this.rmemBytes, this.rcvMss);
     return newWindow > 0 && newWindow >= 2 * windowNow;
@@ -729,7 +725,7 @@ export class SocketSink {
     }
     // More than one full frame unacknowledged, or quick ACKs left. (Linux also asks that the window's right edge not move
     // back, __tcp_select_window() ≥ rcv_wnd; not modelled, see the method's note.)
-    if (this.rcvNxt - this.rcvAcked > this.rcvMss || this.quickAcks > 0) {
+    if (this.rcvNxt - this.rwin!.rcvWup > this.rcvMss || this.quickAcks > 0) {
       // From the backlog the reader processes (__release_sock: it owns the socket), the ACK waits for tcp_release_cb().
       if (ctx === "receiver") {
         this.ackDeferred = true;
@@ -754,8 +750,8 @@ export class SocketSink {
   private *sendAck(ctx: AckContext): ProcessBody<number> {
     const host = this.paths.host;
     const net = host.profile.net;
-    this.rcvAcked = this.rcvNxt;
-    this.rcvWnd = this.rwin!.select(this.rmemBytes, this.rcvMss, this.rcvNxt);
+    // tcp_select_window(): the window offered, from rcv_nxt (rcv_wup).
+    this.rwin!.select(this.rmemBytes, this.rcvMss, this.rcvNxt);
     this.ackScheduled = false;
     this.ackPushed = false;
     this.delackGen++;
@@ -767,8 +763,8 @@ export class SocketSink {
     yield use(host.cpu, ns, "softirq", null, 0, "ack");
     // The reader sends from its system call (task context); the sender's softirq and the timer from interrupt context.
     let irqNs = ctx === "receiver" ? net.rxPacketNs : ns;
-    const ackTo = this.rcvAcked;
-    const wnd = this.rcvWnd;
+    const ackTo = this.rwin!.rcvWup;
+    const wnd = this.rwin!.rcvWnd;
     if (this.senderOwnsSocket) {
       this.senderBacklogAcks++;
       this.senderBacklogAckTo = ackTo;
