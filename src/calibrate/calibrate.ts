@@ -390,8 +390,15 @@ function deriveFrom(
 }
 
 /** Returns the row *kase* of *probe*: its row *a* less its row *b*, run by run, clamped at 0 (ns), or undefined if either is missing. */
-/** The idle times, µs, after which the wake-up probe also times a one-way wake-up (besides its ~50 µs one): the points of `cpu.idleExitCurve`. */
-export const idleGapsUs = [5, 20, 200, 1000] as const;
+/**
+ * The idle times, µs, after which the wake-up probe also times a one-way
+ * wake-up (besides its ping-pong one): the points of `cpu.idleExitCurve`.
+ * The probe's writer spins meanwhile, so the reader's core idles just that
+ * long. A transfer's reader idles a few µs between segments (traced on the
+ * development VM: 1–9 µs, median 4, between its sleep and the next
+ * wake-up), hence the short ones.
+ */
+export const idleGapsUs = [1, 2, 5, 10, 20, 50, 200, 1000] as const;
 
 function difference(lines: Measurement[], probe: string, a: string, b: string, kase: string): Measurement | undefined {
   return derive(lines, `${probe}/${a}`, `${probe}/${b}`, {probe, case: kase, unit: "ns", derivedFrom: `${a} − ${b}, clamped at 0`}, (x, y) => Math.max(0, x - y));
@@ -417,7 +424,7 @@ export function derivedMeasurements(measured: Measurement[], pageBytes = 4096): 
     ),
     difference(measured, "taskswitch", "wake-up onto an idle CPU, one way", "pipe write+read, no switch", "idle wake-up (one way − pipe write+read)"),
     ...idleGapsUs.map((us) =>
-      difference(measured, "taskswitch", `wake-up onto an idle CPU, one way, after ${us} us idle`, "pipe write+read, no switch", `idle wake-up after ${us} µs (one way − pipe write+read)`),
+      difference(measured, "taskswitch", `wake-up onto an idle CPU, one way, reader idle ${us} us`, "pipe write+read, no switch", `idle wake-up after ${us} µs idle (one way − pipe write+read)`),
     ),
     // Each side's CPU time of that wake-up beyond the same call with nothing to wake or wait for (thread CPU clocks).
     difference(measured, "taskswitch", "wake-up onto an idle CPU, waker CPU in write", "pipe write, nothing to wake, CPU", "wake-up IPI, waker's side (waker CPU in write − pipe write)"),

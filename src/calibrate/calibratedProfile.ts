@@ -414,9 +414,9 @@ function haltedWakeOverrides(cal: Calibration, base: string, where: string): Pro
       source: `Idle cores do not poll here (cpu.idlePolls): an idle core halts at once, however short its idle. ${where}.`,
     },
   );
-  // The same wake-up after idles of several lengths (the writer spinning): the exit latency against the idle time.
+  // The same wake-up after idles of several lengths (the writer spinning, so the reader idles just that long): the exit latency against the idle time.
   const points = idleGapsUs
-    .map((us) => [us, row(`idle wake-up after ${us} µs (one way − pipe write+read)`)] as const)
+    .map((us) => [us, row(`idle wake-up after ${us} µs idle (one way − pipe write+read)`)] as const)
     .filter((p): p is readonly [(typeof idleGapsUs)[number], Measurement] => p[1] !== undefined)
     .map(([us, g]) => ({us, g, exitNs: significant(Math.max(0, g.median! - ipiNs))}));
   if (points.length >= 2)
@@ -424,7 +424,7 @@ function haltedWakeOverrides(cal: Calibration, base: string, where: string): Pro
       path: "cpu.idleExitCurve",
       value: points.map((p) => [p.us * 1000, p.exitNs]),
       source:
-        `The same wake-up after ${points.map((p) => `${p.us} µs`).join(", ")} of idle (the writer spinning meanwhile), one way, less a pipe write+read and the woken side's CPU ` +
+        `The same wake-up after ${points.map((p) => `${p.us} µs`).join(", ")} of idle (the writer never sleeps: it spins until the reader has answered, then the gap, so the reader's core idles just the gap), one way, less a pipe write+read and the woken side's CPU ` +
         `(${significant(ipiNs)} ns): ${points.map((p) => `${shown(p.exitNs, "ns")} (${spreadOf(p.g)})`).join("; ")}. ` +
         `A halted core comes back sooner after a short idle (on a virtual machine the host polls a halted vCPU a while before it deschedules it): the model interpolates between these points. ${where}.`,
     });

@@ -456,13 +456,13 @@ test("calibratedProfile: where idle cores halt, the one-way wake-ups after 5, 20
     row("taskswitch", "pipe write+read, no switch", "ns", [300, 300, 300]),
     row("taskswitch", "wake-up onto an idle CPU, woken CPU in read", "ns", [11_000, 11_200, 11_100]),
     row("taskswitch", "pipe read, data waiting, CPU", "ns", [340, 350, 360]),
-    row("taskswitch", "wake-up onto an idle CPU, one way, after 5 us idle", "ns", [10_000, 10_500, 11_000]),
-    row("taskswitch", "wake-up onto an idle CPU, one way, after 20 us idle", "ns", [27_000, 27_300, 27_600]),
-    row("taskswitch", "wake-up onto an idle CPU, one way, after 1000 us idle", "ns", [56_000, 56_300, 56_600]),
+    row("taskswitch", "wake-up onto an idle CPU, one way, reader idle 5 us", "ns", [10_000, 10_500, 11_000]),
+    row("taskswitch", "wake-up onto an idle CPU, one way, reader idle 20 us", "ns", [27_000, 27_300, 27_600]),
+    row("taskswitch", "wake-up onto an idle CPU, one way, reader idle 1000 us", "ns", [56_000, 56_300, 56_600]),
   ];
   const cal = fakeCalibration(rows);
   cal.info = {...cal.info, cpuidleDriver: "haltpoll", haltPollNs: "0"};
-  assert.equal(cal.measured.find((m) => m.case === "idle wake-up after 20 µs (one way − pipe write+read)")!.median, 27_000);
+  assert.equal(cal.measured.find((m) => m.case === "idle wake-up after 20 µs idle (one way − pipe write+read)")!.median, 27_000);
   const loaded = parseProfile(calibratedProfile(cal, "server-2024", "m.json").profile, "calibrated");
   // The woken side's CPU (10 740 → 10 700 ns) comes off each; the 5 µs one is below it: no exit. No 200 µs row: three points.
   assert.deepEqual(loaded.cpu.idleExitCurve, [
