@@ -139,3 +139,28 @@ test("over loopback a data skb that finds the one before it still queued is coal
   assert.ok(sf.result.receiverCoalesced <= short, `sendfile: ${sf.result.receiverCoalesced} coalesced, ${short} short segments`);
   assert.equal(sf.result.bytesDelivered, 4 * MiB);
 });
+
+test("over loopback the sender's softirq ACKs a second full segment only if the window's right edge does not move back (__tcp_ack_snd_check): a reader taking 4 KiB per recv always leaves data queued, so after the first quick ACKs every ACK is the reader's", () => {
+  const fileBytes = 4 * MiB;
+  const origins = (receiveBytes: number) => {
+    const {sim, result} = runTransfer({strategy: "read-write", fileBytes, chunkBytes: 64 * 1024, receiveBytes, cache: "warm", link: "loopback", profile: loadProfile("server-2024"), keepEvents: true});
+    const by = {reader: 0, softirq: 0, timer: 0};
+    for (const e of sim.trace.events)
+      if (e.kind === "packet" && e.detail === "lo-ack") {
+        if (e.pid === 0) by.timer++;
+        else if (e.pid === 1) by.softirq++;
+        else by.reader++;
+      }
+    assert.equal(by.reader + by.softirq + by.timer, result.acksReceived);
+    assert.equal(result.bytesDelivered, fileBytes);
+    return {...by, segments: result.segments};
+  };
+  const slow = origins(4096);
+  // The first data grants two quick ACKs (tcp_incr_quickack on a one-MSS window); a growth of rcv_ssthresh one more.
+  assert.ok(slow.softirq <= 3, `${slow.softirq} ACKs from the sender's softirq`);
+  // The reader's tcp_cleanup_rbuf() ACKs once more than a receive MSS has come since the last ACK: about once per write's two segments.
+  assert.ok(slow.reader >= slow.segments / 2 - slow.softirq, `${slow.reader} ACKs from the reader for ${slow.segments} segments`);
+  // Reading 64 KiB at a time, the reader still sends most: the softirq's ACKs are the few sent while rcv_ssthresh, not the free space, bounded the window.
+  const fast = origins(64 * 1024);
+  assert.ok(fast.reader > 4 * fast.softirq, `${fast.reader} ACKs from the reader, ${fast.softirq} from the softirq`);
+});

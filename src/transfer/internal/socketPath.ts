@@ -688,25 +688,27 @@ export class SocketSink {
    * growth sets quick |= 1, one more quick ACK); then __tcp_ack_snd_check()
    * (Linux 6.18 net/ipv4/tcp_input.c lines 5890–5912) sends the ACK at once
    * if more than one receive MSS is unacknowledged ("once per two
-   * segments") or quick ACKs are left, else arms the delayed-ACK timer.
+   * segments") and the window's right edge does not move back
+   * (__tcp_select_window() ≥ rcv_wnd: with data queued the free space
+   * shrinks, and the ACK is left to the reader's tcp_cleanup_rbuf(), which
+   * sends it once it has read; the SO_RCVLOWAT alternative, rcv_nxt −
+   * copied_seq < sk_rcvlowat, never holds with the segment just queued and
+   * the default low-water mark of 1), or if quick ACKs are left; else it
+   * arms the delayed-ACK timer.
    * From the backlog the reader processes as it releases its socket, an ACK
    * due at once is deferred to tcp_release_cb() (TCP_ACK_DEFERRED, sysctl
    * tcp_backlog_ack_defer on by default since Linux 6.7): the whole backlog
    * gets one ACK.
    *
-   * Not modelled: the rule's other condition, that the window's right edge
-   * not move back (__tcp_select_window() ≥ rcv_wnd, so a queue holding
-   * data leaves the ACK to the reader's tcp_cleanup_rbuf()). Traced on the
-   * development VM (net_dev_xmit on lo, 16 MiB read + write, sender and
-   * reader pinned to two CPUs, CUBIC; 2026-12-03), the sender's softirq
-   * sent 1.7, 2.5 and 7.0 ACKs per MiB in three runs and the reader's task
-   * 11.7, 11.0 and 9.1: mostly the reader, as the condition implies. The
-   * model's split moves with the fitted costs: without the condition 7.8
-   * and 8.3 on one calibration's fit (cal18), 15.1 and 0.9 on another's
-   * (cal19); with it 3.5 and 8.1, 1.0 and 6.6, but read + write's ACKs
-   * halve (8 per MiB against 13–16 measured: its reader's cleanup ACKs too
-   * rarely) and cal19's validation falls from 36 of 43 inside to 28. So
-   * the condition stays out until the reader's side of it is right.
+   * Traced on the development VM (net_dev_xmit on lo, 16 MiB read + write,
+   * sender and reader pinned to two CPUs, CUBIC; 2026-12-03), the sender's
+   * softirq sent 1.7, 2.5 and 7.0 ACKs per MiB in three runs and the
+   * reader's task 11.7, 11.0 and 9.1; mmap + write 0.7–0.9 and 4.6–5.0. The
+   * model on a calibration of the same day (cal21): 7.8 and 8.2; 0.9 and
+   * 5.7. (Before the wake-up probe timed short idles right, the model's
+   * reader woke ~45 µs after its data, its queue held a window's worth,
+   * and with this condition the window stalled DRS at ~390 KB; see
+   * cpu.idleExitCurve.)
    * Returns the CPU time of the ACK it sent, ns.
    */
   private *receiveSegment(bytes: number, ctx: AckContext): ProcessBody<number> {
@@ -723,9 +725,9 @@ export class SocketSink {
       this.sawData = true;
       this.quickAcks = Math.min(16, Math.floor(mss / (2 * this.rcvMss)) || 2);
     }
-    // More than one full frame unacknowledged, or quick ACKs left. (Linux also asks that the window's right edge not move
-    // back, __tcp_select_window() ≥ rcv_wnd; not modelled, see the method's note.)
-    if (this.rcvNxt - this.rwin!.rcvWup > this.rcvMss || this.quickAcks > 0) {
+    // More than one full frame unacknowledged and the window's right edge not moving back (__tcp_select_window() ≥ rcv_wnd:
+    // else the reader's tcp_cleanup_rbuf() sends it), or quick ACKs left.
+    if ((this.rcvNxt - this.rwin!.rcvWup > this.rcvMss && this.rwin!.peek(this.rmemBytes, this.rcvMss) >= this.rwin!.rcvWnd) || this.quickAcks > 0) {
       // From the backlog the reader processes (__release_sock: it owns the socket), the ACK waits for tcp_release_cb().
       if (ctx === "receiver") {
         this.ackDeferred = true;
