@@ -431,7 +431,8 @@ export class Resource {
    *   e.g. Sapphire Rapids C1: exit_latency 1, target_residency 1 µs), or,
    *   with `idleExitCurve`, the latency after that long an idle (a virtual
    *   machine's halted vCPU comes back sooner after a short halt, which the
-   *   host still polls, than after a long one). The
+   *   host still polls, than after a long one). A core no task has run on
+   *   yet counts as idle since before the run (the longest idle). The
    *   core is not busy meanwhile: the time is counted in
    *   `idleExits`/`idleExitNs`, booked under no tag, and the job's service
    *   starts after it. Only the cross-core wake-up pays it: a timer's or a
@@ -486,7 +487,9 @@ export class Resource {
     };
     this.unitTask = new Int32Array(this.units).fill(-1);
     this.unitRunStartNs = new Float64Array(this.units);
-    this.unitIdleSinceNs = new Float64Array(this.units);
+    // A core no task has run on yet has been idle since before the run (a reader blocked in accept(2) or read(2) long
+    // before the first byte): its first wake-up leaves the deepest idle the curve knows, not one of the few ns since 0.
+    this.unitIdleSinceNs = new Float64Array(this.units).fill(-Infinity);
     this.unitWaiters = new Array<JobLine | null>(this.units).fill(null);
     this.unitOwedNs = new Float64Array(this.units);
   }

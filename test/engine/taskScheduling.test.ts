@@ -505,6 +505,29 @@ test("only a wake-up from another core pays the exit: not a task's own timer, an
   assert.equal(cpu.idleExits, 0);
 });
 
+test("a core no task has run on has been idle since before the run: the first task woken onto it pays the longest idle's exit, however early", () => {
+  const sim = createSim({keepEvents: true});
+  const cpu = new Resource(sim, "cpu", 2);
+  cpu.scheduleTasks({switchNs: SWITCH, sliceNs: SLICE, ipiNs: IPI, idlePolls: true, idleExitNs: 99_999, idleExitCurve: [[1_000, 500], [16_000, 4_500]]});
+  const log: string[] = [];
+  const bell = new Signal<void>();
+  // Task 1 blocks before it ever runs (a reader waiting in accept or read since before the run); task 2 rings after 2 µs.
+  spawn(sim, 1, function* (): ProcessBody<void> {
+    yield wait(bell);
+    yield use(cpu, 1_000, "user");
+    log.push(`${sim.scheduler.now()}`);
+  }).subscribe();
+  spawn(sim, 2, function* (): ProcessBody<void> {
+    yield use(cpu, 2_000, "user");
+    bell.fire();
+  }).subscribe();
+  sim.run();
+  // 2 µs since the run began would give 1.25 µs on the curve; the core had idled indefinitely: the curve's last point, 4.5 µs.
+  assert.equal(cpu.idleExits, 1);
+  assert.equal(cpu.idleExitNs, 4_500);
+  assert.deepEqual(log, [`${2_000 + 4_500 + 1_000}`]);
+});
+
 test("a woken task cancelled while its core leaves the idle state is never served, and the core is free again", () => {
   const {sim, cpu} = idleSim(2, 1_000);
   const bell = new Signal<void>();
