@@ -457,6 +457,14 @@ function idleSim(cores: number, residencyNs: number) {
   return {sim, cpu};
 }
 
+/** Two cores whose idle exit follows a curve: 0.5 µs after 1 µs of idle, 4.5 µs after 16 µs or more. */
+function curveSim() {
+  const sim = createSim({keepEvents: true});
+  const cpu = new Resource(sim, "cpu", 2);
+  cpu.scheduleTasks({switchNs: SWITCH, sliceNs: SLICE, ipiNs: IPI, idlePolls: true, idleExitNs: 99_999, idleExitCurve: [[1_000, 500], [16_000, 4_500]]});
+  return {sim, cpu};
+}
+
 test("a task woken onto a core idle for at least the residency starts idleExitNs later, and the core is not busy meanwhile", () => {
   const {sim, cpu} = idleSim(2, 1_000);
   const log: string[] = [];
@@ -506,9 +514,7 @@ test("only a wake-up from another core pays the exit: not a task's own timer, an
 });
 
 test("a core no task has run on has been idle since before the run: the first task woken onto it pays the longest idle's exit, however early", () => {
-  const sim = createSim({keepEvents: true});
-  const cpu = new Resource(sim, "cpu", 2);
-  cpu.scheduleTasks({switchNs: SWITCH, sliceNs: SLICE, ipiNs: IPI, idlePolls: true, idleExitNs: 99_999, idleExitCurve: [[1_000, 500], [16_000, 4_500]]});
+  const {sim, cpu} = curveSim();
   const log: string[] = [];
   const bell = new Signal<void>();
   // Task 1 blocks before it ever runs (a reader waiting in accept or read since before the run); task 2 rings after 2 µs.
@@ -563,9 +569,7 @@ test("exitAfterIdle: the exit latency interpolated in log2 of the idle time betw
 
 test("with an idle-exit curve, a task woken onto a core pays the exit of that core's idle time: longer after a longer idle", () => {
   const started = (afterNs: number) => {
-    const sim = createSim({keepEvents: true});
-    const cpu = new Resource(sim, "cpu", 2);
-    cpu.scheduleTasks({switchNs: SWITCH, sliceNs: SLICE, ipiNs: IPI, idlePolls: true, idleExitNs: 99_999, idleExitCurve: [[1_000, 500], [16_000, 4_500]]});
+    const {sim, cpu} = curveSim();
     const log: string[] = [];
     // Task 1's core idles from 1 µs; the bell rings after *afterNs* of task 2's work.
     const bell = new Signal<void>();
