@@ -389,7 +389,6 @@ function deriveFrom(
   return {...out, ...spread(runs), runs};
 }
 
-/** Returns the row *kase* of *probe*: its row *a* less its row *b*, run by run, clamped at 0 (ns), or undefined if either is missing. */
 /**
  * The idle times, µs, after which the wake-up probe also times a one-way
  * wake-up (besides its ping-pong one): the points of `cpu.idleExitCurve`.
@@ -400,6 +399,12 @@ function deriveFrom(
  */
 export const idleGapsUs = [1, 2, 5, 10, 20, 50, 200, 1000] as const;
 
+/** The derived row of the one-way wake-up after *us* µs of idle, less the pipe pair: what `cpu.idleExitCurve` is made of. */
+export function idleWakeRow(us: number): string {
+  return `idle wake-up after ${us} µs idle (one way − pipe write+read)`;
+}
+
+/** Returns the row *kase* of *probe*: its row *a* less its row *b*, run by run, clamped at 0 (ns), or undefined if either is missing. */
 function difference(lines: Measurement[], probe: string, a: string, b: string, kase: string): Measurement | undefined {
   return derive(lines, `${probe}/${a}`, `${probe}/${b}`, {probe, case: kase, unit: "ns", derivedFrom: `${a} − ${b}, clamped at 0`}, (x, y) => Math.max(0, x - y));
 }
@@ -424,7 +429,7 @@ export function derivedMeasurements(measured: Measurement[], pageBytes = 4096): 
     ),
     difference(measured, "taskswitch", "wake-up onto an idle CPU, one way", "pipe write+read, no switch", "idle wake-up (one way − pipe write+read)"),
     ...idleGapsUs.map((us) =>
-      difference(measured, "taskswitch", `wake-up onto an idle CPU, one way, reader idle ${us} us`, "pipe write+read, no switch", `idle wake-up after ${us} µs idle (one way − pipe write+read)`),
+      difference(measured, "taskswitch", `wake-up onto an idle CPU, one way, reader idle ${us} us`, "pipe write+read, no switch", idleWakeRow(us)),
     ),
     // Each side's CPU time of that wake-up beyond the same call with nothing to wake or wait for (thread CPU clocks).
     difference(measured, "taskswitch", "wake-up onto an idle CPU, waker CPU in write", "pipe write, nothing to wake, CPU", "wake-up IPI, waker's side (waker CPU in write − pipe write)"),

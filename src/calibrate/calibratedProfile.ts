@@ -2,7 +2,7 @@
  * From measurements to a profile: only the numbers a probe measures
  * directly become profile fields; everything else stays in the sidecar.
  */
-import {idleGapsUs, busyWarning, congestionWarning, idlePolls, type Calibration, type Measurement} from "./calibrate.js";
+import {idleGapsUs, idleWakeRow, busyWarning, congestionWarning, idlePolls, type Calibration, type Measurement} from "./calibrate.js";
 import {parseProfile} from "../host/profiles.js";
 import {fitFileRead} from "./fileRead.js";
 import {fitLoopback, loopbackFitBytes, perSkbFields, tcpSizeName, type LoopbackFit} from "./loopback.js";
@@ -416,7 +416,7 @@ function haltedWakeOverrides(cal: Calibration, base: string, where: string): Pro
   );
   // The same wake-up after idles of several lengths (the writer spinning, so the reader idles just that long): the exit latency against the idle time.
   const points = idleGapsUs
-    .map((us) => [us, row(`idle wake-up after ${us} µs idle (one way − pipe write+read)`)] as const)
+    .map((us) => [us, row(idleWakeRow(us))] as const)
     .filter((p): p is readonly [(typeof idleGapsUs)[number], Measurement] => p[1] !== undefined)
     .map(([us, g]) => ({us, g, exitNs: significant(Math.max(0, g.median! - ipiNs))}));
   if (points.length >= 2)
