@@ -56,6 +56,13 @@ const pageFragBytes = 32 * KiB;
 /** Loopback's MTU: 64 KiB (gen_lo_setup(dev, (64 * 1024), …), drivers/net/loopback.c line 202), so an MSS of 65484 bytes with timestamps. */
 export const loopbackMtuBytes = 64 * KiB;
 
+/**
+ * The step in which the model's sender spins in lock_sock() while an ACK
+ * holds its socket's spinlock, ns: the simulation's granularity for that
+ * wait (the spin ends within one step of the lock's release), not a price.
+ */
+export const lockSpinStepNs = 100;
+
 /** Where a transfer's bytes go, and how. */
 export interface LinkOptions {
   /** nic (default) or loopback. */
@@ -180,6 +187,11 @@ export class SocketSink {
   private readonly backlog: number[] = [];
   /** Loopback: whether the receiver holds its socket's lock (inside recv), so arriving skbs go to the backlog. */
   private readerOwnsSocket = false;
+  /**
+   * Loopback: whether a data skb is inside tcp_v4_do_rcv() on the reader's socket in the transmitting context, holding
+   * its spinlock (bh_lock_sock) through tcp_rcv_established: the reader's lock_sock() spins till it is done.
+   */
+  private segmentHoldsReaderSocket = false;
   /** Loopback: bytes processed and waiting in the receive queue. */
   private rcvQueued = 0;
   /** Loopback: bytes the receiver has processed (its rcv_nxt); what it acknowledged and offered last (rcv_wup, rcv_wnd) are its window's (rwin). */
@@ -220,6 +232,11 @@ export class SocketSink {
   private sndSml = 0;
   /** Loopback: whether the sender holds its socket's lock (inside write or sendfile), so ACKs that reach it wait on its backlog. */
   private senderOwnsSocket = false;
+  /**
+   * Loopback: whether an ACK is inside tcp_v4_do_rcv() on the sender's socket in the reader's context, holding its
+   * spinlock (bh_lock_sock) through tcp_ack and tcp_data_snd_check: the sender's lock_sock() spins till it is done.
+   */
+  private ackHoldsSenderSocket = false;
   /** Loopback: ACKs on the sender's socket backlog, and the highest sequence they acknowledge. */
   private senderBacklogAcks = 0;
   private senderBacklogAckTo = 0;
@@ -347,7 +364,7 @@ export class SocketSink {
     let left = bytes;
     const loopback = this.link === "loopback";
     // lock_sock(): from here ACKs that reach this socket wait on its backlog (tcp_v4_rcv → tcp_add_backlog).
-    if (loopback) this.senderOwnsSocket = true;
+    if (loopback) yield* this.lockSenderSocket();
     /** Skbs allocated since the backlog was last processed (tcp_sendmsg_locked's process_backlog). */
     let sinceFlush = 0;
     while (left > 0) {
@@ -367,7 +384,7 @@ export class SocketSink {
           // sk_wait_event() retakes the lock once the woken sender runs: after its core has left idle, not at the
           // wake-up (till then the reader's ACKs still run tcp_ack and transmit from its context).
           yield use(cpu, 0, "syscall", null, 0, "lock_sock");
-          this.senderOwnsSocket = true;
+          yield* this.lockSenderSocket();
         }
         continue;
       }
@@ -412,6 +429,18 @@ export class SocketSink {
       yield* this.releaseSenderBacklog();
       this.senderOwnsSocket = false;
     }
+  }
+
+  /**
+   * lock_sock() on the sender's socket (lock_sock_nested(), net/core/sock.c):
+   * it takes the socket's spinlock first, so while an ACK holds that lock in
+   * the reader's context (see {@link SocketSink.sendAck}) the sender spins,
+   * its CPU busy, in steps of {@link lockSpinStepNs}; then it owns the
+   * socket.
+   */
+  private *lockSenderSocket(): ProcessBody<void> {
+    while (this.ackHoldsSenderSocket) yield use(this.paths.host.cpu, lockSpinStepNs, "lock-spin", null, 0, "lock_sock");
+    this.senderOwnsSocket = true;
   }
 
   /**
@@ -485,12 +514,16 @@ export class SocketSink {
         this.backlog.push(skb.payloadBytes);
         this.rmemBytes += skb.payloadBytes + skbTruesizeOverheadBytes;
       } else {
+        // tcp_v4_rcv(): not owned, tcp_v4_do_rcv() runs here under the reader socket's spinlock; a recv() starting
+        // meanwhile spins in lock_sock() (see receiver) and finds this skb queued.
+        this.segmentHoldsReaderSocket = true;
         yield use(host.cpu, net.rxSegmentNs, "softirq", null, 0, "tcp");
         ns += net.rxSegmentNs;
         softirqNs += net.rxSegmentNs;
         // Still in this softirq: the ACK rule (its ACK, if one leaves, is the sender's softirq work too).
         const ackNs = yield* this.receiveSegment(skb.payloadBytes, "senderSoftirq");
         ns += ackNs;
+        this.segmentHoldsReaderSocket = false;
       }
       if (byReceiver) this.receiverSoftirqNs += softirqNs;
       else this.senderSoftirqNs += softirqNs;
@@ -558,7 +591,12 @@ export class SocketSink {
       }
       this.receiverStepNs += 2 * host.profile.cpu.modeSwitchNs + host.profile.cpu.syscallNs;
       yield* syscall(host, "recv", function* () {
-        // lock_sock in tcp_recvmsg: from here to the end of the call, skbs that arrive wait on the backlog.
+        // lock_sock in tcp_recvmsg (spinning while a segment holds the socket's spinlock): from here to the end of the
+        // call, skbs that arrive wait on the backlog.
+        while (self.segmentHoldsReaderSocket) {
+          yield use(host.cpu, lockSpinStepNs, "lock-spin", null, 0, "lock_sock");
+          self.receiverStepNs += lockSpinStepNs;
+        }
         self.readerOwnsSocket = true;
         for (let i = 0; i < self.backlog.length; i++) {
           yield use(host.cpu, net.rxSegmentNs, "softirq", null, 0, "tcp");
@@ -767,11 +805,16 @@ export class SocketSink {
     let irqNs = ctx === "receiver" ? net.rxPacketNs : ns;
     const ackTo = this.rwin!.rcvWup;
     const wnd = this.rwin!.rcvWnd;
-    if (this.senderOwnsSocket) {
+    // tcp_v4_rcv() decides under bh_lock_sock() (net/ipv4/tcp_ipv4.c): the sender's socket owned, the ACK waits on its
+    // backlog; not owned, tcp_v4_do_rcv() runs here with the spinlock held to the end of tcp_data_snd_check(), and the
+    // sender's lock_sock() meanwhile spins on it (lockSenderSocket): what this ACK lets out leaves from here.
+    const owned = this.senderOwnsSocket;
+    if (owned) {
       this.senderBacklogAcks++;
       this.senderBacklogAckTo = ackTo;
       this.senderBacklogWnd = wnd;
     } else {
+      this.ackHoldsSenderSocket = true;
       yield use(host.cpu, net.rxSegmentNs, "softirq", null, 0, "tcp_ack");
       ns += net.rxSegmentNs;
       irqNs += net.rxSegmentNs;
@@ -780,7 +823,8 @@ export class SocketSink {
     if (ctx === "receiver") this.receiverSoftirqNs += irqNs;
     else this.senderSoftirqNs += irqNs;
     // tcp_ack → tcp_data_snd_check: what the window held back leaves from here.
-    if (!this.senderOwnsSocket && ctx === "receiver") ns += yield* this.xmit(true);
+    if (!owned && ctx === "receiver") ns += yield* this.xmit(true);
+    if (!owned) this.ackHoldsSenderSocket = false;
     return ns;
   }
 
